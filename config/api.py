@@ -1,0 +1,77 @@
+"""The JSON API: one NinjaAPI, one router per domain, one error shape {"message", "code", "extra"}."""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from twincity.accounts.auth import ApiTokenAuth, BrowserSessionAuth
+from twincity.core.errors import ApplicationError
+
+api = NinjaAPI(
+    title="twincity API · 西部科学城双城服务平台",
+    version="1",
+    description=(
+        "Machine clients (a bank's system) send `Authorization: Bearer <token>`; tokens are issued and revoked "
+        "by platform administrators. Browsers use their session (with the CSRF header for writes). Every error "
+        'answers `{"message": str, "code": str, "extra": object}`. Lists are paginated with `limit` and '
+        "`offset` and answer `{\"items\": [...], \"count\": int}`. Money is in 万元 as decimal strings."
+    ),
+    auth=[ApiTokenAuth(), BrowserSessionAuth()],
+    urls_namespace="api",
+)
+
+api.add_router("/accounts/", "twincity.accounts.api.router")
+api.add_router("/enterprises/", "twincity.enterprises.api.router")
+api.add_router("/imports/", "twincity.enterprises.api_imports.router")
+api.add_router("/audit/", "twincity.core.api.router")
+
+
+def error_response(request, *, message: str, code: str, status: int, extra: dict | None = None):
+    return api.create_response(request, {"message": message, "code": code, "extra": extra or {}}, status=status)
+
+
+@api.exception_handler(ApplicationError)
+def on_application_error(request, exc: ApplicationError):
+    return error_response(request, message=exc.message, code=exc.code, status=exc.status, extra=exc.extra)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_schema_error(request, exc: NinjaValidationError):
+    errors = [
+        {"loc": [str(part) for part in error.get("loc", [])], "msg": str(error.get("msg", "")),
+         "type": str(error.get("type", ""))}
+        for error in exc.errors
+    ]
+    return error_response(request, message="请求数据无效 (invalid request data)", code="invalid", status=422,
+                          extra={"errors": errors})
+
+
+@api.exception_handler(DjangoValidationError)
+def on_model_validation_error(request, exc: DjangoValidationError):
+    fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return error_response(request, message="数据校验失败 (validation failed)", code="invalid", status=422,
+                          extra={"fields": fields})
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    return error_response(request, message="需要登录或有效的API令牌 (authentication required)",
+                          code="unauthenticated", status=401)
+
+
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request, exc):
+    return error_response(request, message="无权访问 (forbidden)", code="forbidden", status=403)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return error_response(request, message="未找到 (not found)", code="not_found", status=404)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return error_response(request, message=str(exc), code="http_error", status=exc.status_code)

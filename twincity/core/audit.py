@@ -1,0 +1,83 @@
+"""The audit trail: one function to record a change, one to compute what changed.
+
+Services call `audit_record` inside their transaction, so an audit entry exists exactly when the change does.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+from twincity.core.models import AuditEntry
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """The JSON-safe values of an instance's concrete fields (foreign keys by id)."""
+    names = fields or [f.attname for f in instance._meta.concrete_fields]
+    return {name: _plain(getattr(instance, name)) for name in names}
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    keys = set(before) | set(after)
+    return {
+        key: {"before": before.get(key), "after": after.get(key)}
+        for key in sorted(keys)
+        if before.get(key) != after.get(key) and key not in {"updated_at"}
+    }
+
+
+def object_type_of(instance_or_model: models.Model | type[models.Model]) -> str:
+    return instance_or_model._meta.label_lower
+
+
+def audit_entry_build(
+    *,
+    actor: Any,
+    action: str,
+    instance: models.Model,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    context: str = "",
+) -> AuditEntry | None:
+    changes = diff(before or {}, after or {})
+    if action == AuditEntry.Action.UPDATE and not changes:
+        return None
+    return AuditEntry(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        object_type=object_type_of(instance),
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:255],
+        changes=changes,
+        context=context[:255],
+    )
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    instance: models.Model,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    context: str = "",
+) -> AuditEntry | None:
+    """Record one change. An update that changed nothing records nothing."""
+    entry = audit_entry_build(
+        actor=actor, action=action, instance=instance, before=before, after=after, context=context
+    )
+    if entry is not None:
+        entry.save()
+    return entry

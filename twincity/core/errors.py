@@ -1,0 +1,46 @@
+"""Expected failures that can be explained to a person. Services raise them; interfaces shape them.
+
+Every API error leaves the platform in one shape: {"message": str, "code": str, "extra": dict}.
+"""
+
+
+class ApplicationError(Exception):
+    code = "application_error"
+    status = 400
+
+    def __init__(self, message: str, *, extra: dict[str, object] | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra or {}
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(ApplicationError):
+    code = "invalid"
+    status = 422
+
+
+class Unauthenticated(ApplicationError):
+    code = "unauthenticated"
+    status = 401
+
+
+class Forbidden(ApplicationError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(ApplicationError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(ApplicationError):
+    code = "conflict"
+    status = 409
+
+
+class Throttled(ApplicationError):
+    code = "throttled"
+    status = 429

@@ -1,0 +1,44 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditEntry(models.Model):
+    """Who changed what, when, with the values before and after. Written by services, never by signals."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "创建"
+        UPDATE = "update", "修改"
+        DELETE = "delete", "删除"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="audit_entries"
+    )
+    action = models.CharField(max_length=8, choices=Action)
+    # "app_label.model", e.g. "enterprises.enterprise"; kept as text so entries outlive deleted rows.
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=255, blank=True)
+    # {field: {"before": value, "after": value}}; only the fields that changed.
+    changes = models.JSONField(default=dict)
+    # Optional note such as "import 2026-11-27 enterprises.csv".
+    context = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            # Used by the per-object history on detail pages.
+            models.Index(fields=["object_type", "object_id", "-at"], name="audit_object_history"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"

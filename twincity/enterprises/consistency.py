@@ -1,0 +1,85 @@
+"""Consistency checks on one year's declared figures: what cannot be true, with a reason.
+
+Pure Python (no Django): flags are advice to reviewers; a flagged declaration is still stored.
+"""
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    fields: tuple[str, ...]
+    message_zh: str
+    message_en: str
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["fields"] = list(self.fields)
+        return data
+
+
+def _num(figures: Mapping[str, object], name: str) -> Decimal | None:
+    value = figures.get(name)
+    if value is None or value == "":
+        return None
+    return Decimal(str(value))
+
+
+def declaration_flags(figures: Mapping[str, object]) -> list[Flag]:
+    flags: list[Flag] = []
+    get = lambda name: _num(figures, name)  # noqa: E731
+
+    for name, zh in (("employees", "职工总数"), ("tech_staff", "科技人员数"), ("rd_staff", "研发人员数")):
+        value = get(name)
+        if value is not None and value < 0:
+            flags.append(Flag("negative_headcount", (name,), f"{zh}不能为负数", f"{name} cannot be negative"))
+
+    for name, zh in (
+        ("sales", "销售收入"), ("rd", "研发费用"), ("cost", "成本费用支出总额"), ("assets", "资产总额"),
+        ("liab", "负债总额"), ("hitech_rev", "高新技术产品(服务)收入"), ("total_income", "总收入"),
+        ("tax", "纳税总额"), ("tech_contract", "技术合同成交额"), ("rd_dom", "境内研发费用"),
+    ):
+        value = get(name)
+        if value is not None and value < 0:
+            flags.append(Flag("negative_amount", (name,), f"{zh}不能为负数", f"{name} cannot be negative"))
+
+    employees, tech_staff, rd_staff = get("employees"), get("tech_staff"), get("rd_staff")
+    if employees is not None and rd_staff is not None and rd_staff > employees:
+        flags.append(Flag("rd_staff_exceeds_employees", ("rd_staff", "employees"),
+                          "研发人员数大于职工总数", "R&D staff exceed total employees"))
+    if employees is not None and tech_staff is not None and tech_staff > employees:
+        flags.append(Flag("tech_staff_exceeds_employees", ("tech_staff", "employees"),
+                          "科技人员数大于职工总数", "technical staff exceed total employees"))
+
+    rd, cost = get("rd"), get("cost")
+    if rd is not None and cost is not None and rd > cost:
+        flags.append(Flag("rd_exceeds_cost", ("rd", "cost"),
+                          "研发费用大于成本费用支出总额", "R&D expense exceeds total cost and expense"))
+    rd_dom = get("rd_dom")
+    if rd_dom is not None and rd is not None and rd_dom > rd:
+        flags.append(Flag("rd_dom_exceeds_rd", ("rd_dom", "rd"),
+                          "境内研发费用大于研发费用", "domestic R&D expense exceeds R&D expense"))
+
+    assets, liab, na = get("assets"), get("liab"), get("na")
+    if assets is not None and liab is not None:
+        if assets < liab and na is not None and na > 0:
+            flags.append(Flag("net_assets_positive_but_insolvent", ("assets", "liab", "na"),
+                              "资产总额小于负债总额，但申报的净资产为正",
+                              "assets are below liabilities yet positive net assets were declared"))
+        elif na is not None and na != assets - liab:
+            flags.append(Flag("net_assets_mismatch", ("assets", "liab", "na"),
+                              f"净资产应等于资产总额减负债总额({assets - liab})",
+                              f"net assets should equal assets minus liabilities ({assets - liab})"))
+
+    hitech, total_income, sales = get("hitech_rev"), get("total_income"), get("sales")
+    if hitech is not None and total_income is not None and hitech > total_income:
+        flags.append(Flag("hitech_exceeds_income", ("hitech_rev", "total_income"),
+                          "高新技术产品(服务)收入大于总收入", "high-tech revenue exceeds total income"))
+    main = get("main")
+    if main is not None and sales is not None and main > sales:
+        flags.append(Flag("main_exceeds_sales", ("main", "sales"),
+                          "主营业务收入大于销售收入", "main business revenue exceeds sales revenue"))
+    return flags

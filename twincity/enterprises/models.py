@@ -1,0 +1,141 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from twincity.accounts.models import Organisation
+from twincity.core.models import TimeStampedModel
+from twincity.enterprises.fields import DECLARATION_FIGURES, INDUSTRY_CLUSTERS, SIZE_CLASSES, SOURCES
+from twincity.enterprises.validators import validate_credit_code
+
+IndustryCluster = models.TextChoices(
+    "IndustryCluster", [(key.upper(), (key, zh)) for key, (zh, _en) in INDUSTRY_CLUSTERS.items()]
+)
+SizeClass = models.TextChoices("SizeClass", [(key.upper(), (key, zh)) for key, (zh, _en) in SIZE_CLASSES.items()])
+FigureSource = models.TextChoices("FigureSource", [(key.upper(), (key, zh)) for key, (zh, _en) in SOURCES.items()])
+
+MONEY = {"max_digits": 16, "decimal_places": 4, "null": True, "blank": True}  # 万元, to the yuan
+
+
+class Enterprise(TimeStampedModel):
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, unique=True, validators=[validate_credit_code]
+    )
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    city = models.CharField(_("city"), max_length=32, db_index=True)
+    district = models.CharField(_("district"), max_length=64, blank=True)
+    registered_on = models.DateField(_("registration date"), null=True, blank=True)
+    industry_cluster = models.CharField(
+        _("industry cluster"), max_length=16, choices=IndustryCluster, default="other", db_index=True
+    )
+    industry_code = models.CharField(_("national industry code"), max_length=8, blank=True)
+    size_class = models.CharField(_("size class"), max_length=8, choices=SizeClass, blank=True)
+    # Point-in-time facts (facts.md); None means unknown, never False.
+    resident = models.BooleanField(_("resident enterprise"), null=True, blank=True)
+    prohibited = models.BooleanField(_("prohibited products"), null=True, blank=True)
+    compliant = models.BooleanField(_("compliant"), null=True, blank=True)
+    is_sme = models.BooleanField(_("SME"), null=True, blank=True)
+    # IP inventory summary, counts by class as in facts.md; None means not declared.
+    ip_I_self = models.PositiveIntegerField(null=True, blank=True)
+    ip_I_acq = models.PositiveIntegerField(null=True, blank=True)
+    ip_I_hv = models.PositiveIntegerField(null=True, blank=True)
+    ip_II = models.PositiveIntegerField(null=True, blank=True)
+    transforms_3y = models.PositiveIntegerField(null=True, blank=True)
+    # The platform organisation whose enterprise users act for this company, if it has joined.
+    organisation = models.OneToOneField(
+        Organisation, models.SET_NULL, null=True, blank=True, related_name="enterprise"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+        indexes = [models.Index(fields=["city", "industry_cluster"], name="enterprise_city_cluster")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def industry_cluster_label(self) -> str:
+        return INDUSTRY_CLUSTERS.get(self.industry_cluster, ("", ""))[0]
+
+
+class Qualification(TimeStampedModel):
+    class Kind(models.TextChoices):
+        HNTE = "hnte", _("High-tech enterprise")
+        TSME = "tsme", _("Tech-based SME")
+        INNOV = "innov", _("Innovative SME")
+        SRDI = "srdi", _("Specialised and sophisticated SME")
+        LITTLE_GIANT = "little_giant", _("Little giant (national SRDI)")
+        PROV_RD_INST = "prov_rd_inst", _("Provincial R&D institution")
+
+    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="qualifications")
+    kind = models.CharField(_("qualification"), max_length=16, choices=Kind, db_index=True)
+    certificate_no = models.CharField(_("certificate number"), max_length=64)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "kind", "certificate_no"], name="qualification_unique"),
+            models.CheckConstraint(
+                name="qualification_valid_until_after_from",
+                condition=models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=models.F("valid_from")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.certificate_no}"
+
+    def is_valid_on(self, day) -> bool:
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
+
+class AnnualDeclaration(TimeStampedModel):
+    """One enterprise's figures for one fiscal year. Every figure remembers its source and verification."""
+
+    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="declarations")
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
+    employees = models.IntegerField(null=True, blank=True)
+    tech_staff = models.IntegerField(null=True, blank=True)
+    rd_staff = models.IntegerField(null=True, blank=True)
+    sales = models.DecimalField(**MONEY)
+    oprev = models.DecimalField(**MONEY)
+    main = models.DecimalField(**MONEY)
+    na = models.DecimalField(**MONEY)
+    assets = models.DecimalField(**MONEY)
+    liab = models.DecimalField(**MONEY)
+    rd = models.DecimalField(**MONEY)
+    rd_dom = models.DecimalField(**MONEY)
+    cost = models.DecimalField(**MONEY)
+    total_income = models.DecimalField(**MONEY)
+    hitech_rev = models.DecimalField(**MONEY)
+    net_profit = models.DecimalField(**MONEY)
+    tax = models.DecimalField(**MONEY)
+    equity_new = models.DecimalField(**MONEY)
+    tech_contract = models.DecimalField(**MONEY)
+    # {figure: {"source": one of FigureSource, "verified": bool}}; a figure without an entry is self-declared.
+    provenance = models.JSONField(default=dict, blank=True)
+    # Consistency flags from twincity.enterprises.consistency, recomputed on every write.
+    flags = models.JSONField(default=list, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["enterprise", "-fiscal_year"]
+        verbose_name = _("annual declaration")
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "fiscal_year"], name="declaration_one_per_year"),
+            models.CheckConstraint(
+                name="declaration_fiscal_year_plausible",
+                condition=models.Q(fiscal_year__gte=1980, fiscal_year__lte=2100),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.fiscal_year}"
+
+    def figures(self) -> dict[str, object]:
+        return {spec.name: getattr(self, spec.name) for spec in DECLARATION_FIGURES}
+
+    def source_of(self, figure: str) -> dict[str, object]:
+        return self.provenance.get(figure) or {"source": FigureSource.SELF_DECLARED, "verified": False}
