@@ -1,5 +1,7 @@
 """The JSON API: one NinjaAPI, one router per domain, one error shape {"message", "code", "extra"}."""
 
+from functools import wraps
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -27,10 +29,38 @@ api.add_router("/accounts/", "twincity.accounts.api.router")
 api.add_router("/enterprises/", "twincity.enterprises.api.router")
 api.add_router("/imports/", "twincity.enterprises.api_imports.router")
 api.add_router("/audit/", "twincity.core.api.router")
+api.add_router("/points/", "twincity.points.api.router")
 
 
 def error_response(request, *, message: str, code: str, status: int, extra: dict | None = None):
     return api.create_response(request, {"message": message, "code": code, "extra": extra or {}}, status=status)
+
+
+def _contains_nul(request) -> bool:
+    if "\x00" in request.path:
+        return True
+    if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
+        return True
+    if request.content_type != "application/json":  # uploads are binary; their parsers check their text
+        return False
+    body = request.body
+    return b"\x00" in body or b"\\u0000" in body.lower()
+
+
+def refuse_nul_characters(view):
+    """No text column can hold U+0000 (PostgreSQL refuses it): answer 422 rather than fail in the database."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if _contains_nul(request):
+            return error_response(request, message="请求含有空字符 (the request contains a NUL character)",
+                                  code="invalid", status=422)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+api.add_decorator(refuse_nul_characters, mode="view")
 
 
 @api.exception_handler(ApplicationError)

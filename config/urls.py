@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("accounts/", include("twincity.accounts.urls")),
     path("enterprises/", include("twincity.enterprises.urls")),
+    path("points/", include("twincity.points.urls")),
     path("", include("twincity.core.urls")),
 ]
 

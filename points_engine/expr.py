@@ -230,6 +230,31 @@ def fields(ast: tuple) -> list[str]:
     return out
 
 
+def fallback_fields(ast: tuple) -> set[str]:
+    """Fields read only inside ``coalesce(...)`` (a blank or absent one has a fallback)."""
+    inside: set[str] = set()
+    outside: set[str] = set()
+
+    def walk(n: tuple, in_coalesce: bool) -> None:
+        tag = n[0]
+        if tag == "field":
+            (inside if in_coalesce else outside).add(n[1])
+        elif tag in ("not", "neg"):
+            walk(n[1], in_coalesce)
+        elif tag in ("and", "or"):
+            walk(n[1], in_coalesce)
+            walk(n[2], in_coalesce)
+        elif tag in ("cmp", "arith"):
+            walk(n[2], in_coalesce)
+            walk(n[3], in_coalesce)
+        elif tag == "call":
+            for a in n[2]:
+                walk(a, in_coalesce or n[1] == "coalesce")
+
+    walk(ast, False)
+    return inside - outside
+
+
 # ----------------------------------------------------------------------------------------------
 # Python backend
 # ----------------------------------------------------------------------------------------------
@@ -241,6 +266,71 @@ def _py_div(a: Any, b: Any) -> Any:
     if a is None or b is None or b == 0:
         return None
     return a / b
+
+
+#: Relative tolerance of numeric comparisons: a value within TOL * max(1, |boundary|) of a boundary
+#: counts as on it, so a decimal input whose exact ratio equals the boundary (115/100 - 1 = 15%) is not
+#: pushed to the wrong side by binary rounding. Both backends apply the identical float64 test.
+TOL = 1e-9
+
+
+def tolerance(b: float) -> float:
+    return TOL * max(1.0, abs(b))
+
+
+def py_num_cmp(op: str, a: Any, b: Any) -> Any:
+    """Tolerant numeric comparison (None if either side is unknown)."""
+    if a is None or b is None:
+        return None
+    t = TOL * max(1.0, abs(b))
+    if op == ">=":
+        return a >= b - t
+    if op == ">":
+        return a > b + t
+    if op == "<=":
+        return a <= b + t
+    if op == "<":
+        return a < b - t
+    if op == "==":
+        return abs(a - b) <= t
+    return abs(a - b) > t
+
+
+def pl_num_cmp(op: str, a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    t = TOL * pl.max_horizontal(pl.lit(1.0), b.cast(pl.Float64).abs())
+    if op == ">=":
+        return a >= b - t
+    if op == ">":
+        return a > b + t
+    if op == "<=":
+        return a <= b + t
+    if op == "<":
+        return a < b - t
+    if op == "==":
+        return (a - b).abs() <= t
+    return (a - b).abs() > t
+
+
+_NON_NUMERIC_TAGS = {"not", "and", "or", "cmp"}
+
+
+def is_numeric_cmp(ast: tuple) -> bool:
+    """Whether a comparison node compares numbers (tolerant) rather than text/booleans (exact)."""
+    from .facts import FIELD_TYPES
+
+    for side in (ast[2], ast[3]):
+        tag = side[0]
+        if tag == "lit" and (side[1] is None or isinstance(side[1], (str, bool))):
+            return False
+        if tag in _NON_NUMERIC_TAGS:
+            return False
+        if tag == "call" and side[1] == "is_null":
+            return False
+        if tag == "field":
+            typ = FIELD_TYPES.get(side[1])
+            if typ is not None and not typ.is_numeric():
+                return False
+    return True
 
 
 def _py_cmp(op: str, a: Any, b: Any) -> Any:
@@ -299,6 +389,8 @@ def compile_py(ast: tuple) -> PyFn:
         return or_
     if tag == "cmp":
         op, fa, fb = ast[1], compile_py(ast[2]), compile_py(ast[3])
+        if is_numeric_cmp(ast):
+            return lambda r: py_num_cmp(op, fa(r), fb(r))
         return lambda r: _py_cmp(op, fa(r), fb(r))
     if tag == "arith":
         op, fa, fb = ast[1], compile_py(ast[2]), compile_py(ast[3])
@@ -435,6 +527,8 @@ def compile_pl(ast: tuple) -> pl.Expr:
         return compile_pl(ast[1]) | compile_pl(ast[2])
     if tag == "cmp":
         op, a, b = ast[1], compile_pl(ast[2]), compile_pl(ast[3])
+        if is_numeric_cmp(ast):
+            return pl_num_cmp(op, a, b)
         return {
             "<": a.__lt__,
             "<=": a.__le__,

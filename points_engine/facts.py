@@ -291,11 +291,11 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
     if header is None:
         raise FactsError(f"空文件 / empty file: {path}")
     names = [str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(header)]
-    cols: list[list[str | None]] = [[] for _ in names]
-    for r in rows:
-        if r is None or all(v is None for v in r):
-            continue
-        for i in range(len(names)):
-            cols[i].append(_cell_text(r[i]) if i < len(r) else None)
+    body = [list(r) for r in rows]
     wb.close()
+    while body and all(v is None for v in body[-1]):  # trailing blank rows; inner ones keep numbering
+        body.pop()
+    cols: list[list[str | None]] = [
+        [_cell_text(r[i]) if i < len(r) else None for r in body] for i in range(len(names))
+    ]
     return pl.DataFrame({n: pl.Series(n, c, dtype=pl.String) for n, c in zip(names, cols, strict=True)})

@@ -4,9 +4,11 @@ from datetime import datetime
 
 from django.http import Http404
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from twincity.accounts import selectors, services
+from twincity.core.api import Pagination
+from twincity.core.errors import Forbidden
 
 router = Router(tags=["accounts 账户与机构"])
 
@@ -51,19 +53,22 @@ def me_api(request):
 
 
 @router.get("/organisations", response=list[OrganisationOut], summary="Organisations you may see")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def organisation_list_api(request):
     return selectors.organisation_list_visible(user=request.user).order_by("pk")
 
 
 @router.get("/tokens", response=list[TokenOut], summary="API tokens (administrators)")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def token_list_api(request):
     return selectors.api_token_list_visible(user=request.user)
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="Issue a token; the key is shown only once")
 def token_create_api(request, payload: TokenIn):
+    if not selectors.user_is_admin(request.user):
+        # Refuse before looking the user up, so non-administrators get 403 whoever they name.
+        raise Forbidden("只有管理员可以执行此操作 (administrators only)")
     user = selectors.user_list_visible(user=request.user).filter(username=payload.username).first()
     if user is None:
         raise Http404

@@ -2,13 +2,14 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from twincity.accounts import selectors, services
 from twincity.accounts.forms import ApiTokenForm, ThrottledAuthenticationForm
-from twincity.core.errors import ApplicationError
+from twincity.core.errors import ApplicationError, NotFound
 
 
 class LoginView(auth_views.LoginView):
@@ -39,6 +40,11 @@ def token_list_view(request):
 @login_required
 @require_POST
 def token_revoke_view(request, token_id: int):
-    services.api_token_revoke(actor=request.user, token_id=token_id)
+    if not selectors.user_is_admin(request.user):
+        raise PermissionDenied
+    try:
+        services.api_token_revoke(actor=request.user, token_id=token_id)
+    except NotFound as exc:
+        raise Http404 from exc
     messages.success(request, _("Token revoked."))
     return redirect("accounts:tokens")

@@ -26,6 +26,11 @@ def navigation_for(user, path: str) -> list[NavItem]:
         if user.is_platform_admin or (user.role == User.Role.ENTERPRISE_USER and user.organisation_id):
             items.append((_("Import"), reverse("enterprises:import")))
         if user.is_platform_admin:
+            items.append((_("Innovation points"), reverse("points:runs")))
+            items.append((_("Scoring standards"), reverse("points:standards")))
+        elif user.role == User.Role.ENTERPRISE_USER and user.organisation_id:
+            items.append((_("My points"), reverse("points:mine")))
+        if user.is_platform_admin:
             items.append((_("Audit trail"), reverse("core:audit")))
             items.append((_("API tokens"), reverse("accounts:tokens")))
         items.append((_("API docs"), "/api/docs"))

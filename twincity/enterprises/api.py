@@ -2,8 +2,9 @@
 
 from django.http import Http404
 from ninja import Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from twincity.core.api import Pagination
 from twincity.enterprises import selectors, services
 from twincity.enterprises.schemas import (
     AuditEntryOut,
@@ -34,9 +35,10 @@ def _visible(request, credit_code: str):
 
 
 @router.get("/", response=list[EnterpriseOut], summary="List enterprises you may see")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def enterprise_list_api(request, filters: Query[EnterpriseFilters]):
-    return selectors.enterprise_search(user=request.user, **filters.dict())
+    data = filters.dict()
+    return selectors.enterprise_search(user=request.user, query=data.pop("q"), **data)
 
 
 @router.post("/", response={201: EnterpriseDetailOut}, summary="Register an enterprise (administrators)")
@@ -116,7 +118,7 @@ def declaration_delete_api(request, credit_code: str, fiscal_year: int):
 
 @router.get("/{credit_code}/history", response=list[AuditEntryOut],
             summary="Audit history of an enterprise and its declarations (administrators)")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def enterprise_history_api(request, credit_code: str):
     enterprise = _visible(request, credit_code)
     return selectors.enterprise_audit_history(user=request.user, enterprise=enterprise)

@@ -139,3 +139,51 @@ class AnnualDeclaration(TimeStampedModel):
 
     def source_of(self, figure: str) -> dict[str, object]:
         return self.provenance.get(figure) or {"source": FigureSource.SELF_DECLARED, "verified": False}
+
+
+class ImportJob(TimeStampedModel):
+    """One upload on the import page: the file, who sent it, how far it got and what came of it.
+
+    The row is the source of truth for the page that polls it (progress of the write phase, which runs inside one
+    transaction, is also published to the cache: see services_import.import_job_progress).
+    """
+
+    class Kind(models.TextChoices):
+        ENTERPRISES = "enterprises", _("Enterprises")
+        DECLARATIONS = "declarations", _("Annual declarations")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        REJECTED = "rejected", _("Rejected")
+
+    FINISHED = (Status.DONE, Status.FAILED, Status.REJECTED)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="import_jobs"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind)
+    filename = models.CharField(_("file name"), max_length=255)
+    # Relative to MEDIA_ROOT, under imports/.
+    stored_path = models.CharField(max_length=500)
+    dry_run = models.BooleanField(_("preview only"), default=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.PENDING, db_index=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    # {"created", "updated", "unchanged", "rows", "changes": [...]} when done;
+    # {"message", "errors": [first 200], "error_count"} when rejected; {"message"} when failed.
+    result = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import job")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.filename} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED

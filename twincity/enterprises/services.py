@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
 from twincity.core.audit import audit_record, snapshot
 from twincity.core.errors import Forbidden, InvalidInput
@@ -24,6 +24,12 @@ def _validation_to_invalid(exc: ValidationError) -> InvalidInput:
     fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     first = next(iter(fields.values()))[0]
     return InvalidInput(f"数据校验失败：{first}", extra={"fields": fields})
+
+
+def _blank_text_for_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    """None for a text field means "clear it": text columns store "", never NULL (the API allows null)."""
+    text = {f.name for f in Enterprise._meta.concrete_fields if isinstance(f, models.CharField) and not f.null}
+    return {name: "" if value is None and name in text else value for name, value in values.items()}
 
 
 def _require_admin(actor) -> None:
@@ -50,7 +56,7 @@ def enterprise_create(*, actor, credit_code: str, name: str, city: str, **profil
     unknown = set(profile) - set(EDITABLE_PROFILE_FIELDS) - {"organisation"}
     if unknown:
         raise InvalidInput("未知字段", extra={"fields": {name: ["unknown field"] for name in sorted(unknown)}})
-    enterprise = Enterprise(credit_code=code, name=name, city=city, **profile)
+    enterprise = Enterprise(credit_code=code, name=name, city=city, **_blank_text_for_none(profile))
     try:
         enterprise.full_clean()
     except ValidationError as exc:
@@ -69,7 +75,7 @@ def enterprise_update(*, actor, enterprise: Enterprise, changes: Mapping[str, An
                            extra={"fields": {name: ["not editable"] for name in sorted(unknown)}})
     enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
     before = snapshot(enterprise)
-    for name, value in changes.items():
+    for name, value in _blank_text_for_none(changes).items():
         setattr(enterprise, name, value)
     try:
         enterprise.full_clean()

@@ -1,0 +1,114 @@
+"""Speed benchmark of the points engine.
+
+    python benchmarks/points_bench.py --enterprises 1000000 [--sample 2000] [--seed 42]
+
+Generates N deterministic synthetic fact rows (polars, vectorised, seeded), scores them under all five
+built-in standards with the batch path (polars), scores a sample with the single-record path, checks
+the two agree on the sample, and prints as its last line one JSON object:
+``enterprises, batch_seconds, per_record_seconds_per_row, speedup, peak_rss_mb, identical``.
+
+``batch_seconds`` covers the five batch runs (including the peer-distribution computation of scp-v1),
+not the generation of the synthetic data. ``per_record_seconds_per_row`` is the single-record time of
+one enterprise under all five standards; ``speedup`` divides it by the batch time per enterprise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from points_engine import explain, list_builtin, score_batch  # noqa: E402
+from points_engine.batch import output_columns  # noqa: E402
+from points_engine.synthetic import synthetic_facts  # noqa: E402
+
+
+def _same(a: object, b: object) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, float) or isinstance(b, float):
+        return float(a) == float(b) or (math.isnan(float(a)) and math.isnan(float(b)))  # type: ignore[arg-type]
+    return a == b
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--enterprises", type=int, default=100_000)
+    parser.add_argument("--sample", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+
+    t0 = time.perf_counter()
+    facts = synthetic_facts(args.enterprises, seed=args.seed)
+    gen_seconds = time.perf_counter() - t0
+    standards = list_builtin()
+
+    results = {}
+    per_standard = {}
+    t0 = time.perf_counter()
+    for std in standards:
+        t1 = time.perf_counter()
+        results[std.id] = score_batch(facts, std)
+        per_standard[std.id] = round(time.perf_counter() - t1, 3)
+    batch_seconds = time.perf_counter() - t0
+
+    n_sample = min(args.sample, args.enterprises)
+    step = max(1, args.enterprises // n_sample)
+    idx = list(range(0, step * n_sample, step))[:n_sample]
+    sample_rows = facts[idx].to_dicts()
+    t0 = time.perf_counter()
+    singles = {
+        std.id: [explain(r, std, reference=results[std.id].reference).to_row() for r in sample_rows]
+        for std in standards
+    }
+    single_seconds = time.perf_counter() - t0
+
+    identical = True
+    mismatches = []
+    for std in standards:
+        cols = output_columns(std.compiled)
+        frame = results[std.id].frame[idx].select(cols)
+        for i, brow in enumerate(frame.iter_rows(named=True)):
+            srow = singles[std.id][i]
+            for c in cols:
+                if not _same(srow[c], brow[c]):
+                    identical = False
+                    if len(mismatches) < 5:
+                        mismatches.append((std.id, brow["id"], c, srow[c], brow[c]))
+
+    per_row_single = single_seconds / n_sample
+    per_row_batch = batch_seconds / args.enterprises
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    verdicts = {sid: dict(r.frame["verdict"].value_counts().sort("verdict").iter_rows()) for sid, r in results.items()}
+    print(f"generated {args.enterprises} rows in {gen_seconds:.2f}s; per standard (s): {per_standard}", file=sys.stderr)
+    print(f"verdicts: {verdicts}", file=sys.stderr)
+    for m in mismatches:
+        print(f"MISMATCH {m}", file=sys.stderr)
+    print(
+        json.dumps(
+            {
+                "enterprises": args.enterprises,
+                "standards": len(standards),
+                "batch_seconds": round(batch_seconds, 3),
+                "per_standard_seconds": per_standard,
+                "sample": n_sample,
+                "single_seconds": round(single_seconds, 3),
+                "per_record_seconds_per_row": per_row_single,
+                "batch_seconds_per_row": per_row_batch,
+                "speedup": round(per_row_single / per_row_batch, 1),
+                "peak_rss_mb": round(peak_rss_mb, 1),
+                "identical": identical,
+            }
+        )
+    )
+    return 0 if identical else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

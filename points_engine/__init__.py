@@ -1,0 +1,59 @@
+"""points_engine: the pure innovation-points scoring engine of twincity.
+
+Pure Python + polars; it never imports django, ninja or twincity. Stable public API (the Django app
+calls only these names):
+
+Standards (versioned data, see README.md)
+    list_builtin() -> list[Standard]
+    load_builtin(standard_id: str, version: str | None = None) -> Standard
+    Standard.from_dict(d: dict) -> Standard          # validates; raises StandardError
+    Standard.to_dict() -> dict                        # JSON-serialisable deep copy
+    validate_standard(d: dict) -> list[str]           # human-readable errors, zh / en; [] = valid
+    diff_standards(a, b) -> list[tuple[path, old, new]]
+    derive_version(standard, changes, *, version=None, effective_from=None) -> Standard
+
+Scoring
+    score_batch(facts: polars.DataFrame | list[dict], standard, *, evaluation_date=None,
+                reference=None, on_error="raise", keep_input=True) -> BatchResult
+        columnar (polars) path; BatchResult.frame has the columns id, standard, version, verdict,
+        route, score_min, score_max, grade, [stage, peer_group,] reasons, points.<indicator>...,
+        band.<indicator>..., then the input columns; BatchResult.reference is the frozen peer
+        distribution used (store it with the run and pass it back to reproduce results).
+    build_reference(standard, facts, *, evaluation_date=None) -> dict | None
+    explain(facts: dict, standard, *, evaluation_date=None, reference=None) -> Explanation
+        single-record path (pure Python); Explanation.to_row() has the batch row shape.
+
+Facts
+    read_facts(path) -> polars.DataFrame              # .csv / .xlsx, facts.md coercion
+
+Errors
+    EngineError -> FactsError (row, column), StandardError (errors), ExpertInputError (row, column, band)
+
+Verdicts: pass, fail, expert_dependent, needs_review, not_applicable. Routes: score, direct, "".
+"""
+
+from .batch import BatchResult, build_reference, score_batch
+from .errors import EngineError, ExpertInputError, FactsError, StandardError
+from .facts import read_facts
+from .single import Explanation, IndicatorResult, explain
+from .standard import Standard, derive_version, diff_standards, list_builtin, load_builtin, validate_standard
+
+__all__ = [
+    "BatchResult",
+    "EngineError",
+    "ExpertInputError",
+    "Explanation",
+    "FactsError",
+    "IndicatorResult",
+    "Standard",
+    "StandardError",
+    "build_reference",
+    "derive_version",
+    "diff_standards",
+    "explain",
+    "list_builtin",
+    "load_builtin",
+    "read_facts",
+    "score_batch",
+    "validate_standard",
+]

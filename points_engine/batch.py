@@ -1,0 +1,264 @@
+"""The columnar batch path (polars, lazy, one pass per standard, no per-row Python).
+
+``score_batch`` scores a whole facts table. For a standard with percentile (peer-group) indicators it
+needs a *reference distribution*: pass one to reuse a frozen distribution, or let the run compute one
+from the scored population; either way the distribution used is returned in ``BatchResult.reference``
+so the caller can store it with the run. With an explicit reference, every row's result depends only
+on that row and the reference: other rows never move it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from . import expr
+from .core import CompiledStandard, PlBackend, decode_reasons, group_code, prepare_frame, run_plan
+from .errors import ExpertInputError, StandardError
+from .facts import FIELD_TYPES, coerce_frame, frame_from_records
+from .standard import Standard
+
+REFERENCE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """``frame``: one row per input row (columns documented in README.md); ``reference``: the frozen
+    peer distribution used (None for standards without percentile indicators)."""
+
+    frame: pl.DataFrame
+    reference: dict[str, Any] | None
+    standard_id: str
+    version: str
+    evaluation_date: dt.date | None
+
+
+def referenced_fields(standard: Standard) -> list[str]:
+    """Every fact field a standard reads (including expert inputs and the peer-group fields)."""
+    cs = standard.compiled
+    out: list[str] = []
+    for c in cs.conditions + cs.routes:
+        out += c.fields
+    for ind in cs.indicators:
+        for alt in ind.alts:
+            out += alt.fields
+        if ind.expert_field:
+            out.append(ind.expert_field)
+    if cs.peer:
+        out += cs.stage_fields + [cs.cluster_field]
+    return list(dict.fromkeys(out))
+
+
+def _to_frame(facts: pl.DataFrame | Sequence[Mapping[str, Any]]) -> pl.DataFrame:
+    if isinstance(facts, pl.DataFrame):
+        return coerce_frame(facts)
+    return frame_from_records(facts)
+
+
+def _complete(df: pl.DataFrame, standard: Standard) -> pl.DataFrame:
+    """Add absent fact columns as typed nulls (unknown) and an ``id`` when the table has none."""
+    add = []
+    if "id" not in df.columns:
+        add.append(pl.int_range(1, pl.len() + 1).cast(pl.String).alias("id"))
+    for f in dict.fromkeys(referenced_fields(standard) + ["registered_on", "reg_days"]):
+        if f not in df.columns and f in FIELD_TYPES:
+            add.append(pl.lit(None, dtype=FIELD_TYPES[f]).alias(f))
+    return df.with_columns(add) if add else df
+
+
+def build_reference(
+    standard: Standard, facts: pl.DataFrame | Sequence[Mapping[str, Any]], *, evaluation_date: dt.date | None = None
+) -> dict[str, Any] | None:
+    """Compute the frozen peer distribution of a population (None if the standard needs none)."""
+    df = _complete(_to_frame(facts), standard)
+    return _build_reference(standard.compiled, prepare_frame(df.lazy(), df.columns, evaluation_date))
+
+
+def _build_reference(cs: CompiledStandard, lf: pl.LazyFrame) -> dict[str, Any] | None:
+    if not cs.percentile_inds:
+        return None
+    B = PlBackend()
+    _, code = group_code(cs, B)
+    for ind, alt in cs.percentile_inds:
+        B.let(f"__v.{ind.id}", expr.compile_pl(alt.ast))
+    for stage in B.stages:
+        lf = lf.with_columns(stage)
+    n_cl = len(cs.clusters)
+    q, m = cs.quantiles, cs.min_peer_size
+    vcols = [f"__v.{ind.id}" for ind, _ in cs.percentile_inds]
+    data = (
+        lf.select([pl.col("__code"), *[pl.col(c).cast(pl.Float64) for c in vcols]])
+        .filter(pl.col("__code").is_not_null())
+        .with_columns((pl.col("__code") // n_cl).alias("__stage_idx"), pl.lit(0).alias("__all"))
+        .collect()
+    )
+
+    def cut_exprs() -> list[pl.Expr]:
+        out = []
+        for c in vcols:
+            vals = pl.col(c).drop_nulls().sort()
+            n = vals.len().cast(pl.Int64)
+            # nearest-rank cut k (1..Q): the ceil(k*n/Q)-th smallest value, in integer arithmetic
+            idx = (pl.int_range(1, q + 1, dtype=pl.Int64) * n + (q - 1)) // q - 1
+            out += [n.alias(f"n:{c}"), pl.when(n > 0).then(vals.gather(idx.clip(0))).alias(f"cuts:{c}")]
+        return out
+
+    def table(key: str) -> dict[Any, dict[str, Any]]:
+        return {row[key]: row for row in data.group_by(key).agg(cut_exprs()).to_dicts()}
+
+    by_code = table("__code")
+    by_stage: dict[Any, dict[str, Any]] | None = None
+    everyone: dict[Any, dict[str, Any]] | None = None
+    population = data.height
+    groups: dict[str, Any] = {}
+    for s_idx, s in enumerate(cs.stage_ids):
+        for c_idx, c in enumerate(cs.clusters):
+            key = f"{s}|{c}"
+            own = by_code.get(s_idx * n_cl + c_idx, {})
+            g = groups.setdefault(key, {"n": {}, "source": {}, "cuts": {}})
+            for ind, _ in cs.percentile_inds:
+                col = f"__v.{ind.id}"
+                n_own = int(own.get(f"n:{col}") or 0)
+                if n_own >= m:
+                    src, row = key, own
+                else:
+                    if by_stage is None:
+                        by_stage = table("__stage_idx")
+                    srow = by_stage.get(s_idx, {})
+                    if int(srow.get(f"n:{col}") or 0) >= m:
+                        src, row = f"{s}|*", srow
+                    else:
+                        if everyone is None:
+                            everyone = table("__all")
+                        src, row = "*|*", everyone.get(0, {})
+                cuts = row.get(f"cuts:{col}")
+                g["n"][ind.id] = n_own
+                g["source"][ind.id] = src
+                g["cuts"][ind.id] = None if not cuts else [float(x) for x in cuts]
+    return {
+        "format": REFERENCE_FORMAT,
+        "standard": cs.id,
+        "version": cs.version,
+        "quantiles": q,
+        "min_peer_size": m,
+        "population": int(population),
+        "groups": groups,
+    }
+
+
+def check_reference(cs: CompiledStandard, reference: dict[str, Any]) -> None:
+    if not isinstance(reference, dict) or reference.get("standard") != cs.id:
+        raise StandardError(
+            f"参照分布不属于标准 {cs.id} / the reference distribution is not for standard {cs.id}"
+        )
+    if reference.get("quantiles") != cs.quantiles:
+        raise StandardError(
+            f"参照分布的分位数 {reference.get('quantiles')} 与标准 {cs.quantiles} 不符 / "
+            f"reference quantiles {reference.get('quantiles')} do not match the standard ({cs.quantiles})"
+        )
+
+
+def output_columns(cs: CompiledStandard) -> list[str]:
+    cols = ["id", "standard", "version", "verdict", "route", "score_min", "score_max", "grade"]
+    if cs.peer:
+        cols += ["stage", "peer_group"]
+    cols.append("reasons")
+    cols += [f"points.{i.id}" for i in cs.indicators]
+    cols += [f"band.{i.id}" for i in cs.indicators]
+    return cols
+
+
+def score_batch(
+    facts: pl.DataFrame | Sequence[Mapping[str, Any]],
+    standard: Standard,
+    *,
+    evaluation_date: dt.date | None = None,
+    reference: dict[str, Any] | None = None,
+    on_error: str = "raise",
+    keep_input: bool = True,
+) -> BatchResult:
+    """Score every row of ``facts`` under ``standard`` (columnar, polars).
+
+    ``on_error="raise"`` raises ExpertInputError at the first expert input outside its band (row =
+    1-based file row, header = 1); ``on_error="mark"`` gives that row verdict ``needs_review`` with the
+    reason instead. ``keep_input`` appends the input columns (other than ``id``) to the output.
+    """
+    if on_error not in ("raise", "mark"):
+        raise ValueError("on_error must be 'raise' or 'mark'")
+    cs = standard.compiled
+    df = _to_frame(facts)
+    input_cols = [c for c in df.columns if c != "id"]
+    df = _complete(df, standard)
+    lf = prepare_frame(df.lazy(), df.columns, evaluation_date)
+    if cs.percentile_inds:
+        if reference is None:
+            reference = _build_reference(cs, lf)
+        else:
+            check_reference(cs, reference)
+    else:
+        reference = None
+    B = PlBackend()
+    out = run_plan(cs, B, reference=reference, fact_cols=set(df.columns))
+    for stage in B.stages:
+        lf = lf.with_columns(stage)
+    bad_cols = [f"__xbad.{ind.id}" for ind, *_ in out["__expert_bad"]]
+    exprs = [pl.col("id").cast(pl.String), pl.lit(cs.id).alias("standard"), pl.lit(cs.version).alias("version")]
+    rm = out["reasons"]
+    mask_cols = [f"__reasons{i}" for i in range(len(rm.masks))]
+    for name in output_columns(cs)[3:]:
+        if name == "grade" and "grade" not in out:
+            exprs.append(pl.lit(None, dtype=pl.String).alias("grade"))
+            continue
+        if name == "reasons":
+            exprs += [m.alias(c) for m, c in zip(rm.masks, mask_cols, strict=True)]
+            continue
+        e = out[name]
+        exprs.append((e if isinstance(e, pl.Expr) else pl.lit(e)).alias(name))
+    exprs += [pl.col(c) for c in bad_cols]
+    for ind, _bad, alo, ahi in out["__expert_bad"]:
+        exprs += [pl.lit(alo).alias(f"__xlo.{ind.id}") if not isinstance(alo, pl.Expr) else alo.alias(f"__xlo.{ind.id}")]
+        exprs += [pl.lit(ahi).alias(f"__xhi.{ind.id}") if not isinstance(ahi, pl.Expr) else ahi.alias(f"__xhi.{ind.id}")]
+        exprs += [out[f"band.{ind.id}"].alias(f"__xband.{ind.id}") if isinstance(out[f"band.{ind.id}"], pl.Expr) else pl.lit(out[f"band.{ind.id}"]).alias(f"__xband.{ind.id}")]
+    if keep_input:
+        exprs += [pl.col(c) for c in input_cols]
+    result = lf.select(exprs).collect()
+    result = decode_reasons(result, rm, mask_cols)
+    result = result.select(output_columns(cs) + [c for c in result.columns if c not in output_columns(cs)])
+    if bad_cols:
+        if on_error == "raise":
+            _raise_expert(result, out["__expert_bad"])
+        helper = [c for c in result.columns if c.startswith("__x")]
+        result = result.drop(helper)
+    return BatchResult(result, reference, cs.id, cs.version, evaluation_date)
+
+
+def _raise_expert(result: pl.DataFrame, bad: list) -> None:
+    cols = [f"__xbad.{ind.id}" for ind, *_ in bad]
+    any_bad = pl.any_horizontal([pl.col(c).fill_null(False) for c in cols])
+    idx = result.select(any_bad.arg_true()).to_series()
+    if idx.len() == 0:
+        return
+    i = int(idx[0])
+    for ind, *_ in bad:
+        if result[f"__xbad.{ind.id}"][i]:
+            col = ind.expert_field
+            x = result[col][i] if col in result.columns else None
+            lo, hi, band = result[f"__xlo.{ind.id}"][i], result[f"__xhi.{ind.id}"][i], result[f"__xband.{ind.id}"][i]
+            raise expert_error(i + 2, col, x, lo, hi, band, result["id"][i])
+
+
+def expert_error(row: int | None, column: str, x: Any, lo: Any, hi: Any, band: Any, rid: Any) -> ExpertInputError:
+    where = f"第 {row} 行 " if row is not None else ""
+    where_en = f"row {row}, " if row is not None else ""
+    return ExpertInputError(
+        f"{where}{column} 列（id={rid}）：专家评分 {x} 不在计算档位 {band} 的区间 [{lo}, {hi}] 内 / "
+        f"{where_en}column {column} (id={rid}): expert input {x} is outside the computed band {band} [{lo}, {hi}]",
+        row=row,
+        column=column,
+        band=None if band is None else str(band),
+        allowed=(lo, hi),
+    )

@@ -1,0 +1,83 @@
+"""manage.py run_scoring --standard ID [--version V] [--date YYYY-MM-DD] [--all] [--force]
+
+Scores the whole registry inline under a standard version and prints progress, counts by verdict and the
+duration. Idempotent: a standard version already scored (done) at that date is skipped unless --force, so
+the start script can call `run_scoring --all` every time.
+"""
+
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+import points_engine
+from twincity.points import selectors, services
+from twincity.points.models import ScoringRun
+
+
+class Command(BaseCommand):
+    help = "Score the registry under a standard version (inline), or under every built-in standard with --all."
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # Our --version (of the standard) replaces Django's --version (of Django).
+        kwargs.setdefault("conflict_handler", "resolve")
+        return super().create_parser(prog_name, subcommand, **kwargs)
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--standard", help="standard id, e.g. scp-v1")
+        parser.add_argument("--version", dest="standard_version", help="version (default: the latest)")
+        parser.add_argument("--date", help="evaluation date YYYY-MM-DD (default: today)")
+        parser.add_argument("--all", action="store_true", help="every built-in standard's latest version")
+        parser.add_argument("--force", action="store_true", help="run even when a done run exists for that date")
+        parser.add_argument("--batch-size", type=int, default=None, help="enterprises per batch")
+
+    def handle(self, *args, standard=None, standard_version=None, date=None, all=False, force=False,
+               batch_size=None, **options) -> None:
+        if not standard and not all:
+            raise CommandError("give --standard ID or --all")
+        if standard and all:
+            raise CommandError("--standard and --all exclude each other")
+        evaluation_date = self._date(date)
+        created = services.standards_builtin_sync()
+        for version in created:
+            self.stdout.write(f"stored built-in standard {version}")
+        if all:
+            ids = sorted({s.id for s in points_engine.list_builtin()})
+            targets = [selectors.standard_latest(standard_id=i) for i in ids]
+        else:
+            target = (selectors.standard_get(standard_id=standard, version=standard_version) if standard_version
+                      else selectors.standard_latest(standard_id=standard))
+            if target is None:
+                raise CommandError(f"unknown standard {standard!r} version {standard_version or '(latest)'}")
+            targets = [target]
+        for target in targets:
+            if target is not None:
+                self._run(target, evaluation_date, force=force, batch_size=batch_size)
+
+    def _date(self, text: str | None) -> date:
+        if not text:
+            return timezone.localdate()
+        try:
+            return date.fromisoformat(text)
+        except ValueError as exc:
+            raise CommandError(f"--date must be YYYY-MM-DD, not {text!r}") from exc
+
+    def _run(self, standard, evaluation_date: date, *, force: bool, batch_size: int | None) -> None:
+        done = ScoringRun.objects.filter(standard=standard, evaluation_date=evaluation_date,
+                                         status=ScoringRun.Status.DONE)
+        if done.exists() and not force:
+            self.stdout.write(f"{standard} @ {evaluation_date}: already scored, skipped (use --force to run again)")
+            return
+        run = services.scoring_run_create(actor=None, standard=standard, evaluation_date=evaluation_date, system=True)
+        self.stdout.write(f"{standard} @ {evaluation_date}: run {run.public_id}")
+
+        def progress(count: int, total: int) -> None:
+            self.stdout.write(f"  {count}/{total}")
+
+        run = services.scoring_run_execute(run_id=run.pk, batch_size=batch_size, on_progress=progress)
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(run.verdict_counts.items())) or "none"
+        if run.status != ScoringRun.Status.DONE:
+            raise CommandError(f"{standard} @ {evaluation_date}: {run.status}: {run.error}")
+        self.stdout.write(self.style.SUCCESS(
+            f"{standard} @ {evaluation_date}: {run.done} enterprises scored in {run.duration_seconds:.1f}s ({counts})"
+        ))

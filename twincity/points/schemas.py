@@ -1,0 +1,275 @@
+"""API schemas of the points domain (input ...In, output ...Out) and the plain-data shaping of engine objects."""
+
+import math
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
+
+from ninja import Field, Schema
+
+import points_engine
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe: non-finite floats become None, dates ISO text, tuples lists."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+class StandardOut(Schema):
+    standard_id: str
+    version: str
+    name_zh: str
+    name_en: str
+    region: str
+    effective_from: date
+    provisional: bool
+    note: str
+    derived_from_version: str | None = None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_derived_from_version(obj) -> str | None:
+        return obj.derived_from.version if obj.derived_from_id else None
+
+
+class StandardDetailOut(StandardOut):
+    definition: dict[str, Any]
+
+
+class StandardDeriveIn(Schema):
+    version: str = Field(..., min_length=1, max_length=16)
+    note: str = Field("", max_length=255)
+    # Either the whole new definition, or changes {dotted path: new value} (paths as in the diff).
+    definition: dict[str, Any] | None = None
+    changes: dict[str, Any] | None = None
+
+
+class DiffItemOut(Schema):
+    path: str
+    old: Any = None
+    new: Any = None
+
+
+class StandardDiffOut(Schema):
+    standard_id: str
+    a: str
+    b: str
+    changes: list[DiffItemOut]
+
+
+class RunOut(Schema):
+    public_id: UUID
+    standard_id: str
+    version: str
+    evaluation_date: date
+    status: str
+    total: int
+    done: int
+    percent: int
+    started_by: str | None = None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None
+    verdict_counts: dict[str, int]
+    error: str
+
+    @staticmethod
+    def resolve_standard_id(obj) -> str:
+        return obj.standard.standard_id
+
+    @staticmethod
+    def resolve_version(obj) -> str:
+        return obj.standard.version
+
+    @staticmethod
+    def resolve_started_by(obj) -> str | None:
+        return obj.started_by.username if obj.started_by_id else None
+
+
+class RunCreateIn(Schema):
+    standard_id: str = Field(..., min_length=1, max_length=32)
+    # The latest version when left out.
+    version: str | None = Field(None, max_length=16)
+    evaluation_date: date
+
+
+class GroupOut(Schema):
+    key: str
+    label: str
+    count: int
+    mean: float | None
+    median: float | None
+    p90: float | None
+    grade_counts: dict[str, int]
+
+
+class BucketOut(Schema):
+    bucket_start: float
+    bucket_end: float
+    count: int
+
+
+class ResultRowOut(Schema):
+    credit_code: str
+    name: str
+    city: str
+    industry_cluster: str
+    verdict: str
+    score_min: Decimal | None
+    score_max: Decimal | None
+    grade: str
+    stage: str
+
+    @staticmethod
+    def resolve_credit_code(obj) -> str:
+        return obj.enterprise.credit_code
+
+    @staticmethod
+    def resolve_name(obj) -> str:
+        return obj.enterprise.name
+
+    @staticmethod
+    def resolve_city(obj) -> str:
+        return obj.enterprise.city
+
+    @staticmethod
+    def resolve_industry_cluster(obj) -> str:
+        return obj.enterprise.industry_cluster
+
+
+class RankingsOut(Schema):
+    run: RunOut
+    group_by: str
+    count: int
+    groups: list[GroupOut]
+    top: list[ResultRowOut]
+    histogram: list[BucketOut]
+
+
+GroupBy = Literal["industry_cluster", "city", "stage"]
+ExportFormat = Literal["json", "csv", "xlsx"]
+
+
+class WhitelistFilters(Schema):
+    min_grade: Literal["A", "B", "C", "D", "E"] | None = None
+    min_score: Decimal | None = Field(None, ge=-100000, le=100000, allow_inf_nan=False)
+    format: ExportFormat = "json"
+    # Pages of the json format (files hold every row).
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class WhitelistPageOut(Schema):
+    items: list[ResultRowOut]
+    count: int
+
+
+class IndicatorOut(Schema):
+    id: str
+    name_zh: str
+    name_en: str
+    category: str
+    value: Any = None
+    band: str | None
+    points: float | None
+    points_min: float | None
+    points_max: float | None
+    max_points: float | None
+    next_band: dict[str, Any] | None = None
+
+
+class ExplanationOut(Schema):
+    standard_id: str
+    version: str
+    evaluation_date: date | None
+    verdict: str
+    route: str
+    score_min: float | None
+    score_max: float | None
+    grade: str | None
+    stage: str | None
+    peer_group: str | None
+    reasons: list[str]
+    indicators: list[IndicatorOut]
+
+
+def explanation_data(explanation: points_engine.Explanation) -> dict[str, Any]:
+    return {
+        "standard_id": explanation.standard_id,
+        "version": explanation.version,
+        "evaluation_date": explanation.evaluation_date,
+        "verdict": explanation.verdict,
+        "route": explanation.route,
+        "score_min": plain(explanation.score_min),
+        "score_max": plain(explanation.score_max),
+        "grade": explanation.grade,
+        "stage": explanation.stage,
+        "peer_group": explanation.peer_group,
+        "reasons": [f"{zh} / {en}" for zh, en in explanation.reasons],
+        "indicators": [
+            {"id": i.id, "name_zh": i.name_zh, "name_en": i.name_en, "category": i.category,
+             "value": plain(i.value), "band": i.band, "points": plain(i.points), "points_min": plain(i.points_min),
+             "points_max": plain(i.points_max), "max_points": plain(i.max_points), "next_band": plain(i.next_band)}
+            for i in explanation.indicators
+        ],
+    }
+
+
+class CategoryOut(Schema):
+    id: str
+    name_zh: str
+    name_en: str
+    points: float
+    max_points: float
+
+
+class HistoryOut(Schema):
+    evaluation_date: date
+    run_public_id: UUID
+    standard_version: str
+    verdict: str
+    score_min: Decimal | None
+    score_max: Decimal | None
+    grade: str
+
+
+class StandardRefOut(Schema):
+    standard_id: str
+    version: str
+    name_zh: str
+    name_en: str
+
+
+class EnterprisePointsOut(Schema):
+    credit_code: str
+    name: str
+    standards: list[StandardRefOut]
+    current: StandardRefOut | None
+    run_public_id: UUID | None
+    evaluation_date: date | None
+    result: ExplanationOut | None
+    categories: list[CategoryOut]
+    history: list[HistoryOut]
+
+
+class WhatIfIn(Schema):
+    standard_id: str = Field("scp-v1", min_length=1, max_length=32)
+    version: str | None = Field(None, max_length=16)
+    changes: dict[str, Any]
+
+
+class WhatIfOut(Schema):
+    before: ExplanationOut
+    after: ExplanationOut
+    # Indicators whose points changed: {id: [before, after]}.
+    changed: dict[str, list[float | None]]

@@ -1,0 +1,431 @@
+"""Writes of the points domain: standard versions, scoring runs and their results.
+
+The arithmetic is the pure engine's (points_engine); this module feeds it registry facts and stores what
+it returns, naming the standard version and keeping the facts snapshot and the frozen peer reference, so
+that `points_engine.explain(result.facts, standard, evaluation_date=run.evaluation_date,
+reference=run.reference)` reproduces every stored result.
+"""
+
+import csv
+import io
+import logging
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from decimal import Decimal
+from itertools import batched
+from typing import Any, Literal
+
+import points_engine
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from points_engine.facts import KNOWN_FIELDS, coerce_value
+
+from twincity.core.audit import audit_record
+from twincity.core.errors import Forbidden, InvalidInput, NotFound
+from twincity.core.models import AuditEntry
+from twincity.enterprises.models import Enterprise
+from twincity.enterprises.selectors import enterprise_list_editable
+from twincity.points.facts import registry_facts
+from twincity.points.models import ScoreResult, ScoringRun, StandardVersion
+
+logger = logging.getLogger(__name__)
+
+# Enterprises scored and saved per batch (one transaction and one progress update each).
+DEFAULT_BATCH = 5000
+# Facts a what-if may not change: they identify the record, they are not figures.
+WHAT_IF_LOCKED = frozenset({"id", "credit_code", "name"})
+VERSION_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,15}")
+RESERVED_VERSIONS = frozenset({"diff", "derive"})
+
+
+def _require_admin(actor) -> None:
+    if not (getattr(actor, "is_authenticated", False) and actor.is_platform_admin):
+        raise Forbidden("只有管理员可以执行此操作 (administrators only)")
+
+
+def _version_from_standard(standard: points_engine.Standard, **extra: Any) -> StandardVersion:
+    return StandardVersion(
+        standard_id=standard.id,
+        version=standard.version,
+        name_zh=standard.name_zh[:100],
+        name_en=standard.name_en[:200],
+        region=standard.region[:32],
+        effective_from=standard.effective_from,
+        provisional=standard.provisional,
+        definition=standard.to_dict(),
+        **extra,
+    )
+
+
+def engine_standard(version: StandardVersion) -> points_engine.Standard:
+    return points_engine.Standard.from_dict(version.definition)
+
+
+# --- standards ---------------------------------------------------------------------------------------------
+
+
+def standards_builtin_sync() -> list[StandardVersion]:
+    """Store the engine's built-in standards that the database does not hold yet. Existing versions are
+    never touched: a stored version is immutable."""
+    created = []
+    existing = set(StandardVersion.objects.values_list("standard_id", "version"))
+    for standard in points_engine.list_builtin():
+        if (standard.id, standard.version) not in existing:
+            version = _version_from_standard(standard, note="built-in")
+            version.save()
+            created.append(version)
+    return created
+
+
+@transaction.atomic
+def standard_version_create(
+    *, actor, base: StandardVersion, definition: dict[str, Any], version: str, note: str = ""
+) -> StandardVersion:
+    """A new version derived from `base`. The old version and every result it produced stay as they are."""
+    _require_admin(actor)
+    version = (version or "").strip() if isinstance(version, str) else ""
+    if not VERSION_RE.fullmatch(version) or version in RESERVED_VERSIONS:
+        raise InvalidInput("版本号无效：字母、数字、点、横线，最多16个字符 (invalid version: letters, digits, '.', '-', "
+                           "'_', at most 16 characters)", extra={"fields": {"version": [version]}})
+    if not isinstance(definition, dict):
+        raise InvalidInput("评分标准无效 (invalid standard)", extra={"errors": ["definition must be an object"]},
+                           code="invalid_standard")
+    if StandardVersion.objects.filter(standard_id=base.standard_id, version=version).exists():
+        raise InvalidInput("该版本号已存在 (this version already exists)",
+                           extra={"fields": {"version": [version]}}, code="version_exists")
+    data = dict(definition)
+    data["id"] = base.standard_id
+    data["version"] = version
+    data["derived_from"] = {"id": base.standard_id, "version": base.version}
+    try:
+        errors = points_engine.validate_standard(data)
+    except Exception as exc:  # a malformed definition must be a 422, never a 500
+        errors = [f"{type(exc).__name__}: {exc}"]
+    if errors:
+        raise InvalidInput("评分标准无效 (invalid standard)", extra={"errors": [str(e) for e in errors]},
+                           code="invalid_standard")
+    standard = points_engine.Standard.from_dict(data)
+    created = _version_from_standard(standard, derived_from=base, created_by=actor, note=(note or "")[:255])
+    created.full_clean()
+    created.save()
+    changes = points_engine.diff_standards(base.definition, created.definition)
+    audit_record(
+        actor=actor, action=AuditEntry.Action.CREATE, instance=created,
+        after={"standard_id": created.standard_id, "version": created.version, "derived_from": base.version,
+               "changes": len(changes), "note": created.note},
+    )
+    return created
+
+
+def standard_changes_apply(*, base: StandardVersion, changes: dict[str, Any]) -> dict[str, Any]:
+    """The definition `base` would have with `changes` ({dotted path: new value}, paths as in the diff)
+    applied. Raises InvalidInput for a path that does not exist or a result that is not a valid standard."""
+    if not isinstance(changes, dict):
+        raise InvalidInput("修改必须是对象 (changes must be an object)", code="invalid_standard",
+                           extra={"errors": ["changes must be an object {path: value}"]})
+    try:
+        derived = points_engine.derive_version(
+            engine_standard(base), {str(k): v for k, v in changes.items() if k != "version"},
+            version=f"{base.version}~draft",
+        )
+    except points_engine.StandardError as exc:
+        errors = getattr(exc, "errors", None) or [str(exc)]
+        raise InvalidInput("评分标准无效 (invalid standard)", extra={"errors": [str(e) for e in errors]},
+                           code="invalid_standard") from exc
+    except Exception as exc:  # noqa: BLE001 — a bad path shape is the caller's input, not a crash
+        raise InvalidInput("评分标准无效 (invalid standard)", extra={"errors": [f"{type(exc).__name__}: {exc}"]},
+                           code="invalid_standard") from exc
+    return derived.to_dict()
+
+
+# --- scoring runs ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def scoring_run_create(
+    *, actor, standard: StandardVersion, evaluation_date: date, system: bool = False
+) -> ScoringRun:
+    """A pending run. `system=True` is for the command line (no signed-in actor), never for a request."""
+    if not system:
+        _require_admin(actor)
+    if not isinstance(evaluation_date, date) or not (1990 <= evaluation_date.year <= 2100):
+        raise InvalidInput("评价日期无效 (invalid evaluation date)",
+                           extra={"fields": {"evaluation_date": [str(evaluation_date)]}})
+    run = ScoringRun.objects.create(
+        standard=standard, evaluation_date=evaluation_date, started_by=actor if getattr(actor, "pk", None) else None
+    )
+    audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=run,
+                 after={"standard": str(standard), "evaluation_date": evaluation_date.isoformat()})
+    return run
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return Decimal(repr(float(value))).quantize(Decimal("0.0001"))
+
+
+def _json_number(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _reasons(text: str | None) -> list[str]:
+    return [part for part in (text or "").split("; ") if part]
+
+
+def _registry_chunks(evaluation_date: date, size: int) -> Iterator[tuple[tuple[int, dict[str, Any]], ...]]:
+    return batched(registry_facts(evaluation_date=evaluation_date, chunk_size=size), size)
+
+
+def _snapshot_rows(frame) -> list[dict[str, Any]]:
+    """The facts of a typed frame as JSON-safe dicts (dates as ISO text), one per row."""
+    rows = frame.to_dicts()
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, date):
+                row[key] = value.isoformat()
+            elif isinstance(value, float) and not math.isfinite(value):
+                row[key] = None
+    return rows
+
+
+def _typed_chunks(evaluation_date: date, size: int) -> Iterator[tuple[list[int], Any]]:
+    """(enterprise pks, typed facts frame) per chunk of the registry."""
+    from points_engine.facts import frame_from_records
+
+    for chunk in _registry_chunks(evaluation_date, size):
+        yield [pk for pk, _facts in chunk], frame_from_records([facts for _pk, facts in chunk])
+
+
+def _results_from_frame(run: ScoringRun, pks: list[int], facts: list[dict[str, Any]], frame) -> list[ScoreResult]:
+    point_cols = [c for c in frame.columns if c.startswith("points.")]
+    band_cols = [c for c in frame.columns if c.startswith("band.")]
+    objects = []
+    for pk, snapshot, out in zip(pks, facts, frame.iter_rows(named=True), strict=True):
+        objects.append(ScoreResult(
+            run=run, enterprise_id=pk, verdict=out["verdict"], route=out.get("route") or "",
+            score_min=_decimal(out.get("score_min")), score_max=_decimal(out.get("score_max")),
+            grade=out.get("grade") or "",
+            points={c.removeprefix("points."): _json_number(out[c]) for c in point_cols},
+            bands={c.removeprefix("band."): out[c] for c in band_cols},
+            reasons=_reasons(out.get("reasons")), facts=snapshot,
+            stage=out.get("stage") or "", peer_group=out.get("peer_group") or "",
+        ))
+    return objects
+
+
+def scoring_run_execute(
+    *, run_id: int, batch_size: int | None = None, on_progress: Callable[[int, int], None] | None = None
+) -> ScoringRun:
+    """Score the registry for a pending run.
+
+    Claims the run with a conditional UPDATE (pending → running) so two workers can never execute the
+    same run. Registry facts are read once, in chunks, into typed (polars) frames. Standards with peer
+    percentiles first freeze the reference over the whole registry; then every chunk is scored against it
+    and saved in its own transaction, updating `done` so a page can show the progress. A failure marks the
+    run failed with the reason and leaves no partial results behind.
+    """
+    size = batch_size or int(getattr(settings, "POINTS_RUN_BATCH", DEFAULT_BATCH))
+    claimed = ScoringRun.objects.filter(pk=run_id, status=ScoringRun.Status.PENDING).update(
+        status=ScoringRun.Status.RUNNING, started_at=timezone.now(), done=0
+    )
+    if claimed != 1:
+        raise InvalidInput("该评分任务已在执行或已完成 (run already started)", code="run_not_pending")
+    run = ScoringRun.objects.select_related("standard").get(pk=run_id)
+    try:
+        standard = engine_standard(run.standard)
+        total = Enterprise.objects.count()
+        ScoringRun.objects.filter(pk=run.pk).update(total=total)
+        chunks: Iterable[tuple[list[int], Any]] = _typed_chunks(run.evaluation_date, size)
+        reference = None
+        if standard.uses_percentiles and total:
+            import polars as pl
+
+            chunks = list(chunks)  # columnar: ~60 MB for 100k enterprises
+            frames = [frame for _pks, frame in chunks]
+            whole = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
+            reference = points_engine.build_reference(standard, whole, evaluation_date=run.evaluation_date)
+            del whole, frames
+        counts: Counter[str] = Counter()
+        done = 0
+        for pks, frame in chunks:
+            result = points_engine.score_batch(
+                frame, standard, evaluation_date=run.evaluation_date, reference=reference, on_error="mark",
+                keep_input=False,
+            )
+            objects = _results_from_frame(run, pks, _snapshot_rows(frame), result.frame)
+            counts.update(o.verdict for o in objects)
+            done += len(objects)
+            with transaction.atomic():
+                ScoreResult.objects.bulk_create(objects, batch_size=1000)
+                ScoringRun.objects.filter(pk=run.pk).update(done=done, total=max(total, done))
+            if on_progress is not None:
+                on_progress(done, max(total, done))
+        ScoringRun.objects.filter(pk=run.pk).update(
+            status=ScoringRun.Status.DONE, finished_at=timezone.now(), verdict_counts=dict(counts),
+            reference=reference or {}, total=done, done=done,
+        )
+    except Exception as exc:  # a failed run must say why on its page, not stay "running" forever
+        logger.exception("scoring run %s failed", run.pk)
+        ScoreResult.objects.filter(run_id=run.pk).delete()
+        ScoringRun.objects.filter(pk=run.pk).update(
+            status=ScoringRun.Status.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+    run.refresh_from_db()
+    return run
+
+
+def scoring_run_start(*, run: ScoringRun) -> None:
+    """Execute a run now (settings.POINTS_RUN_INLINE: tests, command line) or in a background thread after
+    the commit (web).
+
+    No task worker is deployed with this project yet; the run row is the source of truth, so a thread
+    that dies leaves a visible 'running' row rather than lost work."""
+    if getattr(settings, "POINTS_RUN_INLINE", False):
+        scoring_run_execute(run_id=run.pk)
+        run.refresh_from_db()
+        return
+
+    def work() -> None:
+        close_old_connections()
+        try:
+            scoring_run_execute(run_id=run.pk)
+        except Exception:  # noqa: BLE001 — logged; the row says what happened
+            logger.exception("scoring run %s could not start", run.pk)
+        finally:
+            close_old_connections()
+
+    transaction.on_commit(lambda: threading.Thread(target=work, daemon=True, name=f"scoring-{run.pk}").start())
+
+
+# --- what-if -----------------------------------------------------------------------------------------------
+
+
+def _coerce_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(changes, dict):
+        raise InvalidInput("修改必须是对象 (changes must be an object)", extra={"fields": {"changes": ["object"]}})
+    unknown = sorted(k for k in changes if k not in KNOWN_FIELDS or k in WHAT_IF_LOCKED)
+    if unknown:
+        raise InvalidInput("未知或不可修改的字段 (unknown or locked fields)", code="unknown_field",
+                           extra={"fields": {k: ["unknown field (see facts.md)"] for k in unknown}})
+    coerced: dict[str, Any] = {}
+    bad: dict[str, list[str]] = {}
+    for name, value in changes.items():
+        if isinstance(value, (dict, list)):
+            bad[name] = ["must be a single value"]
+            continue
+        try:
+            coerced[name] = coerce_value(name, value)
+        except points_engine.FactsError as exc:
+            bad[name] = [str(exc)]
+    if bad:
+        raise InvalidInput("数值无效 (invalid values)", extra={"fields": bad})
+    return coerced
+
+
+def what_if(
+    *, user, enterprise: Enterprise, standard: StandardVersion, changes: dict[str, Any]
+) -> tuple[points_engine.Explanation, points_engine.Explanation]:
+    """(before, after): the enterprise's explanation under `standard` from its latest stored facts snapshot
+    (or fresh registry facts when no run of that version holds it), and the same with `changes` applied.
+    Scored against the run's frozen reference. Nothing is saved."""
+    if not enterprise_list_editable(user=user).filter(pk=enterprise.pk).exists():
+        raise NotFound("未找到 (not found)")
+    coerced = _coerce_changes(changes)
+    result = (
+        ScoreResult.objects.filter(enterprise=enterprise, run__standard=standard, run__status=ScoringRun.Status.DONE)
+        .select_related("run").order_by("-run__evaluation_date", "-run__created_at").first()
+    )
+    engine = engine_standard(standard)
+    if result is not None:
+        facts, evaluation_date, reference = dict(result.facts), result.run.evaluation_date, result.run.reference
+    else:
+        evaluation_date = timezone.localdate()
+        facts = next(iter(dict(registry_facts(evaluation_date=evaluation_date, enterprise_ids=[enterprise.pk])).values()))
+        latest_run = (ScoringRun.objects.filter(standard=standard, status=ScoringRun.Status.DONE)
+                      .order_by("-evaluation_date", "-created_at").first())
+        reference = latest_run.reference if latest_run else None
+        if engine.uses_percentiles and not reference:
+            raise InvalidInput("该标准版本尚无评分结果，请先运行评分 (run this standard version first)",
+                               code="no_run", extra={"standard": str(standard)})
+    changed = {**facts, **coerced}
+    try:
+        before = points_engine.explain(facts, engine, evaluation_date=evaluation_date, reference=reference or None)
+        after = points_engine.explain(changed, engine, evaluation_date=evaluation_date, reference=reference or None)
+    except points_engine.EngineError as exc:
+        raise InvalidInput(str(exc), code="what_if_invalid") from exc
+    return before, after
+
+
+# --- whitelist export --------------------------------------------------------------------------------------
+
+WHITELIST_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("credit_code", "统一社会信用代码"),
+    ("name", "企业名称"),
+    ("city", "注册地"),
+    ("industry_cluster", "重点产业集群"),
+    ("standard", "评价标准"),
+    ("version", "版本"),
+    ("evaluation_date", "评价日期"),
+    ("verdict", "结论"),
+    ("score_min", "最低积分"),
+    ("score_max", "最高积分"),
+    ("grade", "等级"),
+)
+_WHITELIST_VALUES = ("enterprise__credit_code", "enterprise__name", "enterprise__city",
+                     "enterprise__industry_cluster", "run__standard__standard_id", "run__standard__version",
+                     "run__evaluation_date", "verdict", "score_min", "score_max", "grade")
+
+
+def whitelist_rows(*, rows: QuerySet[ScoreResult]) -> Iterator[tuple]:
+    """The export's rows as plain tuples (header excluded), streamed from the database."""
+    yield from rows.values_list(*_WHITELIST_VALUES).iterator(chunk_size=2000)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def whitelist_csv_lines(*, rows: QuerySet[ScoreResult]) -> Iterable[str]:
+    """CSV text in pieces (utf-8 BOM first, so Excel reads the Chinese names), for a streaming response."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([key for key, _zh in WHITELIST_COLUMNS])
+    yield "\ufeff" + buffer.getvalue()
+    for chunk in batched(whitelist_rows(rows=rows), 1000):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([_cell(v) for v in row] for row in chunk)
+        yield buffer.getvalue()
+
+
+def whitelist_export(*, rows: QuerySet[ScoreResult], fmt: Literal["csv", "xlsx"]) -> bytes:
+    """The whitelist as a file: a header of column names (WHITELIST_COLUMNS), then one line per result."""
+    if fmt == "csv":
+        return "".join(whitelist_csv_lines(rows=rows)).encode("utf-8")
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("whitelist")
+        sheet.append([key for key, _zh in WHITELIST_COLUMNS])
+        for row in whitelist_rows(rows=rows):
+            sheet.append([
+                (float(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, date) else v) for v in row
+            ])
+        out = io.BytesIO()
+        workbook.save(out)
+        return out.getvalue()
+    raise InvalidInput("不支持的格式 (unsupported format)", extra={"fields": {"format": [str(fmt)]}})
