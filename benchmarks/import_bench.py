@@ -212,8 +212,8 @@ def main() -> None:
                 "declarations_seconds": round(declarations_seconds, 2),
                 "reimport_seconds": round(reimport_seconds, 2),
                 "peak_memory_mb": round(peak_mb),
-        "cpu_seconds": {label: round(seconds, 1) for label, seconds in cpu.items()},
-        "load_average": round(os.getloadavg()[0], 1),
+                "cpu_seconds": {label: round(seconds, 1) for label, seconds in cpu.items()},
+                "load_average": round(os.getloadavg()[0], 1),
             }
         )
     )

@@ -42,14 +42,16 @@ def referenced_fields(standard: Standard) -> list[str]:
     cs = standard.compiled
     out: list[str] = []
     for c in cs.conditions + cs.routes:
-        out += c.fields
+        out += expr.fields(c.ast)
     for ind in cs.indicators:
         for alt in ind.alts:
-            out += alt.fields
+            out += expr.fields(alt.ast) if alt.ast else []
         if ind.expert_field:
             out.append(ind.expert_field)
     if cs.peer:
-        out += cs.stage_fields + [cs.cluster_field]
+        for _, ast in cs.stage_rules:
+            out += expr.fields(ast)
+        out.append(cs.cluster_field)
     return list(dict.fromkeys(out))
 
 
@@ -75,6 +77,7 @@ def build_reference(
 ) -> dict[str, Any] | None:
     """Compute the frozen peer distribution of a population (None if the standard needs none)."""
     df = _complete(_to_frame(facts), standard)
+    evaluation_date = evaluation_date or dt.date.today()
     return _build_reference(standard.compiled, prepare_frame(df.lazy(), df.columns, evaluation_date))
 
 
@@ -183,12 +186,15 @@ def score_batch(
 ) -> BatchResult:
     """Score every row of ``facts`` under ``standard`` (columnar, polars).
 
+    ``evaluation_date`` (default: today) is used to derive ``reg_days`` from ``registered_on``.
+
     ``on_error="raise"`` raises ExpertInputError at the first expert input outside its band (row =
     1-based file row, header = 1); ``on_error="mark"`` gives that row verdict ``needs_review`` with the
     reason instead. ``keep_input`` appends the input columns (other than ``id``) to the output.
     """
     if on_error not in ("raise", "mark"):
         raise ValueError("on_error must be 'raise' or 'mark'")
+    evaluation_date = evaluation_date or dt.date.today()
     cs = standard.compiled
     df = _to_frame(facts)
     input_cols = [c for c in df.columns if c != "id"]

@@ -103,7 +103,7 @@ class CompiledStandard:
     @staticmethod
     def _component(c: dict) -> Component:
         ast = expr.parse(c["expr"])
-        return Component(c["id"], c["name_zh"], c["name_en"], ast, expr.fields(ast))
+        return Component(c["id"], c["name_zh"], c["name_en"], ast, expr.reason_fields(ast))
 
     def _indicator(self, d: dict) -> Ind:
         alts_src = d["best_of"] if "best_of" in d else [{"id": "main", **d}]
@@ -134,7 +134,7 @@ class CompiledStandard:
                     Band(b.get("true_label", "yes"), None, True, None, False, b["true_points"], b["true_points"], True),
                     Band(b.get("false_label", "no"), None, True, None, False, b["false_points"], b["false_points"], False),
                 ]
-            alts.append(Alt(a.get("id", "main"), ast, expr.fields(ast) if ast else [], b["type"], bands, b))
+            alts.append(Alt(a.get("id", "main"), ast, expr.reason_fields(ast) if ast else [], b["type"], bands, b))
         return Ind(
             d["id"],
             d["name_zh"],
@@ -151,7 +151,7 @@ class CompiledStandard:
         self.stage_rules = [(i, expr.parse(s["when"])) for i, s in enumerate(p["stages"][:-1])]
         self.stage_fields: list[str] = []
         for _, ast in self.stage_rules:
-            for f in expr.fields(ast):
+            for f in expr.reason_fields(ast):
                 if f not in self.stage_fields:
                     self.stage_fields.append(f)
         self.clusters = list(p["clusters"])
@@ -291,10 +291,6 @@ class PyBackend:
         return b if a is None else a
 
     @staticmethod
-    def label(rank: Any, suffix: str) -> Any:
-        return None if rank is None else f"{rank}{suffix}"
-
-    @staticmethod
     def reasons(pieces: list[tuple[Any, str, str]]) -> list[tuple[str, str]]:
         return [(zh, en) for c, zh, en in pieces if c is True]
 
@@ -316,17 +312,13 @@ class PlBackend:
     def field(self, name: str) -> pl.Expr:
         return pl.col(name)
 
-    inline = False
+    #: cheap wrappers (coalesce of a column) that are cheaper inline than as a column
     INLINE = ("__alo.", "__ahi.")
-
-    #: lets that become columns (shared by many later expressions); the others stay inline
-    MATERIALISE = ("__c.", "__r.", "__stage", "__code", "__v.", "__b.", "__lo.", "__hi.", "__cmin.", "__cmax.",
-                   "__tmin", "__tmax", "__score_ok", "__q", "__xbad.", "__unknown.")
 
     def let(self, name: str, v: Any) -> pl.Expr:
         e = _lit(v)
         roots = e.meta.root_names()
-        if not roots or name.startswith(self.INLINE) or (self.inline and not name.startswith(self.MATERIALISE)):
+        if not roots or name.startswith(self.INLINE):
             return e  # constants and cheap wrappers stay inline
         depth = 1 + max((self.depth.get(r, -1) for r in roots), default=-1)
         while len(self.stages) <= depth:
@@ -430,10 +422,6 @@ class PlBackend:
     @staticmethod
     def coalesce(a: Any, b: Any) -> pl.Expr:
         return pl.coalesce(_lit(a), _lit(b))
-
-    @staticmethod
-    def label(rank: Any, suffix: str) -> pl.Expr:
-        return pl.concat_str([_lit(rank).cast(pl.String), pl.lit(suffix)])
 
     def reasons(self, pieces: list[tuple[Any, str, str]]) -> ReasonMasks:
         """Reasons are packed into Int64 bit masks (62 reasons per mask); decode_reasons turns the
@@ -639,7 +627,7 @@ def run_plan(
                 j = B.search_right(union, v)
                 rank = B.let(f"__rank.{key}", B.gather(table, B.add(B.mul(code, len(union) + 1), j)))
                 plo = phi = B.div(B.mul(rank, float(ind.max_points)), float(cs.quantiles))
-                label = B.label(rank, f"/{cs.quantiles}")
+                label = B.gather([f"{r}/{cs.quantiles}" for r in range(cs.quantiles + 1)], rank)
                 review = B.lit(False)
             else:  # pragma: no cover - validated
                 raise StandardError(f"unknown banding {alt.btype}")

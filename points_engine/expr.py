@@ -255,6 +255,40 @@ def fallback_fields(ast: tuple) -> set[str]:
     return inside - outside
 
 
+def reason_fields(ast: tuple) -> list[str]:
+    """Fields whose being unknown can make the expression unknown: all fields except those read only
+    as ``coalesce(field, …, <literal>)`` arguments (they always have a default)."""
+    defaulted: set[str] = set()
+    elsewhere: set[str] = set()
+
+    def walk(n: tuple) -> None:
+        tag = n[0]
+        if tag == "field":
+            elsewhere.add(n[1])
+        elif tag in ("not", "neg"):
+            walk(n[1])
+        elif tag in ("and", "or"):
+            walk(n[1])
+            walk(n[2])
+        elif tag in ("cmp", "arith"):
+            walk(n[2])
+            walk(n[3])
+        elif tag == "call":
+            args = n[2]
+            if n[1] == "coalesce" and args[-1][0] == "lit" and args[-1][1] is not None:
+                for a in args[:-1]:
+                    if a[0] == "field":
+                        defaulted.add(a[1])
+                    else:
+                        walk(a)
+                return
+            for a in args:
+                walk(a)
+
+    walk(ast)
+    return [f for f in fields(ast) if f in elsewhere or f not in defaulted]
+
+
 # ----------------------------------------------------------------------------------------------
 # Python backend
 # ----------------------------------------------------------------------------------------------

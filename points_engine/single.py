@@ -87,6 +87,7 @@ def explain(
     score_batch returned). Raises ExpertInputError for an expert input outside its band.
     """
     cs = standard.compiled
+    evaluation_date = evaluation_date or dt.date.today()
     if cs.percentile_inds:
         if reference is None:
             raise StandardError(
@@ -107,7 +108,14 @@ def explain(
         for alt in ind.alts:
             key = f"{ind.id}.{alt.id}"
             v = lets.get(f"__v.{key}")
-            alts.append({"id": alt.id, "value": v, "band": _alt_band(alt, lets, key), "next_band": _next_band(alt, v, lets, key, ind, cs, reference, row)})
+            alts.append(
+                {
+                    "id": alt.id,
+                    "value": v,
+                    "band": _alt_band(alt, lets, key, cs),
+                    "next_band": _next_band(alt, v, lets, key, ind, cs, reference),
+                }
+            )
         best = _best_alt(ind, alts, lets)
         indicators.append(
             IndicatorResult(
@@ -143,7 +151,7 @@ def explain(
     )
 
 
-def _alt_band(alt: Any, lets: dict, key: str) -> str | None:
+def _alt_band(alt: Any, lets: dict, key: str, cs: Any) -> str | None:
     idx = lets.get(f"__b.{key}")
     if idx is not None:
         return alt.bands[idx].label
@@ -151,7 +159,9 @@ def _alt_band(alt: Any, lets: dict, key: str) -> str | None:
         return "expert"
     rank = lets.get(f"__rank.{key}")
     if rank is not None:
-        return str(rank)
+        return f"{rank}/{cs.quantiles}"
+    if alt.btype == "linear" and lets.get(f"__v.{key}") is not None:
+        return "linear"
     return None
 
 
@@ -167,7 +177,7 @@ def _best_alt(ind: Any, alts: list[dict], lets: dict) -> dict:
     return best
 
 
-def _next_band(alt: Any, v: Any, lets: dict, key: str, ind: Any, cs: Any, reference: Any, row: dict) -> dict | None:
+def _next_band(alt: Any, v: Any, lets: dict, key: str, ind: Any, cs: Any, reference: Any) -> dict | None:
     """What value of the indicator would reach the next better band (None where not computable)."""
     if v is None or isinstance(v, (bool, str)):
         return None

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import polars as pl
-
 from points_engine import explain, score_batch
 from points_engine.batch import output_columns
 
@@ -46,7 +44,3 @@ def points(e, ind_id: str):
 
 def band(e, ind_id: str):
     return next(i for i in e.indicators if i.id == ind_id).band
-
-
-def frame_rows(df: pl.DataFrame) -> list[dict]:
-    return df.to_dicts()

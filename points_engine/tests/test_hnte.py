@@ -4,7 +4,7 @@ import pytest
 
 from points_engine import ExpertInputError, explain, load_builtin, score_batch
 
-from .helpers import assert_paths_agree, band, points, run
+from .helpers import band, run
 
 HNTE = load_builtin("hnte-2016")
 

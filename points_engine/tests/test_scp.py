@@ -100,14 +100,22 @@ def test_grades_and_bonus_and_deduction(ref):
     assert e.grade == next(g for m, g in cuts if e.score_min >= m)
 
 
-def test_grade_is_kept_when_unknowns_cannot_move_it(ref):
-    base = {**POP.row(1, named=True), "compliant": True}
-    e = explain({**base, "innov_title": None}, SCP, reference=ref)  # +0..20 bonus
-    assert e.score_max - e.score_min == pytest.approx(20) or e.score_max == e.score_min
-    if e.grade is None:
-        assert e.verdict == "needs_review"
+def grade_of(points):
+    return next(g for m, g in [(700, "A"), (550, "B"), (400, "C"), (250, "D"), (0, "E")] if points >= m)
+
+
+@pytest.mark.parametrize("row", range(12))
+def test_grade_is_kept_when_unknowns_cannot_move_it(row, ref):
+    known = {**POP.row(row, named=True), "compliant": True, "resident": True, "prohibited": False, "hnte_valid": False,
+             "led_standard_5y": False, "sci_award_3y": False, "nat_award_5y_top3": False, "innov_title": False}
+    before = explain(known, SCP, reference=ref)
+    e = explain({**known, "innov_title": None}, SCP, reference=ref)  # bonus 0..20 unknown
+    assert (e.score_min, e.score_max) == (before.score_min, before.score_max + 20)
+    if grade_of(e.score_min) == grade_of(e.score_max):
+        assert (e.verdict, e.grade) == ("pass", grade_of(e.score_min))
     else:
-        assert e.verdict == "pass"
+        assert (e.verdict, e.grade) == ("needs_review", None)
+        assert any("needs innov_title" in en for _zh, en in e.reasons)
 
 
 def test_not_applicable_when_not_resident(ref):

@@ -30,7 +30,7 @@ def test_olivia_scores_the_registry_and_alice_reads_her_points(page, browser, se
     page.click("#run-start")
     page.wait_for_selector("table.runs tr[data-status=done]")
     run = ScoringRun.objects.get()
-    assert run.status == "done" and run.verdict_counts == {"pass": 1, "needs_review": 1}
+    assert run.status == "done" and run.verdict_counts == {"pass": 2}
 
     # The run page draws its charts (ECharts renders a canvas inside each chart div).
     page.click(f"tr[data-run='{run.public_id}'] a[data-link=run]")
@@ -52,7 +52,7 @@ def test_olivia_scores_the_registry_and_alice_reads_her_points(page, browser, se
     download = download_info.value
     assert download.suggested_filename == "whitelist-scp-v1-1-2026-06-30.csv"
     rows = list(csv.reader(io.StringIO(open(download.path(), encoding="utf-8-sig").read())))
-    assert [row[0] for row in rows] == ["credit_code", ALICE_CODE]
+    assert [row[0] for row in rows] == ["credit_code", ALICE_CODE, cast.bob_co.credit_code]
 
     # A new version of the standard, derived from v1 with one band changed, then the diff.
     page.click("nav.mainnav a[href='/points/standards/']")

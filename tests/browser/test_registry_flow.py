@@ -8,7 +8,8 @@ from twincity.enterprises.models import AnnualDeclaration
 from .conftest import login
 
 
-def test_alice_logs_in_opens_her_enterprise_and_imports_a_declaration(page, tmp_path):
+def test_alice_logs_in_opens_her_enterprise_and_imports_a_declaration(page, settings, tmp_path):
+    settings.IMPORT_RUN_INLINE = True  # the live server runs in this process: the job finishes in the request
     cast = Cast.create()
     login(page, "alice", PASSWORD)
 
@@ -26,9 +27,10 @@ def test_alice_logs_in_opens_her_enterprise_and_imports_a_declaration(page, tmp_
     page.click("text=导入")
     page.select_option("select[name=kind]", "declarations")
     page.set_input_files("input[type=file]", str(declaration_file))
-    page.click("button[name=mode][value=apply]")
+    page.click("button[name=action][value=import]")
     page.wait_for_selector("[data-import-status=done]")
-    assert "1" in page.locator("[data-count=created]").inner_text()
+    assert page.locator("[data-count=created] .value").inner_text() == "1"
+    assert page.locator("[data-count=flagged] .value").inner_text() == "1"
 
     declaration = AnnualDeclaration.objects.get(enterprise=cast.alice_co, fiscal_year=2025)
     assert declaration.employees == 120

@@ -388,6 +388,19 @@ class _Generator:
         def maybe(value: bool | None, p_none: float) -> bool | None:
             return None if rng.random() < p_none else value
 
+        # Honours and market position: rarer the smaller the R&D effort; a few not declared (None).
+        effort = min(1.0, intensity * 8) * min(1.0, (ip["ip_I_self"] or 0) / 10 + 0.2)
+        age = 2025 - reg_year
+        honours = {
+            "sei": maybe(rng.random() < 0.35 + 0.4 * effort, 0.05),
+            "niche_years": None if rng.random() < 0.06 else max(0, min(age, int(rng.expovariate(1 / 4)))),
+            "innov_title": maybe(rng.random() < 0.02 * effort, 0.05),
+            "nat_award_5y_top3": maybe(rng.random() < 0.004 * effort, 0.05),
+            "sci_award_3y": maybe(rng.random() < 0.06 * effort, 0.05),
+            "led_standard_5y": maybe(rng.random() < 0.05 * effort, 0.05),
+            "maker_top500_3y": maybe(rng.random() < 0.01, 0.05),
+        }
+
         enterprise = {
             "credit_code": self._code(region, reg_year),
             "name": self._name(city, cluster, size),
@@ -402,6 +415,7 @@ class _Generator:
             "compliant": maybe(rng.random() >= 0.02, 0.03),
             "is_sme": maybe(size != "large", 0.03),
             **ip,
+            **honours,
         }
         index = len(self.data.enterprises)
         self.data.enterprises.append(enterprise)
@@ -609,7 +623,7 @@ class _Generator:
         for persona, enterprise, per_year in specs:
             index = len(self.data.enterprises)
             self.data.enterprises.append({**enterprise, "resident": True, "prohibited": False, "compliant": True,
-                                          "is_sme": True, "_persona": persona})
+                                          "is_sme": True, **PERSONA_HONOURS[persona], "_persona": persona})
             for year, raw in per_year.items():
                 figures: dict[str, Any] = dict(raw)
                 figures["oprev"] = figures["sales"]
@@ -716,9 +730,17 @@ def reset() -> None:
     Enterprise.objects.all().delete()
 
 
+PERSONA_HONOURS = {
+    "alice": {"sei": True, "niche_years": 6, "innov_title": False, "nat_award_5y_top3": False, "sci_award_3y": True,
+              "led_standard_5y": False, "maker_top500_3y": False},
+    "bob": {"sei": True, "niche_years": 8, "innov_title": False, "nat_award_5y_top3": False, "sci_award_3y": False,
+            "led_standard_5y": True, "maker_top500_3y": False},
+}
+
 ENTERPRISE_COLUMNS = (
     "credit_code", "name", "city", "district", "registered_on", "industry_cluster", "industry_code", "size_class",
     "resident", "prohibited", "compliant", "is_sme", "ip_I_self", "ip_I_acq", "ip_I_hv", "ip_II", "transforms_3y",
+    "sei", "niche_years", "innov_title", "nat_award_5y_top3", "sci_award_3y", "led_standard_5y", "maker_top500_3y",
 )
 DECLARATION_COLUMNS = (
     "fiscal_year", "employees", "tech_staff", "rd_staff", "sales", "oprev", "main", "na", "assets", "liab", "rd",

@@ -55,6 +55,19 @@ ENTERPRISE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("ip_I_hv", "其中高价值Ⅰ类知识产权数", "High-value class I IP", "int"),
     FieldSpec("ip_II", "Ⅱ类知识产权数", "Class II IP", "int"),
     FieldSpec("transforms_3y", "近三年科技成果转化数", "Tech transfers, last 3 years", "int"),
+    FieldSpec("sei", "主导产品属《战略性新兴产业分类》", "Main product in a strategic emerging industry", "bool"),
+    FieldSpec("niche_years", "从事特定细分市场年数", "Years in a niche market", "int"),
+    FieldSpec("innov_title", "国家级技术创新示范企业、知识产权优势/示范企业", "National innovation / IP title", "bool"),
+    FieldSpec("nat_award_5y_top3", "近五年国家级科技奖励(前三名完成单位)", "National S&T award, 5 years, top 3", "bool"),
+    FieldSpec("sci_award_3y", "近三年国家级或省级科技奖励", "National or provincial S&T award, 3 years", "bool"),
+    FieldSpec("led_standard_5y", "近五年主导制定国际/国家/行业标准", "Led a standard, 5 years", "bool"),
+    FieldSpec("maker_top500_3y", "近三年创客中国全国500强", "Maker China top 500, 3 years", "bool"),
+)
+
+# Enterprise facts that the scoring engine reads as they are (facts.md names).
+ENTERPRISE_FACT_NAMES: tuple[str, ...] = (
+    "resident", "prohibited", "compliant", "is_sme", "ip_I_self", "ip_I_acq", "ip_I_hv", "ip_II", "transforms_3y",
+    "sei", "niche_years", "innov_title", "nat_award_5y_top3", "sci_award_3y", "led_standard_5y", "maker_top500_3y",
 )
 
 # The yearly figures of facts.md, one fiscal year per declaration.

@@ -40,6 +40,16 @@ class Enterprise(TimeStampedModel):
     ip_I_hv = models.PositiveIntegerField(null=True, blank=True)
     ip_II = models.PositiveIntegerField(null=True, blank=True)
     transforms_3y = models.PositiveIntegerField(null=True, blank=True)
+    # Honours and market position (facts.md "qualifications and flags" not kept as certificates);
+    # None means not declared, which the scoring rules report as needing review.
+    sei = models.BooleanField(_("main product in a strategic emerging industry"), null=True, blank=True)
+    niche_years = models.PositiveSmallIntegerField(_("years in a niche market"), null=True, blank=True)
+    innov_title = models.BooleanField(_("national innovation demonstration / IP advantage title"), null=True,
+                                      blank=True)
+    nat_award_5y_top3 = models.BooleanField(_("national S&T award in 5 years (top-3 unit)"), null=True, blank=True)
+    sci_award_3y = models.BooleanField(_("national or provincial S&T award in 3 years"), null=True, blank=True)
+    led_standard_5y = models.BooleanField(_("led a standard in 5 years"), null=True, blank=True)
+    maker_top500_3y = models.BooleanField(_("Maker China top 500 in 3 years"), null=True, blank=True)
     # The platform organisation whose enterprise users act for this company, if it has joined.
     organisation = models.OneToOneField(
         Organisation, models.SET_NULL, null=True, blank=True, related_name="enterprise"

@@ -44,6 +44,13 @@ class EnterpriseOut(Schema):
     ip_I_hv: int | None
     ip_II: int | None
     transforms_3y: int | None
+    sei: bool | None
+    niche_years: int | None
+    innov_title: bool | None
+    nat_award_5y_top3: bool | None
+    sci_award_3y: bool | None
+    led_standard_5y: bool | None
+    maker_top500_3y: bool | None
     updated_at: datetime
 
 
@@ -70,6 +77,13 @@ class EnterpriseProfileIn(Schema):
     ip_I_hv: int | None = Count
     ip_II: int | None = Count
     transforms_3y: int | None = Count
+    sei: bool | None = None
+    niche_years: int | None = Field(None, ge=0, le=200)
+    innov_title: bool | None = None
+    nat_award_5y_top3: bool | None = None
+    sci_award_3y: bool | None = None
+    led_standard_5y: bool | None = None
+    maker_top500_3y: bool | None = None
 
 
 class EnterpriseCreateIn(EnterpriseProfileIn):

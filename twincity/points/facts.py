@@ -10,14 +10,13 @@ from datetime import date
 from decimal import Decimal
 from itertools import batched
 
-from twincity.enterprises.fields import FIGURE_NAMES
+from twincity.enterprises.fields import ENTERPRISE_FACT_NAMES, FIGURE_NAMES
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
 
 YEARLY = ("sales", "oprev", "main", "na", "assets", "liab", "rd", "cost", "total_income", "hitech_rev",
           "net_profit", "tax", "tech_contract")
 POINT_IN_TIME_STAFF = ("employees", "tech_staff", "rd_staff")
-ENTERPRISE_FACTS = ("resident", "prohibited", "compliant", "is_sme", "ip_I_self", "ip_I_acq", "ip_I_hv",
-                    "ip_II", "transforms_3y")
+ENTERPRISE_FACTS = ENTERPRISE_FACT_NAMES
 ENTERPRISE_COLUMNS = ("pk", "credit_code", "name", "city", "industry_cluster", "registered_on", *ENTERPRISE_FACTS)
 
 
@@ -82,7 +81,8 @@ def facts_for(
         )
 
     facts["hnte_valid"] = holds(Qualification.Kind.HNTE)
-    facts["prov_rd_inst"] = holds(Qualification.Kind.PROV_RD_INST) or None
+    # The platform records qualifications as certificates: no certificate on file means not held.
+    facts["prov_rd_inst"] = holds(Qualification.Kind.PROV_RD_INST)
     return facts
 
 

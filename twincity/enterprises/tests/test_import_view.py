@@ -220,3 +220,27 @@ def test_the_page_offers_the_form_and_the_templates(cast, client):
     for link in ("enterprises.csv", "enterprises.xlsx", "declarations.csv", "declarations.xlsx"):
         assert f'href="/enterprises/import/template/{link}"' in page
     assert 'id="job-status"' not in page
+
+
+def test_a_long_error_list_says_how_many_are_shown(cast, client):
+    error = {
+        "row": 2,
+        "column": "sales",
+        "value": "x",
+        "reason_zh": "不是有效数字",
+        "reason_en": "not a number",
+    }
+    job = ImportJob.objects.create(
+        created_by=cast.alice,
+        kind="declarations",
+        filename="d.csv",
+        stored_path="imports/x.csv",
+        status="rejected",
+        result={"message": "导入被拒绝", "errors": [error] * 200, "error_count": 1234},
+    )
+    client.force_login(cast.alice)
+
+    page = client.get(f"/enterprises/import/jobs/{job.pk}/", headers={"Accept-Language": "en"}).content.decode()
+
+    assert "The first 200 of 1,234 errors:" in page
+    assert page.count("<td>not a number</td>") == 200

@@ -76,4 +76,4 @@ def test_hnte_valid_follows_the_certificate_dates(cast):
     assert facts_of(cast.alice_co, date(2026, 11, 1))["hnte_valid"] is False
     assert facts_of(cast.alice_co, date(2023, 10, 31))["hnte_valid"] is False
     assert facts_of(cast.bob_co)["hnte_valid"] is False
-    assert facts_of(cast.bob_co)["prov_rd_inst"] is None  # not held: unknown, not False
+    assert facts_of(cast.bob_co)["prov_rd_inst"] is False  # no certificate on file: not held

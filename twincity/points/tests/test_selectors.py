@@ -88,9 +88,9 @@ def test_rankings_on_a_known_set(cast):
     by_city = selectors.rankings(user=cast.olivia, run=run, group_by="city")
     assert by_city.count == 5
     assert by_city.groups == [
-        {"key": "chongqing", "label": "Chongqing", "count": 4, "mean": 75.5, "median": 81.0, "p90": 97.0,
+        {"key": "chongqing", "label": "重庆", "count": 4, "mean": 75.5, "median": 81.0, "p90": 97.0,
          "grade_counts": {"A": 2, "B": 1, "C": 1, "D": 0, "E": 0}},
-        {"key": "chengdu", "label": "Chengdu", "count": 1, "mean": 72.0, "median": 72.0, "p90": 72.0,
+        {"key": "chengdu", "label": "成都", "count": 1, "mean": 72.0, "median": 72.0, "p90": 72.0,
          "grade_counts": {"A": 0, "B": 1, "C": 0, "D": 0, "E": 0}},
     ]
     assert [r.enterprise.credit_code for r in by_city.top] == [

@@ -72,7 +72,7 @@ def test_alice_sees_her_points_with_every_indicator_of_the_standard(client, cast
     # Ratios read as percentages; what it takes to reach the next band is spelled out, on the result's scale.
     row = re.search(r'<tr data-indicator="rd_staff_share">(.*?)</tr>', page, re.S).group(1)
     assert "20.0%" in row
-    assert "30.0%" in row and "(+11.3 points)" in row
+    assert "30.0%" in row and "（+11.3 分）" in row
 
 
 def test_bob_bella_and_charlie_do_not_see_alice_points(client, cast, scored):
@@ -242,6 +242,7 @@ def test_the_run_page_shows_rankings_by_group_and_the_top_enterprises(client, ca
 
 def test_the_whitelist_exports_csv_and_xlsx(client, cast, scored):
     alice = ScoreResult.objects.get(run=scored, enterprise=cast.alice_co)
+    bob = ScoreResult.objects.get(run=scored, enterprise=cast.bob_co)
     client.force_login(cast.olivia)
 
     response = client.get(f"/points/runs/{scored.public_id}/whitelist.csv?min_grade=B")
@@ -255,7 +256,10 @@ def test_the_whitelist_exports_csv_and_xlsx(client, cast, scored):
          "verdict", "score_min", "score_max", "grade"],
         [ALICE_CODE, cast.alice_co.name, "chongqing", "ic", "scp-v1", "1", "2026-06-30", "pass",
          str(alice.score_min), str(alice.score_max), "A"],
+        [cast.bob_co.credit_code, cast.bob_co.name, "chengdu", "ict", "scp-v1", "1", "2026-06-30", "pass",
+         str(bob.score_min), str(bob.score_max), bob.grade],
     ]
+    assert (alice.score_max > bob.score_max, bob.grade) == (True, "B")
     high = client.get(f"/points/runs/{scored.public_id}/whitelist.csv?min_score=99999")
     assert len(list(csv.reader(io.StringIO(high.content.decode("utf-8-sig"))))) == 1
 
@@ -325,7 +329,7 @@ def test_invalid_json_is_shown_with_the_text_kept_and_nothing_saved(client, cast
     response = client.post("/points/standards/scp-v1/1/", {"version": "2", "note": "", "definition": broken})
     assert response.status_code == 422
     page = html(response)
-    assert 'id="standard-errors"' in page and "line 1, column" in page
+    assert 'id="standard-errors"' in page and "这不是有效的 JSON（第 1 行，第" in page
     assert "oops" in page  # the text is kept in the form
     assert StandardVersion.objects.filter(standard_id="scp-v1").count() == 1
 
