@@ -101,6 +101,8 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
             },
+            # A file, not the in-memory default, so tests with real threads see real SQLite locking.
+            "TEST": {"NAME": env_str("SQLITE_TEST_NAME") or str(BASE_DIR / ".test-db.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

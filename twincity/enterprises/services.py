@@ -163,9 +163,11 @@ def declaration_upsert(
         raise InvalidInput("会计年度无效 (invalid fiscal year)", extra={"fields": {"fiscal_year": [str(fiscal_year)]}})
     cleaned = _clean_figures(figures)
     cleaned_provenance = _clean_provenance(provenance)
-    declaration = (
-        AnnualDeclaration.objects.select_for_update().filter(enterprise=enterprise, fiscal_year=fiscal_year).first()
-    )
+    # Lock the enterprise row: two people saving the same year at once must queue, so the second sees the
+    # first one's row and updates it instead of failing on the one-per-year constraint (PostgreSQL;
+    # SQLite's IMMEDIATE transactions already admit one writer at a time).
+    Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
+    declaration = AnnualDeclaration.objects.filter(enterprise=enterprise, fiscal_year=fiscal_year).first()
     created = declaration is None
     if created:
         declaration = AnnualDeclaration(enterprise=enterprise, fiscal_year=fiscal_year)
