@@ -17,3 +17,20 @@ def _plain_http_in_tests(settings):
 @pytest.fixture
 def cast(db) -> Cast:
     return Cast.create()
+
+
+@pytest.fixture(autouse=True)
+def _builtin_standards_after_flush(request):
+    """Transactional tests (threads, the browser) empty every table when they end, including the rows the
+    migrations stored: the built-in scoring standards. Put them back for the transactional tests that follow."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or (marker is not None and marker.kwargs.get("transaction", False))
+    )
+    if transactional:
+        from twincity.points.services import standards_builtin_sync
+
+        request.getfixturevalue("transactional_db")
+        standards_builtin_sync()

@@ -625,7 +625,8 @@ def run_plan(
                     raise StandardError("百分位指标需要参照分布 / a percentile indicator needs a reference distribution")
                 union, table = percentile_table(cs, reference, ind.id)
                 j = B.search_right(union, v)
-                rank = B.let(f"__rank.{key}", B.gather(table, B.add(B.mul(code, len(union) + 1), j)))
+                # to_int: a table without any cuts (indicator unknown for everyone) is all None
+                rank = B.let(f"__rank.{key}", B.to_int(B.gather(table, B.add(B.mul(code, len(union) + 1), j))))
                 plo = phi = B.div(B.mul(rank, float(ind.max_points)), float(cs.quantiles))
                 label = B.gather([f"{r}/{cs.quantiles}" for r in range(cs.quantiles + 1)], rank)
                 review = B.lit(False)

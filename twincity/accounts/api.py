@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.http import Http404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from twincity.accounts import selectors, services
@@ -74,7 +74,7 @@ def token_create_api(request, payload: TokenIn):
         raise Http404
     token, key = services.api_token_create(actor=request.user, user=user, name=payload.name)
     token.key = key
-    return 201, token
+    return Status(201, token)
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut, summary="Revoke a token")

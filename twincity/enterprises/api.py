@@ -1,7 +1,7 @@
 """The registry's JSON endpoints. Access goes through the selectors; writes through the services."""
 
 from django.http import Http404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from twincity.core.api import Pagination
@@ -48,7 +48,7 @@ def enterprise_create_api(request, payload: EnterpriseCreateIn):
         actor=request.user, credit_code=data.pop("credit_code"), name=data.pop("name"), city=data.pop("city"),
         **data,
     )
-    return 201, enterprise
+    return Status(201, enterprise)
 
 
 @router.get("/{credit_code}", response=EnterpriseDetailOut, summary="One enterprise's profile")
@@ -66,7 +66,7 @@ def enterprise_update_api(request, credit_code: str, payload: EnterpriseProfileI
 @router.delete("/{credit_code}", response={204: None}, summary="Delete an enterprise (administrators)")
 def enterprise_delete_api(request, credit_code: str):
     services.enterprise_delete(actor=request.user, enterprise=_visible(request, credit_code))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/{credit_code}/declarations", response=list[DeclarationOut], summary="Annual declarations")
@@ -113,7 +113,7 @@ def declaration_upsert_api(request, credit_code: str, fiscal_year: int, payload:
                summary="Delete one fiscal year's declaration")
 def declaration_delete_api(request, credit_code: str, fiscal_year: int):
     services.declaration_delete(actor=request.user, declaration=_declaration(request, credit_code, fiscal_year))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/{credit_code}/history", response=list[AuditEntryOut],
