@@ -19,6 +19,9 @@ Scoring
         route, score_min, score_max, grade, [stage, peer_group,] reasons, points.<indicator>...,
         band.<indicator>..., then the input columns; BatchResult.reference is the frozen peer
         distribution used (store it with the run and pass it back to reproduce results).
+    score_batch_many(facts, standards, *, evaluation_date=None, references=None, on_error="raise",
+                     keep_input=True) -> dict[standard_id, BatchResult]
+        score_batch under several standards at once (facts coerced once, plans collected together).
     build_reference(standard, facts, *, evaluation_date=None) -> dict | None
     explain(facts: dict, standard, *, evaluation_date=None, reference=None) -> Explanation
         single-record path (pure Python); Explanation.to_row() has the batch row shape.
@@ -32,7 +35,7 @@ Errors
 Verdicts: pass, fail, expert_dependent, needs_review, not_applicable. Routes: score, direct, "".
 """
 
-from .batch import BatchResult, build_reference, score_batch
+from .batch import BatchResult, build_reference, score_batch, score_batch_many
 from .errors import EngineError, ExpertInputError, FactsError, StandardError
 from .facts import read_facts
 from .single import Explanation, IndicatorResult, explain
@@ -55,5 +58,6 @@ __all__ = [
     "load_builtin",
     "read_facts",
     "score_batch",
+    "score_batch_many",
     "validate_standard",
 ]

@@ -51,3 +51,24 @@ def test_cuts_are_nearest_rank_quantiles_of_known_values():
         n = len(vals)
         assert g["n"]["tax"] == n
         assert g["cuts"]["tax"] == [float(vals[math.ceil(k * n / 20) - 1]) for k in range(1, 21)]
+
+
+def test_score_batch_many_equals_score_batch():
+    import datetime as dt
+
+    from points_engine import list_builtin, score_batch_many
+
+    pop = synthetic_facts(800, seed=13)
+    day = dt.date(2026, 1, 1)
+    stds = list_builtin()
+    many = score_batch_many(pop, stds, evaluation_date=day)
+    assert list(many) == [s.id for s in stds]
+    for std in stds:
+        one = score_batch(pop, std, evaluation_date=day)
+        assert many[std.id].frame.equals(one.frame) and many[std.id].frame.schema == one.frame.schema
+        assert many[std.id].reference == one.reference
+    # a frozen reference is used as given
+    ref = build_reference(SCP, pop.head(300), evaluation_date=day)
+    again = score_batch_many(pop, [SCP], evaluation_date=day, references={"scp-v1": ref})
+    assert again["scp-v1"].reference is ref
+    assert again["scp-v1"].frame.equals(score_batch(pop, SCP, evaluation_date=day, reference=ref).frame)

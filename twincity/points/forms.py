@@ -95,7 +95,7 @@ class WhatIfForm(forms.Form):
 class RunStartForm(forms.Form):
     standard = forms.ChoiceField(label=_("Standard version"))
     evaluation_date = forms.DateField(label=_("Evaluation date"),
-                                      widget=forms.DateInput(attrs={"type": "date"}))
+                                      widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args, standards=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
