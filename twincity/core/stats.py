@@ -8,6 +8,8 @@ from twincity.core.selectors import audit_search
 from twincity.enterprises.fields import INDUSTRY_CLUSTERS
 from twincity.enterprises.models import Enterprise
 from twincity.enterprises.selectors import declaration_list_visible, enterprise_list_visible
+from twincity.points.presentation import VERDICT_BADGES, verdict_labels
+from twincity.points.selectors import enterprise_latest_results
 
 
 def public_figures() -> dict[str, object]:
@@ -41,6 +43,11 @@ def home_context_for(user) -> dict[str, object]:
             context["declarations"] = list(
                 declaration_list_visible(user=user).filter(enterprise=enterprise).order_by("-fiscal_year")[:3]
             )
+            labels = verdict_labels()
+            context["points_results"] = [
+                {"result": r, "verdict": labels.get(r.verdict, r.verdict), "badge": VERDICT_BADGES.get(r.verdict, "")}
+                for r in enterprise_latest_results(user=user, enterprise=enterprise)
+            ]
     elif user.role in REGISTRY_READER_ROLES:
         context["panel"] = "institution"
         context["organisations"] = list(organisation_list_visible(user=user))

@@ -292,3 +292,18 @@ def standard_for_enterprise(*, enterprise: Enterprise, standard_id: str, version
                                          run__standard__standard_id=standard_id)
               .select_related("run__standard").order_by("-run__evaluation_date", "-run__created_at", "-pk").first())
     return result.run.standard if result else standard_latest(standard_id=standard_id)
+
+
+def enterprise_latest_results(*, user, enterprise: Enterprise) -> list[ScoreResult]:
+    """The enterprise's result in the latest finished run of each standard, for summaries (home page)."""
+    if not points_visible(user=user, enterprise=enterprise):
+        return []
+    latest: dict[str, ScoreResult] = {}
+    results = (
+        ScoreResult.objects.filter(enterprise=enterprise, run__status=ScoringRun.Status.DONE)
+        .select_related("run__standard")
+        .order_by("run__standard__standard_id", "-run__evaluation_date", "-run__created_at")
+    )
+    for result in results:
+        latest.setdefault(result.run.standard.standard_id, result)
+    return list(latest.values())

@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from django.template.defaultfilters import floatformat
 from openpyxl import load_workbook
 
 from twincity.core.models import AuditEntry
@@ -378,3 +379,20 @@ def test_the_navigation_and_the_enterprise_page_lead_to_the_points_pages(client,
     client.force_login(cast.bella)
     assert "/points/enterprises/" not in html(client.get(f"/enterprises/{ALICE_CODE}/"))
 
+
+
+def test_alice_home_page_summarises_her_latest_points(client, cast, scored):
+    alice = ScoreResult.objects.get(run=scored, enterprise=cast.alice_co)
+    client.force_login(cast.alice)
+    page = html(client.get("/"))
+    card = re.search(r'<a class="stat" href="/points/enterprises/%s/\?standard=scp-v1" data-standard="scp-v1">(.*?)</a>'
+                     % cast.alice_co.credit_code, page, re.S).group(1)
+    assert '<span class="badge ok">通过</span>' in card
+    low, high = floatformat(alice.score_min, "-1"), floatformat(alice.score_max, "-1")
+    expected = high if alice.score_min == alice.score_max else f"{low}–{high}"
+    assert f'<div class="value">{expected} · {alice.grade}</div>' in card
+    # bob sees his own company's summary, never alice's.
+    client.force_login(cast.bob)
+    bob_home = html(client.get("/"))
+    assert f"/points/enterprises/{cast.alice_co.credit_code}/" not in bob_home
+    assert f"/points/enterprises/{cast.bob_co.credit_code}/?standard=scp-v1" in bob_home
