@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves the API docs (Swagger UI) from our own static files, not a CDN
     "twincity.core",
     "twincity.accounts",
     "twincity.enterprises",
