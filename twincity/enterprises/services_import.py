@@ -663,3 +663,17 @@ def import_job_get_visible(*, user, job_id: int) -> ImportJob | None:
 
 def import_job_list_recent(*, user, limit: int = 10) -> list[ImportJob]:
     return list(ImportJob.objects.filter(created_by_id=getattr(user, "pk", None) or -1)[:limit])
+
+
+def import_jobs_interrupted_fail(*, started_before) -> int:
+    """Mark the jobs that a stopped process left waiting or running as failed, saying why, so their pages
+    stop polling and the person knows to upload again. Nothing of such a job was written: an import
+    writes in one transaction."""
+    return ImportJob.objects.filter(
+        status__in=(ImportJob.Status.PENDING, ImportJob.Status.RUNNING), created_at__lt=started_before
+    ).update(
+        status=ImportJob.Status.FAILED,
+        finished_at=timezone.now(),
+        result={"message": "导入因服务重启而中断，未写入任何数据，请重新上传 (interrupted by a restart; nothing was "
+                           "written; please upload the file again)"},
+    )

@@ -434,3 +434,18 @@ def whitelist_export(*, rows: QuerySet[ScoreResult], fmt: Literal["csv", "xlsx"]
         workbook.save(out)
         return out.getvalue()
     raise InvalidInput("不支持的格式 (unsupported format)", extra={"fields": {"format": [str(fmt)]}})
+
+
+def scoring_runs_interrupted_fail(*, started_before) -> int:
+    """Mark the runs that a stopped process left pending or running as failed, saying why, and drop any
+    results they saved, so a failed run never shows partial results."""
+    stale = ScoringRun.objects.filter(
+        status__in=(ScoringRun.Status.PENDING, ScoringRun.Status.RUNNING), created_at__lt=started_before
+    )
+    with transaction.atomic():
+        ScoreResult.objects.filter(run__in=stale).delete()
+        return stale.update(
+            status=ScoringRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error="评分任务因服务重启而中断，请重新发起 (interrupted by a restart; start the run again)",
+        )
