@@ -83,7 +83,12 @@ def _page(request, *, form: ImportForm, job: ImportJob | None = None, status: in
 def import_view(request):
     _may_import(request.user)
     if request.method == "POST" and request.POST.get("from_job"):
-        previewed = import_job_get_visible(user=request.user, job_id=int(request.POST["from_job"]))
+        raw_job_id = request.POST["from_job"]
+        previewed = (
+            import_job_get_visible(user=request.user, job_id=int(raw_job_id))
+            if raw_job_id.isdigit() and len(raw_job_id) < 19
+            else None
+        )
         if previewed is None or previewed.status != ImportJob.Status.DONE:
             raise Http404
         try:

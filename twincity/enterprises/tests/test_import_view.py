@@ -244,3 +244,9 @@ def test_a_long_error_list_says_how_many_are_shown(cast, client):
 
     assert "The first 200 of 1,234 errors:" in page
     assert page.count("<td>not a number</td>") == 200
+
+
+def test_a_malformed_preview_job_id_is_not_found_not_a_server_error(client, cast):
+    client.force_login(cast.alice)
+    assert client.post("/enterprises/import/", {"from_job": "abc"}).status_code == 404
+    assert client.post("/enterprises/import/", {"from_job": "9" * 40}).status_code == 404
