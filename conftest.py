@@ -1,6 +1,6 @@
 import pytest
 
-from twincity.core.testing import Cast
+from twincity.testing import Cast
 
 
 @pytest.fixture(autouse=True)

@@ -160,7 +160,7 @@ def main() -> None:
 
     from twincity.core.models import AuditEntry
     from twincity.enterprises.models import AnnualDeclaration, Enterprise
-    from twincity.enterprises.services_import import import_apply
+    from twincity.enterprises.imports import import_apply
 
     started = time.perf_counter()
     enterprises, declarations = write_files(workdir, args.rows)

@@ -28,7 +28,7 @@ api = NinjaAPI(
 api.add_router("/accounts/", "twincity.accounts.api.router")
 api.add_router("/enterprises/", "twincity.enterprises.api.router")
 api.add_router("/imports/", "twincity.enterprises.api_imports.router")
-api.add_router("/audit/", "twincity.core.api.router")
+api.add_router("/audit/", "twincity.audit.api.router")
 api.add_router("/points/", "twincity.points.api.router")
 
 

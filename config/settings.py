@@ -42,10 +42,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",  # serves the API docs (Swagger UI) from our own static files, not a CDN
-    "twincity.core",
+    # The layers, bottom to top (import-linter's layers contract in pyproject.toml enforces the order):
+    "twincity.core",  # the kernel: audit, errors, access answers, navigation registry
     "twincity.accounts",
     "twincity.enterprises",
+    "twincity.audit",
     "twincity.points",
+    "twincity.home",  # above the domains: the home page, composed from them
+    "twincity.demo",  # above the domains: demo data (manage.py seed_demo)
 ]
 
 MIDDLEWARE = [
@@ -65,8 +69,8 @@ ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
-LOGOUT_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "home:home"
+LOGOUT_REDIRECT_URL = "home:home"
 
 TEMPLATES = [
     {
@@ -123,6 +127,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Reverse proxies in front of the platform that append to X-Forwarded-For; the client address (login throttle,
+# logs) is read from that header only when this is set (see twincity.core.http.client_address).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
 # Failed logins per (username, client address) before the login form refuses further tries.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
@@ -150,7 +158,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = BASE_DIR / env_str("MEDIA_DIR", "media")
-# Import files are read in the request; 100,000-row files are ~20 MB.
+# The largest import file accepted (a 100,000-row declarations CSV is ~20 MB); larger uploads answer 413.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+# Files up to this size are kept in memory while uploading, larger ones spool to a temporary file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 

@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.i18n import i18n_patterns  # noqa: F401  (language is chosen by cookie, not URL)
 from django.urls import include, path
 
 from config.api import api
@@ -10,7 +9,9 @@ urlpatterns = [
     path("accounts/", include("twincity.accounts.urls")),
     path("enterprises/", include("twincity.enterprises.urls")),
     path("points/", include("twincity.points.urls")),
+    path("audit/", include("twincity.audit.urls")),
     path("", include("twincity.core.urls")),
+    path("", include("twincity.home.urls")),
 ]
 
 if settings.DEBUG:

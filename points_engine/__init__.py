@@ -35,13 +35,32 @@ Errors
 Verdicts: pass, fail, expert_dependent, needs_review, not_applicable. Routes: score, direct, "".
 """
 
+import hashlib as _hashlib
+from pathlib import Path as _Path
+
 from .batch import BatchResult, build_reference, score_batch, score_batch_many
 from .errors import EngineError, ExpertInputError, FactsError, StandardError
 from .facts import read_facts
 from .single import Explanation, IndicatorResult, explain
 from .standard import Standard, derive_version, diff_standards, list_builtin, load_builtin, validate_standard
 
+__version__ = "1.1"
+
+
+def _engine_version() -> str:
+    """The version, plus a digest of the scoring code: any change to how results are computed changes it,
+    so a stored result is never re-explained by an engine that may compute it differently."""
+    digest = _hashlib.sha256()
+    for path in sorted(_Path(__file__).parent.glob("*.py")):
+        if path.name not in ("cli.py", "synthetic.py"):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"{__version__}+{digest.hexdigest()[:12]}"
+
+
+ENGINE_VERSION = _engine_version()
+
 __all__ = [
+    "ENGINE_VERSION",
     "BatchResult",
     "EngineError",
     "ExpertInputError",

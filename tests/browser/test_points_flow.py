@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from twincity.core.testing import ALICE_CODE, PASSWORD, Cast
+from twincity.testing import ALICE_CODE, PASSWORD, Cast
 from twincity.points import selectors
 from twincity.points.models import ScoringRun, StandardVersion
 from twincity.points.tests import scenario

@@ -2,7 +2,7 @@
 
 import re
 
-from twincity.core.testing import PASSWORD, Cast
+from twincity.testing import PASSWORD, Cast
 from twincity.enterprises.models import AnnualDeclaration
 
 from .conftest import login

@@ -19,7 +19,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from twincity.accounts.models import ApiToken
 from twincity.accounts.services import api_token_create
-from twincity.core.testing import ALICE_CODE
+from twincity.testing import ALICE_CODE
 from twincity.enterprises.services import declaration_upsert
 
 SCHEMA = schemathesis.openapi.from_dict(api.get_openapi_schema())

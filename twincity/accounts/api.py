@@ -2,15 +2,15 @@
 
 from datetime import datetime
 
-from django.http import Http404
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Path, Router, Schema, Status
 from ninja.pagination import paginate
 
-from twincity.accounts import selectors, services
-from twincity.core.api import Pagination
-from twincity.core.errors import Forbidden
+from twincity.accounts import access, selectors, services
+from twincity.core.access import require, visible
+from twincity.core.api import Pagination, errors
 
 router = Router(tags=["accounts 账户与机构"])
+ADMINISTRATORS_ONLY = "只有管理员可以管理API令牌 (administrators only)"
 
 
 class OrganisationOut(Schema):
@@ -29,8 +29,8 @@ class MeOut(Schema):
 
 
 class TokenIn(Schema):
-    username: str = Field(..., min_length=1, max_length=150)
-    name: str = Field(..., min_length=1, max_length=100)
+    username: str = Field(..., min_length=1, max_length=150, pattern=r"^[\w.@+-]+$")
+    name: str = Field(..., min_length=1, max_length=100, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")
 
 
 class TokenOut(Schema):
@@ -47,36 +47,40 @@ class TokenCreatedOut(TokenOut):
     key: str
 
 
-@router.get("/me", response=MeOut, summary="The caller")
+@router.get("/me", response={200: MeOut, **errors(401)}, summary="The caller")
 def me_api(request):
     return request.user
 
 
-@router.get("/organisations", response=list[OrganisationOut], summary="Organisations you may see")
+@router.get("/organisations", response={200: list[OrganisationOut], **errors(401, 422)},
+            summary="Organisations you may see")
 @paginate(Pagination)
 def organisation_list_api(request):
-    return selectors.organisation_list_visible(user=request.user).order_by("pk")
+    return selectors.organisation_list(user=request.user)
 
 
-@router.get("/tokens", response=list[TokenOut], summary="API tokens (administrators)")
+@router.get("/tokens", response={200: list[TokenOut], **errors(401, 403, 422)},
+            summary="API tokens (administrators)")
 @paginate(Pagination)
 def token_list_api(request):
-    return selectors.api_token_list_visible(user=request.user)
+    require(access.can_manage_accounts(request.user), ADMINISTRATORS_ONLY)
+    return selectors.api_token_list(user=request.user)
 
 
-@router.post("/tokens", response={201: TokenCreatedOut}, summary="Issue a token; the key is shown only once")
+@router.post("/tokens", response={201: TokenCreatedOut, **errors(401, 403, 404, 422)},
+             summary="Issue a token; the key is shown only once")
 def token_create_api(request, payload: TokenIn):
-    if not selectors.user_is_admin(request.user):
-        # Refuse before looking the user up, so non-administrators get 403 whoever they name.
-        raise Forbidden("只有管理员可以执行此操作 (administrators only)")
-    user = selectors.user_list_visible(user=request.user).filter(username=payload.username).first()
-    if user is None:
-        raise Http404
+    # Refused before the user is looked up, so non-administrators get 403 whoever they name.
+    require(access.can_manage_accounts(request.user), ADMINISTRATORS_ONLY)
+    user = visible(selectors.user_get_visible(user=request.user, username=payload.username),
+                   "用户不存在 (no such user)")
     token, key = services.api_token_create(actor=request.user, user=user, name=payload.name)
     token.key = key
     return Status(201, token)
 
 
-@router.delete("/tokens/{token_id}", response=TokenOut, summary="Revoke a token")
-def token_revoke_api(request, token_id: int):
-    return services.api_token_revoke(actor=request.user, token_id=token_id)
+@router.delete("/tokens/{token_id}", response={200: TokenOut, **errors(401, 404, 422)}, summary="Revoke a token")
+def token_revoke_api(request, token_id: int = Path(..., ge=1, le=2**63 - 1)):
+    token = visible(selectors.api_token_get_visible(user=request.user, token_id=token_id),
+                    "令牌不存在 (no such token)")
+    return services.api_token_revoke(actor=request.user, token=token)

@@ -2,11 +2,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from twincity.accounts import selectors, services
-
-
-def _client_address(request) -> str:
-    return (request.META.get("REMOTE_ADDR") or "unknown") if request else "unknown"
+from twincity.accounts import access, services
+from twincity.core.http import client_address
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -19,7 +16,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        address = _client_address(self.request)
+        address = client_address(self.request)
         if services.login_is_throttled(username=username, address=address):
             raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
         try:
@@ -37,6 +34,6 @@ class ApiTokenForm(forms.Form):
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = selectors.user_list_visible(user=actor).filter(is_active=True).order_by(
+        self.fields["user"].queryset = access.users_visible(actor).filter(is_active=True).order_by(
             "username"
         )

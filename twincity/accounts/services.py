@@ -8,17 +8,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from twincity.accounts import access
 from twincity.accounts.models import ApiToken, Organisation, User
+from twincity.core.access import require
 from twincity.core.audit import audit_record, snapshot
-from twincity.core.errors import Forbidden, InvalidInput, NotFound
+from twincity.core.errors import InvalidInput
 from twincity.core.models import AuditEntry
 
 ROLE_FIELDS = ("role", "organisation_id", "is_active")
-
-
-def _require_admin(actor) -> None:
-    if not (getattr(actor, "is_authenticated", False) and actor.is_platform_admin):
-        raise Forbidden("只有管理员可以执行此操作 (administrators only)")
+ADMINISTRATORS_ONLY = "只有管理员可以执行此操作 (administrators only)"
 
 
 def _full_clean(instance) -> None:
@@ -33,7 +31,7 @@ def _full_clean(instance) -> None:
 def organisation_create(
     *, actor, name: str, kind: str, city: str = "", parent: Organisation | None = None
 ) -> Organisation:
-    _require_admin(actor)
+    require(access.can_manage_accounts(actor), ADMINISTRATORS_ONLY)
     organisation = Organisation(name=name, kind=kind, city=city, parent=parent)
     _full_clean(organisation)
     organisation.save()
@@ -44,7 +42,7 @@ def organisation_create(
 @transaction.atomic
 def organisation_update(*, actor, organisation: Organisation, name: str | None = None, city: str | None = None
                         ) -> Organisation:
-    _require_admin(actor)
+    require(access.can_manage_accounts(actor), ADMINISTRATORS_ONLY)
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     before = snapshot(organisation)
     if name is not None:
@@ -60,7 +58,7 @@ def organisation_update(*, actor, organisation: Organisation, name: str | None =
 
 @transaction.atomic
 def organisation_delete(*, actor, organisation: Organisation) -> None:
-    _require_admin(actor)
+    require(access.can_manage_accounts(actor), ADMINISTRATORS_ONLY)
     if organisation.members.exists() or organisation.branches.exists():
         raise InvalidInput("机构下仍有用户或分支机构，不能删除 (organisation still has members or branches)",
                            code="organisation_in_use")
@@ -70,7 +68,7 @@ def organisation_delete(*, actor, organisation: Organisation) -> None:
 
 @transaction.atomic
 def user_role_set(*, actor, user: User, role: str, organisation: Organisation | None) -> User:
-    _require_admin(actor)
+    require(access.can_manage_accounts(actor), ADMINISTRATORS_ONLY)
     if role not in User.Role.values:
         raise InvalidInput("未知角色 (unknown role)", extra={"fields": {"role": [role]}})
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -86,7 +84,7 @@ def user_role_set(*, actor, user: User, role: str, organisation: Organisation | 
 @transaction.atomic
 def api_token_create(*, actor, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token for a machine client acting as `user`. Returns the token and its key, shown once."""
-    _require_admin(actor)
+    require(access.can_manage_accounts(actor), ADMINISTRATORS_ONLY)
     if not name.strip():
         raise InvalidInput("请填写令牌名称 (name the token)", extra={"fields": {"name": ["required"]}})
     raw = ApiToken.new_key()
@@ -99,11 +97,9 @@ def api_token_create(*, actor, user: User, name: str) -> tuple[ApiToken, str]:
 
 
 @transaction.atomic
-def api_token_revoke(*, actor, token_id: int) -> ApiToken:
-    _require_admin(actor)
-    token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
-    if token is None:
-        raise NotFound("令牌不存在 (no such token)")
+def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
+    require(access.can_manage_accounts(actor), ADMINISTRATORS_ONLY)
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

@@ -1,18 +1,18 @@
-"""The audit trail over the API, for administrators."""
+"""What every domain's API shares: the error schema, pagination with real bounds, and the statuses an
+operation documents."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from django.utils import timezone
-from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import field_validator
+from ninja import Field, Schema
+from ninja.pagination import LimitOffsetPagination
 
-from twincity.accounts.selectors import user_is_admin
-from twincity.core.errors import Forbidden
-from twincity.core.selectors import audit_search
-from twincity.enterprises.schemas import AuditEntryOut
 
-router = Router(tags=["audit 审计"])
+class ErrorOut(Schema):
+    """The one error shape of the whole API."""
+
+    message: str
+    code: str
+    extra: dict
 
 
 class Pagination(LimitOffsetPagination):
@@ -23,31 +23,19 @@ class Pagination(LimitOffsetPagination):
         offset: int = Field(0, ge=0, le=2**31 - 1)
 
 
-class AuditFilters(Schema):
-    object_type: str = ""
-    object_id: str = ""
-    actor: str = ""
-    action: str = ""
-    since: datetime | None = None
-    until: datetime | None = None
-
-    @field_validator("since", "until")
-    @classmethod
-    def in_utc(cls, value: datetime | None) -> datetime | None:
-        # PostgreSQL accepts UTC offsets up to ±15:59 only; Python up to ±23:59. Compare in UTC.
-        if value is None:
-            return None
-        if timezone.is_naive(value):
-            value = timezone.make_aware(value)
-        try:
-            return value.astimezone(UTC)
-        except OverflowError:
-            raise ValueError("date out of range") from None
+class AuditEntryOut(Schema):
+    id: int
+    at: datetime
+    actor: str | None = Field(None, alias="actor.username")
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    changes: dict
+    context: str
 
 
-@router.get("/", response=list[AuditEntryOut], summary="The audit trail (administrators)")
-@paginate(Pagination)
-def audit_list_api(request, filters: Query[AuditFilters]):
-    if not user_is_admin(request.user):
-        raise Forbidden("只有管理员可以查看审计记录 (administrators only)")
-    return audit_search(user=request.user, **filters.dict())
+def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
+    """The error responses an operation documents, each with the one error schema:
+    `response={200: ThingOut, **errors(401, 404, 422)}`."""
+    return dict.fromkeys(statuses, ErrorOut)

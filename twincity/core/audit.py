@@ -13,7 +13,8 @@ from django.db import models
 from twincity.core.models import AuditEntry
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value as the audit trail stores it (JSON-safe)."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (date, datetime)):
@@ -26,7 +27,7 @@ def _plain(value: Any) -> Any:
 def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
     """The JSON-safe values of an instance's concrete fields (foreign keys by id)."""
     names = fields or [f.attname for f in instance._meta.concrete_fields]
-    return {name: _plain(getattr(instance, name)) for name in names}
+    return {name: plain(getattr(instance, name)) for name in names}
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -42,6 +43,11 @@ def object_type_of(instance_or_model: models.Model | type[models.Model]) -> str:
     return instance_or_model._meta.label_lower
 
 
+def subject_of(instance: models.Model) -> str:
+    """The history key of an object: "app_label.model:pk"."""
+    return f"{object_type_of(instance)}:{instance.pk}"
+
+
 def audit_entry_build(
     *,
     actor: Any,
@@ -50,7 +56,10 @@ def audit_entry_build(
     before: Mapping[str, Any] | None,
     after: Mapping[str, Any] | None,
     context: str = "",
+    subject: models.Model | None = None,
 ) -> AuditEntry | None:
+    """The entry for one change (unsaved), or None for an update that changed nothing. `subject` is the object
+    whose history the change belongs to (default: the instance itself)."""
     changes = diff(before or {}, after or {})
     if action == AuditEntry.Action.UPDATE and not changes:
         return None
@@ -62,6 +71,7 @@ def audit_entry_build(
         object_repr=str(instance)[:255],
         changes=changes,
         context=context[:255],
+        subject=subject_of(subject if subject is not None else instance),
     )
 
 
@@ -73,10 +83,12 @@ def audit_record(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
     context: str = "",
+    subject: models.Model | None = None,
 ) -> AuditEntry | None:
     """Record one change. An update that changed nothing records nothing."""
     entry = audit_entry_build(
-        actor=actor, action=action, instance=instance, before=before, after=after, context=context
+        actor=actor, action=action, instance=instance, before=before, after=after, context=context,
+        subject=subject,
     )
     if entry is not None:
         entry.save()

@@ -1,6 +1,3 @@
-from django.urls import reverse
-from django.utils.translation import gettext as _
-
 from twincity.core.navigation import navigation_for
 
 

@@ -32,12 +32,17 @@ class AuditEntry(models.Model):
     changes = models.JSONField(default=dict)
     # Optional note such as "import 2026-11-27 enterprises.csv".
     context = models.CharField(max_length=255, blank=True)
+    # The object whose history this change belongs to, "app_label.model:pk": an enterprise for its own
+    # changes and for those of its declarations and qualifications, so the history outlives deleted rows.
+    subject = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [
             # Used by the per-object history on detail pages.
             models.Index(fields=["object_type", "object_id", "-at"], name="audit_object_history"),
+            # Used by the history of an enterprise (its own changes, its declarations and qualifications).
+            models.Index(fields=["subject", "-at"], name="audit_subject_history"),
         ]
 
     def __str__(self) -> str:

@@ -1,40 +1,82 @@
-"""The navigation bar: only pages that exist, and only those the person may open."""
+"""The navigation bar as a registry: each domain registers its entries, each with the access predicate that
+decides who sees it, so the bar shows exactly the pages a person may open and never restates a rule.
 
+Domains register in their AppConfig.ready() (see e.g. twincity/enterprises/apps.py); the kernel imports none
+of them.
+"""
+
+from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass
 
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.functional import Promise
 
-from twincity.accounts.models import User
-from twincity.accounts.selectors import REGISTRY_READER_ROLES
+
+@dataclass(frozen=True)
+class NavEntry:
+    key: str
+    label: str | Promise
+    url_name: str  # a URL name (namespace:name) without arguments, or a path starting with "/"
+    visible: Callable[..., bool]  # the access predicate of the page: visible(user) -> bool
+    order: int = 100
 
 
 @dataclass(frozen=True)
 class NavItem:
+    key: str
     label: str
     url: str
     active: bool
 
 
+_ENTRIES: dict[str, NavEntry] = {}
+
+
+def nav_register(entry: NavEntry) -> None:
+    """Add (or replace, by key) an entry of the navigation bar."""
+    _ENTRIES[entry.key] = entry
+
+
+def nav_entries() -> list[NavEntry]:
+    return sorted(_ENTRIES.values(), key=lambda entry: (entry.order, entry.key))
+
+
+def _url(entry: NavEntry) -> str:
+    return entry.url_name if entry.url_name.startswith("/") else reverse(entry.url_name)
+
+
 def navigation_for(user, path: str) -> list[NavItem]:
-    items: list[tuple[str, str]] = [(_("Home"), reverse("core:home"))]
-    if getattr(user, "is_authenticated", False) and user.is_active:
-        if user.is_platform_admin or user.role in REGISTRY_READER_ROLES:
-            items.append((_("Enterprise registry"), reverse("enterprises:list")))
-        elif user.role == User.Role.ENTERPRISE_USER and user.organisation_id:
-            items.append((_("My enterprise"), reverse("enterprises:mine")))
-        if user.is_platform_admin or (user.role == User.Role.ENTERPRISE_USER and user.organisation_id):
-            items.append((_("Import"), reverse("enterprises:import")))
-        if user.is_platform_admin:
-            items.append((_("Innovation points"), reverse("points:runs")))
-            items.append((_("Scoring standards"), reverse("points:standards")))
-        elif user.role == User.Role.ENTERPRISE_USER and user.organisation_id:
-            items.append((_("My points"), reverse("points:mine")))
-        if user.is_platform_admin:
-            items.append((_("Audit trail"), reverse("core:audit")))
-            items.append((_("API tokens"), reverse("accounts:tokens")))
-        items.append((_("API docs"), "/api/docs"))
-    home = reverse("core:home")
-    return [
-        NavItem(str(label), url, path == url if url == home else path.startswith(url)) for label, url in items
-    ]
+    """The entries this person may open, in order; the one the path lies under is active."""
+    items = [(entry, _url(entry)) for entry in nav_entries() if entry.visible(user)]
+    # The longest matching URL is the active one ("/" matches only itself).
+    best = max((url for _entry, url in items if path == url or (url != "/" and path.startswith(url))),
+               key=len, default=None)
+    return [NavItem(entry.key, str(entry.label), url, url == best) for entry, url in items]
+
+
+# --- links from one object's page to the pages other domains keep about it ----------------------------------
+# E.g. an enterprise's page links to its innovation points: the points domain registers that link, so the
+# registry (a lower layer) never names the points pages.
+
+
+@dataclass(frozen=True)
+class ObjectLink:
+    key: str
+    label: str | Promise
+    url: Callable[[Any], str]  # url(obj)
+    visible: Callable[[Any, Any], bool]  # visible(user, obj): the access predicate of the linked page
+    order: int = 100
+
+
+_OBJECT_LINKS: dict[str, dict[str, ObjectLink]] = {}
+
+
+def object_link_register(model_label: str, link: ObjectLink) -> None:
+    """Add a link to the pages of objects of `model_label` ("app_label.model")."""
+    _OBJECT_LINKS.setdefault(model_label, {})[link.key] = link
+
+
+def object_links_for(user, obj) -> list[NavItem]:
+    links = sorted(_OBJECT_LINKS.get(obj._meta.label_lower, {}).values(), key=lambda link: (link.order, link.key))
+    return [NavItem(link.key, str(link.label), link.url(obj), False) for link in links if link.visible(user, obj)]

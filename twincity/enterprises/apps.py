@@ -1,6 +1,21 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EnterprisesConfig(AppConfig):
     name = "twincity.enterprises"
     verbose_name = "企业库"
+
+    def ready(self) -> None:
+        from twincity.core.navigation import NavEntry, nav_register
+        from twincity.core.recovery import recovery_register
+        from twincity.enterprises import access
+        from twincity.enterprises.imports.jobs import import_jobs_interrupted_fail
+
+        nav_register(NavEntry("registry", _("Enterprise registry"), "enterprises:list", access.can_browse_registry,
+                              order=10))
+        nav_register(NavEntry("my-enterprise", _("My enterprise"), "enterprises:mine",
+                              lambda user: access.has_own_enterprise(user) and not access.can_browse_registry(user),
+                              order=11))
+        nav_register(NavEntry("import", _("Import"), "enterprises:import", access.can_import, order=20))
+        recovery_register("import job(s)", import_jobs_interrupted_fail)

@@ -28,7 +28,35 @@ def _num(figures: Mapping[str, object], name: str) -> Decimal | None:
     return Decimal(str(value))
 
 
-def declaration_flags(figures: Mapping[str, object]) -> list[Flag]:
+# Year-over-year jumps that are almost always a typing mistake (a misplaced digit, a figure in yuan instead of
+# 万元): the figure grew or shrank more than JUMP_FACTOR-fold and by at least the given amount.
+JUMP_FACTOR = 10
+JUMP_CHECKED: tuple[tuple[str, str, Decimal], ...] = (
+    ("employees", "职工总数", Decimal(100)),
+    ("tech_staff", "科技人员数", Decimal(100)),
+    ("rd_staff", "研发人员数", Decimal(100)),
+    ("sales", "销售收入", Decimal(1000)),
+    ("oprev", "营业收入", Decimal(1000)),
+    ("rd", "研发费用", Decimal(500)),
+    ("assets", "资产总额", Decimal(1000)),
+)
+
+
+def _jumps(figures: Mapping[str, object], previous_year: Mapping[str, object]) -> list[Flag]:
+    flags = []
+    for name, zh, minimum in JUMP_CHECKED:
+        now, before = _num(figures, name), _num(previous_year, name)
+        if now is None or before is None or now < 0 or before < 0 or abs(now - before) < minimum:
+            continue
+        if now > before * JUMP_FACTOR or before > now * JUMP_FACTOR:
+            flags.append(Flag("year_over_year_jump", (name,),
+                              f"{zh}较上年变化超过{JUMP_FACTOR}倍（上年 {before}，本年 {now}）",
+                              f"{name} changed more than {JUMP_FACTOR}-fold from the year before ({before} → {now})"))
+    return flags
+
+
+def declaration_flags(figures: Mapping[str, object], previous_year: Mapping[str, object] | None = None) -> list[Flag]:
+    """The consistency flags of one year's figures; with the year before's figures, also the jumps."""
     flags: list[Flag] = []
     get = lambda name: _num(figures, name)  # noqa: E731
 
@@ -82,4 +110,6 @@ def declaration_flags(figures: Mapping[str, object]) -> list[Flag]:
     if main is not None and sales is not None and main > sales:
         flags.append(Flag("main_exceeds_sales", ("main", "sales"),
                           "主营业务收入大于销售收入", "main business revenue exceeds sales revenue"))
+    if previous_year:
+        flags.extend(_jumps(figures, previous_year))
     return flags

@@ -4,7 +4,14 @@ from django.utils.translation import gettext_lazy as _
 
 from twincity.accounts.models import Organisation
 from twincity.core.models import TimeStampedModel
-from twincity.enterprises.fields import DECLARATION_FIGURES, INDUSTRY_CLUSTERS, SIZE_CLASSES, SOURCES
+from twincity.enterprises.fields import (
+    DEFAULT_CLUSTER,
+    FIGURE_NAMES,
+    INDUSTRY_CLUSTERS,
+    SIZE_CLASSES,
+    SOURCES,
+)
+from twincity.enterprises.validation import DEFAULT_PROVENANCE, DeclarationRow
 from twincity.enterprises.validators import validate_credit_code
 
 IndustryCluster = models.TextChoices(
@@ -25,7 +32,7 @@ class Enterprise(TimeStampedModel):
     district = models.CharField(_("district"), max_length=64, blank=True)
     registered_on = models.DateField(_("registration date"), null=True, blank=True)
     industry_cluster = models.CharField(
-        _("industry cluster"), max_length=16, choices=IndustryCluster, default="other", db_index=True
+        _("industry cluster"), max_length=16, choices=IndustryCluster, default=DEFAULT_CLUSTER, db_index=True
     )
     industry_code = models.CharField(_("national industry code"), max_length=8, blank=True)
     size_class = models.CharField(_("size class"), max_length=8, choices=SizeClass, blank=True)
@@ -34,6 +41,11 @@ class Enterprise(TimeStampedModel):
     prohibited = models.BooleanField(_("prohibited products"), null=True, blank=True)
     compliant = models.BooleanField(_("compliant"), null=True, blank=True)
     is_sme = models.BooleanField(_("SME"), null=True, blank=True)
+    # Contact details: the company's own users keep these up to date.
+    contact_person = models.CharField(_("contact person"), max_length=64, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    contact_email = models.CharField(_("contact email"), max_length=254, blank=True)
+    address = models.CharField(_("mailing address"), max_length=200, blank=True)
     # IP inventory summary, counts by class as in facts.md; None means not declared.
     ip_I_self = models.PositiveIntegerField(null=True, blank=True)
     ip_I_acq = models.PositiveIntegerField(null=True, blank=True)
@@ -145,17 +157,26 @@ class AnnualDeclaration(TimeStampedModel):
         return f"{self.enterprise} {self.fiscal_year}"
 
     def figures(self) -> dict[str, object]:
-        return {spec.name: getattr(self, spec.name) for spec in DECLARATION_FIGURES}
+        return {name: getattr(self, name) for name in FIGURE_NAMES}
+
+    def row(self) -> DeclarationRow:
+        """What the validation's merge works on (see twincity.enterprises.validation)."""
+        return DeclarationRow(self.figures(), dict(self.provenance or {}), list(self.flags or []))
+
+    def set_row(self, row: DeclarationRow) -> None:
+        for name, value in row.figures.items():
+            setattr(self, name, value)
+        self.provenance, self.flags = row.provenance, row.flags
 
     def source_of(self, figure: str) -> dict[str, object]:
-        return self.provenance.get(figure) or {"source": FigureSource.SELF_DECLARED, "verified": False}
+        return self.provenance.get(figure) or dict(DEFAULT_PROVENANCE)
 
 
 class ImportJob(TimeStampedModel):
     """One upload on the import page: the file, who sent it, how far it got and what came of it.
 
     The row is the source of truth for the page that polls it (progress of the write phase, which runs inside one
-    transaction, is also published to the cache: see services_import.import_job_progress).
+    transaction, is also published to the cache: see imports.jobs.import_job_progress).
     """
 
     class Kind(models.TextChoices):

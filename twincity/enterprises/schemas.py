@@ -1,24 +1,136 @@
-"""API schemas of the registry (input ...In, output ...Out)."""
+"""API schemas of the registry (input ...In, output ...Out), derived from the one vocabulary (fields.py): each
+input states the real constraints of its field, so the OpenAPI document says what the services accept."""
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, field_validator
+from pydantic import ConfigDict, create_model
 
-from twincity.enterprises.fields import INDUSTRY_CLUSTERS, SIZE_CLASSES, SOURCES
+from twincity.enterprises.fields import (
+    CHOICES,
+    CITY_PATTERN,
+    COUNT_LIMIT,
+    CREDIT_CODE_PATTERN,
+    DECLARATION_FIGURES,
+    ENTERPRISE_FIELDS,
+    MONEY_LIMIT,
+    SOURCES,
+    FieldSpec,
+)
 
-ClusterKey = Literal[tuple(INDUSTRY_CLUSTERS)]  # type: ignore[valid-type]
-SizeKey = Literal[tuple(SIZE_CLASSES)]  # type: ignore[valid-type]
+# Text inputs never hold NUL (no database column can) and a required one holds more than spaces.
+NO_NUL = r"^[^\x00]*$"
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# fields.INDUSTRY_CODE_PATTERN, in either case (the service upper-cases it), or empty (= unknown).
+INDUSTRY_CODE_PATTERN_IN = r"^([A-Ta-t]\d{0,4})?$"
 SourceKey = Literal[tuple(SOURCES)]  # type: ignore[valid-type]
-CityText = Field(..., min_length=2, max_length=32, pattern=r"^[a-z]+$")
 Money = Decimal
-MoneyIn = Field(None, max_digits=16, decimal_places=4, allow_inf_nan=False)
-Count = Field(None, ge=0, le=10_000_000)
+
+
+def _input_field(spec: FieldSpec, *, required: bool = False) -> tuple[Any, Any]:
+    """(annotation, pydantic Field) of one profile or figure field. Optional inputs accept null (= clear)."""
+    default = ... if required else None
+    description = f"{spec.label_zh} / {spec.label_en}"
+    kind = spec.kind
+    if kind in ("text", "email"):
+        pattern = NOT_BLANK if spec.required else NO_NUL
+        if spec.name == "industry_code":
+            pattern = INDUSTRY_CODE_PATTERN_IN
+        annotation: Any = str
+        field = Field(default, max_length=spec.max_length, pattern=pattern, description=description)
+    elif kind == "city":
+        annotation = str
+        field = Field(default, pattern=CITY_PATTERN, description=description + " (pinyin, e.g. chongqing)")
+    elif kind == "choice":
+        annotation = Literal[tuple(CHOICES[spec.name])]  # type: ignore[valid-type]
+        field = Field(default, description=description)
+    elif kind == "date":
+        annotation = date
+        field = Field(default, description=description)
+    elif kind == "bool":
+        annotation = bool
+        field = Field(default, description=description)
+    elif kind == "count":
+        annotation = int
+        field = Field(default, ge=0, le=spec.maximum or COUNT_LIMIT, description=description)
+    elif kind == "headcount":
+        annotation = int
+        field = Field(default, ge=-COUNT_LIMIT, le=COUNT_LIMIT, description=description)
+    elif kind == "money":
+        annotation = Decimal
+        field = Field(default, gt=-MONEY_LIMIT, lt=MONEY_LIMIT, allow_inf_nan=False,
+                      description=description + " (万元; rounded to 4 places)")
+    else:  # pragma: no cover - every kind of fields.py is handled above
+        raise ValueError(kind)
+    if not required:
+        annotation = annotation | None
+    return annotation, field
+
+
+class StrictSchema(Schema):
+    """An input that refuses keys it does not know (422), rather than ignoring a typo."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+EnterpriseProfileIn = create_model(
+    "EnterpriseProfileIn",
+    __base__=StrictSchema,
+    **{spec.name: _input_field(spec) for spec in ENTERPRISE_FIELDS if spec.name != "credit_code"},
+)
+EnterpriseProfileIn.__doc__ = ("The profile fields to change; a field left out is unchanged, null clears it. A "
+                               "company's own users may change contact details and self-declared facts only.")
+
+EnterpriseCreateIn = create_model(
+    "EnterpriseCreateIn",
+    __base__=EnterpriseProfileIn,
+    credit_code=(str, Field(..., pattern=CREDIT_CODE_PATTERN, json_schema_extra={"format": "uscc"},
+                            description="统一社会信用代码 (GB 32100-2015, with its check character)")),
+    **{spec.name: _input_field(spec, required=True) for spec in ENTERPRISE_FIELDS
+       if spec.required and spec.name != "credit_code"},
+)
+
+FiguresIn = create_model(
+    "FiguresIn",
+    __base__=StrictSchema,
+    **{spec.name: _input_field(spec) for spec in DECLARATION_FIGURES},
+)
+
+
+class ProvenanceIn(StrictSchema):
+    """Where a figure comes from. Only administrators may mark a figure verified (403 otherwise)."""
+
+    source: SourceKey | None = None
+    verified: bool | None = None
+
+
+ProvenanceMapIn = create_model(
+    "ProvenanceMapIn",
+    __base__=StrictSchema,
+    **{spec.name: (ProvenanceIn | None, None) for spec in DECLARATION_FIGURES},
+)
+
+
+class DeclarationIn(StrictSchema):
+    """One fiscal year's figures. A figure left out keeps its value (all of them with `replace`: cleared);
+    null clears it. Changing a figure drops its verification unless an administrator restates it."""
+
+    figures: FiguresIn  # type: ignore[valid-type]
+    provenance: ProvenanceMapIn = Field(default_factory=ProvenanceMapIn)  # type: ignore[valid-type]
+    replace: bool = False
+
+
+class QualificationIn(StrictSchema):
+    kind: Literal["hnte", "tsme", "innov", "srdi", "little_giant", "prov_rd_inst"]
+    certificate_no: str = Field(..., max_length=64, pattern=NOT_BLANK)
+    valid_from: date
+    valid_until: date | None = None
 
 
 class QualificationOut(Schema):
+    id: int
     kind: str
     kind_label: str = Field(..., alias="get_kind_display")
     certificate_no: str
@@ -39,6 +151,10 @@ class EnterpriseOut(Schema):
     prohibited: bool | None
     compliant: bool | None
     is_sme: bool | None
+    contact_person: str
+    contact_phone: str
+    contact_email: str
+    address: str
     ip_I_self: int | None
     ip_I_acq: int | None
     ip_I_hv: int | None
@@ -56,86 +172,6 @@ class EnterpriseOut(Schema):
 
 class EnterpriseDetailOut(EnterpriseOut):
     qualifications: list[QualificationOut]
-
-
-class EnterpriseProfileIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(None, min_length=1, max_length=200)
-    city: str | None = Field(None, min_length=2, max_length=32, pattern=r"^[a-z]+$")
-    district: str | None = Field(None, max_length=64)
-    registered_on: date | None = None
-    industry_cluster: ClusterKey | None = None
-    industry_code: str | None = Field(None, max_length=8, pattern=r"^([A-T]\d{0,4})?$")
-    size_class: SizeKey | None = None
-    resident: bool | None = None
-    prohibited: bool | None = None
-    compliant: bool | None = None
-    is_sme: bool | None = None
-    ip_I_self: int | None = Count
-    ip_I_acq: int | None = Count
-    ip_I_hv: int | None = Count
-    ip_II: int | None = Count
-    transforms_3y: int | None = Count
-    sei: bool | None = None
-    niche_years: int | None = Field(None, ge=0, le=200)
-    innov_title: bool | None = None
-    nat_award_5y_top3: bool | None = None
-    sci_award_3y: bool | None = None
-    led_standard_5y: bool | None = None
-    maker_top500_3y: bool | None = None
-
-
-class EnterpriseCreateIn(EnterpriseProfileIn):
-    credit_code: str = Field(..., min_length=1, max_length=32)
-    name: str = Field(..., min_length=1, max_length=200)
-    city: str = CityText
-
-
-class ProvenanceIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    source: SourceKey = "self_declared"
-    verified: bool = False
-
-
-class FiguresIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    employees: int | None = Field(None, ge=-10_000_000, le=10_000_000)
-    tech_staff: int | None = Field(None, ge=-10_000_000, le=10_000_000)
-    rd_staff: int | None = Field(None, ge=-10_000_000, le=10_000_000)
-    sales: Money | None = MoneyIn
-    oprev: Money | None = MoneyIn
-    main: Money | None = MoneyIn
-    na: Money | None = MoneyIn
-    assets: Money | None = MoneyIn
-    liab: Money | None = MoneyIn
-    rd: Money | None = MoneyIn
-    rd_dom: Money | None = MoneyIn
-    cost: Money | None = MoneyIn
-    total_income: Money | None = MoneyIn
-    hitech_rev: Money | None = MoneyIn
-    net_profit: Money | None = MoneyIn
-    tax: Money | None = MoneyIn
-    equity_new: Money | None = MoneyIn
-    tech_contract: Money | None = MoneyIn
-
-
-class DeclarationIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    figures: FiguresIn
-    provenance: dict[str, ProvenanceIn] = {}
-    replace: bool = False
-
-    @field_validator("provenance")
-    @classmethod
-    def known_figures(cls, value: dict[str, ProvenanceIn]) -> dict[str, ProvenanceIn]:
-        unknown = set(value) - set(FiguresIn.model_fields)
-        if unknown:
-            raise ValueError(f"unknown figures: {', '.join(sorted(unknown))}")
-        return value
 
 
 class FlagOut(Schema):
@@ -169,15 +205,3 @@ class DeclarationOut(Schema):
     provenance: dict[str, dict]
     flags: list[FlagOut]
     updated_at: datetime
-
-
-class AuditEntryOut(Schema):
-    id: int
-    at: datetime
-    actor: str | None = Field(None, alias="actor.username")
-    action: str
-    object_type: str
-    object_id: str
-    object_repr: str
-    changes: dict
-    context: str

@@ -1,220 +1,526 @@
-"""Writes to the enterprise registry. Each one checks access, validates, saves and leaves an audit entry."""
+"""Writes to the enterprise registry: one write path per entity.
 
-from collections.abc import Mapping
-from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any
+`enterprises_write` and `declarations_write` take a batch of already-cleaned inputs (from the API, a page
+form, or a chunk of an import file), check each against the access predicates, merge it with the stored row
+through the pure merge of `validation`, and — when asked to write — store the rows in bulk with one audit
+entry per changed row. The single-object services below (`enterprise_create`, `declaration_upsert`, …) are
+that same path with a batch of one, raising the first problem as an error.
+"""
 
-from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from twincity.core.audit import audit_record, snapshot
-from twincity.core.errors import Forbidden, InvalidInput
+from django.db import transaction
+from django.utils import timezone
+
+from twincity.core.access import require
+from twincity.core.audit import audit_entry_build, audit_record, plain, snapshot
+from twincity.core.errors import Conflict, Forbidden, InvalidInput
 from twincity.core.models import AuditEntry
-from twincity.enterprises.consistency import declaration_flags
-from twincity.enterprises.fields import ENTERPRISE_FIELDS, FIGURE_NAMES, SOURCES
+from twincity.enterprises import access
+from twincity.enterprises.fields import ENTERPRISE_FIELD, FIGURE, PROFILE_FIELD_NAMES
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
-from twincity.enterprises.selectors import enterprise_list_editable
-from twincity.enterprises.validators import credit_code_problem, normalise_credit_code
+from twincity.enterprises.validation import (
+    CLEAR,
+    DeclarationRow,
+    Invalid,
+    Problem,
+    clean_credit_code,
+    clean_fiscal_year,
+    clean_source,
+    clean_value,
+    declaration_merge,
+    profile_merge,
+)
 
-EDITABLE_PROFILE_FIELDS = tuple(spec.name for spec in ENTERPRISE_FIELDS if spec.name != "credit_code")
-
-
-def _validation_to_invalid(exc: ValidationError) -> InvalidInput:
-    fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    first = next(iter(fields.values()))[0]
-    return InvalidInput(f"数据校验失败：{first}", extra={"fields": fields})
-
-
-def _blank_text_for_none(values: Mapping[str, Any]) -> dict[str, Any]:
-    """None for a text field means "clear it": text columns store "", never NULL (the API allows null)."""
-    text = {f.name for f in Enterprise._meta.concrete_fields if isinstance(f, models.CharField) and not f.null}
-    return {name: "" if value is None and name in text else value for name, value in values.items()}
+BATCH = 500  # rows per bulk statement
 
 
-def _require_admin(actor) -> None:
-    if not (getattr(actor, "is_authenticated", False) and actor.is_platform_admin):
-        raise Forbidden("只有管理员可以执行此操作 (administrators only)")
+def fiscal_year_max() -> int:
+    """The latest fiscal year a declaration may be for: the current one (in Asia/Shanghai)."""
+    return timezone.localdate().year
 
 
-def _require_editable(*, actor, enterprise: Enterprise) -> None:
-    if not enterprise_list_editable(user=actor).filter(pk=enterprise.pk).exists():
-        raise Forbidden("无权修改该企业 (you may not change this enterprise)")
+def _problems_to_error(problems: Sequence[Problem], message_zh: str, message_en: str) -> Exception:
+    """One error for the problems of a single write: 403 when it is a matter of permission, else 422."""
+    fields: dict[str, list[str]] = {}
+    for problem in problems:
+        fields.setdefault(problem.field, []).append(f"{problem.reason_zh} ({problem.reason_en})")
+    forbidden = [p for p in problems if p.forbidden]
+    if forbidden:
+        first = forbidden[0]
+        return Forbidden(f"{first.reason_zh} ({first.reason_en}): {first.field}", extra={"fields": fields})
+    first = problems[0]
+    return InvalidInput(f"{message_zh}：{first.field} {first.reason_zh} ({message_en}: {first.reason_en})",
+                        extra={"fields": fields})
 
 
-@transaction.atomic
-def enterprise_create(*, actor, credit_code: str, name: str, city: str, **profile: Any) -> Enterprise:
-    _require_admin(actor)
-    code = normalise_credit_code(credit_code)
-    problem = credit_code_problem(code)
-    if problem:
-        raise InvalidInput(f"{problem[0]} ({problem[1]})", extra={"fields": {"credit_code": [problem[0]]}},
-                           code="invalid_credit_code")
+def clean_values(specs: Mapping[str, Any], raw: Mapping[str, Any], *, year_max: int | None = None
+                 ) -> tuple[dict[str, Any], list[Problem]]:
+    """Clean every given value with `validation.clean_value`; unknown names are problems."""
+    cleaned: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for name, value in raw.items():
+        spec = specs.get(name)
+        if spec is None:
+            problems.append(Problem(name, "未知字段", "unknown field"))
+            continue
+        try:
+            cleaned[name] = clean_value(spec, value, year_max=year_max)
+        except Invalid as exc:
+            problems.append(Problem(name, exc.reason_zh, exc.reason_en))
+    return cleaned, problems
+
+
+# --- enterprises -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EnterpriseInput:
+    credit_code: str  # cleaned
+    values: dict[str, Any]  # cleaned profile values (or CLEAR), only those given
+    row: int | None = None  # the file row it came from
+    # "create" refuses an existing code, "update" a missing one; "upsert" does either.
+    mode: Literal["create", "update", "upsert"] = "upsert"
+
+
+@dataclass
+class Outcome:
+    """What a write did (or, in a dry run, would do) with one input."""
+
+    action: Literal["create", "update", "unchanged", "refused"]
+    key: str
+    row: int | None = None
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    flagged: bool = False
+    instance: Any = None
+
+
+def _changes(before: Mapping[str, Any], after: Mapping[str, Any], names: Iterable[str]) -> dict[str, dict[str, Any]]:
+    return {name: {"before": before.get(name), "after": after.get(name)} for name in names}
+
+
+def _write_audit(*, actor, context: str, created: Sequence[tuple[Any, dict, Any]],
+                 updated: Sequence[tuple[Any, dict, dict, Any]]) -> None:
+    entries = [
+        audit_entry_build(actor=actor, action=AuditEntry.Action.CREATE, instance=obj, before=None, after=after,
+                          context=context, subject=subject)
+        for obj, after, subject in created
+    ] + [
+        audit_entry_build(actor=actor, action=AuditEntry.Action.UPDATE, instance=obj, before=before, after=after,
+                          context=context, subject=subject)
+        for obj, before, after, subject in updated
+    ]
+    AuditEntry.objects.bulk_create([entry for entry in entries if entry is not None], batch_size=BATCH)
+
+
+def enterprises_write(*, actor, items: Sequence[EnterpriseInput], write: bool, context: str = "",
+                      system: bool = False) -> list[Outcome]:
+    """Create or update enterprises (one batch). Returns an outcome per input, in order; writes (and audits)
+    only when `write` and no input has a problem: a batch is stored whole or not at all.
+
+    `system=True` is the command line acting as the platform itself (every field, every company).
+    """
+    existing = {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in={i.credit_code for i in items})}
+    outcomes: list[Outcome] = []
+    creates: list[Enterprise] = []
+    updates: list[tuple[Enterprise, dict, dict]] = []
+    update_fields: set[str] = set()
+    for item in items:
+        enterprise = existing.get(item.credit_code)
+        outcome = Outcome(action="refused", key=item.credit_code, row=item.row)
+        outcomes.append(outcome)
+        if enterprise is None:
+            if item.mode == "update":
+                outcome.problems.append(Problem("credit_code", "企业库中没有该企业", "no such enterprise"))
+                continue
+            if not (system or access.can_register_enterprise(actor)):
+                # The same answer whether or not the company exists, so the registry cannot be probed.
+                outcome.problems.append(Problem("credit_code", "无权修改该企业", "you may not change this enterprise",
+                                                forbidden=True))
+                continue
+            editable = PROFILE_FIELD_NAMES
+            current = None
+        else:
+            if item.mode == "create":
+                outcome.problems.append(Problem("credit_code", "该统一社会信用代码已存在",
+                                                "credit code already registered"))
+                continue
+            editable = PROFILE_FIELD_NAMES if system else access.editable_profile_fields(actor, enterprise)
+            if not editable:
+                outcome.problems.append(Problem("credit_code", "无权修改该企业", "you may not change this enterprise",
+                                                forbidden=True))
+                continue
+            current = {name: getattr(enterprise, name) for name in ENTERPRISE_FIELD if name != "credit_code"}
+        change = profile_merge(current, item.values, editable=editable)
+        if change.problems:
+            outcome.problems.extend(change.problems)
+            continue
+        if enterprise is None:
+            outcome.action = "create"
+            new = Enterprise(credit_code=item.credit_code, **change.values)
+            outcome.changes = {name: {"before": None, "after": value}
+                               for name, value in snapshot(new, list(change.values)).items()
+                               if value not in (None, "")}
+            outcome.instance = new
+            existing[item.credit_code] = new  # a second row of the same code in this batch updates it
+            creates.append(new)
+            continue
+        if not change.changed:
+            outcome.action = "unchanged"
+            outcome.instance = enterprise
+            continue
+        outcome.action = "update"
+        before = snapshot(enterprise, change.changed)
+        for name in change.changed:
+            setattr(enterprise, name, change.values[name])
+        after = snapshot(enterprise, change.changed)
+        outcome.changes = _changes(before, after, change.changed)
+        outcome.instance = enterprise
+        if enterprise.pk is not None:
+            updates.append((enterprise, before, after))
+            update_fields.update(change.changed)
+    if write and not any(o.problems for o in outcomes):
+        now = timezone.now()
+        with transaction.atomic():
+            if creates:
+                for obj in creates:
+                    obj.created_at = obj.updated_at = now
+                Enterprise.objects.bulk_create(creates, batch_size=BATCH)
+            if updates:
+                objects = [obj for obj, _before, _after in updates]
+                for obj in objects:
+                    obj.updated_at = now
+                Enterprise.objects.bulk_update(objects, fields=sorted(update_fields | {"updated_at"}),
+                                               batch_size=BATCH)
+            _write_audit(actor=actor, context=context,
+                         created=[(obj, snapshot(obj), obj) for obj in creates],
+                         updated=[(obj, before, after, obj) for obj, before, after in updates])
+    return outcomes
+
+
+def _one_enterprise(*, actor, item: EnterpriseInput) -> Enterprise:
+    with transaction.atomic():
+        if item.mode != "create":
+            # Two people saving one profile at once queue on its row (PostgreSQL; SQLite's IMMEDIATE
+            # transactions already admit one writer at a time).
+            list(Enterprise.objects.select_for_update().filter(credit_code=item.credit_code))
+        (outcome,) = enterprises_write(actor=actor, items=[item], write=True)
+    if outcome.problems:
+        raise _problems_to_error(outcome.problems, "数据校验失败", "validation failed")
+    return outcome.instance
+
+
+def enterprise_create(*, actor, credit_code: Any, name: Any, city: Any, **profile: Any) -> Enterprise:
+    """Register an enterprise (administrators). The values are raw profile values, cleaned here."""
+    values = {"name": name, "city": city, **profile}
+    require(access.can_register_enterprise(actor), "只有管理员可以登记企业 (administrators only)")
+    try:
+        code = clean_credit_code(credit_code)
+    except Invalid as exc:
+        raise InvalidInput(f"{exc.reason_zh} ({exc.reason_en})", code="invalid_credit_code",
+                           extra={"fields": {"credit_code": [exc.reason_zh]}}) from None
     if Enterprise.objects.filter(credit_code=code).exists():
-        raise InvalidInput("该统一社会信用代码已存在 (credit code already registered)",
-                           extra={"fields": {"credit_code": ["已存在"]}}, code="duplicate_credit_code")
-    unknown = set(profile) - set(EDITABLE_PROFILE_FIELDS) - {"organisation"}
-    if unknown:
-        raise InvalidInput("未知字段", extra={"fields": {name: ["unknown field"] for name in sorted(unknown)}})
-    enterprise = Enterprise(credit_code=code, name=name, city=city, **_blank_text_for_none(profile))
-    try:
-        enterprise.full_clean()
-    except ValidationError as exc:
-        raise _validation_to_invalid(exc) from exc
-    enterprise.save()
-    audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=enterprise, after=snapshot(enterprise))
-    return enterprise
+        raise Conflict("该统一社会信用代码已存在 (credit code already registered)", code="duplicate_credit_code",
+                       extra={"fields": {"credit_code": ["已存在"]}})
+    cleaned, problems = clean_values(ENTERPRISE_FIELD, {k: v for k, v in values.items() if v is not None})
+    if problems:
+        raise _problems_to_error(problems, "数据校验失败", "validation failed")
+    return _one_enterprise(actor=actor, item=EnterpriseInput(code, cleaned, mode="create"))
 
 
-@transaction.atomic
 def enterprise_update(*, actor, enterprise: Enterprise, changes: Mapping[str, Any]) -> Enterprise:
-    _require_editable(actor=actor, enterprise=enterprise)
-    unknown = set(changes) - set(EDITABLE_PROFILE_FIELDS)
-    if unknown:
-        raise InvalidInput("这些字段不能修改 (these fields cannot be changed)",
-                           extra={"fields": {name: ["not editable"] for name in sorted(unknown)}})
-    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
-    before = snapshot(enterprise)
-    for name, value in _blank_text_for_none(changes).items():
-        setattr(enterprise, name, value)
-    try:
-        enterprise.full_clean()
-    except ValidationError as exc:
-        raise _validation_to_invalid(exc) from exc
-    enterprise.save()
-    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=enterprise, before=before,
-                 after=snapshot(enterprise))
-    return enterprise
+    """Change a profile. `changes` are raw values of the fields given (None clears a field)."""
+    require(access.can_edit_enterprise(actor, enterprise), "无权修改该企业 (you may not change this enterprise)")
+    cleaned, problems = clean_values(ENTERPRISE_FIELD, changes)
+    if problems:
+        raise _problems_to_error(problems, "数据校验失败", "validation failed")
+    return _one_enterprise(actor=actor, item=EnterpriseInput(enterprise.credit_code, cleaned, mode="update"))
 
 
 @transaction.atomic
 def enterprise_delete(*, actor, enterprise: Enterprise) -> None:
-    _require_admin(actor)
-    before = snapshot(enterprise)
-    for declaration in enterprise.declarations.all():
-        audit_record(actor=actor, action=AuditEntry.Action.DELETE, instance=declaration,
-                     before=snapshot(declaration))
-    audit_record(actor=actor, action=AuditEntry.Action.DELETE, instance=enterprise, before=before)
+    """Delete an enterprise with its declarations and qualifications, each deletion audited. Refused (409)
+    when scoring results name it: a finished run's results are part of the record."""
+    require(access.can_delete_enterprise(actor, enterprise), "只有管理员可以删除企业 (administrators only)")
+    # Lock the row first: a scoring run that is writing this enterprise's result holds it, and a run that
+    # starts writing after this locks it too, then skips the deleted enterprise.
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    if enterprise.score_results.exists():
+        raise Conflict("该企业已有评分结果，不能删除 (the enterprise has scoring results and cannot be deleted)",
+                       code="enterprise_has_results")
+    entries = [
+        audit_entry_build(actor=actor, action=AuditEntry.Action.DELETE, instance=obj, before=snapshot(obj),
+                          after=None, subject=enterprise)
+        for obj in [*enterprise.declarations.all(), *enterprise.qualifications.all()]
+    ]
+    entries.append(audit_entry_build(actor=actor, action=AuditEntry.Action.DELETE, instance=enterprise,
+                                     before=snapshot(enterprise), after=None))
+    AuditEntry.objects.bulk_create([entry for entry in entries if entry is not None])
     enterprise.delete()
 
 
-def _clean_figures(figures: Mapping[str, Any]) -> dict[str, Any]:
-    cleaned: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
-    for name, value in figures.items():
-        if name not in FIGURE_NAMES:
-            errors[name] = ["未知指标 (unknown figure)"]
+# --- declarations ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DeclarationInput:
+    enterprise: Enterprise
+    fiscal_year: int  # cleaned
+    figures: dict[str, Any]  # cleaned values (or CLEAR) of the figures given
+    provenance: dict[str, dict[str, Any]] = field(default_factory=dict)  # partial entries, cleaned
+    replace: bool = False
+    row: int | None = None
+
+
+def declaration_inputs_clean(raw_figures: Mapping[str, Any], raw_provenance: Mapping[str, Any] | None
+                             ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[Problem]]:
+    """Clean a declaration's figures and provenance statements (raw values from JSON, a form or a file)."""
+    figures, problems = clean_values(FIGURE, raw_figures)
+    provenance: dict[str, dict[str, Any]] = {}
+    for name, entry in (raw_provenance or {}).items():
+        if name not in FIGURE:
+            problems.append(Problem(name, "未知指标", "unknown figure"))
             continue
-        if value is None or value == "":
-            cleaned[name] = None
-            continue
+        entry = entry if isinstance(entry, Mapping) else {"source": entry}
+        stated: dict[str, Any] = {}
         try:
-            if name in {"employees", "tech_staff", "rd_staff"}:
-                number = Decimal(str(value))
-                if number != number.to_integral_value():
-                    raise InvalidOperation
-                cleaned[name] = int(number)
-            else:
-                number = Decimal(str(value))
-                if not number.is_finite():
-                    raise InvalidOperation
-                cleaned[name] = number.quantize(Decimal("0.0001"))
-        except (InvalidOperation, ValueError):
-            errors[name] = [f"不是有效数字 (not a number): {value!r}"]
-    if errors:
-        raise InvalidInput("申报数据有误 (invalid figures)", extra={"fields": errors})
-    return cleaned
-
-
-def _clean_provenance(provenance: Mapping[str, Any] | None) -> dict[str, dict[str, object]]:
-    cleaned: dict[str, dict[str, object]] = {}
-    errors: dict[str, list[str]] = {}
-    for name, entry in (provenance or {}).items():
-        if name not in FIGURE_NAMES:
-            errors[name] = ["未知指标 (unknown figure)"]
+            if entry.get("source") is not None:
+                stated["source"] = clean_source(entry["source"])
+            if entry.get("verified") is not None:
+                verified = clean_value(ENTERPRISE_FIELD["resident"], entry["verified"])  # a yes/no value
+                stated["verified"] = False if verified is CLEAR else verified
+        except Invalid as exc:
+            problems.append(Problem(name, exc.reason_zh, exc.reason_en))
             continue
-        source = entry.get("source", "self_declared") if isinstance(entry, Mapping) else entry
-        verified = bool(entry.get("verified", False)) if isinstance(entry, Mapping) else False
-        if source not in SOURCES:
-            errors[name] = [f"未知来源 (unknown source): {source!r}"]
+        if stated:
+            provenance[name] = stated
+    return figures, provenance, problems
+
+
+def _declaration_context(items: Sequence[DeclarationInput]) -> dict[tuple[int, int], AnnualDeclaration]:
+    """The stored declarations of the inputs' years, the years before (flags compare with them) and the years
+    after (their flags compare with the inputs)."""
+    wanted = {(i.enterprise.pk, y) for i in items for y in (i.fiscal_year - 1, i.fiscal_year, i.fiscal_year + 1)}
+    if not wanted:
+        return {}
+    candidates = AnnualDeclaration.objects.filter(enterprise_id__in={key[0] for key in wanted},
+                                                  fiscal_year__in={key[1] for key in wanted})
+    return {(d.enterprise_id, d.fiscal_year): d for d in candidates
+            if (d.enterprise_id, d.fiscal_year) in wanted}
+
+
+def declarations_write(*, actor, items: Sequence[DeclarationInput], write: bool, context: str = "",
+                       system: bool = False) -> list[Outcome]:
+    """Create or update declarations (one batch), each merged with its stored row by
+    `validation.declaration_merge`, flags compared with the year before; a changed year also refreshes the
+    flags of the stored year after it. Returns an outcome per input, in order; writes only when `write` and
+    no input has a problem: a batch is stored whole or not at all."""
+    may_verify = system or access.can_verify_figures(actor)
+    stored = _declaration_context(items)
+    state: dict[tuple[int, int], DeclarationRow] = {key: d.row() for key, d in stored.items()}
+    outcomes: list[Outcome | None] = [None] * len(items)
+    touched: dict[tuple[int, int], tuple[DeclarationInput, Outcome]] = {}
+    # In year order per company, so a year's flags see the new figures of the year before.
+    order = sorted(range(len(items)), key=lambda i: (items[i].enterprise.pk, items[i].fiscal_year))
+    for index in order:
+        item = items[index]
+        key = (item.enterprise.pk, item.fiscal_year)
+        outcome = Outcome(action="refused", key=f"{item.enterprise.credit_code} {item.fiscal_year}", row=item.row)
+        outcomes[index] = outcome
+        if not (system or access.can_edit_declarations(actor, item.enterprise)):
+            outcome.problems.append(Problem("credit_code", "无权修改该企业", "you may not change this enterprise",
+                                            forbidden=True))
             continue
-        cleaned[name] = {"source": source, "verified": verified}
-    if errors:
-        raise InvalidInput("数据来源有误 (invalid provenance)", extra={"fields": errors})
-    return cleaned
+        previous = state.get((key[0], key[1] - 1))
+        change = declaration_merge(state.get(key), item.figures, item.provenance, may_verify=may_verify,
+                                   replace=item.replace, previous_year=previous.figures if previous else None)
+        if change.problems:
+            outcome.problems.extend(change.problems)
+            continue
+        outcome.flagged = bool(change.row.flags)
+        old = state.get(key) or DeclarationRow.blank()
+        state[key] = change.row
+        if not change.changed:
+            outcome.action = "unchanged"
+            outcome.instance = stored.get(key)
+            continue
+        outcome.action = "create" if change.created else "update"
+        touched[key] = (item, outcome)
+        outcome.changes = _declaration_changes(old, change.row, change.changed, created=change.created)
+    # The stored year after a changed year: its year-over-year flags follow.
+    refreshed: list[tuple[int, int]] = []
+    for enterprise_id, year in list(touched):
+        after_key = (enterprise_id, year + 1)
+        if after_key in stored and after_key not in touched:
+            row = state[after_key]
+            change = declaration_merge(row, {}, {}, may_verify=True, previous_year=state[(enterprise_id, year)].figures)
+            if change.changed:
+                state[after_key] = change.row
+                refreshed.append(after_key)
+    result = [o for o in outcomes if o is not None]
+    if write and not any(o.problems for o in result):
+        _declarations_store(actor=actor, context=context, stored=stored, state=state, touched=touched,
+                            refreshed=refreshed)
+    return result
 
 
-@transaction.atomic
+def _declaration_changes(old: DeclarationRow, new: DeclarationRow, changed: list[str], *, created: bool
+                         ) -> dict[str, dict[str, Any]]:
+    out = {}
+    for name in changed:
+        if name == "provenance":
+            before, after = old.provenance, new.provenance
+        elif name == "flags":
+            before, after = old.flags, new.flags
+        else:
+            before, after = plain(old.figures.get(name)), plain(new.figures.get(name))
+        if created and after in (None, {}, []):
+            continue
+        out[name] = {"before": None if created else before, "after": after}
+    return out
+
+
+def _declarations_store(*, actor, context: str, stored: dict, state: dict, touched: dict, refreshed: list) -> None:
+    now = timezone.now()
+    submitter = actor if getattr(actor, "pk", None) else None
+    creates: list[tuple[AnnualDeclaration, Enterprise]] = []
+    updates: list[tuple[AnnualDeclaration, dict, dict, Enterprise]] = []
+    fields_changed: set[str] = set()
+    for key, (item, outcome) in touched.items():
+        declaration = stored.get(key)
+        if declaration is None:
+            declaration = AnnualDeclaration(enterprise=item.enterprise, fiscal_year=item.fiscal_year,
+                                            submitted_by=submitter, created_at=now, updated_at=now)
+            declaration.set_row(state[key])
+            creates.append((declaration, item.enterprise))
+        else:
+            names = _stored_names(outcome.changes, declaration, submitter)
+            before = snapshot(declaration, names)
+            declaration.set_row(state[key])
+            declaration.submitted_by = submitter
+            declaration.updated_at = now
+            updates.append((declaration, before, snapshot(declaration, names), item.enterprise))
+            fields_changed.update(names)
+        outcome.instance = declaration
+    for key in refreshed:
+        declaration = stored[key]
+        before = snapshot(declaration, ["flags"])
+        declaration.flags = state[key].flags
+        declaration.updated_at = now
+        updates.append((declaration, before, snapshot(declaration, ["flags"]), declaration.enterprise))
+        fields_changed.add("flags")
+    with transaction.atomic():
+        if creates:
+            AnnualDeclaration.objects.bulk_create([d for d, _e in creates], batch_size=BATCH)
+        if updates:
+            AnnualDeclaration.objects.bulk_update(
+                [d for d, _b, _a, _e in updates],
+                fields=sorted({"submitted_by" if n == "submitted_by_id" else n for n in fields_changed}
+                              | {"updated_at"}),
+                batch_size=BATCH,
+            )
+        _write_audit(actor=actor, context=context,
+                     created=[(d, snapshot(d), e) for d, e in creates],
+                     updated=[(d, b, a, e) for d, b, a, e in updates])
+
+
+def _stored_names(changes: Mapping[str, Any], declaration: AnnualDeclaration, submitter) -> list[str]:
+    names = list(changes)
+    if getattr(submitter, "pk", None) != declaration.submitted_by_id:
+        names.append("submitted_by_id")
+    return names
+
+
 def declaration_upsert(
     *,
     actor,
     enterprise: Enterprise,
-    fiscal_year: int,
+    fiscal_year: Any,
     figures: Mapping[str, Any],
     provenance: Mapping[str, Any] | None = None,
     replace: bool = False,
 ) -> AnnualDeclaration:
-    """Create or update one fiscal year's declaration. Figures not given keep their value unless `replace`.
-
-    A declaration that fails a consistency check is stored with its flags, never refused.
-    """
-    _require_editable(actor=actor, enterprise=enterprise)
-    if not isinstance(fiscal_year, int) or not 1980 <= fiscal_year <= date.today().year:
-        raise InvalidInput("会计年度无效 (invalid fiscal year)", extra={"fields": {"fiscal_year": [str(fiscal_year)]}})
-    cleaned = _clean_figures(figures)
-    cleaned_provenance = _clean_provenance(provenance)
-    # Lock the enterprise row: two people saving the same year at once must queue, so the second sees the
-    # first one's row and updates it instead of failing on the one-per-year constraint (PostgreSQL;
-    # SQLite's IMMEDIATE transactions already admit one writer at a time).
-    Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
-    declaration = AnnualDeclaration.objects.filter(enterprise=enterprise, fiscal_year=fiscal_year).first()
-    created = declaration is None
-    if created:
-        declaration = AnnualDeclaration(enterprise=enterprise, fiscal_year=fiscal_year)
-        before: dict[str, Any] = {}
-    else:
-        before = snapshot(declaration)
-    if replace:
-        for name in FIGURE_NAMES:
-            setattr(declaration, name, None)
-        declaration.provenance = {}
-    for name, value in cleaned.items():
-        setattr(declaration, name, value)
-    declaration.provenance = {**declaration.provenance, **cleaned_provenance}
-    declaration.flags = [flag.as_dict() for flag in declaration_flags(declaration.figures())]
-    declaration.submitted_by = actor
-    declaration.save()
-    audit_record(
-        actor=actor,
-        action=AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE,
-        instance=declaration,
-        before=before,
-        after=snapshot(declaration),
-    )
-    return declaration
+    """Create or update one fiscal year's declaration. Raw `figures` (a figure given as None is cleared);
+    figures not given keep their value unless `replace`. A declaration that fails a consistency check is
+    stored with its flags, never refused."""
+    require(access.can_edit_declarations(actor, enterprise), "无权修改该企业 (you may not change this enterprise)")
+    try:
+        year = clean_fiscal_year(fiscal_year, year_max=fiscal_year_max())
+    except Invalid as exc:
+        raise InvalidInput("会计年度无效 (invalid fiscal year)",
+                           extra={"fields": {"fiscal_year": [f"{exc.reason_zh} ({exc.reason_en})"]}}) from None
+    cleaned, stated, problems = declaration_inputs_clean(figures, provenance)
+    if problems:
+        raise _problems_to_error(problems, "申报数据有误", "invalid figures")
+    item = DeclarationInput(enterprise, year, cleaned, stated, replace=replace)
+    with transaction.atomic():
+        # Lock the enterprise row: two people saving the same year at once must queue, so the second sees
+        # the first one's row and updates it instead of failing on the one-per-year constraint (PostgreSQL;
+        # SQLite's IMMEDIATE transactions already admit one writer at a time).
+        Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
+        (outcome,) = declarations_write(actor=actor, items=[item], write=True)
+    if outcome.problems:
+        raise _problems_to_error(outcome.problems, "申报数据有误", "invalid figures")
+    if outcome.instance is None:  # unchanged and never stored: nothing was given for a new year
+        outcome.instance = AnnualDeclaration.objects.get(enterprise=enterprise, fiscal_year=year)
+    outcome.instance.enterprise = enterprise
+    return outcome.instance
 
 
 @transaction.atomic
 def declaration_delete(*, actor, declaration: AnnualDeclaration) -> None:
-    _require_editable(actor=actor, enterprise=declaration.enterprise)
-    audit_record(actor=actor, action=AuditEntry.Action.DELETE, instance=declaration, before=snapshot(declaration))
+    require(access.can_edit_declarations(actor, declaration.enterprise),
+            "无权修改该企业 (you may not change this enterprise)")
+    audit_record(actor=actor, action=AuditEntry.Action.DELETE, instance=declaration, before=snapshot(declaration),
+                 subject=declaration.enterprise)
+    enterprise, year = declaration.enterprise, declaration.fiscal_year
     declaration.delete()
+    # The year after compared its figures with this one: its flags follow.
+    following = AnnualDeclaration.objects.filter(enterprise=enterprise, fiscal_year=year + 1).first()
+    if following is not None:
+        change = declaration_merge(following.row(), {}, {}, may_verify=True, previous_year=None)
+        if "flags" in change.changed:
+            before = snapshot(following, ["flags"])
+            following.flags = change.row.flags
+            following.save(update_fields=["flags", "updated_at"])
+            audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=following, before=before,
+                         after=snapshot(following, ["flags"]), subject=enterprise)
+
+
+# --- qualifications ------------------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def qualification_add(
-    *, actor, enterprise: Enterprise, kind: str, certificate_no: str, valid_from: date, valid_until: date | None
-) -> Qualification:
-    _require_admin(actor)
-    qualification = Qualification(
-        enterprise=enterprise, kind=kind, certificate_no=certificate_no, valid_from=valid_from,
-        valid_until=valid_until,
-    )
-    try:
-        qualification.full_clean()
-    except ValidationError as exc:
-        raise _validation_to_invalid(exc) from exc
-    qualification.save()
+def qualification_add(*, actor, enterprise: Enterprise, kind: str, certificate_no: str, valid_from,
+                      valid_until=None) -> Qualification:
+    """Record a certificate (高企, 科技型, 创新型, 专精特新, …) of an enterprise (administrators)."""
+    require(access.can_manage_qualifications(actor, enterprise), "只有管理员可以登记资质 (administrators only)")
+    certificate_no = (certificate_no or "").strip()
+    problems = {}
+    if kind not in Qualification.Kind.values:
+        problems["kind"] = [f"未知资质 (unknown qualification): {kind}"]
+    if not certificate_no or len(certificate_no) > 64:
+        problems["certificate_no"] = ["请填写证书编号（最多64个字符） (a certificate number, at most 64 characters)"]
+    if valid_until is not None and valid_from is not None and valid_until < valid_from:
+        problems["valid_until"] = ["有效期止不能早于起 (valid until is before valid from)"]
+    if problems:
+        raise InvalidInput("资质数据有误 (invalid qualification)", extra={"fields": problems})
+    if enterprise.qualifications.filter(kind=kind, certificate_no=certificate_no).exists():
+        raise Conflict("该证书已登记 (this certificate is already recorded)", code="qualification_exists")
+    qualification = Qualification.objects.create(enterprise=enterprise, kind=kind, certificate_no=certificate_no,
+                                                 valid_from=valid_from, valid_until=valid_until)
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=qualification,
-                 after=snapshot(qualification), context=f"enterprise:{enterprise.pk}")
+                 after=snapshot(qualification), subject=enterprise)
     return qualification
+
+
+@transaction.atomic
+def qualification_delete(*, actor, qualification: Qualification) -> None:
+    enterprise = qualification.enterprise
+    require(access.can_manage_qualifications(actor, enterprise), "只有管理员可以删除资质 (administrators only)")
+    audit_record(actor=actor, action=AuditEntry.Action.DELETE, instance=qualification,
+                 before=snapshot(qualification), subject=enterprise)
+    qualification.delete()

@@ -1,18 +1,20 @@
+"""The registry pages. Each view asks the access predicates, calls one selector or service, and renders."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.utils.translation import gettext as _
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
-from twincity.accounts.selectors import user_is_admin
+from twincity.accounts.models import City
+from twincity.core.access import require, visible
 from twincity.core.errors import ApplicationError
-from twincity.enterprises import selectors, services
-from twincity.enterprises.forms import EnterpriseCreateForm, EnterpriseProfileForm
-from twincity.enterprises.fields import DECLARATION_FIGURES, INDUSTRY_CLUSTERS, SOURCES
+from twincity.core.navigation import object_links_for
+from twincity.enterprises import access, selectors, services
+from twincity.enterprises.fields import DECLARATION_FIGURES, INDUSTRY_CLUSTERS, PROFILE_FIELD_NAMES, SOURCES
+from twincity.enterprises.forms import EnterpriseProfileForm, QualificationForm, spec_label
 from twincity.enterprises.models import Qualification
-from twincity.enterprises.views_import import import_view  # noqa: F401  (re-exported for urls)
 
 SORTS = [
     ("name", "名称 ↑"), ("-name", "名称 ↓"), ("credit_code", "信用代码"),
@@ -22,6 +24,7 @@ SORTS = [
 
 @login_required
 def enterprise_list_view(request):
+    require(access.can_list_enterprises(request.user))
     filters = {
         "query": request.GET.get("q", ""),
         "city": request.GET.get("city", ""),
@@ -40,8 +43,8 @@ def enterprise_list_view(request):
         "clusters": [(key, zh) for key, (zh, _en) in INDUSTRY_CLUSTERS.items()],
         "qualifications": Qualification.Kind.choices,
         "sorts": SORTS,
-        "cities": [("chongqing", "重庆"), ("chengdu", "成都")],
-        "can_register": user_is_admin(request.user),
+        "cities": City.choices,
+        "can_register": access.can_register_enterprise(request.user),
     }
     template = "enterprises/enterprise_list.html"
     if request.headers.get("HX-Request"):
@@ -51,21 +54,15 @@ def enterprise_list_view(request):
 
 @login_required
 def my_enterprise_view(request):
-    enterprise = selectors.enterprise_list_editable(user=request.user).first()
-    if enterprise is None:
-        raise Http404
+    enterprise = visible(access.own_enterprise(request.user))
     return redirect("enterprises:detail", credit_code=enterprise.credit_code)
 
 
-@login_required
-def enterprise_detail_view(request, credit_code: str):
-    enterprise = selectors.enterprise_get_visible(user=request.user, credit_code=credit_code)
-    if enterprise is None:
-        raise Http404
-    declarations = list(selectors.declaration_list_for_enterprise(user=request.user, enterprise=enterprise))
-    rows = [
+def _figure_rows(declarations) -> list[dict]:
+    return [
         {
             "spec": spec,
+            "label": spec_label(spec),
             "cells": [
                 {"value": getattr(d, spec.name), "source": SOURCES[d.source_of(spec.name)["source"]][0],
                  "verified": d.source_of(spec.name)["verified"],
@@ -75,20 +72,55 @@ def enterprise_detail_view(request, credit_code: str):
         }
         for spec in DECLARATION_FIGURES
     ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enterprise_detail_view(request, credit_code: str):
+    enterprise = visible(selectors.enterprise_get_visible(user=request.user, credit_code=credit_code))
+    user = request.user
+    qualification_form = None
+    if access.can_manage_qualifications(user, enterprise):
+        qualification_form = QualificationForm(request.POST or None)
+    if request.method == "POST":
+        require(qualification_form is not None)
+        if qualification_form.is_valid():
+            try:
+                services.qualification_add(actor=user, enterprise=enterprise, **qualification_form.cleaned_data)
+            except ApplicationError as exc:
+                _apply_service_errors(qualification_form, exc)
+            else:
+                messages.success(request, _("Qualification recorded."))
+                return redirect("enterprises:detail", credit_code=enterprise.credit_code)
+    can_view_declarations = access.can_view_declarations(user, enterprise)
+    declarations = list(selectors.declaration_list_for_enterprise(enterprise=enterprise)) if can_view_declarations else []
     context = {
         "enterprise": enterprise,
         "qualifications": selectors.enterprise_qualifications(enterprise=enterprise),
+        "qualification_form": qualification_form,
         "declarations": declarations,
-        "figure_rows": rows,
+        "figure_rows": _figure_rows(declarations),
         "flags": [(d.fiscal_year, flag) for d in declarations for flag in d.flags],
-        "can_see_declarations": selectors.enterprise_list_editable(user=request.user)
-        .filter(pk=enterprise.pk)
-        .exists(),
-        "history": list(selectors.enterprise_audit_history(user=request.user, enterprise=enterprise)[:50])
-        if user_is_admin(request.user)
+        "can_view_declarations": can_view_declarations,
+        "can_edit": access.can_edit_enterprise(user, enterprise),
+        "can_import": access.can_import(user),
+        "links": object_links_for(user, enterprise),
+        "history": list(selectors.enterprise_history(enterprise=enterprise)[:50])
+        if access.can_view_enterprise_history(user, enterprise)
         else None,
     }
-    return render(request, "enterprises/enterprise_detail.html", context)
+    return render(request, "enterprises/enterprise_detail.html", context,
+                  status=422 if qualification_form is not None and qualification_form.errors else 200)
+
+
+@login_required
+@require_POST
+def qualification_delete_view(request, credit_code: str, qualification_id: int):
+    enterprise = visible(selectors.enterprise_get_visible(user=request.user, credit_code=credit_code))
+    qualification = visible(selectors.qualification_get(enterprise=enterprise, qualification_id=qualification_id))
+    services.qualification_delete(actor=request.user, qualification=qualification)
+    messages.success(request, _("Qualification removed."))
+    return redirect("enterprises:detail", credit_code=enterprise.credit_code)
 
 
 def _apply_service_errors(form, exc: ApplicationError) -> None:
@@ -100,17 +132,14 @@ def _apply_service_errors(form, exc: ApplicationError) -> None:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def enterprise_create_view(request):
-    if not user_is_admin(request.user):
-        raise PermissionDenied
-    form = EnterpriseCreateForm(request.POST or None)
+    require(access.can_register_enterprise(request.user))
+    form = EnterpriseProfileForm(request.POST or None, editable=PROFILE_FIELD_NAMES, with_code=True)
     if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
-            enterprise = services.enterprise_create(
-                actor=request.user, credit_code=data.pop("credit_code"), name=data.pop("name"),
-                city=data.pop("city"), **data,
-            )
+            enterprise = services.enterprise_create(actor=request.user, credit_code=form.cleaned_data["credit_code"],
+                                                    **form.values())
         except ApplicationError as exc:
             _apply_service_errors(form, exc)
         else:
@@ -120,14 +149,15 @@ def enterprise_create_view(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def enterprise_edit_view(request, credit_code: str):
-    enterprise = selectors.enterprise_get_editable(user=request.user, credit_code=credit_code)
-    if enterprise is None:
-        raise Http404
-    form = EnterpriseProfileForm(request.POST or None, instance=enterprise)
+    enterprise = visible(selectors.enterprise_get_visible(user=request.user, credit_code=credit_code))
+    editable = access.editable_profile_fields(request.user, enterprise)
+    require(bool(editable), _("You may not change this enterprise."))
+    form = EnterpriseProfileForm(request.POST or None, editable=editable, instance=enterprise)
     if request.method == "POST" and form.is_valid():
         try:
-            services.enterprise_update(actor=request.user, enterprise=enterprise, changes=form.profile_changes())
+            services.enterprise_update(actor=request.user, enterprise=enterprise, changes=form.changes())
         except ApplicationError as exc:
             _apply_service_errors(form, exc)
         else:

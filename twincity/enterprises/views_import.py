@@ -2,25 +2,22 @@
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from twincity.core.errors import Forbidden
-from twincity.enterprises.importing import template_csv, template_xlsx
-from twincity.enterprises.models import ImportJob
-from twincity.enterprises.services_import import (
-    ImportRejected,
-    import_access_check,
+from twincity.core.access import require, visible
+from twincity.core.errors import TooLarge
+from twincity.enterprises import access, selectors
+from twincity.enterprises.imports import ImportRejected, template_csv, template_xlsx
+from twincity.enterprises.imports.jobs import (
     import_job_create,
-    import_job_get_visible,
-    import_job_list_recent,
     import_job_progress,
     import_job_repeat,
     import_job_start,
 )
+from twincity.enterprises.models import ImportJob
 
 TEMPLATE = "enterprises/import.html"
 
@@ -30,13 +27,6 @@ class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV or XLSX file"), widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"})
     )
-
-
-def _may_import(user) -> None:
-    try:
-        import_access_check(actor=user, kind="declarations")
-    except Forbidden:
-        raise PermissionDenied from None
 
 
 def _job_context(job: ImportJob) -> dict[str, object]:
@@ -53,14 +43,8 @@ def _job_context(job: ImportJob) -> dict[str, object]:
         "errors": errors,
         "error_count": result.get("error_count", len(errors)),
         "changes": [
-            {
-                "row": change["row"],
-                "object": change["object"],
-                "action": change["action"],
-                "field": name,
-                "before": values["before"],
-                "after": values["after"],
-            }
+            {"row": change["row"], "object": change["object"], "action": change["action"], "field": name,
+             "before": values["before"], "after": values["after"]}
             for change in result.get("changes", [])
             for name, values in change["changes"].items()
         ],
@@ -71,7 +55,7 @@ def _page(request, *, form: ImportForm, job: ImportJob | None = None, status: in
     context: dict[str, object] = {
         "form": form,
         "kinds": ImportJob.Kind.choices,
-        "recent": import_job_list_recent(user=request.user),
+        "recent": selectors.import_job_list_recent(user=request.user),
     }
     if job is not None:
         context.update(_job_context(job))
@@ -81,20 +65,16 @@ def _page(request, *, form: ImportForm, job: ImportJob | None = None, status: in
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_view(request):
-    _may_import(request.user)
+    require(access.can_import(request.user), _("You may not import registry data."))
     if request.method == "POST" and request.POST.get("from_job"):
         raw_job_id = request.POST["from_job"]
-        previewed = (
-            import_job_get_visible(user=request.user, job_id=int(raw_job_id))
+        previewed = visible(
+            selectors.import_job_get_visible(user=request.user, job_id=int(raw_job_id))
             if raw_job_id.isdigit() and len(raw_job_id) < 19
             else None
         )
-        if previewed is None or previewed.status != ImportJob.Status.DONE:
-            raise Http404
-        try:
-            job = import_job_repeat(actor=request.user, job=previewed)
-        except Forbidden:
-            raise PermissionDenied from None
+        visible(previewed if previewed.status == ImportJob.Status.DONE else None)
+        job = import_job_repeat(actor=request.user, job=previewed)
         import_job_start(job=job)
         return redirect("enterprises:import-job", job_id=job.pk)
 
@@ -103,30 +83,30 @@ def import_view(request):
         request.FILES or None,
         initial={"kind": request.GET.get("kind", ImportJob.Kind.DECLARATIONS)},
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            job = import_job_create(
-                actor=request.user,
-                kind=form.cleaned_data["kind"],
-                upload=form.cleaned_data["file"],
-                dry_run=request.POST.get("action") != "import",
-            )
+            job = import_job_create(actor=request.user, kind=form.cleaned_data["kind"],
+                                    upload=form.cleaned_data["file"], dry_run=request.POST.get("action") != "import")
         except ImportRejected as exc:
             first = exc.errors[0]
             form.add_error("file", f"{first.reason_zh} ({first.reason_en})")
+        except TooLarge as exc:
+            form.add_error("file", exc.message)
+            status = 413
         else:
             # The job runs in the background (see import_job_start); its page polls for progress.
             import_job_start(job=job)
             return redirect("enterprises:import-job", job_id=job.pk)
-    return _page(request, form=form, status=422 if form.errors else 200)
+    if form.errors and status == 200:
+        status = 422
+    return _page(request, form=form, status=status)
 
 
 @login_required
 @require_GET
 def import_job_view(request, job_id: int):
-    job = import_job_get_visible(user=request.user, job_id=job_id)
-    if job is None:
-        raise Http404
+    job = visible(selectors.import_job_get_visible(user=request.user, job_id=job_id))
     if request.headers.get("HX-Request"):
         return render(request, TEMPLATE + "#job-status", _job_context(job))
     return _page(request, form=ImportForm(initial={"kind": job.kind}), job=job)

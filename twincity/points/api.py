@@ -1,17 +1,19 @@
-"""The points JSON endpoints. Access goes through the selectors; writes through the services.
+"""The points JSON endpoints. Access goes through the predicates of `access`: an object named in the path that
+the caller may not see answers 404 (a run, another company); an action on one they may see but may not take
+answers 403 (reading a company's points as its bank, deriving a standard as anyone but an administrator)."""
 
-404 for what the caller may not see (another company's points), 403 for administrator-only actions.
-"""
+from uuid import UUID
 
-from django.http import Http404, HttpResponse, StreamingHttpResponse
-from ninja import Query, Router, Status
+from django.http import HttpResponse, StreamingHttpResponse
+from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
-from twincity.accounts.selectors import user_is_admin
-from twincity.core.api import Pagination
-from twincity.core.errors import Forbidden, InvalidInput
+from twincity.core.access import require, visible
+from twincity.core.api import Pagination, errors
+from twincity.core.errors import InvalidInput
+from twincity.enterprises.api import CreditCode
 from twincity.enterprises.selectors import enterprise_get_visible
-from twincity.points import selectors, services
+from twincity.points import access, selectors, services
 from twincity.points.models import ScoringRun, StandardVersion
 from twincity.points.schemas import (
     EnterprisePointsOut,
@@ -36,55 +38,56 @@ router = Router(tags=["points 创新积分"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+ADMINISTRATORS_ONLY = "只有管理员可以执行此操作 (administrators only)"
+StandardId = Path(..., max_length=32, pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$")
+Version = Path(..., max_length=16, pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$")
+PublicId = Path(..., description="the run's public id (UUID)")
+
+
 def _standard(standard_id: str, version: str) -> StandardVersion:
-    standard = selectors.standard_get(standard_id=standard_id, version=version)
-    if standard is None:
-        raise Http404
-    return standard
+    return visible(selectors.standard_get(standard_id=standard_id, version=version),
+                   "评分标准版本不存在 (no such standard version)")
 
 
-def _run(request, public_id: str) -> ScoringRun:
-    run = selectors.run_get_visible(user=request.user, public_id=public_id)
-    if run is None:
-        if not user_is_admin(request.user):
-            raise Forbidden("只有管理员可以查看评分任务 (administrators only)")
-        raise Http404
-    return run
-
-
-def _admin(request) -> None:
-    if not user_is_admin(request.user):
-        raise Forbidden("只有管理员可以执行此操作 (administrators only)")
+def _run(request, public_id) -> ScoringRun:
+    return visible(selectors.run_get_visible(user=request.user, public_id=public_id),
+                   "评分任务不存在 (no such scoring run)")
 
 
 # --- standards ---------------------------------------------------------------------------------------------
 
 
-@router.get("/standards", response=list[StandardOut], summary="Standard versions (every signed-in user)")
+@router.get("/standards", response={200: list[StandardOut], **errors(401)},
+            summary="Standard versions (every signed-in user)")
 def standard_list_api(request):
     return list(selectors.standard_list())
 
 
-@router.get("/standards/{standard_id}/diff", response=StandardDiffOut, summary="What changed between two versions")
-def standard_diff_api(request, standard_id: str, a: str, b: str):
+@router.get("/standards/{standard_id}/diff", response={200: StandardDiffOut, **errors(401, 404, 422)},
+            summary="What changed between two versions")
+def standard_diff_api(request, a: str = Query(..., max_length=16), b: str = Query(..., max_length=16),
+                      standard_id: str = StandardId):
     old, new = _standard(standard_id, a), _standard(standard_id, b)
     changes = [{**c, "old": plain(c["old"]), "new": plain(c["new"])} for c in selectors.standard_diff(a=old, b=new)]
     return {"standard_id": standard_id, "a": old.version, "b": new.version, "changes": changes}
 
 
-@router.get("/standards/{standard_id}/{version}", response=StandardDetailOut, summary="One version with its definition")
-def standard_detail_api(request, standard_id: str, version: str):
+@router.get("/standards/{standard_id}/{version}", response={200: StandardDetailOut, **errors(401, 404, 422)},
+            summary="One version with its definition")
+def standard_detail_api(request, standard_id: str = StandardId, version: str = Version):
     return _standard(standard_id, version)
 
 
-@router.post("/standards/{standard_id}/{version}/derive", response={201: StandardDetailOut},
-             summary="A new version derived from this one (administrators)")
-def standard_derive_api(request, standard_id: str, version: str, payload: StandardDeriveIn):
-    _admin(request)
+@router.post("/standards/{standard_id}/{version}/derive",
+             response={201: StandardDetailOut, **errors(401, 403, 404, 409, 422)},
+             summary="A new version derived from this one (administrators)",
+             description="Give the whole new `definition`, or `changes` {dotted path: new value} (paths as in the "
+                         "diff). A definition that is not a valid standard answers 422 with every error; a "
+                         "version number already taken answers 409.")
+def standard_derive_api(request, payload: StandardDeriveIn, standard_id: str = StandardId,
+                        version: str = Version):
     base = _standard(standard_id, version)
-    if payload.definition is not None and payload.changes is not None:
-        raise InvalidInput("请只给出 definition 或 changes 之一 (give definition or changes, not both)",
-                           extra={"fields": {"definition": ["exclusive with changes"]}})
+    require(access.can_edit_standards(request.user), ADMINISTRATORS_ONLY)
     if payload.definition is not None:
         definition = payload.definition
     else:
@@ -98,52 +101,57 @@ def standard_derive_api(request, standard_id: str, version: str, payload: Standa
 # --- runs --------------------------------------------------------------------------------------------------
 
 
-@router.get("/runs", response=list[RunOut], summary="Scoring runs (administrators)")
+@router.get("/runs", response={200: list[RunOut], **errors(401, 403, 422)}, summary="Scoring runs (administrators)")
 @paginate(Pagination)
 def run_list_api(request):
-    _admin(request)
-    return selectors.run_list_visible(user=request.user)
+    require(access.can_manage_runs(request.user), ADMINISTRATORS_ONLY)
+    return selectors.run_list()
 
 
-@router.post("/runs", response={202: RunOut}, summary="Start a scoring run (administrators)")
+@router.post("/runs", response={202: RunOut, **errors(401, 403, 404, 422)},
+             summary="Start a scoring run (administrators)")
 def run_create_api(request, payload: RunCreateIn):
-    _admin(request)
+    require(access.can_manage_runs(request.user), ADMINISTRATORS_ONLY)
     if payload.version:
         standard = selectors.standard_get(standard_id=payload.standard_id, version=payload.version)
     else:
         standard = selectors.standard_latest(standard_id=payload.standard_id)
-    if standard is None:
-        raise InvalidInput("未知的评分标准或版本 (unknown standard or version)",
-                           extra={"fields": {"standard_id": [payload.standard_id], "version": [payload.version]}})
+    standard = visible(standard, "未知的评分标准或版本 (unknown standard or version)")
     run = services.scoring_run_create(actor=request.user, standard=standard, evaluation_date=payload.evaluation_date)
     services.scoring_run_start(run=run)
     run.refresh_from_db()
     return Status(202, run)
 
 
-@router.get("/runs/{public_id}", response=RunOut, summary="A run: status, progress, duration, counts by verdict")
-def run_detail_api(request, public_id: str):
+@router.get("/runs/{public_id}", response={200: RunOut, **errors(401, 404, 422)},
+            summary="A run: status, progress, duration, counts by verdict")
+def run_detail_api(request, public_id: UUID = PublicId):
     return _run(request, public_id)
 
 
-@router.get("/runs/{public_id}/rankings", response=RankingsOut, summary="Rankings and distributions (administrators)")
-def run_rankings_api(request, public_id: str, group_by: GroupBy = "industry_cluster"):
+@router.get("/runs/{public_id}/rankings", response={200: RankingsOut, **errors(401, 404, 422)},
+            summary="Rankings and distributions (administrators)")
+def run_rankings_api(request, public_id: UUID = PublicId, group_by: GroupBy = "industry_cluster"):
     run = _run(request, public_id)
-    data = selectors.rankings(user=request.user, run=run, group_by=group_by)
+    data = selectors.rankings(run=run, group_by=group_by)
     return {"run": run, "group_by": data.group_by, "count": data.count, "groups": data.groups, "top": data.top,
             "histogram": data.histogram}
 
 
-@router.get("/runs/{public_id}/whitelist", response=WhitelistPageOut,
-            summary="Enterprises meeting a grade or score (administrators); format=csv|xlsx for a file")
-def run_whitelist_api(request, public_id: str, filters: Query[WhitelistFilters]):
+@router.get("/runs/{public_id}/whitelist", response={200: WhitelistPageOut, **errors(401, 404, 422)},
+            summary="Enterprises meeting a grade or score (administrators); format=csv|xlsx for a file",
+            openapi_extra={"responses": {"200": {"description": "JSON page, or the whole list as a file",
+                                                 "content": {"application/json": {}, "text/csv": {},
+                                                             XLSX: {}}}}})
+def run_whitelist_api(request, filters: Query[WhitelistFilters], public_id: UUID = PublicId):
     run = _run(request, public_id)
-    rows = selectors.whitelist(user=request.user, run=run, min_grade=filters.min_grade, min_score=filters.min_score)
+    rows = selectors.whitelist(run=run, min_grade=filters.min_grade, min_score=filters.min_score)
     if filters.format == "json":
         return {"items": list(rows[filters.offset: filters.offset + filters.limit]), "count": rows.count()}
     name = f"whitelist-{run.standard.standard_id}-v{run.standard.version}-{run.evaluation_date.isoformat()}"
     if filters.format == "csv":
-        response = StreamingHttpResponse(services.whitelist_csv_lines(rows=rows), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(services.whitelist_csv_lines(rows=rows),
+                                         content_type="text/csv; charset=utf-8")
     else:
         response = HttpResponse(services.whitelist_export(rows=rows, fmt="xlsx"), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{name}.{filters.format}"'
@@ -153,10 +161,11 @@ def run_whitelist_api(request, public_id: str, filters: Query[WhitelistFilters])
 # --- an enterprise's points --------------------------------------------------------------------------------
 
 
-def _enterprise(request, credit_code: str):
-    enterprise = enterprise_get_visible(user=request.user, credit_code=credit_code)
-    if enterprise is None:
-        raise Http404
+def _points_of(request, credit_code: str):
+    enterprise = visible(enterprise_get_visible(user=request.user, credit_code=credit_code),
+                         "企业不存在或无权查看 (no such enterprise)")
+    require(access.can_view_points(request.user, enterprise),
+            "无权查看该企业的积分 (you may not see this enterprise's points)")
     return enterprise
 
 
@@ -165,14 +174,16 @@ def _ref(standard):
             "name_en": standard.name_en}
 
 
-@router.get("/enterprises/{credit_code}", response=EnterprisePointsOut,
-            summary="An enterprise's points: result, indicators, categories, history")
-def enterprise_points_api(request, credit_code: str, standard_id: str | None = None, version: str | None = None):
-    enterprise = _enterprise(request, credit_code)
-    data = selectors.enterprise_points(user=request.user, enterprise=enterprise, standard_id=standard_id,
-                                       version=version)
-    if data is None:
-        raise Http404
+@router.get("/enterprises/{credit_code}", response={200: EnterprisePointsOut, **errors(401, 403, 404, 422)},
+            summary="An enterprise's points: result, indicators, categories, history",
+            description="`result` is the stored result of the latest finished run, explained indicator by "
+                        "indicator; `explained` is false when that run was scored by another engine version, and "
+                        "the indicators then carry their stored points and bands only.")
+def enterprise_points_api(request, credit_code: str = CreditCode,
+                          standard_id: str | None = Query(None, max_length=32, pattern=r"^[0-9A-Za-z._-]*$"),
+                          version: str | None = Query(None, max_length=16, pattern=r"^[0-9A-Za-z._-]*$")):
+    enterprise = _points_of(request, credit_code)
+    data = selectors.enterprise_points(enterprise=enterprise, standard_id=standard_id, version=version)
     run = data.run
     return {
         "credit_code": enterprise.credit_code,
@@ -181,23 +192,21 @@ def enterprise_points_api(request, credit_code: str, standard_id: str | None = N
         "current": _ref(data.current) if data.current else None,
         "run_public_id": run.public_id if run else None,
         "evaluation_date": run.evaluation_date if run else None,
+        "engine_version": run.engine_version if run else None,
+        "explained": data.explained,
         "result": explanation_data(data.explanation) if data.explanation else None,
         "categories": data.categories,
         "history": data.history,
     }
 
 
-@router.post("/enterprises/{credit_code}/what-if", response=WhatIfOut,
+@router.post("/enterprises/{credit_code}/what-if", response={200: WhatIfOut, **errors(401, 403, 404, 422)},
              summary="Change figures and see the new points, without saving")
-def what_if_api(request, credit_code: str, payload: WhatIfIn):
-    enterprise = _enterprise(request, credit_code)
-    if not selectors.points_visible(user=request.user, enterprise=enterprise):
-        raise Http404
-    standard = selectors.standard_for_enterprise(enterprise=enterprise, standard_id=payload.standard_id,
-                                                 version=payload.version)
-    if standard is None:
-        raise InvalidInput("未知的评分标准或版本 (unknown standard or version)",
-                           extra={"fields": {"standard_id": [payload.standard_id]}})
+def what_if_api(request, payload: WhatIfIn, credit_code: str = CreditCode):
+    enterprise = _points_of(request, credit_code)
+    standard = visible(selectors.standard_for_enterprise(enterprise=enterprise, standard_id=payload.standard_id,
+                                                         version=payload.version),
+                       "未知的评分标准或版本 (unknown standard or version)")
     before, after = services.what_if(user=request.user, enterprise=enterprise, standard=standard,
                                      changes=payload.changes)
     b, a = explanation_data(before), explanation_data(after)

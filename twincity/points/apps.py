@@ -1,6 +1,25 @@
 from django.apps import AppConfig
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 class PointsConfig(AppConfig):
     name = "twincity.points"
     verbose_name = "创新积分"
+
+    def ready(self) -> None:
+        from twincity.core.navigation import NavEntry, ObjectLink, nav_register, object_link_register
+        from twincity.core.recovery import recovery_register
+        from twincity.points import access
+        from twincity.points.services import scoring_runs_interrupted_fail
+
+        nav_register(NavEntry("runs", _("Innovation points"), "points:runs", access.can_manage_runs, order=30))
+        nav_register(NavEntry("my-points", _("My points"), "points:mine", access.can_view_own_points, order=31))
+        nav_register(NavEntry("standards", _("Scoring standards"), "points:standards", access.can_view_standards,
+                              order=32))
+        object_link_register("enterprises.enterprise", ObjectLink(
+            "points", _("Innovation points"),
+            lambda enterprise: reverse("points:enterprise", args=[enterprise.credit_code]),
+            access.can_view_points, order=10,
+        ))
+        recovery_register("scoring run(s)", scoring_runs_interrupted_fail)

@@ -1,5 +1,16 @@
 """The one adapter from the registry to the engine's facts (shared/reference/facts.md names).
 
+Which fact comes from where is written once, here, as data derived from the two vocabularies — the engine's
+facts (`points_engine.facts.FIELD_TYPES`) and the registry's fields (`twincity.enterprises.fields`):
+
+* profile facts: registry profile fields whose name is a fact (`ip_I_self`, `sei`, …);
+* yearly facts: each declaration figure `f` gives `f_y1`, `f_y2`, `f_y3` where the engine knows them;
+* staff facts: the head counts of the latest completed year (`_y3`), read as point-in-time facts;
+* sums: `rd_dom_3y`, `equity_2y`, `equity_3y`;
+* titles: a valid certificate of a kind on the evaluation date (`hnte_valid`, `tsme_valid`, …);
+* derived: `id`, `reg_days`, `op_years`;
+* every other engine field is declared unknown to the registry in NOT_IN_REGISTRY, with the reason.
+
 For an evaluation date D, `_y3` is the last fiscal year completed before D, `_y2` the one before, `_y1` the
 one before that. A figure the registry does not hold is None (unknown), never 0.
 """
@@ -12,22 +23,66 @@ from itertools import batched
 
 from django.db.models import FloatField
 from django.db.models.functions import Cast
+from points_engine.facts import FIELD_TYPES
 
-from twincity.enterprises.fields import ENTERPRISE_FACT_NAMES, FIGURE_NAMES
+from twincity.enterprises.fields import ENTERPRISE_FIELDS, FIGURE_NAMES, HEADCOUNT_FIGURES, MONEY_FIGURES
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
 
-YEARLY = ("sales", "oprev", "main", "na", "assets", "liab", "rd", "cost", "total_income", "hitech_rev",
-          "net_profit", "tax", "tech_contract")
-POINT_IN_TIME_STAFF = ("employees", "tech_staff", "rd_staff")
-ENTERPRISE_FACTS = ENTERPRISE_FACT_NAMES
-ENTERPRISE_COLUMNS = ("pk", "credit_code", "name", "city", "industry_cluster", "registered_on", *ENTERPRISE_FACTS)
+YEAR_SUFFIXES = ("_y1", "_y2", "_y3")
+IDENTITY_FACTS = ("credit_code", "name", "city", "industry_cluster", "registered_on")
+PROFILE_FACTS: tuple[str, ...] = tuple(
+    spec.name for spec in ENTERPRISE_FIELDS if spec.name in FIELD_TYPES and spec.name not in IDENTITY_FACTS
+)
+YEARLY: tuple[str, ...] = tuple(name for name in FIGURE_NAMES if f"{name}_y3" in FIELD_TYPES)
+STAFF_FACTS: tuple[str, ...] = tuple(name for name in HEADCOUNT_FIGURES if name in FIELD_TYPES)
+# fact → (declaration figure, the years it sums)
+SUMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "rd_dom_3y": ("rd_dom", ("_y1", "_y2", "_y3")),
+    "equity_2y": ("equity_new", ("_y2", "_y3")),
+    "equity_3y": ("equity_new", ("_y1", "_y2", "_y3")),
+}
+# fact → the qualification kind whose certificate, valid on the evaluation date, means the title is held.
+# The platform records titles as certificates: no certificate on file means not held.
+TITLES: dict[str, str] = {
+    "hnte_valid": Qualification.Kind.HNTE,
+    "prov_rd_inst": Qualification.Kind.PROV_RD_INST,
+    "tsme_valid": Qualification.Kind.TSME,
+    "innov_valid": Qualification.Kind.INNOV,
+    "srdi_valid": Qualification.Kind.SRDI,
+}
+DERIVED = ("id", "reg_days", "op_years")
+# Engine fields the registry does not hold, and why (a facts file or an expert supplies them).
+NOT_IN_REGISTRY: dict[str, str] = {
+    **{name: "expert input, given during a review" for name in FIELD_TYPES if name.startswith("x_")},
+    "award_3y_top3": "not recorded yet: provincial awards are not kept as dated records",
+    "nat_award_3y_top3": "not recorded yet: national awards are kept as a 5-year flag only",
+    "market_position_ok": "a reviewer's judgement, not recorded yet",
+    "market_top3_cn": "a reviewer's judgement, not recorded yet",
+    "key_chain_link": "a reviewer's judgement, not recorded yet",
+    "market_share": "a sourced input, not recorded yet",
+    "quality_score": "a sourced input (national cultivation platform), not recorded yet",
+    "quality_score_prev": "a sourced input (national cultivation platform), not recorded yet",
+}
+ENTERPRISE_COLUMNS = ("pk", *IDENTITY_FACTS, *PROFILE_FACTS)
 
-
-MONEY_FIGURES = tuple(name for name in FIGURE_NAMES if name not in POINT_IN_TIME_STAFF)
 # The engine computes in float64; reading money as floats in SQL skips building a Decimal per cell only
 # to turn it back into the same float (the stored 4-place decimal's nearest double either way).
 AS_FLOAT = {f"{name}_as_float": Cast(name, FloatField()) for name in MONEY_FIGURES}
 FLOAT_ALIAS_TO_NAME = {f"{name}_as_float": name for name in MONEY_FIGURES}
+
+
+# The facts that are amounts of money (万元): every yearly money figure and the sums.
+MONEY_FACTS: frozenset[str] = frozenset(
+    {f"{name}{suffix}" for name in YEARLY if name in MONEY_FIGURES for suffix in YEAR_SUFFIXES} | set(SUMS)
+)
+
+
+def produced_facts() -> set[str]:
+    """Every fact name the registry produces (the test holds it against the engine's fields)."""
+    return {
+        *DERIVED, *IDENTITY_FACTS, *PROFILE_FACTS, *STAFF_FACTS, *TITLES, *SUMS,
+        *(f"{name}{suffix}" for name in YEARLY for suffix in YEAR_SUFFIXES),
+    }
 
 
 def fiscal_years_for(evaluation_date: date) -> tuple[int, int, int]:
@@ -72,28 +127,22 @@ def facts_for(
         "reg_days": (evaluation_date - registered_on).days if registered_on else None,
         "op_years": operating_years(registered_on, evaluation_date),
     }
-    for name in ENTERPRISE_FACTS:
+    for name in PROFILE_FACTS:
         facts[name] = enterprise[name]
     latest = by_suffix["_y3"]
-    for name in POINT_IN_TIME_STAFF:
+    for name in STAFF_FACTS:
         facts[name] = latest.get(name)
     for name in YEARLY:
         for suffix, figures in by_suffix.items():
             facts[f"{name}{suffix}"] = _plain(figures.get(name))
-    facts["rd_dom_3y"] = _plain(_sum_or_none(d.get("rd_dom") for d in by_suffix.values()))
-    facts["equity_2y"] = _plain(_sum_or_none(by_suffix[s].get("equity_new") for s in ("_y2", "_y3")))
-    facts["equity_3y"] = _plain(_sum_or_none(d.get("equity_new") for d in by_suffix.values()))
-
-    def holds(kind: str) -> bool:
-        return any(
+    for fact, (figure, suffixes) in SUMS.items():
+        facts[fact] = _plain(_sum_or_none(by_suffix[s].get(figure) for s in suffixes))
+    for fact, kind in TITLES.items():
+        facts[fact] = any(
             q["kind"] == kind and q["valid_from"] <= evaluation_date
             and (q["valid_until"] is None or evaluation_date <= q["valid_until"])
             for q in qualifications
         )
-
-    facts["hnte_valid"] = holds(Qualification.Kind.HNTE)
-    # The platform records qualifications as certificates: no certificate on file means not held.
-    facts["prov_rd_inst"] = holds(Qualification.Kind.PROV_RD_INST)
     return facts
 
 
@@ -109,7 +158,7 @@ def registry_facts(
         pks = [row["pk"] for row in chunk]
         declarations: dict[int, dict[int, dict]] = defaultdict(dict)
         for row in AnnualDeclaration.objects.filter(enterprise_id__in=pks, fiscal_year__in=years).values(
-            "enterprise_id", "fiscal_year", *POINT_IN_TIME_STAFF, **AS_FLOAT
+            "enterprise_id", "fiscal_year", *HEADCOUNT_FIGURES, **AS_FLOAT
         ):
             declarations[row["enterprise_id"]][row["fiscal_year"]] = {
                 FLOAT_ALIAS_TO_NAME.get(key, key): value for key, value in row.items()

@@ -41,6 +41,11 @@ _LABELS = {spec.name: spec.label_zh for spec in (*DECLARATION_FIGURES, *ENTERPRI
 _LABELS["equity"] = "新增股权融资"
 
 
+def figure_kind(name: str) -> str:
+    """How a what-if figure reads: money (万元) or a whole number."""
+    return dict(WHAT_IF_FIGURES).get(name, "number")
+
+
 def figure_label(name: str, evaluation_year: int | None = None) -> str:
     """The Chinese label of a fact, with its fiscal year: rd_y3 → 研发费用（2025年）."""
     if name in _LABELS:

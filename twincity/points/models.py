@@ -58,6 +58,9 @@ class ScoringRun(TimeStampedModel):
     # The frozen peer distribution this run scored against (engine's plain dict), so any result can be
     # recomputed exactly from its facts snapshot and this reference.
     reference = models.JSONField(default=dict, blank=True)
+    # The engine that scored the run (points_engine.ENGINE_VERSION): a page re-explains a result only with the
+    # same engine, and shows the stored result otherwise.
+    engine_version = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:
@@ -81,7 +84,8 @@ class ScoreResult(models.Model):
     """One enterprise's result in one run, with the facts it was computed from."""
 
     run = models.ForeignKey(ScoringRun, models.CASCADE, related_name="results")
-    enterprise = models.ForeignKey("enterprises.Enterprise", models.CASCADE, related_name="score_results")
+    # PROTECT: a finished run's results are part of the record; an enterprise that has any cannot be deleted.
+    enterprise = models.ForeignKey("enterprises.Enterprise", models.PROTECT, related_name="score_results")
     verdict = models.CharField(max_length=20, db_index=True)
     route = models.CharField(max_length=8, blank=True)
     score_min = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)

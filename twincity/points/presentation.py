@@ -1,12 +1,12 @@
 """How points results read on the pages: numbers, ranges, bands and "what it takes to reach the next
 band", in the viewer's language. Display only: every figure shown here was computed by the engine."""
 
+import json
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from twincity.points.facts import YEARLY
-from twincity.points.forms import WHAT_IF_FIGURES
+from twincity.points.facts import MONEY_FACTS
 
 VERDICT_BADGES = {
     "pass": "ok",
@@ -15,11 +15,6 @@ VERDICT_BADGES = {
     "needs_review": "warn",
     "not_applicable": "",
 }
-MONEY_FACTS = (
-    {name for name, kind in WHAT_IF_FIGURES if kind == "money"}
-    | {f"{base}_{suffix}" for base in YEARLY for suffix in ("y1", "y2", "y3")}
-    | {"rd_dom_3y", "equity_2y", "equity_3y"}
-)
 
 
 def verdict_labels() -> dict[str, str]:
@@ -231,4 +226,199 @@ def summary(verdict: str, score_min: Any, score_max: Any, grade: str | None) -> 
     }
 
 
-# --- an enterprise's points --------------------------------------------------------------------------------
+# --- page view models: what each template shows, shaped from selector results ----------------------------------
+
+
+def enterprise_page(points, *, current, can_what_if: bool, can_manage_runs: bool, form) -> dict[str, Any]:
+    """The enterprise points page: summary, categories, reasons, indicator rows, history."""
+    categories = {c["id"]: c.get("name_zh") or c["id"] for c in points.categories}
+    result, explanation = points.result, points.explanation
+    context: dict[str, Any] = {
+        "points": points,
+        "current": current,
+        # One tab per standard (a standard with results under several versions shows its latest).
+        "standards": list({s.standard_id: s for s in reversed(points.standards)}.values())[::-1],
+        "result": result,
+        "explained": points.explained,
+        "can_manage_runs": can_manage_runs,
+        "may_what_if": result is not None and can_what_if,
+    }
+    if result is not None:
+        context["summary"] = summary(result.verdict, result.score_min, result.score_max, result.grade)
+        context["run"] = result.run
+        context["reasons"] = reason_list(explanation.reasons if explanation is not None else result.reasons)
+        context["indicators"] = indicator_rows(explanation, current.definition, categories) if explanation else []
+        context["category_rows"] = [
+            {**c, "points_text": number(c.get("points"), 1), "max_text": number(c.get("max_points"), 1)}
+            for c in points.categories
+        ]
+        context["category_data"] = {
+            "labels": [c.get("name_zh") or c["id"] for c in points.categories],
+            "points": [rounded(c.get("points")) for c in points.categories],
+            "max_points": [rounded(c.get("max_points")) for c in points.categories],
+            "series": [_("Points"), _("Maximum")],
+        }
+        context["form"] = form
+    context["history"] = [
+        {**h, **summary(h["verdict"], h["score_min"], h["score_max"], h.get("grade"))} for h in points.history
+    ]
+    context["history_data"] = {
+        "dates": [h["evaluation_date"].isoformat() for h in points.history],
+        "min": [rounded(h["score_min"]) for h in points.history],
+        "max": [rounded(h["score_max"]) for h in points.history],
+        "series": [_("Lowest score"), _("Highest score")],
+    }
+    return context
+
+
+def what_if_result(before, after, changes: dict, facts: dict, *, definition: dict, evaluation_year: int,
+                   figure_label, figure_kind) -> dict[str, Any]:
+    """The what-if partial: the figures changed, the indicators whose value, band or points moved, the new
+    score and reasons."""
+    definitions = indicator_definitions(definition)
+    changed_figures = [
+        {"name": name, "label": figure_label(name, evaluation_year),
+         "old": value_text(facts.get(name), figure_kind(name)), "new": value_text(value, figure_kind(name))}
+        for name, value in changes.items()
+    ]
+    indicator_changes = []
+    for old, new in zip(before.indicators, after.indicators, strict=True):
+        if (old.points, old.points_min, old.points_max, old.band, old.value) == (
+            new.points, new.points_min, new.points_max, new.band, new.value
+        ):
+            continue
+        kind = value_kind(definitions.get(old.id))
+        indicator_changes.append({
+            "id": old.id, "name_zh": old.name_zh, "name_en": old.name_en,
+            "old_value": value_text(old.value, kind), "new_value": value_text(new.value, kind),
+            "old_band": old.band or "—", "new_band": new.band or "—",
+            "old_points": indicator_points(old), "new_points": indicator_points(new),
+        })
+    delta = None
+    if None not in (before.score_min, before.score_max, after.score_min, after.score_max):
+        low = float(after.score_min) - float(before.score_min)
+        high = float(after.score_max) - float(before.score_max)
+        delta = signed(low) if abs(low - high) < 0.05 else f"{signed(low)} / {signed(high)}"
+    return {
+        "before": summary(before.verdict, before.score_min, before.score_max, before.grade),
+        "after": summary(after.verdict, after.score_min, after.score_max, after.grade),
+        "delta": delta,
+        "figures": changed_figures,
+        "indicators": indicator_changes,
+        "reasons": reason_list(after.reasons),
+    }
+
+
+def run_row(run) -> dict[str, Any]:
+    labels = verdict_labels()
+    return {
+        "run": run,
+        "counts": [
+            {"verdict": verdict, "label": labels.get(verdict, verdict), "count": count,
+             "badge": VERDICT_BADGES.get(verdict, "")}
+            for verdict, count in sorted((run.verdict_counts or {}).items())
+        ],
+        "active": run.status in ("pending", "running"),
+        "duration": None if run.duration_seconds is None else f"{run.duration_seconds:.1f} s",
+    }
+
+
+def rankings_page(rankings, *, cluster_labels: dict[str, str], grades) -> dict[str, Any]:
+    """Rankings of a finished run: group table and charts, the top 20, the histogram."""
+    groups = rankings.groups
+    grade_keys = [g for g in grades if any((grp.get("grade_counts") or {}).get(g) for grp in groups)]
+    return {
+        "groups": [
+            {**g, "mean_text": number(g.get("mean"), 1), "median_text": number(g.get("median"), 1),
+             "p90_text": number(g.get("p90"), 1),
+             "grades_text": " · ".join(f"{k} {v}" for k, v in sorted((g.get("grade_counts") or {}).items()) if v)}
+            for g in groups
+        ],
+        "top": [
+            {"rank": i, "result": r, "enterprise": r.enterprise, "score": score_text(r.score_min, r.score_max),
+             "cluster": cluster_labels.get(r.enterprise.industry_cluster, "—"),
+             **summary(r.verdict, r.score_min, r.score_max, r.grade)}
+            for i, r in enumerate(list(rankings.top)[:20], start=1)
+        ],
+        "group_data": {
+            "labels": [g["label"] for g in groups],
+            "mean": [rounded(g.get("mean")) for g in groups],
+            "median": [rounded(g.get("median")) for g in groups],
+            "p90": [rounded(g.get("p90")) for g in groups],
+            "series": [_("Mean"), _("Median"), _("90th percentile")],
+        },
+        "grade_data": {
+            "labels": [g["label"] for g in groups],
+            "grades": grade_keys,
+            "counts": {k: [int((g.get("grade_counts") or {}).get(k, 0)) for g in groups] for k in grade_keys},
+        },
+        "histogram_data": {
+            "labels": [f"{number(b['bucket_start'], 0)}–{number(b['bucket_end'], 0)}" for b in rankings.histogram],
+            "counts": [int(b["count"]) for b in rankings.histogram],
+            "series": [_("Enterprises")],
+        },
+    }
+
+
+def standard_page(version) -> dict[str, Any]:
+    """A standard version shaped for reading: categories with their indicators and banding tables."""
+    d = version.definition
+    indicators = d.get("indicators", [])
+    peer = d.get("peer_groups") if isinstance(d.get("peer_groups"), dict) else None
+    stages = [s.get("id") for s in (peer or {}).get("stages", [])]
+    weights = (peer or {}).get("stage_weights") or {}
+    categories = []
+    for cat in d.get("categories", []):
+        members = []
+        for ind in indicators:
+            if ind.get("category") != cat.get("id"):
+                continue
+            kind = value_kind(ind)
+            alts = []
+            for alt in alternatives(ind):
+                banding = alt.get("banding") or {}
+                bands = [
+                    {"label": b.get("label"),
+                     "range": band_range(ind, b.get("label"), kind) if "equals" not in b else f"= {b['equals']}",
+                     "points": points_text(b.get("points"))}
+                    for b in banding.get("bands") or []
+                    if isinstance(b, dict)
+                ]
+                alts.append({"id": alt.get("id"), "value": alt.get("value"), "type": banding.get("type"),
+                             "bands": bands, "banding": banding, "linear": linear_text(banding, kind)})
+            members.append({
+                "id": ind.get("id"), "name_zh": ind.get("name_zh"), "name_en": ind.get("name_en"),
+                "max_points": number(ind.get("max_points"), 2), "expert_field": ind.get("expert_field"),
+                "alternatives": alts, "best_of": "best_of" in ind,
+                "weights": [number((weights.get(s) or {}).get(ind.get("id")), 2) for s in stages],
+            })
+        categories.append({**cat, "indicators": members})
+    return {
+        "definition": d,
+        "categories": categories,
+        "conditions": d.get("conditions") or [],
+        "direct_routes": d.get("direct_routes") or [],
+        "grades": d.get("grades") or [],
+        "score": d.get("score") or {},
+        "stages": (peer or {}).get("stages") or [],
+        "peer": peer,
+    }
+
+
+def next_version(version: str, taken: set[str]) -> str:
+    """The version number offered for a new version derived from `version`."""
+    parts = version.split(".")
+    candidate = str(int(parts[0]) + 1) if parts[0].isdigit() else f"{version}.1"
+    while candidate in taken:
+        candidate = str(int(candidate) + 1) if candidate.isdigit() else f"{candidate}.1"
+    return candidate
+
+
+def diff_rows(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def text(value: Any) -> str:
+        if value is None:
+            return ""
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+    return [{"path": c["path"], "old": text(c["old"]), "new": text(c["new"]), "added": c["old"] is None,
+             "removed": c["new"] is None} for c in changes]

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import ConfigDict, model_validator
 
 import points_engine
 
@@ -46,11 +47,19 @@ class StandardDetailOut(StandardOut):
 
 
 class StandardDeriveIn(Schema):
-    version: str = Field(..., min_length=1, max_length=16)
-    note: str = Field("", max_length=255)
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = Field(..., min_length=1, max_length=16, pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,15}$")
+    note: str = Field("", max_length=255, pattern=r"^[^\x00]*$")
     # Either the whole new definition, or changes {dotted path: new value} (paths as in the diff).
     definition: dict[str, Any] | None = None
     changes: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def one_of(self):
+        if self.definition is not None and self.changes is not None:
+            raise ValueError("give definition or changes, not both")
+        return self
 
 
 class DiffItemOut(Schema):
@@ -96,11 +105,18 @@ class RunOut(Schema):
         return obj.started_by.username if obj.started_by_id else None
 
 
+# Every stored version belongs to one of the built-in standards (a derived version keeps its standard's id).
+StandardIdIn = Literal[tuple(sorted({s.id for s in points_engine.list_builtin()}))]  # type: ignore[valid-type]
+VersionIn = Field(None, max_length=16, pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$",
+                  description="the standard's version (default: the latest); an unknown version answers 404")
+
+
 class RunCreateIn(Schema):
-    standard_id: str = Field(..., min_length=1, max_length=32)
-    # The latest version when left out.
-    version: str | None = Field(None, max_length=16)
-    evaluation_date: date
+    model_config = ConfigDict(extra="forbid")
+
+    standard_id: StandardIdIn
+    version: str | None = VersionIn
+    evaluation_date: date = Field(..., ge=date(1990, 1, 1), le=date(2100, 12, 31))
 
 
 class GroupOut(Schema):
@@ -257,14 +273,18 @@ class EnterprisePointsOut(Schema):
     current: StandardRefOut | None
     run_public_id: UUID | None
     evaluation_date: date | None
+    engine_version: str | None
+    explained: bool
     result: ExplanationOut | None
     categories: list[CategoryOut]
     history: list[HistoryOut]
 
 
 class WhatIfIn(Schema):
-    standard_id: str = Field("scp-v1", min_length=1, max_length=32)
-    version: str | None = Field(None, max_length=16)
+    model_config = ConfigDict(extra="forbid")
+
+    standard_id: StandardIdIn = "scp-v1"
+    version: str | None = VersionIn
     changes: dict[str, Any]
 
 

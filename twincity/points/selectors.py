@@ -1,26 +1,25 @@
-"""Reads of the points domain, and the one access rule for each of its object types.
+"""Reads of the points domain. Who may see what is decided in `access`: standards are published to every
+signed-in person; runs, rankings and whitelists are administrators'; an enterprise's points are its own users'
+and administrators'."""
 
-- Standard versions: published rules, readable by every signed-in user.
-- Scoring runs, rankings and whitelists: administrators.
-- An enterprise's points (and its what-if): administrators, and the company's own users
-  (`enterprise_list_editable`); banks and others see none for now.
-"""
-
+import logging
 import math
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import points_engine
 from django.db.models import QuerySet
 
+import points_engine
 from twincity.accounts.models import City
-from twincity.accounts.selectors import user_is_admin
-from twincity.core.errors import Forbidden, InvalidInput
+from twincity.core.errors import InvalidInput
 from twincity.enterprises.fields import INDUSTRY_CLUSTERS
 from twincity.enterprises.models import Enterprise
-from twincity.enterprises.selectors import enterprise_list_editable
+from twincity.points import access
 from twincity.points.models import ScoreResult, ScoringRun, StandardVersion
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_STANDARD_ID = "scp-v1"
 GRADES = ("A", "B", "C", "D", "E")
@@ -61,22 +60,135 @@ def standard_diff(*, a: StandardVersion, b: StandardVersion) -> list[dict[str, A
 # --- runs --------------------------------------------------------------------------------------------------
 
 
-def run_list_visible(*, user) -> QuerySet[ScoringRun]:
-    if user_is_admin(user):
-        return ScoringRun.objects.select_related("standard", "started_by").order_by("-created_at", "-pk")
-    return ScoringRun.objects.none()
+def run_list() -> QuerySet[ScoringRun]:
+    """Every scoring run, newest first (callers check `access.can_manage_runs`)."""
+    return ScoringRun.objects.select_related("standard", "started_by").order_by("-created_at", "-pk")
 
 
 def run_get_visible(*, user, public_id) -> ScoringRun | None:
+    """The run, if the person may see it; None for a malformed id too."""
     try:
-        return run_list_visible(user=user).filter(public_id=public_id).first()
-    except Exception:  # noqa: BLE001 — a malformed id is simply not found
+        public_id = uuid.UUID(str(public_id))
+    except ValueError:
         return None
+    run = run_list().filter(public_id=public_id).first()
+    return run if run is not None and access.can_view_run(user, run) else None
 
 
-def run_latest_done(*, standard: StandardVersion) -> ScoringRun | None:
-    return (ScoringRun.objects.filter(standard=standard, status=ScoringRun.Status.DONE)
-            .order_by("-evaluation_date", "-created_at").first())
+# --- results -----------------------------------------------------------------------------------------------
+
+
+def _finished_results(enterprise: Enterprise) -> QuerySet[ScoreResult]:
+    return ScoreResult.objects.filter(enterprise=enterprise, run__status=ScoringRun.Status.DONE)
+
+
+def result_latest(*, enterprise: Enterprise, standard_id: str | None = None, version: str | None = None,
+                  standard: StandardVersion | None = None) -> ScoreResult | None:
+    """The one answer to "the latest finished result": the enterprise's result in the finished run with the
+    latest evaluation date (then the latest started), under a standard (and version) if given."""
+    results = _finished_results(enterprise)
+    if standard is not None:
+        results = results.filter(run__standard=standard)
+    if standard_id:
+        results = results.filter(run__standard__standard_id=standard_id)
+    if version:
+        results = results.filter(run__standard__version=version)
+    return (results.select_related("run__standard", "enterprise")
+            .order_by("-run__evaluation_date", "-run__created_at", "-pk").first())
+
+
+def result_latest_per_standard(*, user, enterprise: Enterprise) -> list[ScoreResult]:
+    """The enterprise's latest finished result under each standard, for summaries (home page); empty when
+    the person may not see its points."""
+    if not access.can_view_points(user, enterprise):
+        return []
+    latest: dict[str, ScoreResult] = {}
+    results = _finished_results(enterprise).select_related("run__standard").order_by(
+        "run__standard__standard_id", "-run__evaluation_date", "-run__created_at", "-pk")
+    for result in results:
+        latest.setdefault(result.run.standard.standard_id, result)
+    return list(latest.values())
+
+
+def stored_fields(*, verdict, route, score_min, score_max, grade, points, bands) -> dict[str, Any]:
+    """A result's numbers as the database stores them (scores to four places, points as JSON numbers): used
+    when a run saves its results and when a page proves a re-scoring equal to them."""
+    return {
+        "verdict": verdict,
+        "route": route or "",
+        "score_min": _decimal(score_min),
+        "score_max": _decimal(score_max),
+        "grade": grade or "",
+        "points": {key: _json_number(value) for key, value in points.items()},
+        "bands": dict(bands),
+    }
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return Decimal(repr(float(value))).quantize(Decimal("0.0001"))
+
+
+def _json_number(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _stored_explanation(result: ScoreResult) -> points_engine.Explanation:
+    """The explanation a page shows from the stored result alone (no re-scoring): verdict, score, grade,
+    reasons and each indicator's points and band; no values or next-band hints."""
+    run = result.run
+    definitions = {ind.get("id"): ind for ind in run.standard.definition.get("indicators", [])
+                   if isinstance(ind, dict)}
+    indicators = []
+    for indicator_id, points in result.points.items():
+        definition = definitions.get(indicator_id, {})
+        indicators.append(points_engine.IndicatorResult(
+            id=indicator_id, name_zh=definition.get("name_zh", indicator_id),
+            name_en=definition.get("name_en", indicator_id), category=definition.get("category", ""),
+            value=None, band=result.bands.get(indicator_id), points=points, points_min=points, points_max=points,
+            max_points=None,
+        ))
+    reasons = [tuple(part.split(" / ", 1)) if " / " in part else (part, part) for part in result.reasons]
+    return points_engine.Explanation(
+        standard_id=run.standard.standard_id, version=run.standard.version, verdict=result.verdict,
+        route=result.route, grade=result.grade or None, reasons=reasons, indicators=indicators,
+        score_min=None if result.score_min is None else float(result.score_min),
+        score_max=None if result.score_max is None else float(result.score_max),
+        stage=result.stage or None, peer_group=result.peer_group or None, evaluation_date=run.evaluation_date,
+    )
+
+
+def result_explanation(result: ScoreResult) -> tuple[points_engine.Explanation, bool]:
+    """How a stored result came about, and whether that is the engine's full explanation.
+
+    The explanation is re-scored from the result's own facts snapshot and the run's frozen reference only when
+    the run was scored by this very engine (`run.engine_version`), and shown only when it is proved equal to
+    the stored numbers; otherwise the stored result itself is shown (`False`), so a page never disagrees with
+    its run.
+    """
+    run = result.run
+    if run.engine_version == points_engine.ENGINE_VERSION:
+        explanation = points_engine.explain(
+            result.facts, points_engine.Standard.from_dict(run.standard.definition),
+            evaluation_date=run.evaluation_date, reference=run.reference or None,
+        )
+        row = explanation.to_row()
+        rescored = stored_fields(
+            verdict=row["verdict"], route=row["route"], score_min=row["score_min"], score_max=row["score_max"],
+            grade=row["grade"], points={i.id: i.points for i in explanation.indicators},
+            bands={i.id: i.band for i in explanation.indicators},
+        )
+        stored = {"verdict": result.verdict, "route": result.route, "score_min": result.score_min,
+                  "score_max": result.score_max, "grade": result.grade, "points": result.points,
+                  "bands": result.bands}
+        if rescored == stored:
+            return explanation, True
+        logger.warning("result %s of run %s does not re-score equal; showing the stored result", result.pk,
+                       run.public_id)
+    return _stored_explanation(result), False
 
 
 # --- an enterprise's points ---------------------------------------------------------------------------------
@@ -89,17 +201,15 @@ class EnterprisePoints:
     current: StandardVersion | None = None
     result: ScoreResult | None = None
     explanation: points_engine.Explanation | None = None
+    # True: the engine's full explanation, re-scored and proved equal to the stored result; False: the stored
+    # result as it is (the run was scored by another engine version).
+    explained: bool = False
     categories: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def run(self) -> ScoringRun | None:
         return self.result.run if self.result else None
-
-
-def points_visible(*, user, enterprise: Enterprise) -> bool:
-    """The one access rule for an enterprise's points."""
-    return enterprise_list_editable(user=user).filter(pk=enterprise.pk).exists()
 
 
 def category_totals(*, standard: StandardVersion, explanation: points_engine.Explanation) -> list[dict[str, Any]]:
@@ -122,14 +232,11 @@ def category_totals(*, standard: StandardVersion, explanation: points_engine.Exp
     return list(totals.values())
 
 
-def enterprise_points(
-    *, user, enterprise: Enterprise, standard_id: str | None = None, version: str | None = None
-) -> EnterprisePoints | None:
+def enterprise_points(*, enterprise: Enterprise, standard_id: str | None = None, version: str | None = None
+                      ) -> EnterprisePoints:
     """The enterprise's latest points under a standard (default scp-v1), explained indicator by indicator,
-    with its history under that standard. None when the user may not see them."""
-    if not points_visible(user=user, enterprise=enterprise):
-        return None
-    done = ScoreResult.objects.filter(enterprise=enterprise, run__status=ScoringRun.Status.DONE)
+    with its history under that standard (callers check `access.can_view_points`)."""
+    done = _finished_results(enterprise)
     standards = list(StandardVersion.objects.filter(pk__in=done.values("run__standard_id"))
                      .order_by("standard_id", "-effective_from", "-created_at"))
     data = EnterprisePoints(enterprise=enterprise, standards=standards)
@@ -137,20 +244,13 @@ def enterprise_points(
         return data
     chosen_id = standard_id or (DEFAULT_STANDARD_ID if any(s.standard_id == DEFAULT_STANDARD_ID for s in standards)
                                 else standards[0].standard_id)
-    candidates = done.filter(run__standard__standard_id=chosen_id)
-    if version:
-        candidates = candidates.filter(run__standard__version=version)
-    result = (candidates.select_related("run__standard", "enterprise")
-              .order_by("-run__evaluation_date", "-run__created_at", "-pk").first())
+    result = result_latest(enterprise=enterprise, standard_id=chosen_id, version=version)
     if result is None:
         return data
     run = result.run
     data.current = run.standard
     data.result = result
-    data.explanation = points_engine.explain(
-        result.facts, points_engine.Standard.from_dict(run.standard.definition),
-        evaluation_date=run.evaluation_date, reference=run.reference or None,
-    )
+    data.explanation, data.explained = result_explanation(result)
     data.categories = category_totals(standard=run.standard, explanation=data.explanation)
     data.history = [
         {"evaluation_date": row[0], "run_public_id": row[1], "standard_version": row[2], "verdict": row[3],
@@ -174,11 +274,6 @@ class Rankings:
     top: list[ScoreResult]
     histogram: list[dict[str, Any]]
     count: int
-
-
-def _require_admin(user) -> None:
-    if not user_is_admin(user):
-        raise Forbidden("只有管理员可以查看 (administrators only)")
 
 
 def _quantile(sorted_values: list[float], q: float) -> float | None:
@@ -221,10 +316,10 @@ def _histogram(run: ScoringRun, scores: list[float]) -> list[dict[str, Any]]:
             for i, c in enumerate(counts)]
 
 
-def rankings(*, user, run: ScoringRun, group_by: str) -> Rankings:
+def rankings(*, run: ScoringRun, group_by: str) -> Rankings:
     """Per group (cluster, city or stage): how many scored, mean / median / p90 of score_max and the grade
-    counts; the top 20; a 10-bucket histogram of score_max. Results without a score are left out."""
-    _require_admin(user)
+    counts; the top 20; a 10-bucket histogram of score_max. Results without a score are left out (callers
+    check `access.can_view_run`)."""
     if group_by not in GROUP_BY:
         raise InvalidInput("分组方式无效 (invalid group_by)",
                            extra={"fields": {"group_by": [f"one of {', '.join(GROUP_BY)}"]}})
@@ -257,11 +352,10 @@ def rankings(*, user, run: ScoringRun, group_by: str) -> Rankings:
 
 
 def whitelist(
-    *, user, run: ScoringRun, min_grade: str | None = None, min_score: Decimal | None = None
+    *, run: ScoringRun, min_grade: str | None = None, min_score: Decimal | None = None
 ) -> QuerySet[ScoreResult]:
     """Results of the run that pass and reach the grade (A best … E) or the score floor (score_min), best
-    first. With both, both must hold."""
-    _require_admin(user)
+    first. With both, both must hold (callers check `access.can_view_run`)."""
     qs = ScoreResult.objects.filter(run=run, verdict="pass")
     if min_grade:
         grade = str(min_grade).strip().upper()
@@ -284,26 +378,9 @@ def whitelist(
 
 def standard_for_enterprise(*, enterprise: Enterprise, standard_id: str, version: str | None = None
                             ) -> StandardVersion | None:
-    """The version asked for; else the version of the enterprise's latest done result under that standard;
+    """The version asked for; else the version of the enterprise's latest finished result under that standard;
     else the standard's latest version."""
     if version:
         return standard_get(standard_id=standard_id, version=version)
-    result = (ScoreResult.objects.filter(enterprise=enterprise, run__status=ScoringRun.Status.DONE,
-                                         run__standard__standard_id=standard_id)
-              .select_related("run__standard").order_by("-run__evaluation_date", "-run__created_at", "-pk").first())
+    result = result_latest(enterprise=enterprise, standard_id=standard_id)
     return result.run.standard if result else standard_latest(standard_id=standard_id)
-
-
-def enterprise_latest_results(*, user, enterprise: Enterprise) -> list[ScoreResult]:
-    """The enterprise's result in the latest finished run of each standard, for summaries (home page)."""
-    if not points_visible(user=user, enterprise=enterprise):
-        return []
-    latest: dict[str, ScoreResult] = {}
-    results = (
-        ScoreResult.objects.filter(enterprise=enterprise, run__status=ScoringRun.Status.DONE)
-        .select_related("run__standard")
-        .order_by("run__standard__standard_id", "-run__evaluation_date", "-run__created_at")
-    )
-    for result in results:
-        latest.setdefault(result.run.standard.standard_id, result)
-    return list(latest.values())

@@ -26,13 +26,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from points_engine.facts import KNOWN_FIELDS, coerce_value
 
+from twincity.core.access import require
 from twincity.core.audit import audit_record
-from twincity.core.errors import Forbidden, InvalidInput, NotFound
+from twincity.core.errors import InvalidInput
+from twincity.core.exports import csv_lines, xlsx_bytes
 from twincity.core.models import AuditEntry
 from twincity.enterprises.models import Enterprise
-from twincity.enterprises.selectors import enterprise_list_editable
+from twincity.points import access
 from twincity.points.facts import registry_facts
 from twincity.points.models import ScoreResult, ScoringRun, StandardVersion
+from twincity.points.selectors import result_latest, stored_fields
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +47,7 @@ VERSION_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,15}")
 RESERVED_VERSIONS = frozenset({"diff", "derive"})
 
 
-def _require_admin(actor) -> None:
-    if not (getattr(actor, "is_authenticated", False) and actor.is_platform_admin):
-        raise Forbidden("只有管理员可以执行此操作 (administrators only)")
+ADMINISTRATORS_ONLY = "只有管理员可以执行此操作 (administrators only)"
 
 
 def _version_from_standard(standard: points_engine.Standard, **extra: Any) -> StandardVersion:
@@ -88,7 +89,7 @@ def standard_version_create(
     *, actor, base: StandardVersion, definition: dict[str, Any], version: str, note: str = ""
 ) -> StandardVersion:
     """A new version derived from `base`. The old version and every result it produced stay as they are."""
-    _require_admin(actor)
+    require(access.can_edit_standards(actor), ADMINISTRATORS_ONLY)
     version = (version or "").strip() if isinstance(version, str) else ""
     if not VERSION_RE.fullmatch(version) or version in RESERVED_VERSIONS:
         raise InvalidInput("版本号无效：字母、数字、点、横线，最多16个字符 (invalid version: letters, digits, '.', '-', "
@@ -153,7 +154,7 @@ def scoring_run_create(
 ) -> ScoringRun:
     """A pending run. `system=True` is for the command line (no signed-in actor), never for a request."""
     if not system:
-        _require_admin(actor)
+        require(access.can_manage_runs(actor), ADMINISTRATORS_ONLY)
     if not isinstance(evaluation_date, date) or not (1990 <= evaluation_date.year <= 2100):
         raise InvalidInput("评价日期无效 (invalid evaluation date)",
                            extra={"fields": {"evaluation_date": [str(evaluation_date)]}})
@@ -163,18 +164,6 @@ def scoring_run_create(
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=run,
                  after={"standard": str(standard), "evaluation_date": evaluation_date.isoformat()})
     return run
-
-
-def _decimal(value) -> Decimal | None:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    return Decimal(repr(float(value))).quantize(Decimal("0.0001"))
-
-
-def _json_number(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _reasons(text: str | None) -> list[str]:
@@ -216,11 +205,11 @@ def _results_from_frame(run: ScoringRun, pks: list[int], facts: list[dict[str, A
     objects = []
     for pk, snapshot, out in zip(pks, facts, frame.iter_rows(named=True), strict=True):
         objects.append(ScoreResult(
-            run=run, enterprise_id=pk, verdict=out["verdict"], route=out.get("route") or "",
-            score_min=_decimal(out.get("score_min")), score_max=_decimal(out.get("score_max")),
-            grade=out.get("grade") or "",
-            points={c.removeprefix("points."): _json_number(out[c]) for c in point_cols},
-            bands={c.removeprefix("band."): out[c] for c in band_cols},
+            run=run, enterprise_id=pk,
+            **stored_fields(verdict=out["verdict"], route=out.get("route"), score_min=out.get("score_min"),
+                            score_max=out.get("score_max"), grade=out.get("grade"),
+                            points={c.removeprefix("points."): out[c] for c in point_cols},
+                            bands={c.removeprefix("band."): out[c] for c in band_cols}),
             reasons=_reasons(out.get("reasons")), facts=snapshot,
             stage=out.get("stage") or "", peer_group=out.get("peer_group") or "",
         ))
@@ -267,16 +256,21 @@ def scoring_run_execute(
                 keep_input=False,
             )
             objects = _results_from_frame(run, pks, _snapshot_rows(frame), result.frame)
-            counts.update(o.verdict for o in objects)
-            done += len(objects)
             with transaction.atomic():
+                # Lock the chunk's enterprises: one deleted since its facts were read is skipped, and one that
+                # someone is deleting now waits for this chunk, then is refused (its results exist).
+                present = set(Enterprise.objects.select_for_update(no_key=True).filter(pk__in=pks)
+                              .values_list("pk", flat=True))
+                objects = [o for o in objects if o.enterprise_id in present]
                 ScoreResult.objects.bulk_create(objects, batch_size=1000)
+                counts.update(o.verdict for o in objects)
+                done += len(objects)
                 ScoringRun.objects.filter(pk=run.pk).update(done=done, total=max(total, done))
             if on_progress is not None:
                 on_progress(done, max(total, done))
         ScoringRun.objects.filter(pk=run.pk).update(
             status=ScoringRun.Status.DONE, finished_at=timezone.now(), verdict_counts=dict(counts),
-            reference=reference or {}, total=done, done=done,
+            reference=reference or {}, total=done, done=done, engine_version=points_engine.ENGINE_VERSION,
         )
     except Exception as exc:  # a failed run must say why on its page, not stay "running" forever
         logger.exception("scoring run %s failed", run.pk)
@@ -342,13 +336,9 @@ def what_if(
     """(before, after): the enterprise's explanation under `standard` from its latest stored facts snapshot
     (or fresh registry facts when no run of that version holds it), and the same with `changes` applied.
     Scored against the run's frozen reference. Nothing is saved."""
-    if not enterprise_list_editable(user=user).filter(pk=enterprise.pk).exists():
-        raise NotFound("未找到 (not found)")
+    require(access.can_view_points(user, enterprise), "无权查看该企业的积分 (you may not see this enterprise's points)")
     coerced = _coerce_changes(changes)
-    result = (
-        ScoreResult.objects.filter(enterprise=enterprise, run__standard=standard, run__status=ScoringRun.Status.DONE)
-        .select_related("run").order_by("-run__evaluation_date", "-run__created_at").first()
-    )
+    result = result_latest(enterprise=enterprise, standard=standard)
     engine = engine_standard(standard)
     if result is not None:
         facts, evaluation_date, reference = dict(result.facts), result.run.evaluation_date, result.run.reference
@@ -395,25 +385,9 @@ def whitelist_rows(*, rows: QuerySet[ScoreResult]) -> Iterator[tuple]:
     yield from rows.values_list(*_WHITELIST_VALUES).iterator(chunk_size=2000)
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def whitelist_csv_lines(*, rows: QuerySet[ScoreResult]) -> Iterable[str]:
-    """CSV text in pieces (utf-8 BOM first, so Excel reads the Chinese names), for a streaming response."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([key for key, _zh in WHITELIST_COLUMNS])
-    yield "\ufeff" + buffer.getvalue()
-    for chunk in batched(whitelist_rows(rows=rows), 1000):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows([_cell(v) for v in row] for row in chunk)
-        yield buffer.getvalue()
+    """CSV text in pieces, for a streaming response (text cells can never be formulas: core.exports)."""
+    return csv_lines([key for key, _zh in WHITELIST_COLUMNS], whitelist_rows(rows=rows))
 
 
 def whitelist_export(*, rows: QuerySet[ScoreResult], fmt: Literal["csv", "xlsx"]) -> bytes:
@@ -421,22 +395,11 @@ def whitelist_export(*, rows: QuerySet[ScoreResult], fmt: Literal["csv", "xlsx"]
     if fmt == "csv":
         return "".join(whitelist_csv_lines(rows=rows)).encode("utf-8")
     if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("whitelist")
-        sheet.append([key for key, _zh in WHITELIST_COLUMNS])
-        for row in whitelist_rows(rows=rows):
-            sheet.append([
-                (float(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, date) else v) for v in row
-            ])
-        out = io.BytesIO()
-        workbook.save(out)
-        return out.getvalue()
+        return xlsx_bytes("whitelist", [key for key, _zh in WHITELIST_COLUMNS], whitelist_rows(rows=rows))
     raise InvalidInput("不支持的格式 (unsupported format)", extra={"fields": {"format": [str(fmt)]}})
 
 
-def scoring_runs_interrupted_fail(*, started_before) -> int:
+def scoring_runs_interrupted_fail(started_before) -> int:
     """Mark the runs that a stopped process left pending or running as failed, saying why, and drop any
     results they saved, so a failed run never shows partial results."""
     stale = ScoringRun.objects.filter(

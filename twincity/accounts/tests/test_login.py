@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from twincity.accounts.forms import ThrottledAuthenticationForm
-from twincity.core.testing import PASSWORD
+from twincity.testing import PASSWORD
 
 LIMIT = 5
 

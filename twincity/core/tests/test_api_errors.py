@@ -5,7 +5,7 @@ import json
 import pytest
 from django.test import Client
 
-from twincity.core.testing import ALICE_CODE
+from twincity.testing import ALICE_CODE
 
 ERROR_KEYS = {"message", "code", "extra"}
 DECLARATION_URL = f"/api/enterprises/{ALICE_CODE}/declarations/2024"
@@ -126,12 +126,12 @@ def test_a_session_write_with_the_csrf_token_works(cast):
     client.get("/")  # the page sets the CSRF cookie, as a browser would get it
     token = client.cookies["csrftoken"].value
 
-    response = client.patch(f"/api/enterprises/{ALICE_CODE}", json.dumps({"district": "北碚区"}),
+    response = client.patch(f"/api/enterprises/{ALICE_CODE}", json.dumps({"contact_phone": "023-6500 0000"}),
                             content_type="application/json", headers={"X-CSRFToken": token})
 
     assert response.status_code == 200
     cast.alice_co.refresh_from_db()
-    assert cast.alice_co.district == "北碚区"
+    assert cast.alice_co.contact_phone == "023-6500 0000"
 
 
 def test_a_session_read_needs_no_csrf_token(cast):

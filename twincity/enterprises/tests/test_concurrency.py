@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from twincity.core.models import AuditEntry
-from twincity.core.testing import Cast
+from twincity.testing import Cast
 from twincity.enterprises.models import AnnualDeclaration
 from twincity.enterprises import services
 from twincity.enterprises.services import declaration_upsert
@@ -40,16 +40,16 @@ def test_two_saves_of_the_same_year_both_land_as_one_declaration(monkeypatch):
     # Widen the race: each save pauses after looking for the existing row, until the other save has looked
     # too (or 2 s have passed). Without the lock both would find nothing and both would insert.
     both_looked = threading.Barrier(2, timeout=2)
-    original_flags = services.declaration_flags
+    original_merge = services.declaration_merge
 
-    def flags_after_both_looked(figures):
+    def merge_after_both_looked(*args, **kwargs):
         try:
             both_looked.wait()
         except threading.BrokenBarrierError:
             pass  # the other save is queued behind our lock, as it should be
-        return original_flags(figures)
+        return original_merge(*args, **kwargs)
 
-    monkeypatch.setattr(services, "declaration_flags", flags_after_both_looked)
+    monkeypatch.setattr(services, "declaration_merge", merge_after_both_looked)
 
     def save(employees):
         return lambda: declaration_upsert(

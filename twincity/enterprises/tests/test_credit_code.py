@@ -117,6 +117,6 @@ def test_a_registered_code_cannot_be_registered_twice(client, cast):
 
     response = client.post("/api/enterprises/", json.dumps(body), content_type="application/json")
 
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["code"] == "duplicate_credit_code"
     assert Enterprise.objects.get(credit_code=cast.alice_co.credit_code).name == cast.alice_co.name

@@ -61,18 +61,34 @@ def test_alice_edits_her_profile_and_the_change_is_audited(client, cast):
     url = f"/enterprises/{cast.alice_co.credit_code}/edit/"
     page = client.get(url)
     assert page.status_code == 200
-    data = {name: ("" if value is None else value) for name, value in page.context["form"].initial.items()}
-    data.update({"district": "沙坪坝区", "ip_II": "20", "registered_on": "2018-05-09",
-                 **{k: "unknown" for k in ("resident", "prohibited", "compliant", "is_sme", "sei", "innov_title",
-                                           "nat_award_5y_top3", "sci_award_3y", "led_standard_5y",
-                                           "maker_top500_3y")}})
+    form = page.context["form"]
+    # Her form holds her contact details and what she declares; never the registered name or district.
+    assert "name" not in form.fields and "district" not in form.fields and "contact_person" in form.fields
+    data = {name: ("" if value is None else value) for name, value in form.initial.items() if name in form.fields}
+    data.update({"contact_person": "王小明", "ip_II": "20",
+                 **{k: "unknown" for k in ("sei", "innov_title", "nat_award_5y_top3", "sci_award_3y",
+                                           "led_standard_5y", "maker_top500_3y")}})
     response = client.post(url, data)
     assert response.status_code == 302
     cast.alice_co.refresh_from_db()
-    assert (cast.alice_co.district, cast.alice_co.ip_II) == ("沙坪坝区", 20)
+    assert (cast.alice_co.contact_person, cast.alice_co.ip_II) == ("王小明", 20)
     entry = AuditEntry.objects.get(object_type="enterprises.enterprise", action="update")
     assert entry.actor == cast.alice
-    assert entry.changes == {"district": {"before": "高新区", "after": "沙坪坝区"}, "ip_II": {"before": 14, "after": 20}}
+    assert entry.changes == {"contact_person": {"before": "", "after": "王小明"}, "ip_II": {"before": 14, "after": 20}}
+
+
+def test_alice_posting_her_registered_name_changes_nothing(client, cast):
+    client.force_login(cast.alice)
+    url = f"/enterprises/{cast.alice_co.credit_code}/edit/"
+    form = client.get(url).context["form"]
+    data = {name: ("" if value is None else value) for name, value in form.initial.items() if name in form.fields}
+    data.update({k: "unknown" for k in ("sei", "innov_title", "nat_award_5y_top3", "sci_award_3y",
+                                        "led_standard_5y", "maker_top500_3y")}, name="冒名公司")
+    response = client.post(url, data)
+    assert response.status_code == 302  # the field is not hers: the form ignores it
+    cast.alice_co.refresh_from_db()
+    assert cast.alice_co.name == "重庆金凤微电子科技有限公司"
+    assert not AuditEntry.objects.exists()
 
 
 def test_bob_cannot_open_or_post_alice_profile_form(client, cast):

@@ -9,10 +9,10 @@ from stdnum.cn import uscc
 
 from twincity.core.errors import Forbidden
 from twincity.core.models import AuditEntry
-from twincity.core.testing import ALICE_CODE, BOB_CODE
-from twincity.enterprises.importing import RowError, columns_for, template_csv, template_xlsx
+from twincity.testing import ALICE_CODE, BOB_CODE
+from twincity.enterprises.imports import RowError, columns_for, template_csv, template_xlsx
 from twincity.enterprises.models import AnnualDeclaration, Enterprise
-from twincity.enterprises.services_import import ImportRejected, import_apply, import_plan
+from twincity.enterprises.imports import ImportRejected, import_apply, import_plan
 
 HUAWEI, TENCENT, BAIDU = "914403001922038216", "91440300708461136T", "91110000802100433B"
 
@@ -320,24 +320,26 @@ def test_declarations_keep_provenance_and_consistency_flags(cast, tmp_path):
     assert result.flagged == 1
 
 
-def test_blank_cells_are_unknown_and_absent_columns_are_left_alone(cast, tmp_path):
+def test_blank_cells_and_absent_columns_change_nothing_and_a_clear_marker_clears(cast, tmp_path):
     apply(
         cast,
         write_csv(
             tmp_path / "d.csv",
-            [["credit_code", "fiscal_year", "sales", "rd"], [ALICE_CODE, 2024, "100", "7"]],
+            [["credit_code", "fiscal_year", "sales", "rd", "tax"], [ALICE_CODE, 2024, "100", "7", "3"]],
         ),
         "declarations",
     )
 
-    apply(
+    result = apply(
         cast,
-        write_csv(tmp_path / "d2.csv", [["credit_code", "fiscal_year", "sales"], [ALICE_CODE, 2024, ""]]),
+        write_csv(tmp_path / "d2.csv", [["credit_code", "fiscal_year", "sales", "tax"], [ALICE_CODE, 2024, "", "清空"]]),
         "declarations",
     )
 
     declaration = AnnualDeclaration.objects.get(enterprise=cast.alice_co, fiscal_year=2024)
-    assert (declaration.sales, declaration.rd) == (None, Decimal("7.0000"))
+    assert (declaration.sales, declaration.rd, declaration.tax) == (Decimal("100.0000"), Decimal("7.0000"), None)
+    assert result.changes == [{"row": 2, "action": "update", "object": f"{ALICE_CODE} 2024",
+                               "changes": {"tax": {"before": "3.0000", "after": None}}}]
 
 
 # --- Headers and formats --------------------------------------------------------------------------------------
@@ -425,7 +427,7 @@ def test_the_xlsx_template_round_trips(cast, tmp_path, kind):
     if kind == "declarations":
         declaration = AnnualDeclaration.objects.get()
         assert declaration.sales == Decimal("8650.5")
-        assert declaration.provenance == {"sales": {"source": "tax", "verified": True}}
+        assert declaration.provenance == {"sales": {"source": "tax", "verified": False}}
     assert apply(cast, path, kind).unchanged == 1
 
 

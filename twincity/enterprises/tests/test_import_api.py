@@ -6,7 +6,7 @@ import io
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from twincity.core.models import AuditEntry
-from twincity.core.testing import ALICE_CODE, BOB_CODE
+from twincity.testing import ALICE_CODE, BOB_CODE
 from twincity.enterprises.models import AnnualDeclaration
 
 

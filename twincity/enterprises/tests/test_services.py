@@ -18,15 +18,20 @@ from twincity.enterprises.services import (
 YEAR = 2024
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def test_alice_updates_her_profile(cast):
-    enterprise_update(actor=cast.alice, enterprise=cast.alice_co, changes={"district": "沙坪坝区", "ip_II": 20})
+def test_alice_updates_her_contact_and_declared_facts(cast):
+    enterprise_update(actor=cast.alice, enterprise=cast.alice_co, changes={"contact_person": "王小明", "ip_II": 20})
     cast.alice_co.refresh_from_db()
-    assert (cast.alice_co.district, cast.alice_co.ip_II) == ("沙坪坝区", 20)
+    assert (cast.alice_co.contact_person, cast.alice_co.ip_II) == ("王小明", 20)
+
+
+@pytest.mark.parametrize(("field", "value"), [("name", "=HYPERLINK(\"http://evil.example\",\"点我\")"),
+                                              ("district", "沙坪坝区"), ("industry_cluster", "ev")])
+def test_alice_may_not_change_her_registered_identity(cast, field, value):
+    with pytest.raises(Forbidden):
+        enterprise_update(actor=cast.alice, enterprise=cast.alice_co, changes={field: value})
+    stored = Enterprise.objects.get(pk=cast.alice_co.pk)
+    assert (stored.name, stored.district, stored.industry_cluster) == ("重庆金凤微电子科技有限公司", "高新区", "ic")
+    assert not AuditEntry.objects.exists()
 
 
 @pytest.mark.parametrize("who", ["bob", "bella", "clara", "charlie"])
@@ -40,7 +45,7 @@ def test_others_cannot_update_alice_profile(cast, who):
 def test_the_credit_code_cannot_be_changed(cast):
     with pytest.raises(InvalidInput) as raised:
         enterprise_update(actor=cast.olivia, enterprise=cast.alice_co, changes={"credit_code": "91110000802100433B"})
-    assert raised.value.extra == {"fields": {"credit_code": ["not editable"]}}
+    assert raised.value.extra == {"fields": {"credit_code": ["该字段不能修改 (this field cannot be changed)"]}}
     assert Enterprise.objects.get(pk=cast.alice_co.pk).credit_code == cast.alice_co.credit_code
 
 
@@ -65,12 +70,12 @@ def test_create_refuses_unknown_profile_fields(cast):
     with pytest.raises(InvalidInput) as raised:
         enterprise_create(actor=cast.olivia, credit_code="914403001922038216", name="华为", city="shenzhen",
                           colour="red")
-    assert raised.value.extra == {"fields": {"colour": ["unknown field"]}}
+    assert raised.value.extra == {"fields": {"colour": ["未知字段 (unknown field)"]}}
     assert not Enterprise.objects.filter(credit_code="914403001922038216").exists()
 
 
 def test_declaration_upsert_creates_then_updates_one_year(cast):
-    first = declaration_upsert(actor=cast.alice, enterprise=cast.alice_co, fiscal_year=YEAR,
+    first = declaration_upsert(actor=cast.olivia, enterprise=cast.alice_co, fiscal_year=YEAR,
                                figures={"employees": 40, "sales": "1000.5"},
                                provenance={"sales": {"source": "tax", "verified": True}})
     second = declaration_upsert(actor=cast.alice, enterprise=cast.alice_co, fiscal_year=YEAR,
@@ -81,7 +86,7 @@ def test_declaration_upsert_creates_then_updates_one_year(cast):
     assert (stored.employees, stored.sales, stored.rd) == (40, Decimal("1000.5000"), Decimal("80.0000"))
     assert stored.provenance == {"sales": {"source": "tax", "verified": True}}
     assert stored.source_of("rd") == {"source": "self_declared", "verified": False}
-    assert stored.submitted_by == cast.alice
+    assert stored.submitted_by == cast.alice  # the last one to save it
 
 
 def test_declaration_upsert_with_replace_clears_missing_figures(cast):
@@ -139,7 +144,9 @@ def test_an_unknown_source_is_refused(cast):
     with pytest.raises(InvalidInput) as raised:
         declaration_upsert(actor=cast.alice, enterprise=cast.alice_co, fiscal_year=YEAR,
                            figures={"sales": "1"}, provenance={"sales": {"source": "rumour"}})
-    assert raised.value.extra == {"fields": {"sales": ["未知来源 (unknown source): 'rumour'"]}}
+    assert raised.value.extra == {"fields": {"sales": [
+        "未知的数据来源，可选：self_declared, tax, social_security, ip_office, audit_report "
+        "(unknown source; one of: self_declared, tax, social_security, ip_office, audit_report)"]}}
 
 
 @pytest.mark.parametrize("who", ["bob", "bella", "clara", "charlie"])

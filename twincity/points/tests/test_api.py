@@ -7,7 +7,7 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from twincity.core.testing import ALICE_CODE, BOB_CODE
+from twincity.testing import ALICE_CODE, BOB_CODE
 from twincity.points.models import ScoreResult, ScoringRun, StandardVersion
 from twincity.points.tests import scenario
 
@@ -54,12 +54,15 @@ def test_alice_sees_her_points_and_no_one_elses(client, cast, scored):
     assert r.status_code == 404 and error_shape(r)["code"] == "not_found"
 
 
-@pytest.mark.parametrize("persona", ["bob", "bella", "charlie"])
-def test_others_get_404_for_alices_points(client, cast, scored, persona):
+@pytest.mark.parametrize(("persona", "status"), [("bob", 404), ("charlie", 404), ("bella", 403)])
+def test_others_may_not_read_alices_points(client, cast, scored, persona, status):
+    # bob and charlie may not see the company at all (404); bella sees its profile, not its points (403).
     client.force_login(getattr(cast, persona))
-    assert client.get(f"{API}/enterprises/{ALICE_CODE}").status_code == 404
-    assert post(client, f"{API}/enterprises/{ALICE_CODE}/what-if",
-                {"standard_id": "tsme-2017", "changes": {"rd_y3": 1}}).status_code == 404
+    read = client.get(f"{API}/enterprises/{ALICE_CODE}")
+    what_if = post(client, f"{API}/enterprises/{ALICE_CODE}/what-if",
+                   {"standard_id": "tsme-2017", "changes": {"rd_y3": 1}})
+    assert (read.status_code, what_if.status_code) == (status, status)
+    assert "score_min" not in read.content.decode() + what_if.content.decode()
 
 
 def test_anonymous_gets_401(client, scored):
@@ -86,8 +89,9 @@ def test_runs_rankings_and_whitelist_are_for_administrators(client, cast, scored
         post(client, f"{API}/runs", {"standard_id": "tsme-2017", "evaluation_date": "2026-06-30"}),
         post(client, f"{API}/standards/tsme-2017/1/derive", {"version": "2", "changes": {}}),
     ]
-    assert [r.status_code for r in responses] == [403] * 6
-    assert {error_shape(r)["code"] for r in responses} == {"forbidden"}
+    # Actions they may not take answer 403; a run, which they may not see, answers 404.
+    assert [r.status_code for r in responses] == [403, 404, 404, 404, 403, 403]
+    assert [error_shape(r)["code"] for r in responses] == ["forbidden", *["not_found"] * 3, *["forbidden"] * 2]
     assert ScoringRun.objects.count() == 1 and StandardVersion.objects.filter(standard_id="tsme-2017").count() == 1
 
 
@@ -110,9 +114,10 @@ def test_olivia_starts_a_run_and_follows_it(client, cast):
         post(client, f"{API}/runs", {"standard_id": "tsme-2017", "evaluation_date": "yesterday"}),
         post(client, f"{API}/runs", {"standard_id": "tsme-2017", "version": "7", "evaluation_date": "2026-06-30"}),
     ]
-    assert [r.status_code for r in bad] == [422, 422, 422]
+    # An unknown standard and a malformed date break the schema (422); an unknown version is not found (404).
+    assert [r.status_code for r in bad] == [422, 422, 404]
     assert client.get(f"{API}/runs/00000000-0000-0000-0000-000000000000").status_code == 404
-    assert client.get(f"{API}/runs/not-a-uuid").status_code == 404
+    assert client.get(f"{API}/runs/not-a-uuid").status_code == 422
 
 
 def test_standards_list_detail_derive_and_diff(client, cast, scored):

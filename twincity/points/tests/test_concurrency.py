@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from twincity.core.errors import InvalidInput
-from twincity.core.testing import Cast
+from twincity.testing import Cast
 from twincity.enterprises.models import Enterprise
 from twincity.points import selectors, services
 from twincity.points.models import ScoreResult, ScoringRun

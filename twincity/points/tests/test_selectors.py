@@ -6,7 +6,7 @@ from decimal import Decimal
 import points_engine
 import pytest
 
-from twincity.core.errors import Forbidden, InvalidInput
+from twincity.core.errors import InvalidInput
 from twincity.points import selectors, services
 from twincity.points.tests import scenario
 
@@ -39,12 +39,12 @@ def test_enterprise_points_are_the_stored_result_explained(cast):
     scenario.run(cast, "scp-v1", evaluation_date=date(2025, 6, 30))
     run = scenario.run(cast, "scp-v1")
     scenario.run(cast, "tsme-2017")
-    data = selectors.enterprise_points(user=cast.alice, enterprise=cast.alice_co)
+    data = selectors.enterprise_points(enterprise=cast.alice_co)
     assert data.current.standard_id == "scp-v1"  # the default
     assert {(s.standard_id, s.version) for s in data.standards} == {("scp-v1", "1"), ("tsme-2017", "1")}
     assert data.result.run == run and data.result.enterprise == cast.alice_co
     e = data.explanation
-    assert (e.verdict, services._decimal(e.score_min), services._decimal(e.score_max), e.grade or "") == (
+    assert (e.verdict, selectors._decimal(e.score_min), selectors._decimal(e.score_max), e.grade or "") == (
         data.result.verdict, data.result.score_min, data.result.score_max, data.result.grade)
     assert {i.id: i.points for i in e.indicators} == data.result.points
     assert {i.id: i.band for i in e.indicators} == data.result.bands
@@ -57,7 +57,7 @@ def test_enterprise_points_are_the_stored_result_explained(cast):
         (date(2025, 6, 30), "1"), (date(2026, 6, 30), "1")]
     assert data.history[-1]["run_public_id"] == run.public_id
 
-    tsme = selectors.enterprise_points(user=cast.olivia, enterprise=cast.alice_co, standard_id="tsme-2017")
+    tsme = selectors.enterprise_points(enterprise=cast.alice_co, standard_id="tsme-2017")
     assert tsme.current.standard_id == "tsme-2017"
     assert tsme.categories == [
         {"id": "staff", "name_zh": "科技人员", "name_en": "S&T staff", "points": 20.0, "max_points": 20.0},
@@ -67,17 +67,18 @@ def test_enterprise_points_are_the_stored_result_explained(cast):
     assert [(h["score_min"], h["verdict"]) for h in tsme.history] == [(Decimal("100"), "pass")]
 
 
-def test_enterprise_points_access(cast):
+def test_the_latest_result_of_each_standard_is_for_those_who_may_see_the_points(cast):
     scenario.seed(cast)
-    scenario.run(cast, "tsme-2017")
-    assert selectors.enterprise_points(user=cast.alice, enterprise=cast.alice_co) is not None
-    assert selectors.enterprise_points(user=cast.olivia, enterprise=cast.bob_co) is not None
+    scenario.run(cast, "tsme-2017", evaluation_date=date(2025, 6, 30))
+    latest = scenario.run(cast, "tsme-2017")
+    assert [r.run for r in selectors.result_latest_per_standard(user=cast.alice, enterprise=cast.alice_co)] == [latest]
+    assert selectors.result_latest(enterprise=cast.alice_co, standard_id="tsme-2017").run == latest
     for user in (cast.bob, cast.bella, cast.charlie):
-        assert selectors.enterprise_points(user=user, enterprise=cast.alice_co) is None
+        assert selectors.result_latest_per_standard(user=user, enterprise=cast.alice_co) == []
 
 
 def test_enterprise_points_without_a_run(cast):
-    data = selectors.enterprise_points(user=cast.alice, enterprise=cast.alice_co)
+    data = selectors.enterprise_points(enterprise=cast.alice_co)
     assert (data.standards, data.current, data.result, data.explanation, data.history) == ([], None, None, None, [])
 
 
@@ -85,7 +86,7 @@ def test_rankings_on_a_known_set(cast):
     scenario.known_set(cast)
     scenario.tsme_with_grades(cast)
     run = scenario.run(cast, "tsme-2017", "2")
-    by_city = selectors.rankings(user=cast.olivia, run=run, group_by="city")
+    by_city = selectors.rankings(run=run, group_by="city")
     assert by_city.count == 5
     assert by_city.groups == [
         {"key": "chongqing", "label": "重庆", "count": 4, "mean": 75.5, "median": 81.0, "p90": 97.0,
@@ -98,28 +99,24 @@ def test_rankings_on_a_known_set(cast):
     assert [b["count"] for b in by_city.histogram] == [0, 0, 0, 0, 1, 0, 0, 2, 0, 2]
     assert (by_city.histogram[0]["bucket_start"], by_city.histogram[-1]["bucket_end"]) == (0, 100)
 
-    by_cluster = selectors.rankings(user=cast.olivia, run=run, group_by="industry_cluster")
+    by_cluster = selectors.rankings(run=run, group_by="industry_cluster")
     assert [(g["key"], g["label"], g["count"], g["mean"]) for g in by_cluster.groups] == [
         ("ev", "智能网联新能源汽车", 2, 56.0), ("ic", "集成电路", 2, 95.0), ("ict", "新一代信息技术/软件", 1, 72.0)]
-    by_stage = selectors.rankings(user=cast.olivia, run=run, group_by="stage")
+    by_stage = selectors.rankings(run=run, group_by="stage")
     assert [(g["key"], g["count"]) for g in by_stage.groups] == [("", 5)]  # tsme has no stages
 
 
-def test_rankings_and_whitelist_are_for_administrators(cast):
+def test_runs_are_seen_by_administrators_only(cast):
     scenario.seed(cast)
     run = scenario.run(cast, "tsme-2017")
+    with pytest.raises(InvalidInput):
+        selectors.rankings(run=run, group_by="colour")
+    with pytest.raises(InvalidInput):
+        selectors.whitelist(run=run, min_grade="Z")
+    assert list(selectors.run_list()) == [run]
+    assert selectors.run_get_visible(user=cast.olivia, public_id=run.public_id) == run
     for user in (cast.alice, cast.bella, cast.charlie):
-        with pytest.raises(Forbidden):
-            selectors.rankings(user=user, run=run, group_by="city")
-        with pytest.raises(Forbidden):
-            selectors.whitelist(user=user, run=run, min_grade="A")
-    with pytest.raises(InvalidInput):
-        selectors.rankings(user=cast.olivia, run=run, group_by="colour")
-    with pytest.raises(InvalidInput):
-        selectors.whitelist(user=cast.olivia, run=run, min_grade="Z")
-    assert list(selectors.run_list_visible(user=cast.olivia)) == [run]
-    assert not selectors.run_list_visible(user=cast.alice).exists()
-    assert selectors.run_get_visible(user=cast.alice, public_id=run.public_id) is None
+        assert selectors.run_get_visible(user=user, public_id=run.public_id) is None
     assert selectors.run_get_visible(user=cast.olivia, public_id="not-a-uuid") is None
 
 

@@ -11,7 +11,7 @@ from django.template.defaultfilters import floatformat
 from openpyxl import load_workbook
 
 from twincity.core.models import AuditEntry
-from twincity.core.testing import ALICE_CODE, BOB_CODE
+from twincity.testing import ALICE_CODE, BOB_CODE
 from twincity.enterprises.models import AnnualDeclaration
 from twincity.points import selectors, services
 from twincity.points.models import ScoreResult, ScoringRun, StandardVersion
@@ -77,11 +77,14 @@ def test_alice_sees_her_points_with_every_indicator_of_the_standard(client, cast
 
 
 def test_bob_bella_and_charlie_do_not_see_alice_points(client, cast, scored):
-    for user in (cast.bob, cast.bella, cast.charlie):
+    # bob and charlie may not see the company (404); bella sees its profile, not its points (403).
+    for user, status in ((cast.bob, 404), (cast.charlie, 404), (cast.bella, 403)):
         client.force_login(user)
-        assert client.get(f"/points/enterprises/{ALICE_CODE}/").status_code == 404
+        page = client.get(f"/points/enterprises/{ALICE_CODE}/")
+        assert page.status_code == status
         what_if = client.post(f"/points/enterprises/{ALICE_CODE}/what-if", {"standard": "scp-v1"})
-        assert what_if.status_code == 404
+        assert what_if.status_code == status
+        assert "data-score" not in page.content.decode()
     client.logout()
     response = client.get(f"/points/enterprises/{ALICE_CODE}/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
@@ -175,8 +178,9 @@ def test_only_administrators_open_or_start_runs(client, cast, scored):
         assert client.get("/points/runs/").status_code == 403
         assert client.post("/points/runs/", {"standard": standard.pk, "evaluation_date": "2026-06-30"}
                            ).status_code == 403
-        assert client.get(f"/points/runs/{scored.public_id}/").status_code == 403
-        assert client.get(f"/points/runs/{scored.public_id}/whitelist.csv").status_code == 403
+        # A run is not theirs to see: 404, as on the API.
+        assert client.get(f"/points/runs/{scored.public_id}/").status_code == 404
+        assert client.get(f"/points/runs/{scored.public_id}/whitelist.csv").status_code == 404
     assert ScoringRun.objects.count() == 1
 
 
@@ -372,7 +376,8 @@ def test_the_navigation_and_the_enterprise_page_lead_to_the_points_pages(client,
 
     assert {"/points/runs/", "/points/standards/"} <= set(urls(cast.olivia))
     assert "/points/mine/" in urls(cast.alice) and "/points/runs/" not in urls(cast.alice)
-    assert not any(u.startswith("/points/") for u in urls(cast.bella))
+    # The published standards are for everyone signed in; runs and points are not bella's.
+    assert [u for u in urls(cast.bella) if u.startswith("/points/")] == ["/points/standards/"]
 
     client.force_login(cast.alice)
     assert f'href="/points/enterprises/{ALICE_CODE}/"' in html(client.get(f"/enterprises/{ALICE_CODE}/"))

@@ -1,19 +1,17 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from twincity.enterprises.services_import import import_jobs_interrupted_fail
-from twincity.points.services import scoring_runs_interrupted_fail
+from twincity.core.recovery import recover_interrupted
 
 
 class Command(BaseCommand):
     help = (
-        "Before the platform starts: mark the imports and scoring runs that a stopped process left waiting or "
-        "running as failed, with the reason, so their pages stop waiting. Run it only when no other "
+        "Before the platform starts: mark the work that a stopped process left waiting or running (imports, "
+        "scoring runs) as failed, with the reason, so their pages stop waiting. Run it only when no other "
         "platform process is working."
     )
 
     def handle(self, *args, **options):
-        now = timezone.now()
-        jobs = import_jobs_interrupted_fail(started_before=now)
-        runs = scoring_runs_interrupted_fail(started_before=now)
-        self.stdout.write(f"recover_interrupted: {jobs} import job(s), {runs} scoring run(s) marked as interrupted")
+        counts = recover_interrupted(started_before=timezone.now())
+        summary = ", ".join(f"{count} {name}" for name, count in counts.items()) or "nothing registered"
+        self.stdout.write(f"recover_interrupted: {summary} marked as interrupted")

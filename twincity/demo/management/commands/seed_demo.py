@@ -7,7 +7,7 @@ users are kept and brought back to their demo state).
 
 from django.core.management.base import BaseCommand, CommandError
 
-from twincity.core import demo
+from twincity.demo import generator, personas, services as demo
 
 
 class Command(BaseCommand):

@@ -7,13 +7,13 @@ from django.core.management import call_command
 from stdnum.cn import uscc
 
 from twincity.accounts.models import Organisation, User
-from twincity.core import demo
+from twincity.demo import generator, personas, services
 from twincity.enterprises.consistency import declaration_flags
 from twincity.enterprises.fields import FIGURE_NAMES
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
 
 
-def _fingerprint(data: demo.DemoData) -> list[tuple]:
+def _fingerprint(data: generator.DemoData) -> list[tuple]:
     return (
         [(e["credit_code"], e["name"], e["city"], e["registered_on"]) for e in data.enterprises]
         + [(i, d["fiscal_year"], *(d[name] for name in FIGURE_NAMES)) for i, d in data.declarations]
@@ -22,26 +22,26 @@ def _fingerprint(data: demo.DemoData) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def data500() -> demo.DemoData:
-    return demo.generate(500, demo.DEFAULT_SEED)
+def data500() -> generator.DemoData:
+    return generator.generate(500, generator.DEFAULT_SEED)
 
 
 # --- the pure generator
 
 
 def test_same_seed_same_data_other_seed_other_data():
-    first, again, other = demo.generate(50, 7), demo.generate(50, 7), demo.generate(50, 8)
+    first, again, other = generator.generate(50, 7), generator.generate(50, 7), generator.generate(50, 8)
     assert _fingerprint(first) == _fingerprint(again)
     assert [e["credit_code"] for e in first.enterprises[:-2]] != [e["credit_code"] for e in other.enterprises[:-2]]
     assert [e["name"] for e in first.enterprises[:-2]] != [e["name"] for e in other.enterprises[:-2]]
 
 
 def test_chunks_concatenate_to_the_whole_and_a_larger_run_extends_a_smaller_one():
-    whole = demo.generate(40, 3)
-    pieces = list(demo.iter_chunks(40, 3, chunk_size=7))
+    whole = generator.generate(40, 3)
+    pieces = list(generator.iter_chunks(40, 3, chunk_size=7))
     assert len(pieces) == 6
     assert [e for p in pieces for e in p.enterprises] == whole.enterprises
-    larger = demo.generate(60, 3)
+    larger = generator.generate(60, 3)
     assert larger.enterprises[:38] == whole.enterprises[:38]  # the persona companies come last
 
 
@@ -49,10 +49,10 @@ def test_credit_codes_are_valid_and_unique(data500):
     codes = [e["credit_code"] for e in data500.enterprises]
     assert all(uscc.is_valid(code) for code in codes)
     assert len(set(codes)) == len(codes) == 500
-    assert all(demo.uscc_check(code[:17]) == uscc.calc_check_digit(code[:17]) for code in codes)
+    assert all(generator.uscc_check(code[:17]) == uscc.calc_check_digit(code[:17]) for code in codes)
     # The organisation-code part carries its own GB 11714 check character.
-    assert all(demo.org_code_check(code[8:16]) == code[16] for code in codes[:-2])
-    assert demo.org_code_check("60003734") == "1"  # 91110000600037341L, a real code
+    assert all(generator.org_code_check(code[8:16]) == code[16] for code in codes[:-2])
+    assert generator.org_code_check("60003734") == "1"  # 91110000600037341L, a real code
 
 
 def test_names_are_unique_and_plausible(data500):
@@ -68,7 +68,7 @@ def test_both_cities_all_clusters_and_plausible_profiles(data500):
         "ic", "ev", "ict", "materials", "biomed", "equipment", "energy", "other"}
     for e in data500.enterprises:
         assert e["credit_code"][2:4] == ("50" if e["city"] == "chongqing" else "51")
-        assert e["district"] in {d for d, _w, _c in demo.DISTRICTS[e["city"]]}
+        assert e["district"] in {d for d, _w, _c in generator.DISTRICTS[e["city"]]}
         if e["ip_I_self"] is not None:
             assert e["ip_I_hv"] <= e["ip_I_self"]
 
@@ -79,8 +79,11 @@ def test_declarations_are_consistent_except_the_deliberate_mistakes(data500):
     assert {row["fiscal_year"] for row in declarations} == {2023, 2024, 2025}
     flagged = [row for row in declarations if row["flags"]]
     assert 0.005 < len(flagged) / len(declarations) < 0.06
-    for row in declarations:
-        assert row["flags"] == [f.as_dict() for f in declaration_flags(row)]
+    by_key = {(i, row["fiscal_year"]): row for i, row in data500.declarations}
+    for i, row in data500.declarations:
+        # The flags are the registry's own, year-over-year jumps included (the one validation computed them).
+        previous = by_key.get((i, row["fiscal_year"] - 1))
+        assert row["flags"] == [f.as_dict() for f in declaration_flags(row, previous_year=previous)]
         if row["flags"]:
             continue
         assert Decimal(row["na"]) == Decimal(row["assets"]) - Decimal(row["liab"])
@@ -129,7 +132,7 @@ def test_seed_demo_loads_personas_with_their_organisations():
         assert not users[username].is_staff and not users[username].is_superuser
     assert users["charlie"].role == "" and users["charlie"].organisation is None
     assert users["olivia"].is_platform_admin
-    assert users["alice"].check_password(demo.DEMO_PASSWORD)
+    assert users["alice"].check_password(personas.DEMO_PASSWORD)
     assert users["bella"].organisation.parent.name == "重庆农村商业银行"
     assert users["bruno"].organisation.root_id != users["bella"].organisation.root_id
     kinds = Counter(Organisation.objects.values_list("kind", flat=True))
@@ -152,8 +155,8 @@ def test_seed_demo_loads_personas_with_their_organisations():
 
 @pytest.mark.django_db
 def test_database_rows_equal_the_generated_rows():
-    demo.seed(enterprises=40, seed=11)
-    data = demo.generate(40, 11)
+    services.seed(enterprises=40, seed=11)
+    data = generator.generate(40, 11)
     stored = {e.credit_code: e for e in Enterprise.objects.all()}
     assert set(stored) == {e["credit_code"] for e in data.enterprises}
     index, row = next((i, r) for i, r in data.declarations if r["flags"] or i == 0)
@@ -184,15 +187,15 @@ def test_second_run_changes_nothing_and_reset_reloads():
 @pytest.mark.django_db
 def test_existing_users_or_enterprises_mean_already_seeded():
     User.objects.create_user("alice")
-    assert not demo.seed(enterprises=10, seed=1).seeded
+    assert not services.seed(enterprises=10, seed=1).seeded
     assert Enterprise.objects.count() == 0
 
 
 @pytest.mark.django_db
 def test_background_generation_gives_the_same_rows():
-    result = demo.seed(enterprises=25, seed=9, background=True, batch_size=10)
+    result = services.seed(enterprises=25, seed=9, background=True, batch_size=10)
     assert result.enterprises == 25
-    expected = demo.generate(25, 9)
+    expected = generator.generate(25, 9)
     assert sorted(Enterprise.objects.values_list("credit_code", "name")) == sorted(
         (e["credit_code"], e["name"]) for e in expected.enterprises)
     assert AnnualDeclaration.objects.count() == len(expected.declarations) == result.declarations
@@ -200,6 +203,6 @@ def test_background_generation_gives_the_same_rows():
 
 @pytest.mark.django_db
 def test_flagged_declarations_show_up_for_500():
-    result = demo.seed(enterprises=500, seed=demo.DEFAULT_SEED)
+    result = services.seed(enterprises=500, seed=generator.DEFAULT_SEED)
     assert result.flagged == AnnualDeclaration.objects.exclude(flags=[]).count() > 5
     assert Counter(Enterprise.objects.values_list("city", flat=True))["chengdu"] > 150

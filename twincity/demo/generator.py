@@ -1,12 +1,11 @@
-"""Deterministic demo data: the personas of PRODUCT.md, their organisations and a synthetic enterprise registry.
+"""Deterministic demo data: a synthetic enterprise registry for the personas of `personas`.
 
-Two halves:
-
-* `generate(n, seed)` is pure (no database): it builds plain dicts for enterprises, their annual declarations
-  and qualifications from one `random.Random` stream, so the same (n, seed) gives the same rows on every
-  machine, and the first k enterprises of a larger run equal those of a smaller run with the same seed.
-* `seed(...)` writes them with `bulk_create` in one transaction, after making sure the organisations and the
-  persona users exist. Seeding is not a user action, so it leaves no audit entries.
+`generate(n, seed)` is pure (no database): it builds plain dicts for enterprises, their annual declarations
+and qualifications from one `random.Random` stream, so the same (n, seed) gives the same rows on every
+machine, and the first k enterprises of a larger run equal those of a smaller run with the same seed. Every
+row goes through the registry's one validation and merge (twincity.enterprises.validation), exactly as a row of
+an import file does, so the demo stores what the API or an import would store for the same figures. The
+database half is `services.seed`.
 
 Figures are in 万元 and follow plausible distributions (lognormal headcount and sales, yearly growth around
 12 %, R&D intensity around 5 %); about 2.5 % of declarations carry a deliberate inconsistency so that the
@@ -16,31 +15,35 @@ consistency flags of `twincity.enterprises.consistency` show up in the demo.
 from __future__ import annotations
 
 import bisect
-import gc
 import itertools
 import math
-import pickle
 import random
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
+import gc
+import pickle
+import sys
 from typing import Any, BinaryIO
 
-from twincity.enterprises.consistency import declaration_flags
+from twincity.demo.personas import (
+    ALICE_CODE,
+    BOB_CODE,
+    CHENGDU,
+    CHONGQING,
+    ORGANISATIONS,
+    PERSONA_HONOURS,
+)
+from twincity.enterprises.fields import ENTERPRISE_FIELD, ENTERPRISE_FIELDS, FIGURE, FIGURE_NAMES, PROFILE_FIELD_NAMES
+from twincity.enterprises.validation import clean_value, declaration_merge, profile_merge
 
 # The demo's "today": the latest completed fiscal year is 2025, qualifications are valid or expired relative to it.
 AS_OF = date(2026, 11, 1)
 FISCAL_YEARS = (2023, 2024, 2025)
-DEMO_PASSWORD = "twincity"
 DEFAULT_ENTERPRISES = 2_000
 DEFAULT_SEED = 2026
 
-CHONGQING, CHENGDU = "chongqing", "chengdu"
 CITY_ZH = {CHONGQING: "重庆", CHENGDU: "成都"}
 PROVINCE = {CHONGQING: "50", CHENGDU: "51"}
 
@@ -102,88 +105,6 @@ LEGAL_FORMS = ("科技有限公司", "技术有限公司", "有限公司", "股�
 # Organisation code characters (GB 11714) and weights of its check character.
 _ORG_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-
-
-@dataclass(frozen=True)
-class OrgSpec:
-    key: str
-    name: str
-    kind: str  # accounts.Organisation.Kind value
-    city: str = ""
-    parent: str = ""
-
-
-ORGANISATIONS: tuple[OrgSpec, ...] = (
-    # The persona companies (their Enterprise rows are made by the generator).
-    OrgSpec("alice_org", "重庆金凤微电子科技有限公司", "enterprise", CHONGQING),
-    OrgSpec("bob_org", "成都天府星云软件有限公司", "enterprise", CHENGDU),
-    # Banks: head organisations and their branches in both cities.
-    OrgSpec("crcb", "重庆农村商业银行", "bank"),
-    OrgSpec("crcb_kxc", "重庆农村商业银行科学城支行", "bank", CHONGQING, "crcb"),
-    OrgSpec("crcb_gx", "重庆农村商业银行高新区支行", "bank", CHONGQING, "crcb"),
-    OrgSpec("cdb", "成都银行", "bank"),
-    OrgSpec("cdb_gx", "成都银行高新支行", "bank", CHENGDU, "cdb"),
-    OrgSpec("cdb_cq", "成都银行重庆分行", "bank", CHONGQING, "cdb"),
-    OrgSpec("cqb", "重庆银行", "bank"),
-    OrgSpec("cqb_kxc", "重庆银行西部科学城支行", "bank", CHONGQING, "cqb"),
-    OrgSpec("cqb_cd", "重庆银行成都分行", "bank", CHENGDU, "cqb"),
-    OrgSpec("ccb", "中国建设银行", "bank"),
-    OrgSpec("ccb_cq", "中国建设银行重庆科学城支行", "bank", CHONGQING, "ccb"),
-    OrgSpec("ccb_cd", "中国建设银行成都高新支行", "bank", CHENGDU, "ccb"),
-    OrgSpec("ccb_tf", "中国建设银行成都天府新区支行", "bank", CHENGDU, "ccb"),
-    # Guarantors and credit enhancement, a fund.
-    OrgSpec("cq_guarantee", "重庆科学城融资担保有限公司", "guarantor", CHONGQING),
-    OrgSpec("cd_guarantee", "成都高新投资融资担保有限公司", "guarantor", CHENGDU),
-    OrgSpec("sc_credit", "双城(重庆)信用增进股份有限公司", "guarantor", CHONGQING),
-    OrgSpec("kxc_fund", "西部(重庆)科学城产业引导基金", "fund", CHONGQING),
-    # Institutes and universities named in the article, and one in Chengdu.
-    OrgSpec("cqu_atc", "重庆大学分析测试中心", "institute", CHONGQING),
-    OrgSpec("jinfeng", "金凤实验室", "institute", CHONGQING),
-    OrgSpec("pku_bigdata", "北京大学重庆大数据研究院", "institute", CHONGQING),
-    OrgSpec("uestc_micro", "电子科技大学重庆微电子产业技术研究院", "institute", CHONGQING),
-    OrgSpec("bit_micro", "北京理工大学重庆微电子研究院", "institute", CHONGQING),
-    OrgSpec("xidian_ic", "西安电子科技大学重庆集成电路创新研究院", "institute", CHONGQING),
-    OrgSpec("scu_atc", "四川大学分析测试中心", "institute", CHENGDU),
-    # Government offices of both cities.
-    OrgSpec("cq_committee", "西部(重庆)科学城管委会", "government", CHONGQING),
-    OrgSpec("cq_services", "重庆高新区政务服务中心", "government", CHONGQING),
-    OrgSpec("cd_committee", "成都高新区管委会", "government", CHENGDU),
-    OrgSpec("cd_services", "成都高新区政务服务中心", "government", CHENGDU),
-)
-
-
-@dataclass(frozen=True)
-class Persona:
-    username: str
-    role: str  # accounts.User.Role value
-    organisation: str  # OrgSpec.key or ""
-    display_name: str
-    who: str
-    tries: str
-
-
-PERSONAS: tuple[Persona, ...] = (
-    Persona("alice", "enterprise_user", "alice_org", "Alice 艾丽", "enterprise user, 重庆金凤微电子 (重庆高新区, ic)",
-            "我的企业: profile, HNTE + TSME qualifications, 3 declarations; import a declaration file"),
-    Persona("bob", "enterprise_user", "bob_org", "Bob 鲍勃", "enterprise user, 成都天府星云软件 (成都高新区, ict)",
-            "the same for his company; never sees alice's"),
-    Persona("bella", "bank_officer", "crcb_kxc", "Bella 贝拉", "credit officer, 重庆农村商业银行科学城支行",
-            "the enterprise registry (profiles, no declarations)"),
-    Persona("bruno", "bank_officer", "cdb_gx", "Bruno 布鲁诺", "credit officer, 成都银行高新支行",
-            "the same; never sees bella's bank"),
-    Persona("gary", "guarantee_officer", "cq_guarantee", "Gary 盖瑞", "guarantee officer, 重庆科学城融资担保",
-            "the registry"),
-    Persona("owen", "instrument_owner", "cqu_atc", "Owen 欧文", "lab manager, 重庆大学分析测试中心", "home page"),
-    Persona("clara", "clerk", "cq_services", "Clara 克拉拉", "service clerk, 重庆高新区政务服务中心", "the registry"),
-    Persona("olivia", "administrator", "cq_committee", "Olivia 奥利维亚", "administrator, 西部(重庆)科学城管委会",
-            "everything: registry, flagged declarations, imports, audit trail, API tokens"),
-    Persona("charlie", "", "", "", "no role, no organisation", "only public pages"),
-)
-PERSONA_USERNAMES = tuple(p.username for p in PERSONAS)
-
-# The persona companies: fixed codes (the same as the test cast's) and fixed, consistent figures.
-ALICE_CODE = "91500107MA5YP4QX2A"
-BOB_CODE = "91510100MA6CGNB36L"
 
 
 # --------------------------------------------------------------------------------------------- pure helpers
@@ -401,7 +322,7 @@ class _Generator:
             "maker_top500_3y": maybe(rng.random() < 0.01, 0.05),
         }
 
-        enterprise = {
+        enterprise = validated_enterprise({
             "credit_code": self._code(region, reg_year),
             "name": self._name(city, cluster, size),
             "city": city,
@@ -416,7 +337,7 @@ class _Generator:
             "is_sme": maybe(size != "large", 0.03),
             **ip,
             **honours,
-        }
+        })
         index = len(self.data.enterprises)
         self.data.enterprises.append(enterprise)
         self.data.declarations.extend((index, d) for d in declarations)
@@ -488,9 +409,8 @@ class _Generator:
                 # Exact: a whole number of yuan / 10⁴ formats back to the same 4 places at these magnitudes.
                 figures[name] = None if value is None else "%.4f" % (value / 10_000)
             figures["provenance"] = self._provenance(year)
-            figures["flags"] = [flag.as_dict() for flag in declaration_flags(figures)]
             rows.append(figures)
-        return rows
+        return validated_declarations(rows)
 
     def _break(self, staff: dict[str, int | None], units: dict[str, int | None]) -> None:
         """A deliberate data-entry mistake, the kind the consistency checks exist for."""
@@ -622,8 +542,12 @@ class _Generator:
         )
         for persona, enterprise, per_year in specs:
             index = len(self.data.enterprises)
-            self.data.enterprises.append({**enterprise, "resident": True, "prohibited": False, "compliant": True,
-                                          "is_sme": True, **PERSONA_HONOURS[persona], "_persona": persona})
+            self.data.enterprises.append({
+                **validated_enterprise({**enterprise, "resident": True, "prohibited": False, "compliant": True,
+                                        "is_sme": True, **PERSONA_HONOURS[persona]}),
+                "_persona": persona,
+            })
+            rows = []
             for year, raw in per_year.items():
                 figures: dict[str, Any] = dict(raw)
                 figures["oprev"] = figures["sales"]
@@ -635,10 +559,9 @@ class _Generator:
                 provenance["employees"] = {"source": "social_security", "verified": True}
                 if year < 2025:
                     provenance.update({n: {"source": "audit_report", "verified": True} for n in ("assets", "liab", "na")})
-                self.data.declarations.append((index, {
-                    "fiscal_year": year, **figures, "provenance": provenance,
-                    "flags": [flag.as_dict() for flag in declaration_flags(figures)], "_submitted_by": persona,
-                }))
+                rows.append({"fiscal_year": year, **figures, "provenance": provenance})
+            for row in validated_declarations(rows):
+                self.data.declarations.append((index, {**row, "_submitted_by": persona}))
         alice, bob = len(self.data.enterprises) - 2, len(self.data.enterprises) - 1
         q = self.data.qualifications
         q.append((alice, {"kind": "hnte", "certificate_no": "GR202450000137", "valid_from": date(2024, 11, 28),
@@ -651,6 +574,33 @@ class _Generator:
                         "valid_until": date(2026, 10, 15)}))
         q.append((bob, {"kind": "innov", "certificate_no": "SCCX202400318", "valid_from": date(2024, 7, 1),
                         "valid_until": date(2027, 6, 30)}))
+
+
+def validated_enterprise(row: dict[str, Any]) -> dict[str, Any]:
+    """A generated profile as the registry's one validation and merge store it (a new enterprise)."""
+    values = {name: clean_value(ENTERPRISE_FIELD[name], value) for name, value in row.items()
+              if name != "credit_code" and value is not None}
+    change = profile_merge(None, values, editable=PROFILE_FIELD_NAMES)
+    if change.problems:
+        raise ValueError(f"demo enterprise {row['credit_code']}: {change.problems}")
+    return {"credit_code": clean_value(ENTERPRISE_FIELD["credit_code"], row["credit_code"]), **change.values}
+
+
+def validated_declarations(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Generated declarations of one company (in year order) as the one validation and merge store them: figures
+    cleaned, provenance normalised, flags computed with the year before."""
+    out = []
+    previous = None
+    for row in rows:
+        figures = {name: clean_value(FIGURE[name], row[name]) for name in FIGURE if row.get(name) is not None}
+        change = declaration_merge(None, figures, row.get("provenance") or {}, may_verify=True,
+                                   previous_year=previous)
+        if change.problems:
+            raise ValueError(f"demo declaration {row['fiscal_year']}: {change.problems}")
+        out.append({"fiscal_year": row["fiscal_year"], **change.row.figures, "provenance": change.row.provenance,
+                    "flags": change.row.flags})
+        previous = change.row.figures
+    return out
 
 
 def _plus_years(day: date, years: int) -> date:
@@ -692,65 +642,14 @@ def generate(n: int, seed: int) -> DemoData:
     return data
 
 
-# --------------------------------------------------------------------------------------------- the database
+# --------------------------------------------------------------------------------------------- rows for the writer
 
-
-@dataclass
-class SeedResult:
-    seeded: bool
-    enterprises: int = 0
-    declarations: int = 0
-    flagged: int = 0
-    qualifications: int = 0
-    organisations: int = 0
-    users: int = 0
-    seconds: float = 0.0
-    reason: str = ""
-    by_city: dict[str, int] = field(default_factory=dict)
-
-
-def already_seeded() -> str:
-    """Why seeding would be skipped ("" when the database has no registry data and no persona users)."""
-    from twincity.accounts.models import User
-    from twincity.enterprises.models import Enterprise
-
-    if Enterprise.objects.exists():
-        return f"{Enterprise.objects.count()} enterprises already in the registry"
-    if User.objects.filter(username__in=PERSONA_USERNAMES).exists():
-        return "the demo users already exist"
-    return ""
-
-
-def reset() -> None:
-    """Delete the registry (enterprises, declarations, qualifications). Organisations and users are kept."""
-    from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
-
-    Qualification.objects.all().delete()
-    AnnualDeclaration.objects.all().delete()
-    Enterprise.objects.all().delete()
-
-
-PERSONA_HONOURS = {
-    "alice": {"sei": True, "niche_years": 6, "innov_title": False, "nat_award_5y_top3": False, "sci_award_3y": True,
-              "led_standard_5y": False, "maker_top500_3y": False},
-    "bob": {"sei": True, "niche_years": 8, "innov_title": False, "nat_award_5y_top3": False, "sci_award_3y": False,
-            "led_standard_5y": True, "maker_top500_3y": False},
-}
-
-ENTERPRISE_COLUMNS = (
-    "credit_code", "name", "city", "district", "registered_on", "industry_cluster", "industry_code", "size_class",
-    "resident", "prohibited", "compliant", "is_sme", "ip_I_self", "ip_I_acq", "ip_I_hv", "ip_II", "transforms_3y",
-    "sei", "niche_years", "innov_title", "nat_award_5y_top3", "sci_award_3y", "led_standard_5y", "maker_top500_3y",
-)
-DECLARATION_COLUMNS = (
-    "fiscal_year", "employees", "tech_staff", "rd_staff", "sales", "oprev", "main", "na", "assets", "liab", "rd",
-    "rd_dom", "cost", "total_income", "hitech_rev", "net_profit", "tax", "equity_new", "tech_contract",
-    "provenance", "flags",
-)
+ENTERPRISE_COLUMNS = tuple(spec.name for spec in ENTERPRISE_FIELDS)
+DECLARATION_COLUMNS = ("fiscal_year", *FIGURE_NAMES, "provenance", "flags")
 QUALIFICATION_COLUMNS = ("kind", "certificate_no", "valid_from", "valid_until")
 
 
-def _rows(chunk: DemoData) -> tuple[list[tuple], list[tuple], list[tuple]]:
+def rows_of(chunk: DemoData) -> tuple[list[tuple], list[tuple], list[tuple]]:
     """A chunk as value tuples in column order: enterprises end with the persona name, declarations and
     qualifications start with the chunk-local enterprise index (declarations end with the submitter)."""
     return (
@@ -761,204 +660,16 @@ def _rows(chunk: DemoData) -> tuple[list[tuple], list[tuple], list[tuple]]:
     )
 
 
-def _produce(n: int, seed: int, chunk_size: int, out: BinaryIO) -> None:
+def produce(n: int, seed: int, chunk_size: int, out: BinaryIO) -> None:
     """The generator process: pickled row chunks to `out`, then None. The pipe holds about one chunk, so
     generation runs at most one chunk ahead of the writer."""
     gc.disable()
     for chunk in iter_chunks(n, seed, chunk_size):
-        pickle.dump(_rows(chunk), out, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(rows_of(chunk), out, protocol=pickle.HIGHEST_PROTOCOL)
         out.flush()
     pickle.dump(None, out)
     out.flush()
 
 
-# Above this many enterprises the rows are generated in a second process while this one writes.
-BACKGROUND_THRESHOLD = 20_000
-
-
-def _row_chunks(n: int, seed: int, chunk_size: int, background: bool) -> Iterator[tuple[list, list, list]]:
-    if not background:
-        for chunk in iter_chunks(n, seed, chunk_size):
-            yield _rows(chunk)
-        return
-    # A plain child interpreter (`python -m twincity.core.demo`): nothing of this process (its database
-    # connection, its __main__) is inherited or re-imported, unlike multiprocessing's fork or spawn.
-    root = Path(__file__).resolve().parents[2]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "twincity.core.demo", str(n), str(seed), str(chunk_size)],
-        cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    try:
-        while True:
-            try:
-                item = pickle.load(process.stdout)
-            except EOFError:
-                process.wait()
-                raise RuntimeError(f"the demo data generator process failed (exit code {process.returncode})")
-            if item is None:
-                break
-            yield item
-    finally:
-        process.stdout.close()
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-
-
-def _insert(model, rows: Sequence[Sequence[Any]], columns: Sequence[str], *, constants: dict[str, Any] | None = None,
-            batch_size: int) -> int:
-    """INSERT rows (value sequences in `columns` order, by attname) with executemany, in batches.
-
-    `bulk_create` builds a model instance per row and one huge multi-row statement per batch, and spent about
-    0.5 ms a row here; this adapts only what the driver cannot take as it is (dates, datetimes, JSON, and
-    decimal strings on backends other than SQLite) the way the fields themselves do, and runs one prepared
-    statement. JSON values that are the same object (the shared provenance dicts) are serialised once.
-    """
-    from django.db import connection
-
-    ops = connection.ops
-    by_attname = {f.attname: f for f in model._meta.concrete_fields}
-    constants = constants or {}
-    fields = [by_attname[name] for name in (*columns, *constants)]
-    converters: list[tuple[int, Callable[[Any], Any]]] = []
-    for i, f in enumerate(fields):
-        internal = f.get_internal_type()
-        if internal == "JSONField":
-            memo: dict[int, Any] = {}  # by id(): every row stays alive until the call returns
-
-            def adapt_json(value: Any, f=f, memo=memo) -> Any:
-                key = id(value) if value else (type(value), 0)
-                adapted = memo.get(key)
-                if adapted is None:
-                    adapted = memo[key] = ops.adapt_json_value(value, f.encoder)
-                return adapted
-
-            converters.append((i, adapt_json))
-        elif internal == "DateField":
-            converters.append((i, ops.adapt_datefield_value))
-        elif internal == "DateTimeField":
-            converters.append((i, ops.adapt_datetimefield_value))
-        elif internal == "DecimalField" and connection.vendor != "sqlite":
-            # SQLite gets the decimal string itself, which is what Django's own Decimal adapter sends it.
-            converters.append((i, lambda v, f=f: ops.adapt_decimalfield_value(
-                Decimal(v), f.max_digits, f.decimal_places)))
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        ops.quote_name(model._meta.db_table),
-        ", ".join(ops.quote_name(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-
-    def adapted(row: Sequence[Any]) -> list[Any]:
-        values = list(row)
-        for i, convert in row_converters:
-            if values[i] is not None:
-                values[i] = convert(values[i])
-        return values
-
-    # Constant columns (the timestamps) are adapted once and appended to every row.
-    width = len(columns)
-    row_converters = [(i, convert) for i, convert in converters if i < width]
-    constant_values = list(constants.values())
-    for i, convert in converters:
-        if i >= width and constant_values[i - width] is not None:
-            constant_values[i - width] = convert(constant_values[i - width])
-
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), batch_size):
-            cursor.executemany(sql, [adapted(row) + constant_values for row in rows[start:start + batch_size]])
-    return len(rows)
-
-
-def seed(*, enterprises: int = DEFAULT_ENTERPRISES, seed: int = DEFAULT_SEED, force_reset: bool = False,
-         batch_size: int = 5_000, background: bool | None = None) -> SeedResult:
-    """Load the demo data unless the database already has some (or `force_reset`: replace the registry).
-
-    Organisations and persona users are created or updated by name; the registry is generated and inserted
-    in pieces of `batch_size` enterprises (memory stays flat) inside one transaction, so a failed run leaves
-    nothing half-done. `background` (default: above BACKGROUND_THRESHOLD enterprises) generates in a second
-    process while this one writes; the data is the same either way.
-    """
-    from django.contrib.auth.hashers import make_password
-    from django.db import transaction
-    from django.utils import timezone
-
-    from twincity.accounts.models import Organisation, User
-    from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
-
-    started = time.perf_counter()
-    if not force_reset:
-        reason = already_seeded()
-        if reason:
-            return SeedResult(seeded=False, reason=reason)
-    if enterprises < 2:
-        raise ValueError("at least 2 enterprises (the persona companies)")
-    if background is None:
-        background = enterprises > BACKGROUND_THRESHOLD
-
-    result = SeedResult(seeded=True)
-    now = timezone.now()
-    timestamps = {"created_at": now, "updated_at": now}
-    city_at = ENTERPRISE_COLUMNS.index("city")
-    flags_at = 1 + DECLARATION_COLUMNS.index("flags")
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # millions of small, acyclic containers: the cyclic collector would only rescan them
-    try:
-        with transaction.atomic():
-            if force_reset:
-                reset()
-            orgs: dict[str, Organisation] = {}
-            for spec in ORGANISATIONS:  # parents come before their branches
-                org, _created = Organisation.objects.update_or_create(
-                    kind=spec.kind, name=spec.name,
-                    defaults={"city": spec.city, "parent": orgs[spec.parent] if spec.parent else None},
-                )
-                orgs[spec.key] = org
-            password = make_password(DEMO_PASSWORD)  # hashed once: the hasher is deliberately slow
-            user_ids: dict[str, int | None] = {"": None}
-            for persona in PERSONAS:
-                user, _created = User.objects.update_or_create(
-                    username=persona.username,
-                    defaults={"role": persona.role, "organisation": orgs.get(persona.organisation),
-                              "display_name": persona.display_name, "password": password, "is_staff": False,
-                              "is_superuser": False, "is_active": True},
-                )
-                user_ids[persona.username] = user.pk
-            persona_org = {"": None, "alice": orgs["alice_org"].pk, "bob": orgs["bob_org"].pk}
-            result.organisations, result.users = len(orgs), len(PERSONAS)
-
-            for enterprise_rows, declaration_rows, qualification_rows in _row_chunks(
-                enterprises, seed, batch_size, background
-            ):
-                _insert(
-                    Enterprise,
-                    [(*row[:-1], persona_org[row[-1]]) for row in enterprise_rows],
-                    (*ENTERPRISE_COLUMNS, "organisation_id"), constants=timestamps, batch_size=batch_size,
-                )
-                codes = [row[0] for row in enterprise_rows]
-                ids = dict(Enterprise.objects.filter(credit_code__in=codes).values_list("credit_code", "pk"))
-                enterprise_ids = [ids[code] for code in codes]
-                result.declarations += _insert(
-                    AnnualDeclaration,
-                    [(enterprise_ids[row[0]], *row[1:-1], user_ids[row[-1]]) for row in declaration_rows],
-                    ("enterprise_id", *DECLARATION_COLUMNS, "submitted_by_id"), constants=timestamps,
-                    batch_size=batch_size,
-                )
-                result.qualifications += _insert(
-                    Qualification,
-                    [(enterprise_ids[row[0]], *row[1:]) for row in qualification_rows],
-                    ("enterprise_id", *QUALIFICATION_COLUMNS), constants=timestamps, batch_size=batch_size,
-                )
-                result.enterprises += len(codes)
-                result.flagged += sum(1 for row in declaration_rows if row[flags_at])
-                for row in enterprise_rows:
-                    result.by_city[row[city_at]] = result.by_city.get(row[city_at], 0) + 1
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    result.seconds = time.perf_counter() - started
-    return result
-
-
-if __name__ == "__main__":  # the generator process of _row_chunks: python -m twincity.core.demo N SEED CHUNK
-    _produce(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.stdout.buffer)
+if __name__ == "__main__":  # the generator process of _row_chunks: python -m twincity.demo.generator N SEED CHUNK
+    produce(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.stdout.buffer)

@@ -1,0 +1,185 @@
+"""Loading the demo data into the database: the organisations and persona users, then the generated registry.
+
+Seeding is not a user action, so it leaves no audit entries. The rows were validated by the generator
+(through the registry's one validation and merge); they are written with the kernel's bulk insert.
+"""
+
+import gc
+import gc
+import pickle
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from twincity.accounts.models import Organisation, User
+from twincity.core.bulk import bulk_insert
+from twincity.demo.generator import (
+    DECLARATION_COLUMNS,
+    DEFAULT_ENTERPRISES,
+    DEFAULT_SEED,
+    ENTERPRISE_COLUMNS,
+    QUALIFICATION_COLUMNS,
+    iter_chunks,
+    rows_of,
+)
+from twincity.demo.personas import DEMO_PASSWORD, ORGANISATIONS, PERSONA_USERNAMES, PERSONAS
+from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
+from twincity.points.models import ScoreResult
+
+
+
+@dataclass
+class SeedResult:
+    seeded: bool
+    enterprises: int = 0
+    declarations: int = 0
+    flagged: int = 0
+    qualifications: int = 0
+    organisations: int = 0
+    users: int = 0
+    seconds: float = 0.0
+    reason: str = ""
+    by_city: dict[str, int] = field(default_factory=dict)
+
+
+def already_seeded() -> str:
+    """Why seeding would be skipped ("" when the database has no registry data and no persona users)."""
+    if Enterprise.objects.exists():
+        return f"{Enterprise.objects.count()} enterprises already in the registry"
+    if User.objects.filter(username__in=PERSONA_USERNAMES).exists():
+        return "the demo users already exist"
+    return ""
+
+
+def reset() -> None:
+    """Delete the registry (enterprises, declarations, qualifications) and the scoring results that name it.
+    Organisations and users are kept."""
+    ScoreResult.objects.all().delete()
+    Qualification.objects.all().delete()
+    AnnualDeclaration.objects.all().delete()
+    Enterprise.objects.all().delete()
+
+
+# Above this many enterprises the rows are generated in a second process while this one writes.
+BACKGROUND_THRESHOLD = 20_000
+
+
+def _row_chunks(n: int, seed: int, chunk_size: int, background: bool) -> Iterator[tuple[list, list, list]]:
+    if not background:
+        for chunk in iter_chunks(n, seed, chunk_size):
+            yield rows_of(chunk)
+        return
+    # A plain child interpreter (`python -m twincity.demo.generator`): nothing of this process (its database
+    # connection, its __main__) is inherited or re-imported, unlike multiprocessing's fork or spawn.
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "twincity.demo.generator", str(n), str(seed), str(chunk_size)],
+        cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    try:
+        while True:
+            try:
+                item = pickle.load(process.stdout)
+            except EOFError:
+                process.wait()
+                raise RuntimeError(f"the demo data generator process failed (exit code {process.returncode})")
+            if item is None:
+                break
+            yield item
+    finally:
+        process.stdout.close()
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def seed(*, enterprises: int = DEFAULT_ENTERPRISES, seed: int = DEFAULT_SEED, force_reset: bool = False,
+         batch_size: int = 5_000, background: bool | None = None) -> SeedResult:
+    """Load the demo data unless the database already has some (or `force_reset`: replace the registry).
+
+    Organisations and persona users are created or updated by name; the registry is generated and inserted
+    in pieces of `batch_size` enterprises (memory stays flat) inside one transaction, so a failed run leaves
+    nothing half-done. `background` (default: above BACKGROUND_THRESHOLD enterprises) generates in a second
+    process while this one writes; the data is the same either way.
+    """
+    started = time.perf_counter()
+    if not force_reset:
+        reason = already_seeded()
+        if reason:
+            return SeedResult(seeded=False, reason=reason)
+    if enterprises < 2:
+        raise ValueError("at least 2 enterprises (the persona companies)")
+    if background is None:
+        background = enterprises > BACKGROUND_THRESHOLD
+
+    result = SeedResult(seeded=True)
+    now = timezone.now()
+    timestamps = {"created_at": now, "updated_at": now}
+    city_at = ENTERPRISE_COLUMNS.index("city")
+    flags_at = 1 + DECLARATION_COLUMNS.index("flags")
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # millions of small, acyclic containers: the cyclic collector would only rescan them
+    try:
+        with transaction.atomic():
+            if force_reset:
+                reset()
+            orgs: dict[str, Organisation] = {}
+            for spec in ORGANISATIONS:  # parents come before their branches
+                org, _created = Organisation.objects.update_or_create(
+                    kind=spec.kind, name=spec.name,
+                    defaults={"city": spec.city, "parent": orgs[spec.parent] if spec.parent else None},
+                )
+                orgs[spec.key] = org
+            password = make_password(DEMO_PASSWORD)  # hashed once: the hasher is deliberately slow
+            user_ids: dict[str, int | None] = {"": None}
+            for persona in PERSONAS:
+                user, _created = User.objects.update_or_create(
+                    username=persona.username,
+                    defaults={"role": persona.role, "organisation": orgs.get(persona.organisation),
+                              "display_name": persona.display_name, "password": password, "is_staff": False,
+                              "is_superuser": False, "is_active": True},
+                )
+                user_ids[persona.username] = user.pk
+            persona_org = {"": None, "alice": orgs["alice_org"].pk, "bob": orgs["bob_org"].pk}
+            result.organisations, result.users = len(orgs), len(PERSONAS)
+
+            for enterprise_rows, declaration_rows, qualification_rows in _row_chunks(
+                enterprises, seed, batch_size, background
+            ):
+                bulk_insert(
+                    Enterprise,
+                    [(*row[:-1], persona_org[row[-1]]) for row in enterprise_rows],
+                    (*ENTERPRISE_COLUMNS, "organisation_id"), constants=timestamps, batch_size=batch_size,
+                )
+                codes = [row[0] for row in enterprise_rows]
+                ids = dict(Enterprise.objects.filter(credit_code__in=codes).values_list("credit_code", "pk"))
+                enterprise_ids = [ids[code] for code in codes]
+                result.declarations += bulk_insert(
+                    AnnualDeclaration,
+                    [(enterprise_ids[row[0]], *row[1:-1], user_ids[row[-1]]) for row in declaration_rows],
+                    ("enterprise_id", *DECLARATION_COLUMNS, "submitted_by_id"), constants=timestamps,
+                    batch_size=batch_size,
+                )
+                result.qualifications += bulk_insert(
+                    Qualification,
+                    [(enterprise_ids[row[0]], *row[1:]) for row in qualification_rows],
+                    ("enterprise_id", *QUALIFICATION_COLUMNS), constants=timestamps, batch_size=batch_size,
+                )
+                result.enterprises += len(codes)
+                result.flagged += sum(1 for row in declaration_rows if row[flags_at])
+                for row in enterprise_rows:
+                    result.by_city[row[city_at]] = result.by_city.get(row[city_at], 0) + 1
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    result.seconds = time.perf_counter() - started
+    return result

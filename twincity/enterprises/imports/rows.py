@@ -1,0 +1,194 @@
+"""What the rows of an import file mean: each record's cells are cleaned by the registry's one validation and
+become the same inputs the API gives the services (`enterprises_write`, `declarations_write`); what the services
+refuse comes back as row errors naming the row and the column.
+"""
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from twincity.enterprises import access
+from twincity.enterprises.fields import DECLARATION_KEY_FIELDS, ENTERPRISE_FIELD, FIGURE
+from twincity.enterprises.imports.files import SOURCE_SUFFIX, VERIFIED_SUFFIX, ImportKind, Record, RowError, shown
+from twincity.enterprises.models import Enterprise
+from twincity.enterprises.services import (
+    DeclarationInput,
+    EnterpriseInput,
+    Outcome,
+    declaration_inputs_clean,
+    declarations_write,
+    enterprises_write,
+    fiscal_year_max,
+)
+from twincity.enterprises.validation import Invalid, clean_value
+
+CHANGES_SHOWN = 50  # changes listed by a dry run
+_KEY = {spec.name: spec for spec in DECLARATION_KEY_FIELDS}
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    filename: str
+    dry_run: bool
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    flagged: int = 0  # declarations that fail a consistency check (stored with their flags, never refused)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Walk:
+    """The state of one pass over a file: counts, the first changes, the errors, the keys seen."""
+
+    actor: Any
+    kind: ImportKind
+    filename: str
+    result: ImportResult
+    system: bool
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    errors_kept: int = 1000
+    seen: dict[Any, int] = field(default_factory=dict)
+
+    @property
+    def context(self) -> str:
+        return f"import {self.filename}"[:255]
+
+    def reject(self, errors: Sequence[RowError]) -> None:
+        for error in errors:
+            self.error_count += 1
+            if len(self.errors) < self.errors_kept:
+                self.errors.append(error)
+
+
+def _cell_error(record: Record, column: str, exc: Invalid) -> RowError:
+    return RowError(record.row, column, shown(record.values.get(column)), exc.reason_zh, exc.reason_en)
+
+
+def _required(record: Record, name: str, errors: list[RowError]) -> None:
+    if name not in record.values and not any(error.column == name for error in errors):
+        errors.append(RowError(record.row, name, "", "必填项不能为空", f"{name} is required"))
+
+
+def _duplicate(walk: Walk, record: Record, key: Any, column: str, text: str, errors: list[RowError]) -> None:
+    first = walk.seen.setdefault(key, record.row)
+    if first != record.row:
+        errors.append(RowError(record.row, column, text, f"与第{first}行重复", f"duplicates row {first}"))
+
+
+def _outcome_errors(record_row: int, values: dict[str, Any], outcome: Outcome) -> list[RowError]:
+    return [RowError(record_row, problem.field, shown(values.get(problem.field)), problem.reason_zh,
+                     problem.reason_en) for problem in outcome.problems]
+
+
+def _count(walk: Walk, outcome: Outcome) -> None:
+    result = walk.result
+    if outcome.action == "create":
+        result.created += 1
+    elif outcome.action == "update":
+        result.updated += 1
+    elif outcome.action == "unchanged":
+        result.unchanged += 1
+    if outcome.flagged:
+        result.flagged += 1
+    if outcome.action in ("create", "update") and len(result.changes) < CHANGES_SHOWN:
+        result.changes.append({"row": outcome.row, "action": outcome.action, "object": outcome.key,
+                               "changes": outcome.changes})
+
+
+def enterprise_chunk(walk: Walk, records: Sequence[Record], *, write: bool) -> None:
+    items: list[EnterpriseInput] = []
+    raw_by_row: dict[int, dict[str, Any]] = {}
+    for record in records:
+        walk.result.rows += 1
+        errors = list(record.errors)
+        values: dict[str, Any] = {}
+        for name, raw in record.values.items():
+            try:
+                values[name] = clean_value(ENTERPRISE_FIELD[name], raw)
+            except Invalid as exc:
+                errors.append(_cell_error(record, name, exc))
+        _required(record, "credit_code", errors)
+        code = values.pop("credit_code", None)
+        if code:
+            _duplicate(walk, record, code, "credit_code", code, errors)
+        if errors:
+            walk.reject(errors)
+            continue
+        items.append(EnterpriseInput(code, values, row=record.row))
+        raw_by_row[record.row] = record.values
+    outcomes = enterprises_write(actor=walk.actor, items=items, write=write and not walk.error_count,
+                                 context=walk.context, system=walk.system)
+    _settle(walk, outcomes, raw_by_row)
+
+
+def declaration_chunk(walk: Walk, records: Sequence[Record], *, write: bool) -> None:
+    year_max = fiscal_year_max()
+    parsed: list[tuple[Record, str, int, dict[str, Any], dict[str, Any]]] = []
+    for record in records:
+        walk.result.rows += 1
+        errors = list(record.errors)
+        key: dict[str, Any] = {}
+        raw_figures: dict[str, Any] = {}
+        raw_provenance: dict[str, dict[str, Any]] = {}
+        for name, raw in record.values.items():
+            if name in _KEY:
+                try:
+                    key[name] = clean_value(_KEY[name], raw, year_max=year_max)
+                except Invalid as exc:
+                    errors.append(_cell_error(record, name, exc))
+            elif name.endswith(SOURCE_SUFFIX):
+                raw_provenance.setdefault(name.removesuffix(SOURCE_SUFFIX), {})["source"] = raw
+            elif name.endswith(VERIFIED_SUFFIX):
+                raw_provenance.setdefault(name.removesuffix(VERIFIED_SUFFIX), {})["verified"] = raw
+            else:
+                raw_figures[name] = raw
+        figures, provenance, problems = declaration_inputs_clean(raw_figures, raw_provenance)
+        for problem in problems:
+            column = problem.field
+            if column not in record.values and column in FIGURE:  # a provenance cell of this figure
+                column = next(c for c in (column + SOURCE_SUFFIX, column + VERIFIED_SUFFIX) if c in record.values)
+            errors.append(RowError(record.row, column, shown(record.values.get(column)), problem.reason_zh,
+                                   problem.reason_en))
+        _required(record, "credit_code", errors)
+        _required(record, "fiscal_year", errors)
+        code, year = key.get("credit_code"), key.get("fiscal_year")
+        if code and year is not None:
+            _duplicate(walk, record, (code, year), "fiscal_year", str(year), errors)
+        if errors:
+            walk.reject(errors)
+            continue
+        parsed.append((record, code, year, figures, provenance))
+    enterprises = {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in={p[1] for p in parsed})}
+    items: list[DeclarationInput] = []
+    raw_by_row: dict[int, dict[str, Any]] = {}
+    for record, code, year, figures, provenance in parsed:
+        enterprise = enterprises.get(code)
+        if enterprise is None:
+            # The same answer for a company that does not exist and one the person may not change, so the
+            # registry cannot be probed through imports.
+            refused = walk.system or access.can_register_enterprise(walk.actor)
+            walk.reject([RowError(record.row, "credit_code", code,
+                                  "企业库中没有该企业，请先导入企业" if refused else "无权修改该企业",
+                                  "this enterprise is not in the registry; import it first" if refused
+                                  else "you may not change this enterprise")])
+            continue
+        items.append(DeclarationInput(enterprise, year, figures, provenance, row=record.row))
+        raw_by_row[record.row] = record.values
+    outcomes = declarations_write(actor=walk.actor, items=items, write=write and not walk.error_count,
+                                  context=walk.context, system=walk.system)
+    _settle(walk, outcomes, raw_by_row)
+
+
+def _settle(walk: Walk, outcomes: list[Outcome], raw_by_row: dict[int, dict[str, Any]]) -> None:
+    for outcome in outcomes:
+        if outcome.problems:
+            walk.reject(_outcome_errors(outcome.row or 0, raw_by_row.get(outcome.row or 0, {}), outcome))
+        else:
+            _count(walk, outcome)

@@ -1,0 +1,143 @@
+"""Importing enterprises and annual declarations from a CSV or XLSX file.
+
+`import_plan` is the dry run: what would be created, updated or left unchanged, and the first changes with
+their before and after values. `import_apply` is all or nothing: the whole file is checked first (pass 1, no
+writes); only a file without a single error is written (pass 2, one transaction, bulk writes in chunks). Rows
+that change nothing write nothing and leave no audit entry, so importing the same file twice changes nothing
+the second time.
+
+Both passes stream the file in chunks of CHUNK rows, so memory does not grow with the file: the only thing kept
+for the whole file is the set of keys seen (to refuse duplicate rows).
+"""
+
+import itertools
+import pickle
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO
+
+from django.db import transaction
+
+from twincity.core.access import require
+from twincity.core.errors import InvalidInput
+from twincity.enterprises import access
+from twincity.enterprises.imports.files import (
+    KINDS,
+    FileRejected,
+    ImportKind,
+    Record,
+    RowError,
+    estimate_rows,
+    file_format,
+    read_records,
+)
+from twincity.enterprises.imports.rows import ImportResult, Walk, declaration_chunk, enterprise_chunk
+
+CHUNK = 2000  # rows read, looked up and written together
+ERRORS_SHOWN = 200  # errors returned by the API and stored on a job
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class ImportRejected(InvalidInput):
+    """The file has errors; nothing was written. `errors` holds the first ones, `error_count` all."""
+
+    code = "import_rejected"
+
+    def __init__(self, *, errors: list[RowError], error_count: int, filename: str) -> None:
+        errors = sorted(errors, key=lambda error: error.row)  # cell errors and refusals, in the file's order
+        super().__init__(
+            f"导入被拒绝：{filename} 中有 {error_count} 处错误，未写入任何数据 "
+            f"(import rejected: {error_count} error(s) in {filename}; nothing was written)",
+            extra={"errors": [error.as_dict() for error in errors[:ERRORS_SHOWN]], "error_count": error_count},
+        )
+        self.errors = errors
+        self.error_count = error_count
+
+
+def import_access_check(*, actor, kind: str) -> None:
+    """Administrators import anything; a company's own users rows of their company; others nothing.
+    `actor=None` is the command line acting as the platform itself."""
+    if kind not in KINDS:
+        raise InvalidInput(f"未知的导入类型 {kind} (unknown import kind)", code="unknown_import_kind")
+    if actor is not None:
+        require(access.can_import(actor), "无权导入企业数据 (you may not import registry data)")
+
+
+def _walk(*, actor, kind: ImportKind, path: Path, filename: str, dry_run: bool, write: bool,
+          on_progress: ProgressCallback | None, offset: int, total: int, records: Iterable[Record] | None = None,
+          spool: IO[bytes] | None = None) -> Walk:
+    """One pass over the file (or over `records` spooled by an earlier pass), chunk by chunk."""
+    walk = Walk(actor=actor, kind=kind, filename=filename, system=actor is None,
+                result=ImportResult(kind=kind, filename=filename, dry_run=dry_run))
+    handle_chunk = enterprise_chunk if kind == "enterprises" else declaration_chunk
+    try:
+        source = read_records(kind, path, filename) if records is None else records
+        for chunk in itertools.batched(source, CHUNK):
+            handle_chunk(walk, chunk, write=write)
+            if write and walk.error_count:
+                # Pass 1 found no error; finding one now means the registry changed in between. Roll back.
+                raise ImportRejected(errors=walk.errors, error_count=walk.error_count, filename=filename)
+            if spool is not None:
+                pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+            if on_progress:
+                done = offset + walk.result.rows
+                on_progress(done, max(total, done))
+    except FileRejected as exc:
+        walk.reject(exc.errors)
+    if walk.error_count:
+        raise ImportRejected(errors=walk.errors, error_count=walk.error_count, filename=filename)
+    return walk
+
+
+def import_plan(*, actor, kind: ImportKind, path: Path | str, filename: str,
+                on_progress: ProgressCallback | None = None) -> ImportResult:
+    """The dry run: validate the whole file and count what would change. Writes nothing.
+
+    Raises ImportRejected with every row error when the file could not be imported.
+    """
+    import_access_check(actor=actor, kind=kind)
+    path = Path(path)
+    walk = _walk(actor=actor, kind=kind, path=path, filename=filename, dry_run=True, write=False,
+                 on_progress=on_progress, offset=0, total=_estimate(path, filename))
+    if on_progress:
+        on_progress(walk.result.rows, walk.result.rows)
+    return walk.result
+
+
+def import_apply(*, actor, kind: ImportKind, path: Path | str, filename: str,
+                 on_progress: ProgressCallback | None = None) -> ImportResult:
+    """Import the file, all or nothing. Progress counts each row twice: once checked, once written."""
+    import_access_check(actor=actor, kind=kind)
+    path = Path(path)
+    estimate = _estimate(path, filename)
+    # Pass 1 keeps the parsed records in a temporary file, so pass 2 does not read the file again.
+    with tempfile.TemporaryFile(prefix="twincity-import-") as spool:
+        checked = _walk(actor=actor, kind=kind, path=path, filename=filename, dry_run=False, write=False,
+                        on_progress=on_progress, offset=0, total=2 * estimate, spool=spool)
+        rows = checked.result.rows
+        if not (checked.result.created or checked.result.updated):
+            if on_progress:
+                on_progress(2 * rows, 2 * rows)
+            return checked.result  # nothing to write: not even a transaction
+        with transaction.atomic():
+            written = _walk(actor=actor, kind=kind, path=path, filename=filename, dry_run=False, write=True,
+                            on_progress=on_progress, offset=rows, total=2 * rows, records=_spooled(spool))
+    return written.result
+
+
+def _spooled(spool: IO[bytes]) -> Iterator[Record]:
+    spool.seek(0)
+    while True:
+        try:
+            yield from pickle.load(spool)  # our own file, written by pass 1 a moment ago
+        except EOFError:
+            return
+
+
+def _estimate(path: Path, filename: str) -> int:
+    try:
+        return estimate_rows(path, file_format(filename))
+    except FileRejected:
+        return 1

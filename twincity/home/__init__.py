@@ -1,0 +1,1 @@
+"""The home page: public figures of the programme and each person's own panel, composed from the domains."""
