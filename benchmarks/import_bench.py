@@ -159,8 +159,8 @@ def main() -> None:
     from django.db import connection
 
     from twincity.core.models import AuditEntry
-    from twincity.enterprises.models import AnnualDeclaration, Enterprise
     from twincity.enterprises.imports import import_apply
+    from twincity.enterprises.models import AnnualDeclaration, Enterprise
 
     started = time.perf_counter()
     enterprises, declarations = write_files(workdir, args.rows)

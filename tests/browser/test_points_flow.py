@@ -6,12 +6,10 @@ import io
 import json
 import re
 
-import pytest
-
-from twincity.testing import ALICE_CODE, PASSWORD, Cast
 from twincity.points import selectors
 from twincity.points.models import ScoringRun, StandardVersion
 from twincity.points.tests import scenario
+from twincity.testing import ALICE_CODE, PASSWORD, Cast
 
 from .conftest import login
 

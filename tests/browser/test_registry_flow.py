@@ -2,8 +2,8 @@
 
 import re
 
-from twincity.testing import PASSWORD, Cast
 from twincity.enterprises.models import AnnualDeclaration
+from twincity.testing import PASSWORD, Cast
 
 from .conftest import login
 

@@ -10,17 +10,19 @@ from datetime import date
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
-from schemathesis.checks import not_a_server_error
-
-from config.api import api
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+
+from config.api import api
 from twincity.accounts.models import ApiToken
 from twincity.accounts.services import api_token_create
-from twincity.testing import ALICE_CODE
 from twincity.enterprises.services import declaration_upsert
+from twincity.testing import ALICE_CODE
 
 SCHEMA = schemathesis.openapi.from_dict(api.get_openapi_schema())
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]

@@ -11,11 +11,7 @@ answer is the same everywhere:
 gets Django's 404/403 page and the API answers the one error shape.
 """
 
-from typing import TypeVar
-
 from twincity.core.errors import Forbidden, NotFound
-
-T = TypeVar("T")
 
 FORBIDDEN = "无权执行此操作 (you may not do this)"
 NOT_FOUND = "未找到 (not found)"
@@ -27,7 +23,7 @@ def require(allowed: bool, message: str = FORBIDDEN) -> None:
         raise Forbidden(message)
 
 
-def visible(obj: T | None, message: str = NOT_FOUND) -> T:
+def visible[T](obj: T | None, message: str = NOT_FOUND) -> T:
     """The object, or 404 when there is none the person may see."""
     if obj is None:
         raise NotFound(message)

@@ -15,16 +15,16 @@ consistency flags of `twincity.enterprises.consistency` show up in the demo.
 from __future__ import annotations
 
 import bisect
+import gc
 import itertools
 import math
+import pickle
 import random
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-import gc
-import pickle
-import sys
 from typing import Any, BinaryIO
 
 from twincity.demo.personas import (

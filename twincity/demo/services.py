@@ -5,7 +5,6 @@ Seeding is not a user action, so it leaves no audit entries. The rows were valid
 """
 
 import gc
-import gc
 import pickle
 import subprocess
 import sys
@@ -13,7 +12,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -33,7 +31,6 @@ from twincity.demo.generator import (
 from twincity.demo.personas import DEMO_PASSWORD, ORGANISATIONS, PERSONA_USERNAMES, PERSONAS
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
 from twincity.points.models import ScoreResult
-
 
 
 @dataclass
@@ -91,7 +88,8 @@ def _row_chunks(n: int, seed: int, chunk_size: int, background: bool) -> Iterato
                 item = pickle.load(process.stdout)
             except EOFError:
                 process.wait()
-                raise RuntimeError(f"the demo data generator process failed (exit code {process.returncode})")
+                raise RuntimeError(
+                    f"the demo data generator process failed (exit code {process.returncode})") from None
             if item is None:
                 break
             yield item

@@ -1,9 +1,9 @@
 """The registry's JSON endpoints. Access goes through the predicates of `access`: an object named in the path
 that the caller may not see answers 404; an action on one they may see but may not take answers 403."""
 
-from django.utils.translation import gettext as _
 from typing import Literal
 
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 

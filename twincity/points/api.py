@@ -10,7 +10,6 @@ from ninja.pagination import paginate
 
 from twincity.core.access import require, visible
 from twincity.core.api import Pagination, errors
-from twincity.core.errors import InvalidInput
 from twincity.enterprises.api import CreditCode
 from twincity.enterprises.selectors import enterprise_get_visible
 from twincity.points import access, selectors, services

@@ -23,8 +23,8 @@ from itertools import batched
 
 from django.db.models import FloatField
 from django.db.models.functions import Cast
-from points_engine.facts import FIELD_TYPES
 
+from points_engine.facts import FIELD_TYPES
 from twincity.enterprises.fields import ENTERPRISE_FIELDS, FIGURE_NAMES, HEADCOUNT_FIGURES, MONEY_FIGURES
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
 

@@ -6,8 +6,6 @@ that `points_engine.explain(result.facts, standard, evaluation_date=run.evaluati
 reference=run.reference)` reproduces every stored result.
 """
 
-import csv
-import io
 import logging
 import math
 import re
@@ -15,17 +13,16 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from decimal import Decimal
 from itertools import batched
 from typing import Any, Literal
 
-import points_engine
 from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from points_engine.facts import KNOWN_FIELDS, coerce_value
 
+import points_engine
+from points_engine.facts import KNOWN_FIELDS, coerce_value
 from twincity.core.access import require
 from twincity.core.audit import audit_record
 from twincity.core.errors import InvalidInput
@@ -106,7 +103,7 @@ def standard_version_create(
     data["derived_from"] = {"id": base.standard_id, "version": base.version}
     try:
         errors = points_engine.validate_standard(data)
-    except Exception as exc:  # a malformed definition must be a 422, never a 500
+    except Exception as exc:  # noqa: BLE001 — a malformed definition must be a 422, never a 500
         errors = [f"{type(exc).__name__}: {exc}"]
     if errors:
         raise InvalidInput("评分标准无效 (invalid standard)", extra={"errors": [str(e) for e in errors]},
@@ -192,6 +189,7 @@ def _typed_chunks(evaluation_date: date, size: int) -> Iterator[tuple[list[int],
     The registry's values are already typed, so polars builds the frame in one go and the engine's
     column-wise coercion only fixes the dtypes (8× faster than coercing cell by cell, same frame)."""
     import polars as pl
+
     from points_engine.facts import coerce_frame
 
     for chunk in _registry_chunks(evaluation_date, size):

@@ -6,7 +6,6 @@ endpoint added later is covered without touching this file.
 
 import json
 import re
-from datetime import date
 
 import pytest
 from django.test import Client
@@ -16,9 +15,9 @@ from config.api import api
 from twincity.accounts.models import ApiToken
 from twincity.accounts.services import api_token_create
 from twincity.core.models import AuditEntry
-from twincity.testing import ALICE_CODE
 from twincity.enterprises.models import AnnualDeclaration, Enterprise
 from twincity.enterprises.services import declaration_upsert
+from twincity.testing import ALICE_CODE
 
 ALICE_NAME = "重庆金凤微电子科技有限公司"
 YEAR = 2025

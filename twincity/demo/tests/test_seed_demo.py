@@ -96,7 +96,7 @@ def test_declarations_are_consistent_except_the_deliberate_mistakes(data500):
 
 def test_qualification_dates_are_consistent(data500):
     kinds = Counter()
-    for index, q in data500.qualifications:
+    for _index, q in data500.qualifications:
         assert q["valid_until"] is None or q["valid_until"] > q["valid_from"]
         kinds[q["kind"]] += 1
     holders = {kind: len({i for i, q in data500.qualifications if q["kind"] == kind}) for kind in kinds}

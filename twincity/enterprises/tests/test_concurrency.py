@@ -6,10 +6,10 @@ import pytest
 from django.db import connection
 
 from twincity.core.models import AuditEntry
-from twincity.testing import Cast
-from twincity.enterprises.models import AnnualDeclaration
 from twincity.enterprises import services
+from twincity.enterprises.models import AnnualDeclaration
 from twincity.enterprises.services import declaration_upsert
+from twincity.testing import Cast
 
 
 def run_together(*jobs):
@@ -21,7 +21,7 @@ def run_together(*jobs):
         barrier.wait()
         try:
             outcomes[index] = job()
-        except Exception as exc:  # the outcome is what the test inspects
+        except Exception as exc:  # noqa: BLE001 — the outcome is what the test inspects
             outcomes[index] = exc
         finally:
             connection.close()

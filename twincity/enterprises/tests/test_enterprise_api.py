@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from twincity.testing import ALICE_CODE, BOB_CODE
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
+from twincity.testing import ALICE_CODE, BOB_CODE
 
 YEAR = 2024
 DECLARATION_URL = f"/api/enterprises/{ALICE_CODE}/declarations/{YEAR}"

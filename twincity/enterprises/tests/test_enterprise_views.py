@@ -2,8 +2,8 @@
 
 import pytest
 
-from twincity.testing import ALICE_CODE, BOB_CODE
 from twincity.enterprises.services import declaration_upsert
+from twincity.testing import ALICE_CODE, BOB_CODE
 
 YEAR = 2024
 

@@ -9,10 +9,17 @@ from stdnum.cn import uscc
 
 from twincity.core.errors import Forbidden
 from twincity.core.models import AuditEntry
-from twincity.testing import ALICE_CODE, BOB_CODE
-from twincity.enterprises.imports import RowError, columns_for, template_csv, template_xlsx
+from twincity.enterprises.imports import (
+    ImportRejected,
+    RowError,
+    columns_for,
+    import_apply,
+    import_plan,
+    template_csv,
+    template_xlsx,
+)
 from twincity.enterprises.models import AnnualDeclaration, Enterprise
-from twincity.enterprises.imports import ImportRejected, import_apply, import_plan
+from twincity.testing import ALICE_CODE, BOB_CODE
 
 HUAWEI, TENCENT, BAIDU = "914403001922038216", "91440300708461136T", "91110000802100433B"
 

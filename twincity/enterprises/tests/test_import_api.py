@@ -6,8 +6,8 @@ import io
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from twincity.core.models import AuditEntry
-from twincity.testing import ALICE_CODE, BOB_CODE
 from twincity.enterprises.models import AnnualDeclaration
+from twincity.testing import ALICE_CODE, BOB_CODE
 
 
 def upload(rows, name="d.csv"):

@@ -8,9 +8,9 @@ from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
 from twincity.core.models import AuditEntry
-from twincity.testing import ALICE_CODE, BOB_CODE
-from twincity.enterprises.models import AnnualDeclaration, Enterprise, ImportJob
 from twincity.enterprises.imports.jobs import import_job_progress
+from twincity.enterprises.models import AnnualDeclaration, Enterprise, ImportJob
+from twincity.testing import ALICE_CODE, BOB_CODE
 
 HUAWEI = "914403001922038216"
 

@@ -7,9 +7,9 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from twincity.testing import ALICE_CODE, BOB_CODE
 from twincity.points.models import ScoreResult, ScoringRun, StandardVersion
 from twincity.points.tests import scenario
+from twincity.testing import ALICE_CODE, BOB_CODE
 
 API = "/api/points"
 

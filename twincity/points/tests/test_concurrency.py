@@ -7,11 +7,11 @@ import pytest
 from django.db import connection
 
 from twincity.core.errors import InvalidInput
-from twincity.testing import Cast
 from twincity.enterprises.models import Enterprise
 from twincity.points import selectors, services
 from twincity.points.models import ScoreResult, ScoringRun
 from twincity.points.tests import scenario
+from twincity.testing import Cast
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,9 +3,9 @@
 from datetime import date
 from decimal import Decimal
 
-import points_engine
 import pytest
 
+import points_engine
 from twincity.core.errors import InvalidInput
 from twincity.points import selectors, services
 from twincity.points.tests import scenario

@@ -4,13 +4,13 @@ import csv
 import io
 from decimal import Decimal
 
-import points_engine
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from twincity.core.errors import Forbidden, InvalidInput, NotFound
+import points_engine
+from twincity.core.errors import Forbidden, InvalidInput
 from twincity.core.models import AuditEntry
 from twincity.points import selectors, services
 from twincity.points.models import ScoreResult, ScoringRun, StandardVersion

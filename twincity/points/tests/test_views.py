@@ -11,11 +11,11 @@ from django.template.defaultfilters import floatformat
 from openpyxl import load_workbook
 
 from twincity.core.models import AuditEntry
-from twincity.testing import ALICE_CODE, BOB_CODE
 from twincity.enterprises.models import AnnualDeclaration
 from twincity.points import selectors, services
 from twincity.points.models import ScoreResult, ScoringRun, StandardVersion
 from twincity.points.tests import scenario
+from twincity.testing import ALICE_CODE, BOB_CODE
 
 
 @pytest.fixture(autouse=True)
@@ -236,7 +236,7 @@ def test_the_run_page_shows_rankings_by_group_and_the_top_enterprises(client, ca
     top = re.findall(r'<tr data-credit-code="(\w+)">', page)
     assert top == [ALICE_CODE, BOB_CODE]
     assert f'href="/points/enterprises/{ALICE_CODE}/?standard=scp-v1"' in page
-    assert f'data-count="total">2<' in page
+    assert 'data-count="total">2<' in page
 
     url = f"/points/runs/{scored.public_id}/?group_by=city"
     partial = html(client.get(url, headers={"HX-Request": "true"}))
@@ -390,8 +390,9 @@ def test_alice_home_page_summarises_her_latest_points(client, cast, scored):
     alice = ScoreResult.objects.get(run=scored, enterprise=cast.alice_co)
     client.force_login(cast.alice)
     page = html(client.get("/"))
-    card = re.search(r'<a class="stat" href="/points/enterprises/%s/\?standard=scp-v1" data-standard="scp-v1">(.*?)</a>'
-                     % cast.alice_co.credit_code, page, re.S).group(1)
+    code = cast.alice_co.credit_code
+    card = re.search(rf'<a class="stat" href="/points/enterprises/{code}/\?standard=scp-v1" data-standard="scp-v1">(.*?)</a>',
+                     page, re.S).group(1)
     assert '<span class="badge ok">通过</span>' in card
     low, high = floatformat(alice.score_min, "-1"), floatformat(alice.score_max, "-1")
     expected = high if alice.score_min == alice.score_max else f"{low}–{high}"

@@ -7,7 +7,7 @@ users are kept and brought back to their demo state).
 
 from django.core.management.base import BaseCommand, CommandError
 
-from twincity.demo import generator, personas, services as demo
+from twincity.demo import services as demo
 
 
 class Command(BaseCommand):

@@ -8,8 +8,7 @@ from tqdm import tqdm
 
 from twincity.accounts.models import User
 from twincity.core.errors import ApplicationError
-from twincity.enterprises.imports import KINDS
-from twincity.enterprises.imports import ImportRejected, import_apply, import_plan
+from twincity.enterprises.imports import KINDS, ImportRejected, import_apply, import_plan
 
 ERRORS_PRINTED = 50
 
