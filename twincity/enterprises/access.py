@@ -130,11 +130,6 @@ def can_import(user) -> bool:
     return is_admin(user) or has_own_enterprise(user)
 
 
-def can_import_enterprises(user) -> bool:
-    """Files of enterprises add and rename companies: administrators only."""
-    return is_admin(user)
-
-
 def can_view_import_job(user, job: ImportJob) -> bool:
     return is_admin(user) or (job.created_by_id is not None and job.created_by_id == getattr(user, "pk", None))
 

@@ -33,8 +33,8 @@ HISTOGRAM_BUCKETS = 10
 
 def standard_list() -> QuerySet[StandardVersion]:
     """Every stored standard version, by standard, newest first."""
-    return StandardVersion.objects.select_related("derived_from").order_by("standard_id", "-effective_from",
-                                                                           "-created_at")
+    return StandardVersion.objects.select_related("derived_from", "created_by").order_by(
+        "standard_id", "-effective_from", "-created_at")
 
 
 def standard_get(*, standard_id: str, version: str) -> StandardVersion | None:

@@ -14,10 +14,11 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from django.utils import timezone
 from openpyxl.utils.exceptions import InvalidFileException
 
 from twincity.enterprises.fields import (
@@ -313,7 +314,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "declarations": {
         "credit_code": EXAMPLE_CODE,
-        "fiscal_year": date.today().year - 1,
+        "fiscal_year": None,  # the last completed fiscal year, filled in when the template is made
         "employees": 120,
         "tech_staff": 40,
         "rd_staff": 30,
@@ -339,7 +340,9 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 
 def template_rows(kind: ImportKind) -> tuple[list[str], list[Any]]:
     columns = columns_for(kind)
-    example = EXAMPLES[kind]
+    example = {**EXAMPLES[kind]}
+    if "fiscal_year" in example:
+        example["fiscal_year"] = timezone.localdate().year - 1
     return [c.header for c in columns], [example.get(c.name, "") for c in columns]
 
 

@@ -1,0 +1,139 @@
+"""Every access decision is one predicate: each is checked here against the whole persona cast (alice, bob,
+bella, bruno, gary, owen, clara, olivia, charlie and an anonymous visitor), and each list form of a rule
+(`enterprises_visible`, …) is checked to agree with its single-object predicate for every persona.
+
+A predicate added to an access module without a row here fails `test_every_predicate_is_tested`.
+"""
+
+import inspect
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from twincity.accounts import access as accounts_access
+from twincity.audit import access as audit_access
+from twincity.enterprises import access as enterprises_access
+from twincity.enterprises.fields import COMPANY_EDITABLE_FIELDS, PROFILE_FIELD_NAMES
+from twincity.enterprises.models import ImportJob
+from twincity.points import access as points_access
+from twincity.testing import PERSONA_NAMES
+
+EVERYONE = (*PERSONA_NAMES, "anonymous")
+SIGNED_IN = PERSONA_NAMES
+REGISTRY_READERS = ("bella", "bruno", "gary", "clara")
+
+
+@pytest.fixture
+def people(cast) -> dict:
+    return {**cast.personas, "anonymous": AnonymousUser()}
+
+
+@pytest.fixture
+def objects(cast) -> dict:
+    job = ImportJob.objects.create(created_by=cast.alice, kind="declarations", filename="d.csv", stored_path="x")
+    return {"alice_co": cast.alice_co, "bob_co": cast.bob_co, "bank_a_branch": cast.bank_a_branch,
+            "alice_job": job, "run": None}
+
+
+# (module, predicate, the object it is asked about or None, who gets True)
+TABLE = [
+    (accounts_access, "is_signed_in", None, SIGNED_IN),
+    (accounts_access, "is_admin", None, ("olivia",)),
+    (accounts_access, "is_registry_reader", None, REGISTRY_READERS),
+    (accounts_access, "is_enterprise_user", None, ("alice", "bob")),
+    (accounts_access, "can_manage_accounts", None, ("olivia",)),
+    (accounts_access, "can_view_organisation", "bank_a_branch", ("olivia", "bella")),
+    (enterprises_access, "is_own_enterprise", "alice_co", ("alice",)),
+    (enterprises_access, "has_own_enterprise", None, ("alice", "bob")),
+    (enterprises_access, "can_browse_registry", None, ("olivia", *REGISTRY_READERS)),
+    (enterprises_access, "can_list_enterprises", None, ("olivia", *REGISTRY_READERS, "alice", "bob")),
+    (enterprises_access, "can_view_enterprise", "alice_co", ("olivia", *REGISTRY_READERS, "alice")),
+    (enterprises_access, "can_register_enterprise", None, ("olivia",)),
+    (enterprises_access, "can_delete_enterprise", "alice_co", ("olivia",)),
+    (enterprises_access, "can_edit_enterprise", "alice_co", ("olivia", "alice")),
+    (enterprises_access, "can_view_enterprise_history", "alice_co", ("olivia",)),
+    (enterprises_access, "can_manage_qualifications", "alice_co", ("olivia",)),
+    (enterprises_access, "can_view_declarations", "alice_co", ("olivia", "alice")),
+    (enterprises_access, "can_edit_declarations", "alice_co", ("olivia", "alice")),
+    (enterprises_access, "can_verify_figures", None, ("olivia",)),
+    (enterprises_access, "can_import", None, ("olivia", "alice", "bob")),
+    (enterprises_access, "can_view_import_job", "alice_job", ("olivia", "alice")),
+    (audit_access, "can_view_audit_trail", None, ("olivia",)),
+    (points_access, "can_view_standards", None, SIGNED_IN),
+    (points_access, "can_edit_standards", None, ("olivia",)),
+    (points_access, "can_manage_runs", None, ("olivia",)),
+    (points_access, "can_view_run", "run", ("olivia",)),
+    (points_access, "can_view_points", "alice_co", ("olivia", "alice")),
+    (points_access, "can_view_own_points", None, ("alice", "bob")),
+]
+# Answers that are not yes/no: asserted separately below.
+NOT_BOOLEAN = {"own_enterprise", "editable_profile_fields"}
+LIST_FORMS = {"organisations_visible", "users_visible", "tokens_visible", "enterprises_visible",
+              "enterprises_editable", "declarations_visible", "import_jobs_visible"}
+
+
+@pytest.mark.parametrize(("module", "name", "about", "allowed"), TABLE,
+                         ids=[f"{m.__name__.split('.')[1]}.{n}" for m, n, _a, _w in TABLE])
+def test_each_predicate_answers_for_the_whole_cast(people, objects, module, name, about, allowed):
+    predicate = getattr(module, name)
+    answers = {
+        who: predicate(user) if about is None else predicate(user, objects[about])
+        for who, user in people.items()
+    }
+    assert all(isinstance(answer, bool) for answer in answers.values()), answers
+    assert sorted(who for who, answer in answers.items() if answer) == sorted(allowed)
+
+
+def test_every_predicate_is_tested():
+    tested = {(module.__name__, name) for module, name, _a, _w in TABLE}
+    for module in (accounts_access, enterprises_access, audit_access, points_access):
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ != module.__name__ or name in NOT_BOOLEAN | LIST_FORMS:
+                continue
+            assert (module.__name__, name) in tested, f"{module.__name__}.{name} has no row in TABLE"
+
+
+def test_the_editable_profile_fields_by_persona(people, objects):
+    fields = {who: enterprises_access.editable_profile_fields(user, objects["alice_co"])
+              for who, user in people.items()}
+    assert fields.pop("olivia") == PROFILE_FIELD_NAMES
+    assert fields.pop("alice") == COMPANY_EDITABLE_FIELDS
+    assert {"name", "credit_code", "city", "district", "industry_cluster"}.isdisjoint(COMPANY_EDITABLE_FIELDS)
+    assert "contact_person" in COMPANY_EDITABLE_FIELDS
+    assert all(value == frozenset() for value in fields.values())
+
+
+def test_own_enterprise_by_persona(people, cast):
+    own = {who: enterprises_access.own_enterprise(user) for who, user in people.items()}
+    assert own.pop("alice") == cast.alice_co
+    assert own.pop("bob") == cast.bob_co
+    assert set(own.values()) == {None}
+
+
+def test_the_list_forms_agree_with_the_predicates(people, objects, cast):
+    companies = (cast.alice_co, cast.bob_co)
+    for who, user in people.items():
+        for company in companies:
+            listed = enterprises_access.enterprises_visible(user).filter(pk=company.pk).exists()
+            assert listed == enterprises_access.can_view_enterprise(user, company), (who, company)
+            editable = enterprises_access.enterprises_editable(user).filter(pk=company.pk).exists()
+            assert editable == enterprises_access.can_edit_enterprise(user, company), (who, company)
+        job = objects["alice_job"]
+        assert enterprises_access.import_jobs_visible(user).filter(pk=job.pk).exists() == \
+            enterprises_access.can_view_import_job(user, job), who
+        for organisation in (cast.bank_a, cast.bank_a_branch, cast.bank_b_branch, cast.committee):
+            assert accounts_access.organisations_visible(user).filter(pk=organisation.pk).exists() == \
+                accounts_access.can_view_organisation(user, organisation), (who, organisation)
+        # Tokens are listed to whoever may manage them, and to no one else.
+        assert accounts_access.tokens_visible(user).query.is_empty() == (not accounts_access.can_manage_accounts(user))
+
+
+def test_declarations_visible_agrees_with_can_view_declarations(people, cast):
+    from twincity.enterprises.services import declaration_upsert
+
+    for company in (cast.alice_co, cast.bob_co):
+        declaration_upsert(actor=cast.olivia, enterprise=company, fiscal_year=2024, figures={"employees": 5})
+    for who, user in people.items():
+        for company in (cast.alice_co, cast.bob_co):
+            listed = enterprises_access.declarations_visible(user).filter(enterprise=company).exists()
+            assert listed == enterprises_access.can_view_declarations(user, company), (who, company)

@@ -1,0 +1,39 @@
+"""The navigation bar is built from the access predicates: for every persona, every link it offers opens
+(200), and the pages it leaves out are the ones the persona may not open."""
+
+import pytest
+
+from twincity.core.navigation import nav_entries
+from twincity.testing import PERSONA_NAMES
+
+
+@pytest.mark.parametrize("persona", [*PERSONA_NAMES, "anonymous"])
+def test_every_link_of_every_persona_opens(client, cast, persona):
+    if persona != "anonymous":
+        client.force_login(getattr(cast, persona))
+    items = client.get("/").context["navigation"]
+    assert items, "the home page always shows the navigation"
+    for item in items:
+        response = client.get(item.url, follow=True)
+        assert response.status_code == 200, (persona, item.url)
+
+
+@pytest.mark.parametrize("persona", PERSONA_NAMES)
+def test_the_links_left_out_are_the_pages_the_persona_may_not_open(client, cast, persona):
+    user = getattr(cast, persona)
+    client.force_login(user)
+    shown = {item.key for item in client.get("/").context["navigation"]}
+    for entry in nav_entries():
+        assert (entry.key in shown) == entry.visible(user), (persona, entry.key)
+
+
+def test_the_navigation_per_persona(client, cast):
+    def keys(user):
+        client.force_login(user)
+        return [item.key for item in client.get("/").context["navigation"]]
+
+    assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "audit", "tokens", "api-docs"]
+    assert keys(cast.alice) == ["home", "my-enterprise", "import", "my-points", "standards", "api-docs"]
+    assert keys(cast.bella) == ["home", "registry", "standards", "api-docs"]
+    assert keys(cast.owen) == ["home", "standards", "api-docs"]
+    assert keys(cast.charlie) == ["home", "standards", "api-docs"]
