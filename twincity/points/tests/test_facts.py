@@ -6,13 +6,10 @@ import pytest
 
 from twincity.enterprises.models import Qualification
 from twincity.enterprises.services import declaration_upsert
-from twincity.points.facts import fiscal_years_for, operating_years, registry_facts
+from points_engine.facts import KNOWN_FIELDS
+
+from twincity.points.facts import NOT_IN_REGISTRY, fiscal_years_for, operating_years, produced_facts, registry_facts
 from twincity.points.tests import scenario
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def facts_of(enterprise, evaluation_date=scenario.EVAL):
@@ -77,3 +74,26 @@ def test_hnte_valid_follows_the_certificate_dates(cast):
     assert facts_of(cast.alice_co, date(2023, 10, 31))["hnte_valid"] is False
     assert facts_of(cast.bob_co)["hnte_valid"] is False
     assert facts_of(cast.bob_co)["prov_rd_inst"] is False  # no certificate on file: not held
+
+
+def test_the_facts_vocabulary_is_one(cast):
+    """Every fact the registry produces is a field the engine knows, and every engine field either has a
+    source in the registry or is declared unknown to it, with the reason."""
+    scenario.seed(cast)
+    produced = set(facts_of(cast.alice_co))
+    assert produced == produced_facts()
+    assert produced <= KNOWN_FIELDS, sorted(produced - KNOWN_FIELDS)
+    assert KNOWN_FIELDS - produced == set(NOT_IN_REGISTRY), sorted((KNOWN_FIELDS - produced) ^ set(NOT_IN_REGISTRY))
+    assert all(reason for reason in NOT_IN_REGISTRY.values())
+
+
+def test_titles_come_from_certificates_valid_on_the_evaluation_date(cast):
+    Qualification.objects.create(enterprise=cast.alice_co, kind="tsme", certificate_no="2026500107A0000954",
+                                 valid_from=date(2026, 4, 10), valid_until=date(2026, 12, 31))
+    Qualification.objects.create(enterprise=cast.alice_co, kind="innov", certificate_no="CQCX202300100",
+                                 valid_from=date(2023, 6, 1), valid_until=date(2026, 5, 31))
+    facts = facts_of(cast.alice_co, date(2026, 6, 30))
+    assert (facts["tsme_valid"], facts["innov_valid"], facts["srdi_valid"], facts["hnte_valid"]) == (
+        True, False, False, False)
+    assert facts_of(cast.alice_co, date(2026, 4, 9))["tsme_valid"] is False
+    assert facts_of(cast.alice_co, date(2026, 5, 31))["innov_valid"] is True
