@@ -27,6 +27,8 @@ Scoring
         single-record path (pure Python); Explanation.to_row() has the batch row shape.
 
 Facts
+    FACTS: dict[str, FactSpec]                        # facts.md in order: name, type, label_zh, label_en,
+                                                      # unit, group, stem, year (one vocabulary)
     read_facts(path) -> polars.DataFrame              # .csv / .xlsx, facts.md coercion
 
 Errors
@@ -37,15 +39,17 @@ Verdicts: pass, fail, expert_dependent, needs_review, not_applicable. Routes: sc
 
 from .batch import BatchResult, build_reference, score_batch, score_batch_many
 from .errors import EngineError, ExpertInputError, FactsError, StandardError
-from .facts import read_facts
+from .facts import FACTS, FactSpec, read_facts
 from .single import Explanation, IndicatorResult, explain
 from .standard import Standard, derive_version, diff_standards, list_builtin, load_builtin, validate_standard
 
 __all__ = [
+    "FACTS",
     "BatchResult",
     "EngineError",
     "ExpertInputError",
     "Explanation",
+    "FactSpec",
     "FactsError",
     "IndicatorResult",
     "Standard",
