@@ -17,9 +17,11 @@ from typing import Any
 import polars as pl
 
 from . import expr
-from .core import CompiledStandard, PlBackend, decode_reasons, group_code, prepare_frame, run_plan
+from .backends import PlBackend, decode_reasons
+from .compiled import CompiledStandard
 from .errors import ExpertInputError, StandardError
-from .facts import FIELD_TYPES, coerce_frame, frame_from_records
+from .facts import FIELD_TYPES, coerce_frame, frame_from_records, prepare_frame
+from .plan import group_code, run_plan
 from .standard import Standard
 
 REFERENCE_FORMAT = 1

@@ -395,3 +395,31 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
         [_cell_text(r[i]) if i < len(r) else None for r in body] for i in range(len(names))
     ]
     return pl.DataFrame({n: pl.Series(n, c, dtype=pl.String) for n, c in zip(names, cols, strict=True)})
+
+
+# ----------------------------------------------------------------------------------------------
+# preparing facts for the plan
+# ----------------------------------------------------------------------------------------------
+
+
+def prepare_row(facts: dict[str, Any], evaluation_date: Any) -> dict[str, Any]:
+    """Apply facts.md defaults and derive reg_days from registered_on (single-record path)."""
+    row = dict(facts)
+    for k, v in DEFAULTS.items():
+        if row.get(k) is None:
+            row[k] = v
+    if row.get("reg_days") is None and row.get("registered_on") is not None and evaluation_date is not None:
+        row["reg_days"] = (evaluation_date - row["registered_on"]).days
+    return row
+
+
+def prepare_frame(lf: pl.LazyFrame, columns: list[str], evaluation_date: Any) -> pl.LazyFrame:
+    """The batch twin of prepare_row."""
+    exprs = []
+    for k, v in DEFAULTS.items():
+        exprs.append(pl.col(k).fill_null(v) if k in columns else pl.lit(v).alias(k))
+    if "registered_on" in columns and evaluation_date is not None:
+        derived = (pl.lit(evaluation_date) - pl.col("registered_on")).dt.total_days()
+        base = pl.col("reg_days") if "reg_days" in columns else pl.lit(None, dtype=pl.Int64)
+        exprs.append(pl.coalesce(base, derived).cast(pl.Int64).alias("reg_days"))
+    return lf.with_columns(exprs)

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .backends import PyBackend, join_reasons
 from .batch import check_reference, expert_error, output_columns
-from .core import PyBackend, join_reasons, prepare_row, run_plan
 from .errors import StandardError
-from .facts import coerce_record
+from .facts import coerce_record, prepare_row
+from .plan import run_plan
 from .standard import Standard
 
 

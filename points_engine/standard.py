@@ -88,7 +88,7 @@ class Standard:
 
     @cached_property
     def compiled(self) -> Any:
-        from .core import CompiledStandard
+        from .compiled import CompiledStandard
 
         return CompiledStandard(self._data)
 
