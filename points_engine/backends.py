@@ -12,6 +12,7 @@ of ``(zh, en)`` pairs in the Python backend and Int64 bit masks in the polars on
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,101 @@ import polars as pl
 
 from . import expr
 
+
+
+# ----------------------------------------------------------------------------------------------
+# values shown in reasons
+# ----------------------------------------------------------------------------------------------
+
+#: How a value shown in a reason reads. Numbers are rounded to a fixed number of decimals through an
+#: integer, computed with the same float64 operations in both backends, so the text is the same in both
+#: paths. ``down`` (the default) rounds towards −∞ and ``up`` towards +∞, so a value just short of a
+#: ``≥`` bar (or just over a ``≤`` bar, with ``up``) never reads as the bar itself; a value within the
+#: comparison tolerance of a step (expr.TOL, relative) counts as on it, so 1499.99 reads 1499.99.
+SHOW_FORMATS = ("money", "percent", "number", "years", "count")
+SHOW_ROUNDING = ("down", "up")
+UNKNOWN_TEXT = ("未知", "unknown")
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A value inside a reason text: ``value`` (a backend value), how it reads (``fmt``) and in which
+    language (0 = 中文, 1 = English)."""
+
+    value: Any
+    fmt: str
+    lang: int
+    rounding: str = "down"
+
+
+Text = str | tuple  # a reason text: plain, or a tuple of str and Shown parts
+
+
+def _decimals(fmt: str) -> int:
+    return {"money": 2, "percent": 4, "number": 2}.get(fmt, 0)
+
+
+def _split(a: int, places: int) -> str:
+    return f"{a // 10**places}.{a % 10**places:0{places}d}"
+
+
+def format_py(v: Any, fmt: str, lang: int, rounding: str = "down") -> str:
+    """A shown value as text (single-record path)."""
+    if v is None:
+        return UNKNOWN_TEXT[lang]
+    if fmt in ("years", "count"):
+        n = int(v)
+        return (f"{n}年", f"{n} years")[lang] if fmt == "years" else (f"{n}项", f"{n}")[lang]
+    x = v * float(10 ** _decimals(fmt))
+    t = expr.TOL * max(1.0, abs(x))
+    n = math.floor(x + t) if rounding == "down" else math.ceil(x - t)
+    sign, a = ("-" if n < 0 else ""), abs(n)
+    if fmt == "money":
+        return sign + (f"{_split(a, 2)}万元" if lang == 0 else f"{_split(a, 4)} M CNY")
+    if fmt == "percent":
+        return f"{sign}{_split(a, 2)}%"
+    return sign + _split(a, 2)
+
+
+def format_pl(v: pl.Expr, fmt: str, lang: int, rounding: str = "down") -> pl.Expr:
+    """The batch twin of :func:`format_py` (string operations on the integer, never a float cast)."""
+    if fmt in ("years", "count"):
+        n = v.cast(pl.Int64).cast(pl.String)
+        suffix = {("years", 0): "年", ("years", 1): " years", ("count", 0): "项", ("count", 1): ""}[(fmt, lang)]
+        text = pl.concat_str([n, pl.lit(suffix)])
+    else:
+        x = v.cast(pl.Float64) * float(10 ** _decimals(fmt))
+        t = expr.TOL * pl.max_horizontal(pl.lit(1.0), x.abs())
+        n = ((x + t).floor() if rounding == "down" else (x - t).ceil()).cast(pl.Int64)
+        a = n.abs()
+
+        def split(places: int) -> pl.Expr:
+            return pl.concat_str(
+                [(a // 10**places).cast(pl.String), pl.lit("."), (a % 10**places).cast(pl.String).str.zfill(places)]
+            )
+
+        if fmt == "money":
+            body = pl.concat_str([split(2), pl.lit("万元")]) if lang == 0 else pl.concat_str([split(4), pl.lit(" M CNY")])
+        elif fmt == "percent":
+            body = pl.concat_str([split(2), pl.lit("%")])
+        else:
+            body = split(2)
+        text = pl.concat_str([pl.when(n < 0).then(pl.lit("-")).otherwise(pl.lit("")), body])
+    return pl.when(v.is_null()).then(pl.lit(UNKNOWN_TEXT[lang])).otherwise(text)
+
+
+def render_py(t: Text) -> str:
+    return t if isinstance(t, str) else "".join(
+        p if isinstance(p, str) else format_py(p.value, p.fmt, p.lang, p.rounding) for p in t
+    )
+
+
+def render_pl(t: Text) -> pl.Expr:
+    if isinstance(t, str):
+        return pl.lit(t)
+    return pl.concat_str(
+        [pl.lit(p) if isinstance(p, str) else format_pl(_lit(p.value), p.fmt, p.lang, p.rounding) for p in t]
+    )
 
 
 class PyBackend:
@@ -125,8 +221,8 @@ class PyBackend:
         return b if a is None else a
 
     @staticmethod
-    def reasons(pieces: list[tuple[Any, str, str]]) -> list[tuple[str, str]]:
-        return [(zh, en) for c, zh, en in pieces if c is True]
+    def reasons(pieces: list[tuple[Any, Text, Text]]) -> list[tuple[str, str]]:
+        return [(render_py(zh), render_py(en)) for c, zh, en in pieces if c is True]
 
 
 def _lit(v: Any) -> pl.Expr:
@@ -257,9 +353,17 @@ class PlBackend:
     def coalesce(a: Any, b: Any) -> pl.Expr:
         return pl.coalesce(_lit(a), _lit(b))
 
-    def reasons(self, pieces: list[tuple[Any, str, str]]) -> ReasonMasks:
+    def reasons(self, pieces: list[tuple[Any, Text, Text]]) -> ReasonMasks:
         """Reasons are packed into Int64 bit masks (62 reasons per mask); decode_reasons turns the
-        few distinct masks into text after the pass, far cheaper than building strings per row."""
+        few distinct masks into text after the pass, far cheaper than building strings per row.
+        Reasons that show a row's values (conditions with ``show``) are text built per row instead."""
+        if any(not isinstance(t, str) for _c, zh, en in pieces for t in (zh, en)):
+            parts = [
+                pl.when(_lit(c)).then(pl.concat_str([render_pl(zh), pl.lit(" / "), render_pl(en)]))
+                for c, zh, en in pieces
+            ]
+            text = pl.concat_list(parts).list.drop_nulls().list.join("; ") if parts else pl.lit("")
+            return ReasonMasks([], [], text)
         masks = []
         for start in range(0, len(pieces), 62):
             chunk = pieces[start : start + 62]
@@ -279,6 +383,7 @@ class PlBackend:
 class ReasonMasks:
     masks: list[pl.Expr]
     texts: list[str]
+    text: pl.Expr | None = None  # the whole reasons text per row, when some reason shows values
 
 
 def decode_reasons(df: pl.DataFrame, rm: ReasonMasks, mask_cols: list[str], name: str = "reasons") -> pl.DataFrame:

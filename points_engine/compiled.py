@@ -5,10 +5,11 @@ Built once per :class:`~points_engine.standard.Standard` (``Standard.compiled``)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import expr
+from .facts import FACTS
 
 
 @dataclass
@@ -47,12 +48,32 @@ class Ind:
 
 
 @dataclass
+class Show:
+    """A value a failed condition's reason shows: a formula, how it reads (backends.SHOW_FORMATS) and
+    its label (default: the facts.md label of a plain field, else none)."""
+
+    ast: tuple
+    fmt: str
+    label_zh: str
+    label_en: str
+    rounding: str = "down"
+
+
+@dataclass
 class Component:
+    """A hard condition or a direct route: its formula (switches bound) and the fields whose being
+    unknown can make it unknown; ``applies_to`` is None (always), "new" or "renewal"."""
+
     id: str
     name_zh: str
     name_en: str
     ast: tuple
     fields: list[str]
+    applies_to: str | None = None
+    show: list[Show] = field(default_factory=list)
+
+    def applies(self, application: str) -> bool:
+        return self.applies_to is None or self.applies_to == application
 
 
 class CompiledStandard:
@@ -62,11 +83,13 @@ class CompiledStandard:
         self.d = d
         self.id = d["id"]
         self.version = str(d["version"])
+        self.switches = {k: bool(v.get("value")) for k, v in (d.get("switches") or {}).items()}
         self.conditions = [self._component(c) for c in d.get("conditions", [])]
         self.routes = [self._component(c) for c in d.get("direct_routes", [])]
-        self.categories = d["categories"]
+        self.categories = d.get("categories") or []
         self.cat_by_id = {c["id"]: c for c in self.categories}
-        self.indicators = [self._indicator(i) for i in d["indicators"]]
+        self.indicators = [self._indicator(i) for i in d.get("indicators") or []]
+        self.has_score = bool(self.indicators)
         score = d.get("score", {})
         self.pass_mark = score.get("pass_mark")
         self.pass_inclusive = score.get("pass_inclusive", True)
@@ -81,17 +104,43 @@ class CompiledStandard:
         if self.peer:
             self._compile_peer(self.peer)
 
-    @staticmethod
-    def _component(c: dict) -> Component:
-        ast = expr.parse(c["expr"])
-        return Component(c["id"], c["name_zh"], c["name_en"], ast, expr.reason_fields(ast))
+    def parse(self, text: str) -> tuple:
+        """A formula of this standard, parsed, with its switches bound."""
+        return expr.bind(expr.parse(text), self.switches)
+
+    def conditions_for(self, application: str) -> list[Component]:
+        """The hard conditions tested for a new application or a renewal."""
+        return [c for c in self.conditions if c.applies(application)]
+
+    def routes_for(self, application: str) -> list[Component]:
+        """The direct routes open to a new application or a renewal."""
+        return [r for r in self.routes if r.applies(application)]
+
+    def _component(self, c: dict) -> Component:
+        ast = self.parse(c["expr"])
+        show = []
+        for item in c.get("show", []):
+            sast = self.parse(item["value"])
+            spec = FACTS.get(sast[1]) if sast[0] == "field" else None
+            show.append(
+                Show(
+                    sast,
+                    item["format"],
+                    item.get("label_zh", spec.title_zh if spec else ""),
+                    item.get("label_en", spec.title_en if spec else ""),
+                    item.get("rounding", "down"),
+                )
+            )
+        return Component(
+            c["id"], c["name_zh"], c["name_en"], ast, expr.reason_fields(ast), c.get("applies_to"), show
+        )
 
     def _indicator(self, d: dict) -> Ind:
         alts_src = d["best_of"] if "best_of" in d else [{"id": "main", **d}]
         alts = []
         for a in alts_src:
             b = a["banding"]
-            ast = expr.parse(a["value"]) if b["type"] != "expert" else None
+            ast = self.parse(a["value"]) if b["type"] != "expert" else None
             bands: list[Band] = []
             if b["type"] in ("thresholds", "map"):
                 for band in b["bands"]:
@@ -129,7 +178,7 @@ class CompiledStandard:
 
     def _compile_peer(self, p: dict) -> None:
         self.stage_ids = [s["id"] for s in p["stages"]]
-        self.stage_rules = [(i, expr.parse(s["when"])) for i, s in enumerate(p["stages"][:-1])]
+        self.stage_rules = [(i, self.parse(s["when"])) for i, s in enumerate(p["stages"][:-1])]
         self.stage_fields: list[str] = []
         for _, ast in self.stage_rules:
             for f in expr.reason_fields(ast):

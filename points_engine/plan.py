@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from . import expr
+from .backends import Shown, Text
 from .compiled import Alt, Band, CompiledStandard, Component, Ind
 from .errors import StandardError
 
 VERDICTS = ("pass", "fail", "expert_dependent", "needs_review", "not_applicable")
 
-Piece = tuple[Any, str, str]  # (condition, zh, en): a reason that applies where the condition is true
+Piece = tuple[Any, Text, Text]  # (condition, zh, en): a reason that applies where the condition is true
 
 
 @dataclass
@@ -42,10 +43,21 @@ class Plan:
     B: Any
     reference: dict | None = None
     fact_cols: set[str] | None = None
+    application: str = "new"
     out: dict[str, Any] = field(default_factory=dict)
     pieces: list[Piece] = field(default_factory=list)
     unknown_fact: list[Any] = field(default_factory=list)
     expert_bad: list[ExpertCheck] = field(default_factory=list)
+
+    @property
+    def conditions(self) -> list[Component]:
+        """The hard conditions of this kind of application."""
+        return self.cs.conditions_for(self.application)
+
+    @property
+    def routes(self) -> list[Component]:
+        """The direct routes of this kind of application."""
+        return self.cs.routes_for(self.application)
 
     def missing_fields(self, flds: list[str]) -> list[tuple[str, Any]]:
         """``(field, is_null(field))`` for each field."""
@@ -86,10 +98,16 @@ class ExpertCheck(NamedTuple):
 
 
 def run_plan(
-    cs: CompiledStandard, B: Any, *, reference: dict | None = None, fact_cols: set[str] | None = None
+    cs: CompiledStandard,
+    B: Any,
+    *,
+    reference: dict | None = None,
+    fact_cols: set[str] | None = None,
+    application: str = "new",
 ) -> dict[str, Any]:
-    """Evaluate a standard with backend B. Returns the named outputs (values or polars expressions)."""
-    p = Plan(cs, B, reference, fact_cols)
+    """Evaluate a standard with backend B for a new application or a renewal (conditions marked
+    ``applies_to`` another mode are left out). Returns the named outputs (values or polars expressions)."""
+    p = Plan(cs, B, reference, fact_cols, application)
     conds = hard_conditions(p)
     routes = direct_routes(p)
     code = peer_group(p)
@@ -110,12 +128,12 @@ def run_plan(
 
 def hard_conditions(p: Plan) -> list[Any]:
     """Each hard condition's three-valued result (``__c.<id>``)."""
-    return [p.B.let(f"__c.{c.id}", p.B.expr(c.ast)) for c in p.cs.conditions]
+    return [p.B.let(f"__c.{c.id}", p.B.expr(c.ast)) for c in p.conditions]
 
 
 def direct_routes(p: Plan) -> list[Any]:
     """Each direct route's three-valued result (``__r.<id>``)."""
-    return [p.B.let(f"__r.{r.id}", p.B.expr(r.ast)) for r in p.cs.routes]
+    return [p.B.let(f"__r.{r.id}", p.B.expr(r.ast)) for r in p.routes]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -340,8 +358,12 @@ def peer_weight(p: Plan, ind: Ind, lo: Any, hi: Any, code: Any) -> tuple[Any, An
 
 def categories_and_total(p: Plan, indicators: list[IndicatorOut]) -> tuple[Any, Any, list[Any]]:
     """Category sums (capped; ``category.<id>`` outputs), the total range (negative categories subtract,
-    then the clamp) as ``score_min``/``score_max``, and each category floor's three-valued test."""
+    then the clamp) as ``score_min``/``score_max``, and each category floor's three-valued test.
+    A conditions-only standard has no score: both ends are None."""
     B, cs = p.B, p.cs
+    if not cs.has_score:
+        p.out["score_min"] = p.out["score_max"] = B.lit(None)
+        return None, None, []
     tmin: Any = B.lit(0)
     tmax: Any = B.lit(0)
     floors = []
@@ -432,7 +454,8 @@ def verdict_and_route(p: Plan, conds: list[Any], routes: list[Any], score_ok: An
     """``qualifies = all(conditions) ∧ (score_ok ∨ any(direct routes))`` (``__q``) and the verdict:
     a bad expert input → needs_review; a failed condition → fail (or not_applicable); qualifies → pass;
     cannot qualify → fail; an unknown fact involved → needs_review; else expert_dependent. The route
-    is direct / score for a pass. Returns "the decision is open" (qualifies unknown)."""
+    is direct / score for a pass (direct / empty for a conditions-only standard). Returns "the
+    decision is open" (qualifies unknown)."""
     B, cs = p.B, p.cs
     cond_all = B.and_(conds)
     direct = B.or_(routes)
@@ -451,13 +474,8 @@ def verdict_and_route(p: Plan, conds: list[Any], routes: list[Any], score_ok: An
         "expert_dependent",
     )
     passed = B.cmp("==", qualifies, True)
-    p.out["route"] = B.select(
-        [
-            (B.and_([passed, B.cmp("==", direct, True)]), "direct"),
-            (passed, "score"),
-        ],
-        "",
-    )
+    by_rule = [(passed, "score")] if cs.has_score else []
+    p.out["route"] = B.select([(B.and_([passed, B.cmp("==", direct, True)]), "direct"), *by_rule], "")
     return B.is_null(qualifies)
 
 
@@ -474,15 +492,16 @@ def reasons(
     while the decision is open); then the band, expert and score reasons collected on the way."""
     B, cs = p.B, p.cs
     out: list[Piece] = []
-    for c, cv in zip(cs.conditions, conds, strict=True):
-        out.append((B.cmp("==", cv, False), f"不满足条件：{c.name_zh}", f"condition not met: {c.name_en}"))
-    for c, cv in zip(cs.conditions, conds, strict=True):
+    for c, cv in zip(p.conditions, conds, strict=True):
+        zh, en = failed_condition_text(p, c)
+        out.append((B.cmp("==", cv, False), zh, en))
+    for c, cv in zip(p.conditions, conds, strict=True):
         out.extend(unknown_pieces(p, cv, c.fields, c.name_zh, c.name_en))
     if cs.peer:
         out.extend(unknown_pieces(p, code, cs.stage_fields, "企业阶段", "enterprise stage"))
-    for r, rv in zip(cs.routes, routes, strict=True):
+    for r, rv in zip(p.routes, routes, strict=True):
         out.append((B.cmp("==", rv, True), f"直接认定：{r.name_zh}", f"direct confirmation: {r.name_en}"))
-    for r, rv in zip(cs.routes, routes, strict=True):
+    for r, rv in zip(p.routes, routes, strict=True):
         out.extend((B.and_([undecided, c]), zh, en) for c, zh, en in unknown_pieces(p, rv, r.fields, r.name_zh, r.name_en))
     for i in indicators:
         ind = i.ind
@@ -494,6 +513,31 @@ def reasons(
         )
     out.extend(p.pieces)
     return out
+
+
+def failed_condition_text(p: Plan, c: Component) -> tuple[Text, Text]:
+    """"不满足条件：<name>" / "condition not met: <name>", the name stating the measure and the bar;
+    with the row's values (``show``) appended: "（实际：营业收入（上年度） 1200.00万元）"."""
+    zh: Text = f"不满足条件：{c.name_zh}"
+    en: Text = f"condition not met: {c.name_en}"
+    if not c.show:
+        return zh, en
+    zh_parts: list[Any] = [zh, "（实际："]
+    en_parts: list[Any] = [en, " (actual: "]
+    for k, s in enumerate(c.show):
+        v = p.B.expr(s.ast)
+        if k:
+            zh_parts.append("；")
+            en_parts.append("; ")
+        if s.label_zh:
+            zh_parts.append(f"{s.label_zh} ")
+        if s.label_en:
+            en_parts.append(f"{s.label_en} ")
+        zh_parts.append(Shown(v, s.fmt, 0, s.rounding))
+        en_parts.append(Shown(v, s.fmt, 1, s.rounding))
+    zh_parts.append("）")
+    en_parts.append(")")
+    return tuple(zh_parts), tuple(en_parts)
 
 
 def unknown_pieces(
