@@ -17,10 +17,12 @@ from typing import Any
 import polars as pl
 
 from . import expr
-from .core import CompiledStandard, PlBackend, decode_reasons, group_code, prepare_frame, run_plan
+from .backends import PlBackend, decode_reasons
+from .compiled import CompiledStandard
 from .errors import ExpertInputError, StandardError
-from .facts import FIELD_TYPES, coerce_frame, frame_from_records
-from .standard import Standard
+from .facts import FIELD_TYPES, coerce_frame, frame_from_records, prepare_frame
+from .plan import group_code, run_plan
+from .standard import APPLICATIONS, Standard
 
 REFERENCE_FORMAT = 1
 
@@ -35,13 +37,18 @@ class BatchResult:
     standard_id: str
     version: str
     evaluation_date: dt.date | None
+    application: str = "new"  # "new" or "renewal": which conditions were tested
 
 
-def referenced_fields(standard: Standard) -> list[str]:
-    """Every fact field a standard reads (including expert inputs and the peer-group fields)."""
+def referenced_fields(standard: Standard, application: str | None = None) -> list[str]:
+    """Every fact field a standard reads (including expert inputs and the peer-group fields): for one
+    kind of application, or (None) for either. Branches a switch turns off read nothing."""
     cs = standard.compiled
     out: list[str] = []
-    for c in cs.conditions + cs.routes:
+    comps = cs.conditions + cs.routes
+    if application is not None:
+        comps = cs.conditions_for(application) + cs.routes_for(application)
+    for c in comps:
         out += expr.fields(c.ast)
     for ind in cs.indicators:
         for alt in ind.alts:
@@ -172,6 +179,11 @@ def check_reference(cs: CompiledStandard, reference: dict[str, Any]) -> None:
         )
 
 
+def _check_application(application: str) -> None:
+    if application not in APPLICATIONS:
+        raise ValueError(f"application must be one of {APPLICATIONS}, not {application!r}")
+
+
 def output_columns(cs: CompiledStandard) -> list[str]:
     cols = ["id", "standard", "version", "verdict", "route", "score_min", "score_max", "grade"]
     if cs.peer:
@@ -190,10 +202,13 @@ def score_batch(
     reference: dict[str, Any] | None = None,
     on_error: str = "raise",
     keep_input: bool = True,
+    application: str = "new",
 ) -> BatchResult:
     """Score every row of ``facts`` under ``standard`` (columnar, polars).
 
     ``evaluation_date`` (default: today) is used to derive ``reg_days`` from ``registered_on``.
+    ``application`` is ``"new"`` (an application, the default) or ``"renewal"`` (复核): conditions the
+    standard marks ``applies_to`` the other mode are not tested.
 
     ``on_error="raise"`` raises ExpertInputError at the first expert input outside its band (row =
     1-based file row, header = 1); ``on_error="mark"`` gives that row verdict ``needs_review`` with the
@@ -201,8 +216,9 @@ def score_batch(
     """
     if on_error not in ("raise", "mark"):
         raise ValueError("on_error must be 'raise' or 'mark'")
+    _check_application(application)
     evaluation_date = evaluation_date or dt.date.today()
-    job = _plan(_to_frame(facts), standard, evaluation_date, reference, keep_input)
+    job = _plan(_to_frame(facts), standard, evaluation_date, reference, keep_input, application)
     return _finish(job, job.query.collect(), on_error)
 
 
@@ -214,6 +230,7 @@ def score_batch_many(
     references: Mapping[str, dict[str, Any] | None] | None = None,
     on_error: str = "raise",
     keep_input: bool = True,
+    application: str = "new",
 ) -> dict[str, BatchResult]:
     """``score_batch`` of one facts table under several standards, keyed by standard id.
 
@@ -224,13 +241,14 @@ def score_batch_many(
     """
     if on_error not in ("raise", "mark"):
         raise ValueError("on_error must be 'raise' or 'mark'")
+    _check_application(application)
     ids = [s.compiled.id for s in standards]
     if len(set(ids)) != len(ids):
         raise ValueError("score_batch_many: each standard may appear only once")
     evaluation_date = evaluation_date or dt.date.today()
     df = _to_frame(facts)
     refs = references or {}
-    jobs = [_plan(df, std, evaluation_date, refs.get(std.compiled.id), keep_input) for std in standards]
+    jobs = [_plan(df, std, evaluation_date, refs.get(std.compiled.id), keep_input, application) for std in standards]
     frames = pl.collect_all([job.query for job in jobs])
     return {job.cs.id: _finish(job, frame, on_error) for job, frame in zip(jobs, frames, strict=True)}
 
@@ -244,6 +262,7 @@ class _Job:
     bad_cols: list[str]
     reference: dict[str, Any] | None
     evaluation_date: dt.date
+    application: str
 
 
 def _plan(
@@ -252,6 +271,7 @@ def _plan(
     evaluation_date: dt.date,
     reference: dict[str, Any] | None,
     keep_input: bool,
+    application: str = "new",
 ) -> _Job:
     """The lazy scoring query of one standard over an already coerced facts frame (the peer
     reference, when the standard needs one and none is given, is computed here)."""
@@ -267,7 +287,7 @@ def _plan(
     else:
         reference = None
     B = PlBackend()
-    out = run_plan(cs, B, reference=reference, fact_cols=set(df.columns))
+    out = run_plan(cs, B, reference=reference, fact_cols=set(df.columns), application=application)
     for stage in B.stages:
         lf = lf.with_columns(stage)
     bad_cols = [f"__xbad.{ind.id}" for ind, *_ in out["__expert_bad"]]
@@ -279,10 +299,15 @@ def _plan(
             exprs.append(pl.lit(None, dtype=pl.String).alias("grade"))
             continue
         if name == "reasons":
+            if rm.text is not None:
+                exprs.append(rm.text.alias("reasons"))
             exprs += [m.alias(c) for m, c in zip(rm.masks, mask_cols, strict=True)]
             continue
         e = out[name]
-        exprs.append((e if isinstance(e, pl.Expr) else pl.lit(e)).alias(name))
+        e = e if isinstance(e, pl.Expr) else pl.lit(e)
+        if name in ("score_min", "score_max") and not cs.has_score:
+            e = e.cast(pl.Float64)  # no score: a typed null column
+        exprs.append(e.alias(name))
     exprs += [pl.col(c) for c in bad_cols]
     for ind, _bad, alo, ahi in out["__expert_bad"]:
         exprs += [pl.lit(alo).alias(f"__xlo.{ind.id}") if not isinstance(alo, pl.Expr) else alo.alias(f"__xlo.{ind.id}")]
@@ -290,19 +315,20 @@ def _plan(
         exprs += [out[f"band.{ind.id}"].alias(f"__xband.{ind.id}") if isinstance(out[f"band.{ind.id}"], pl.Expr) else pl.lit(out[f"band.{ind.id}"]).alias(f"__xband.{ind.id}")]
     if keep_input:
         exprs += [pl.col(c) for c in input_cols]
-    return _Job(cs, lf.select(exprs), out, mask_cols, bad_cols, reference, evaluation_date)
+    return _Job(cs, lf.select(exprs), out, mask_cols, bad_cols, reference, evaluation_date, application)
 
 
 def _finish(job: _Job, result: pl.DataFrame, on_error: str) -> BatchResult:
     cs, out = job.cs, job.out
-    result = decode_reasons(result, out["reasons"], job.mask_cols)
+    if out["reasons"].text is None:
+        result = decode_reasons(result, out["reasons"], job.mask_cols)
     result = result.select(output_columns(cs) + [c for c in result.columns if c not in output_columns(cs)])
     if job.bad_cols:
         if on_error == "raise":
             _raise_expert(result, out["__expert_bad"])
         helper = [c for c in result.columns if c.startswith("__x")]
         result = result.drop(helper)
-    return BatchResult(result, job.reference, cs.id, cs.version, job.evaluation_date)
+    return BatchResult(result, job.reference, cs.id, cs.version, job.evaluation_date, job.application)
 
 
 def _raise_expert(result: pl.DataFrame, bad: list) -> None:

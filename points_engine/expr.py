@@ -17,7 +17,10 @@ Semantics (identical in both backends):
 * ``max_of`` / ``min_of`` are ``null`` if any argument is ``null`` (an unknown could be the extreme);
 * ``if(c, a, b)`` is ``null`` when ``c`` is ``null``; ``coalesce(a, b, ...)`` is the first known value;
 * ``last_years(n, y1, y2, y3)`` sums the last ``n`` fiscal years (n >= 3: y1+y2+y3; 2: y2+y3; else y3);
-* ``is_null(a)``, ``floor(a)``.
+* ``is_null(a)``, ``floor(a)``;
+* ``switch('name')`` is the value of a standard's switch (``switches.name.value``, a boolean set by an
+  administrator). :func:`bind` replaces it by that literal before compiling and folds the constant
+  ``and`` / ``or`` it sits in, so a switched-off branch reads no facts at all.
 
 Numbers are IEEE float64 (or Python ints for integer literals); every operation is a single
 correctly rounded float64 operation applied in the same order in both backends, so the two paths
@@ -46,6 +49,7 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "is_null": (1, 1),
     "last_years": (4, 4),
     "floor": (1, 1),
+    "switch": (1, 1),
 }
 
 _TOKEN = re.compile(
@@ -185,6 +189,8 @@ class _Parser:
                 lo, hi = FUNCTIONS[val]
                 if len(args) < lo or (hi is not None and len(args) > hi):
                     raise self.error(f"wrong number of arguments to {val}")
+                if val == "switch" and not (args[0][0] == "lit" and isinstance(args[0][1], str)):
+                    raise self.error("switch() takes the switch name as a quoted string")
                 return ("call", val, tuple(args))
             return ("field", val)
         raise self.error(f"unexpected {val!r}")
@@ -287,6 +293,84 @@ def reason_fields(ast: tuple) -> list[str]:
 
     walk(ast)
     return [f for f in fields(ast) if f in elsewhere or f not in defaulted]
+
+
+def switch_names(ast: tuple) -> list[str]:
+    """The switches an AST reads (``switch('name')``), in first-use order."""
+    out: list[str] = []
+
+    def walk(n: tuple) -> None:
+        tag = n[0]
+        if tag == "call":
+            if n[1] == "switch":
+                if n[2][0][1] not in out:
+                    out.append(n[2][0][1])
+                return
+            for a in n[2]:
+                walk(a)
+        elif tag in ("not", "neg"):
+            walk(n[1])
+        elif tag in ("and", "or"):
+            walk(n[1])
+            walk(n[2])
+        elif tag in ("cmp", "arith"):
+            walk(n[2])
+            walk(n[3])
+
+    walk(ast)
+    return out
+
+
+def _is_boolean(n: tuple) -> bool:
+    """Whether a node always gives a boolean or null (so ``true and n`` is ``n`` in both backends)."""
+    from .facts import FIELD_TYPES
+
+    tag = n[0]
+    if tag in ("cmp", "and", "or", "not"):
+        return True
+    if tag == "lit":
+        return isinstance(n[1], bool)
+    if tag == "call":
+        return n[1] == "is_null"
+    if tag == "field":
+        typ = FIELD_TYPES.get(n[1])
+        return typ is not None and typ == pl.Boolean
+    return False
+
+
+def bind(ast: tuple, switches: dict[str, bool]) -> tuple:
+    """Replace ``switch('name')`` by its literal value and fold the constants it leaves in
+    ``and`` / ``or`` / ``not`` (Kleene logic: ``false and x`` is false, ``true or x`` is true, even
+    for an unknown x). Raises StandardError for a switch the standard does not define."""
+
+    def walk(n: tuple) -> tuple:
+        tag = n[0]
+        if tag == "call" and n[1] == "switch":
+            name = n[2][0][1]
+            if name not in switches:
+                raise StandardError(f"未定义的开关 {name!r} / undefined switch {name!r}")
+            return ("lit", bool(switches[name]))
+        if tag == "call":
+            return ("call", n[1], tuple(walk(a) for a in n[2]))
+        if tag == "neg":
+            return ("neg", walk(n[1]))
+        if tag == "not":
+            a = walk(n[1])
+            return ("lit", not a[1]) if a[0] == "lit" and isinstance(a[1], bool) else ("not", a)
+        if tag in ("and", "or"):
+            a, b = walk(n[1]), walk(n[2])
+            absorbing, neutral = (False, True) if tag == "and" else (True, False)
+            for x, y in ((a, b), (b, a)):
+                if x == ("lit", absorbing):
+                    return x
+                if x == ("lit", neutral) and _is_boolean(y):
+                    return y
+            return (tag, a, b)
+        if tag in ("cmp", "arith"):
+            return (tag, n[1], walk(n[2]), walk(n[3]))
+        return n
+
+    return walk(ast) if switch_names(ast) else ast
 
 
 # ----------------------------------------------------------------------------------------------

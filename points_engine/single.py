@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .batch import check_reference, expert_error, output_columns
-from .core import PyBackend, join_reasons, prepare_row, run_plan
+from .backends import PyBackend, join_reasons
+from . import expr
+from .batch import _check_application, check_reference, expert_error, output_columns
 from .errors import StandardError
-from .facts import coerce_record
+from .facts import coerce_record, prepare_row
+from .plan import run_plan
 from .standard import Standard
 
 
@@ -31,6 +33,19 @@ class IndicatorResult:
 
 
 @dataclass(frozen=True)
+class ConditionResult:
+    """A hard condition or direct route as tested for this record: ``met`` is True, False or None
+    (unknown), ``values`` the facts it reads (None = unknown), so a page can show value and bar."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    met: bool | None
+    values: dict[str, Any]
+    applies_to: str | None = None
+
+
+@dataclass(frozen=True)
 class Explanation:
     standard_id: str
     version: str
@@ -46,6 +61,9 @@ class Explanation:
     evaluation_date: dt.date | None = None
     id: str | None = None
     peer_grouped: bool = False  # the standard normalises within peer groups (stage/peer_group columns)
+    application: str = "new"  # "new" or "renewal": which conditions were tested
+    conditions: list[ConditionResult] = field(default_factory=list)
+    direct_routes: list[ConditionResult] = field(default_factory=list)
 
     @property
     def score(self) -> float | None:
@@ -80,12 +98,15 @@ def explain(
     *,
     evaluation_date: dt.date | None = None,
     reference: dict[str, Any] | None = None,
+    application: str = "new",
 ) -> Explanation:
     """Score one enterprise and explain it. ``facts`` uses the field names of facts.md.
 
     Standards with percentile indicators need ``reference`` (the frozen peer distribution that
-    score_batch returned). Raises ExpertInputError for an expert input outside its band.
+    score_batch returned). ``application`` is ``"new"`` (default) or ``"renewal"``, as in score_batch.
+    Raises ExpertInputError for an expert input outside its band.
     """
+    _check_application(application)
     cs = standard.compiled
     evaluation_date = evaluation_date or dt.date.today()
     if cs.percentile_inds:
@@ -97,7 +118,7 @@ def explain(
         check_reference(cs, reference)
     row = prepare_row(coerce_record(facts), evaluation_date)
     B = PyBackend(row)
-    out = run_plan(cs, B, reference=reference if cs.percentile_inds else None)
+    out = run_plan(cs, B, reference=reference if cs.percentile_inds else None, application=application)
     for ind, bad, lo, hi in out["__expert_bad"]:
         if bad:
             raise expert_error(None, ind.expert_field, row.get(ind.expert_field), lo, hi, out[f"band.{ind.id}"], row.get("id"))
@@ -148,6 +169,21 @@ def explain(
         evaluation_date=evaluation_date,
         id=None if row.get("id") is None else str(row.get("id")),
         peer_grouped=bool(cs.peer),
+        application=application,
+        conditions=[_component_result(c, lets, "__c", row) for c in cs.conditions_for(application)],
+        direct_routes=[_component_result(r, lets, "__r", row) for r in cs.routes_for(application)],
+    )
+
+
+def _component_result(c: Any, lets: dict, prefix: str, row: dict) -> ConditionResult:
+    met = lets.get(f"{prefix}.{c.id}")
+    return ConditionResult(
+        id=c.id,
+        name_zh=c.name_zh,
+        name_en=c.name_en,
+        met=None if met is None else bool(met),
+        values={f: row.get(f) for f in expr.fields(c.ast)},
+        applies_to=c.applies_to,
     )
 
 
@@ -214,4 +250,4 @@ def _next_band(alt: Any, v: Any, lets: dict, key: str, ind: Any, cs: Any, refere
     return None
 
 
-__all__ = ["Explanation", "IndicatorResult", "explain", "output_columns"]
+__all__ = ["ConditionResult", "Explanation", "IndicatorResult", "explain", "output_columns"]

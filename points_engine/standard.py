@@ -10,18 +10,35 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from typing import Any
 
 from . import expr
+from .backends import SHOW_FORMATS, SHOW_ROUNDING
 from .errors import StandardError
 from .facts import KNOWN_FIELDS
 
 BANDING_TYPES = ("thresholds", "linear", "percentile", "flag", "map", "expert")
 CATEGORY_KINDS = ("core", "bonus", "negative")
 CLUSTERS = ("ic", "ev", "ict", "materials", "biomed", "equipment", "energy", "other")
+
+#: Kinds of evaluation (``kind`` of a standard): id -> (中文, English). Several versions of the rules
+#: share a kind; :func:`standard_in_force` picks the one in force on a date.
+EVALUATION_KINDS: dict[str, tuple[str, str]] = {
+    "tsme": ("科技型中小企业评价", "technology-based SME evaluation"),
+    "hnte": ("高新技术企业认定", "high-tech enterprise recognition"),
+    "innov": ("创新型中小企业评价", "innovative SME evaluation"),
+    "srdi": ("专精特新中小企业认定", "specialised, refined, distinctive and innovative (SRDI) SME recognition"),
+    "srdi_giant": ('专精特新"小巨人"企业认定', 'SRDI "little giant" enterprise recognition'),
+    "scp": ("西部（重庆）科学城创新积分", "Western (Chongqing) Science City innovation points"),
+}
+
+#: What an evaluation is for: a new application (认定/申报) or a renewal (复核). A condition marked
+#: ``"applies_to": "new"`` (or ``"renewal"``) is tested only in that mode; unmarked ones always are.
+APPLICATIONS = ("new", "renewal")
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,20 +92,46 @@ class Standard:
         return bool(self._data.get("provisional", False))
 
     @property
+    def kind(self) -> str | None:
+        """The evaluation kind (a key of EVALUATION_KINDS). A definition stored before ``kind`` existed
+        gets it from its id (``srdi-2022`` -> ``srdi``, ``srdi-giant-2026`` -> ``srdi_giant``)."""
+        return self._data.get("kind") or kind_from_id(self.id)
+
+    @property
+    def superseded_from(self) -> dt.date | None:
+        """The first day this version no longer applies (to new applications); None while current."""
+        v = self._data.get("superseded_from")
+        return dt.date.fromisoformat(v) if v else None
+
+    def in_force(self, on: dt.date) -> bool:
+        """``effective_from <= on < superseded_from``."""
+        return self.effective_from <= on and (self.superseded_from is None or on < self.superseded_from)
+
+    @property
+    def switches(self) -> dict[str, bool]:
+        """The administrator's switches (``switches.<name>.value``) the formulas read with switch('name')."""
+        return {k: bool(v.get("value")) for k, v in (self._data.get("switches") or {}).items()}
+
+    @property
+    def has_score(self) -> bool:
+        """False for a conditions-only standard (no indicators: no score, no score route)."""
+        return bool(self._data.get("indicators"))
+
+    @property
     def indicator_ids(self) -> list[str]:
-        return [i["id"] for i in self._data["indicators"]]
+        return [i["id"] for i in self._data.get("indicators", [])]
 
     @property
     def uses_percentiles(self) -> bool:
         return any(
             alt["banding"]["type"] == "percentile"
-            for ind in self._data["indicators"]
+            for ind in self._data.get("indicators", [])
             for alt in _alternatives(ind)
         )
 
     @cached_property
     def compiled(self) -> Any:
-        from .core import CompiledStandard
+        from .compiled import CompiledStandard
 
         return CompiledStandard(self._data)
 
@@ -100,6 +143,18 @@ class Standard:
 
     def __repr__(self) -> str:
         return f"Standard({self.id!r}, version={self.version!r})"
+
+
+def kind_from_id(standard_id: str) -> str | None:
+    """The evaluation kind an id names by its stem (the id without its last ``-`` part), if known."""
+    stem = standard_id.rsplit("-", 1)[0].replace("-", "_") if "-" in standard_id else standard_id
+    return stem if stem in EVALUATION_KINDS else None
+
+
+def parse_expr(d: dict[str, Any], text: str) -> tuple:
+    """Parse a formula of standard ``d`` with its switches bound (see expr.bind)."""
+    switches = {k: bool(v.get("value")) for k, v in (d.get("switches") or {}).items() if isinstance(v, dict)}
+    return expr.bind(expr.parse(text), switches)
 
 
 def _alternatives(ind: dict[str, Any]) -> list[dict[str, Any]]:
@@ -130,11 +185,38 @@ def validate_standard(d: Any) -> list[str]:
     for key in ("id", "version", "name_zh", "name_en", "effective_from", "region"):
         if not isinstance(d.get(key), str) or not d.get(key):
             err(key, "缺少或不是非空字符串", "missing or not a non-empty string")
-    if isinstance(d.get("effective_from"), str):
-        try:
-            dt.date.fromisoformat(d["effective_from"])
-        except ValueError:
-            err("effective_from", "日期格式应为 YYYY-MM-DD", "date must be YYYY-MM-DD")
+    dates: dict[str, dt.date] = {}
+    for key in ("effective_from", "superseded_from"):
+        if key == "superseded_from" and d.get(key) is None:
+            continue
+        if isinstance(d.get(key), str):
+            try:
+                dates[key] = dt.date.fromisoformat(d[key])
+            except ValueError:
+                err(key, "日期格式应为 YYYY-MM-DD", "date must be YYYY-MM-DD")
+        elif key == "superseded_from":
+            err(key, "日期格式应为 YYYY-MM-DD", "date must be YYYY-MM-DD")
+    if len(dates) == 2 and dates["superseded_from"] <= dates["effective_from"]:
+        err("superseded_from", "必须晚于 effective_from", "must be after effective_from")
+    if d.get("kind") is not None and d["kind"] not in EVALUATION_KINDS:
+        err("kind", f"评价类型必须是 {tuple(EVALUATION_KINDS)} 之一", f"kind must be one of {tuple(EVALUATION_KINDS)}")
+    switches = d.get("switches")
+    switch_names: set[str] = set()
+    if switches is not None:
+        if not isinstance(switches, dict):
+            err("switches", "必须是对象", "must be an object")
+        else:
+            for name, sw in switches.items():
+                where = f"switches.{name}"
+                if not isinstance(name, str) or not name.isidentifier():
+                    err(where, "开关名必须是标识符", "a switch name must be an identifier")
+                if not isinstance(sw, dict) or not isinstance(sw.get("value"), bool):
+                    err(where, "需要布尔值 value", "needs a boolean value")
+                    continue
+                for k in ("name_zh", "name_en"):
+                    if not isinstance(sw.get(k), str) or not sw.get(k):
+                        err(where, f"缺少 {k}", f"missing {k}")
+                switch_names.add(name)
 
     def check_expr(where: str, text: Any) -> list[str]:
         try:
@@ -146,6 +228,9 @@ def validate_standard(d: Any) -> list[str]:
         for f in used:
             if f not in KNOWN_FIELDS:
                 err(where, f"未知字段 {f}（见 facts.md）", f"unknown fact field {f} (see facts.md)")
+        for name in expr.switch_names(ast):
+            if name not in switch_names:
+                err(where, f"未定义的开关 {name}（见 switches）", f"undefined switch {name} (see switches)")
         return used
 
     for sect in ("conditions", "direct_routes"):
@@ -165,11 +250,44 @@ def validate_standard(d: Any) -> list[str]:
             for k in ("name_zh", "name_en"):
                 if not isinstance(c.get(k), str):
                     err(where, f"缺少 {k}", f"missing {k}")
+            if c.get("applies_to") is not None and c["applies_to"] not in APPLICATIONS:
+                err(f"{where}.applies_to", f"必须是 {APPLICATIONS} 之一", f"must be one of {APPLICATIONS}")
             check_expr(f"{where}.expr", c.get("expr"))
+            show = c.get("show", [])
+            if not isinstance(show, list) or (show and sect != "conditions"):
+                err(f"{where}.show", "仅条件可有 show 列表", "only a condition may have a show list")
+                continue
+            for j, item in enumerate(show):
+                sw = f"{where}.show[{j}]"
+                if not isinstance(item, dict) or item.get("format") not in SHOW_FORMATS:
+                    err(sw, f"需要 value 和 format（{SHOW_FORMATS}）", f"needs a value and a format in {SHOW_FORMATS}")
+                    continue
+                for k in ("label_zh", "label_en"):
+                    if k in item and not isinstance(item[k], str):
+                        err(f"{sw}.{k}", "必须是字符串", "must be a string")
+                if item.get("rounding", "down") not in SHOW_ROUNDING:
+                    err(f"{sw}.rounding", f"必须是 {SHOW_ROUNDING} 之一", f"must be one of {SHOW_ROUNDING}")
+                check_expr(f"{sw}.value", item.get("value"))
 
+    # a standard without indicators is conditions-only: no score, so no score rules either
+    conditions_only = d.get("indicators") in (None, []) and d.get("categories") in (None, [])
+    if conditions_only:
+        if not d.get("conditions"):
+            err("conditions", "仅有条件的标准至少需要一个条件", "a conditions-only standard needs at least one condition")
+        score = d.get("score") if isinstance(d.get("score"), dict) else {}
+        for key, present in (
+            ("score.pass_mark", score.get("pass_mark") is not None),
+            ("score.requirements", bool(score.get("requirements"))),
+            ("grades", d.get("grades") is not None),
+            ("peer_groups", d.get("peer_groups") is not None),
+        ):
+            if present:
+                err(key, "没有指标的标准不能有评分规则", "a standard without indicators cannot have score rules")
     cats = d.get("categories")
     cat_ids: set[str] = set()
-    if not isinstance(cats, list) or not cats:
+    if conditions_only:
+        cats = []
+    elif not isinstance(cats, list) or not cats:
         err("categories", "至少需要一个类别", "at least one category is required")
         cats = []
     for i, c in enumerate(cats):
@@ -189,7 +307,9 @@ def validate_standard(d: Any) -> list[str]:
     peer = d.get("peer_groups")
     inds = d.get("indicators")
     ind_ids: list[str] = []
-    if not isinstance(inds, list) or not inds:
+    if conditions_only:
+        inds = []
+    elif not isinstance(inds, list) or not inds:
         err("indicators", "至少需要一个指标", "at least one indicator is required")
         inds = []
     for i, ind in enumerate(inds):
@@ -437,13 +557,18 @@ def derive_version(
     *,
     version: str | None = None,
     effective_from: str | dt.date | None = None,
+    superseded_from: str | dt.date | None = None,
 ) -> Standard:
     """A new Standard made from ``standard`` with ``changes`` applied (paths as in diff_standards).
 
     The new version must differ from the old one (pass ``version=`` or a ``"version"`` change);
-    the original is left untouched. Raises StandardError if the result is invalid.
+    the original is left untouched. Every key is kept, ``kind``, ``superseded_from`` and ``switches``
+    included (flip a switch with ``{"switches.<name>.value": True}``; drop ``superseded_from`` with
+    ``{"superseded_from": None}``). Raises StandardError if the result is invalid.
     """
     d = standard.to_dict()
+    if "kind" not in d and standard.kind is not None:
+        d["kind"] = standard.kind  # a stored definition from before kinds: make it explicit
     items = changes.items() if isinstance(changes, dict) else changes
     for path, value in items:
         _set_path(d, path.split("."), value, path)
@@ -451,6 +576,8 @@ def derive_version(
         d["version"] = str(version)
     if effective_from is not None:
         d["effective_from"] = str(effective_from)
+    if superseded_from is not None:
+        d["superseded_from"] = str(superseded_from)
     d["derived_from"] = {"id": standard.id, "version": standard.version}
     if d["version"] == standard.version and d["id"] == standard.id:
         raise StandardError(
@@ -480,7 +607,33 @@ def list_builtin() -> list[Standard]:
 
 
 def _version_key(v: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else p for p in v.split("."))
+    """Sort key of a version string: numeric parts as numbers, others as text ("1" < "1.1" < "2")."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in v.split("."))
+
+
+def standard_in_force(kind: str, on: dt.date | str, standards: Iterable[Standard] | None = None) -> Standard:
+    """The standard of evaluation ``kind`` in force on date ``on`` (``effective_from <= on <
+    superseded_from``), among ``standards`` (default: the built-ins). Where several are in force (a
+    derived version next to its base), the one with the latest ``effective_from`` wins, then the
+    highest version. Raises StandardError for an unknown kind or when none is in force.
+
+    This is the version for a new application. A renewal's version is configuration (a notice can
+    order renewals under older rules): use the configured standard if there is one, else this.
+    """
+    if kind not in EVALUATION_KINDS:
+        raise StandardError(
+            f"未知评价类型 {kind!r}（可用：{', '.join(EVALUATION_KINDS)}）/ unknown evaluation kind {kind!r} "
+            f"(known: {', '.join(EVALUATION_KINDS)})"
+        )
+    day = dt.date.fromisoformat(on) if isinstance(on, str) else on
+    pool = list_builtin() if standards is None else list(standards)
+    found = [s for s in pool if s.kind == kind and s.in_force(day)]
+    if not found:
+        raise StandardError(
+            f"{day.isoformat()} 没有现行的 {EVALUATION_KINDS[kind][0]} 标准 / no {kind} standard is in force on "
+            f"{day.isoformat()}"
+        )
+    return max(found, key=lambda s: (s.effective_from, _version_key(s.version)))
 
 
 def load_builtin(standard_id: str, version: str | None = None) -> Standard:

@@ -17,14 +17,14 @@ def same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def assert_paths_agree(rows: list[dict], standard, *, reference=None, evaluation_date=None) -> list:
+def assert_paths_agree(rows: list[dict], standard, *, reference=None, evaluation_date=None, application="new") -> list:
     """Score rows with both paths; assert every output column agrees; return the explanations."""
-    batch = score_batch(rows, standard, reference=reference, evaluation_date=evaluation_date)
+    batch = score_batch(rows, standard, reference=reference, evaluation_date=evaluation_date, application=application)
     ref = batch.reference if reference is None else reference
     cols = output_columns(standard.compiled)
     out = []
     for i, row in enumerate(rows):
-        e = explain(row, standard, reference=ref, evaluation_date=evaluation_date)
+        e = explain(row, standard, reference=ref, evaluation_date=evaluation_date, application=application)
         single = e.to_row()
         b = batch.frame.row(i, named=True)
         for c in cols:

@@ -61,7 +61,9 @@ def test_standards_command(capsys):
     assert main(["points", "standards"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].split("\t")[:2] == ["id", "version"]
-    assert [line.split("\t")[0] for line in lines[1:]] == ["hnte-2016", "innov-2022", "scp-v1", "srdi-2022", "tsme-2017"]
+    assert [line.split("\t")[0] for line in lines[1:]] == [
+        "hnte-2016", "innov-2022", "scp-v1", "srdi-2022", "srdi-2026", "srdi-giant-2026", "tsme-2017",
+    ]
 
 
 @pytest.mark.parametrize("text,args,needle", [

@@ -12,7 +12,8 @@ from points_engine import expr
 
 def test_builtins_load_validate_and_round_trip():
     ids = [(s.id, s.version) for s in list_builtin()]
-    assert ids == [("hnte-2016", "1"), ("innov-2022", "1"), ("scp-v1", "1"), ("srdi-2022", "1"), ("tsme-2017", "1")]
+    assert ids == [("hnte-2016", "1"), ("innov-2022", "1"), ("scp-v1", "1"), ("srdi-2022", "1"), ("srdi-2026", "1"),
+                   ("srdi-giant-2026", "1"), ("tsme-2017", "1")]
     for s in list_builtin():
         d = s.to_dict()
         assert validate_standard(d) == []
