@@ -2,14 +2,18 @@
 and who may change it. Defined once; the model choices, the API schemas, the forms, the import templates and
 the validation are all derived from these tables.
 
-Field names follow shared/reference/facts.md exactly where a field is an evaluation fact; a declaration holds
-one fiscal year, so its figures carry no `_y*` suffix (the suffix is relative to an evaluation date and is
-added when facts are built, in twincity.points.facts). Pure Python: no Django.
+Field names follow shared/reference/facts.md exactly where a field is an evaluation fact, and such a field's
+labels come from the one facts vocabulary (`points_engine.FACTS`): only the registry's own fields (district,
+contacts, …) are labelled here. A declaration holds one fiscal year, so its figures carry no `_y*` suffix (the
+suffix is relative to an evaluation date and is added when facts are built, in twincity.points.facts).
+Pure Python: no Django.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
+
+from points_engine import FACTS
 
 Kind = Literal["text", "city", "choice", "date", "bool", "count", "headcount", "money", "year", "credit_code",
                "email"]
@@ -83,44 +87,45 @@ CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 INDUSTRY_CODE_PATTERN = r"^[A-T]\d{0,4}$"
 CITY_PATTERN = r"^[a-z]{2,32}$"
 
+def _fact(name: str, kind: Kind, *, label_zh: str = "", **options: Any) -> FieldSpec:
+    """A registry field that is an evaluation fact (a declaration figure: the fact of its latest year),
+    labelled as the facts vocabulary labels it (or more precisely, where one year's declaration says more)."""
+    spec = FACTS.get(name) or FACTS[f"{name}_y3"]
+    return FieldSpec(name, label_zh or spec.label_zh, spec.label_en[:1].upper() + spec.label_en[1:], kind, **options)
+
+
 # --- the enterprise profile ----------------------------------------------------------------------------------
 
 ENTERPRISE_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("credit_code", "统一社会信用代码", "Unified social credit code", "credit_code", required=True,
-              edit="never", nullable=False),
-    FieldSpec("name", "企业名称", "Name", "text", required=True, max_length=200, nullable=False),
-    FieldSpec("city", "注册地", "City", "city", required=True, max_length=32, nullable=False),
+    _fact("credit_code", "credit_code", required=True, edit="never", nullable=False),
+    _fact("name", "text", required=True, max_length=200, nullable=False),
+    _fact("city", "city", required=True, max_length=32, nullable=False),
     FieldSpec("district", "区县", "District", "text", max_length=64, nullable=False),
-    FieldSpec("registered_on", "注册日期", "Registration date", "date"),
-    FieldSpec("industry_cluster", "重点产业集群", "Industry cluster", "choice", nullable=False),
+    _fact("registered_on", "date"),
+    _fact("industry_cluster", "choice", nullable=False),
     FieldSpec("industry_code", "国民经济行业代码", "National industry code", "text", max_length=8, nullable=False),
     FieldSpec("size_class", "企业规模", "Size class", "choice", nullable=False),
-    FieldSpec("resident", "境内居民企业", "Resident enterprise", "bool"),
-    FieldSpec("prohibited", "产品属禁止/限制/淘汰类", "Prohibited products", "bool"),
-    FieldSpec("compliant", "无重大违法失信", "Compliant", "bool"),
-    FieldSpec("is_sme", "中小企业", "SME", "bool"),
+    _fact("resident", "bool"),
+    _fact("prohibited", "bool"),
+    _fact("compliant", "bool"),
+    _fact("is_sme", "bool"),
     FieldSpec("contact_person", "联系人", "Contact person", "text", edit="company", max_length=64, nullable=False),
     FieldSpec("contact_phone", "联系电话", "Contact phone", "text", edit="company", max_length=32, nullable=False),
     FieldSpec("contact_email", "联系邮箱", "Contact email", "email", edit="company", max_length=254,
               nullable=False),
     FieldSpec("address", "通讯地址", "Mailing address", "text", edit="company", max_length=200, nullable=False),
-    FieldSpec("ip_I_self", "自主研发Ⅰ类知识产权数", "Class I IP, self-developed", "count", edit="company"),
-    FieldSpec("ip_I_acq", "受让/受赠/并购取得Ⅰ类知识产权数", "Class I IP, acquired", "count", edit="company"),
-    FieldSpec("ip_I_hv", "其中高价值Ⅰ类知识产权数", "High-value class I IP", "count", edit="company"),
-    FieldSpec("ip_II", "Ⅱ类知识产权数", "Class II IP", "count", edit="company"),
-    FieldSpec("transforms_3y", "近三年科技成果转化数", "Tech transfers, last 3 years", "count", edit="company"),
-    FieldSpec("sei", "主导产品属《战略性新兴产业分类》", "Main product in a strategic emerging industry", "bool",
-              edit="company"),
-    FieldSpec("niche_years", "从事特定细分市场年数", "Years in a niche market", "count", edit="company",
-              maximum=NICHE_YEARS_LIMIT),
-    FieldSpec("innov_title", "国家级技术创新示范企业、知识产权优势/示范企业", "National innovation / IP title", "bool",
-              edit="company"),
-    FieldSpec("nat_award_5y_top3", "近五年国家级科技奖励(前三名完成单位)", "National S&T award, 5 years, top 3", "bool",
-              edit="company"),
-    FieldSpec("sci_award_3y", "近三年国家级或省级科技奖励", "National or provincial S&T award, 3 years", "bool",
-              edit="company"),
-    FieldSpec("led_standard_5y", "近五年主导制定国际/国家/行业标准", "Led a standard, 5 years", "bool", edit="company"),
-    FieldSpec("maker_top500_3y", "近三年创客中国全国500强", "Maker China top 500, 3 years", "bool", edit="company"),
+    _fact("ip_I_self", "count", edit="company"),
+    _fact("ip_I_acq", "count", edit="company"),
+    _fact("ip_I_hv", "count", edit="company"),
+    _fact("ip_II", "count", edit="company"),
+    _fact("transforms_3y", "count", edit="company"),
+    _fact("sei", "bool", edit="company"),
+    _fact("niche_years", "count", edit="company", maximum=NICHE_YEARS_LIMIT),
+    _fact("innov_title", "bool", edit="company"),
+    _fact("nat_award_5y_top3", "bool", edit="company"),
+    _fact("sci_award_3y", "bool", edit="company"),
+    _fact("led_standard_5y", "bool", edit="company"),
+    _fact("maker_top500_3y", "bool", edit="company"),
 )
 ENTERPRISE_FIELD = {spec.name: spec for spec in ENTERPRISE_FIELDS}
 # What a profile write may change (everything but the key).
@@ -137,24 +142,24 @@ PROFILE_BLANKS: dict[str, object] = {
 # --- annual declarations ---------------------------------------------------------------------------------------
 
 DECLARATION_FIGURES: tuple[FieldSpec, ...] = (
-    FieldSpec("employees", "职工总数", "Employees", "headcount"),
-    FieldSpec("tech_staff", "科技人员数", "Technical staff", "headcount"),
-    FieldSpec("rd_staff", "研发人员数", "R&D staff", "headcount"),
-    FieldSpec("sales", "销售收入", "Sales revenue", "money"),
-    FieldSpec("oprev", "营业收入", "Operating revenue", "money"),
-    FieldSpec("main", "主营业务收入", "Main business revenue", "money"),
-    FieldSpec("na", "净资产(年末)", "Net assets (year end)", "money"),
-    FieldSpec("assets", "资产总额", "Total assets", "money"),
-    FieldSpec("liab", "负债总额", "Total liabilities", "money"),
-    FieldSpec("rd", "研发费用", "R&D expense", "money"),
+    _fact("employees", "headcount"),
+    _fact("tech_staff", "headcount"),
+    _fact("rd_staff", "headcount"),
+    _fact("sales", "money"),
+    _fact("oprev", "money"),
+    _fact("main", "money"),
+    _fact("na", "money", label_zh="净资产(年末)"),
+    _fact("assets", "money"),
+    _fact("liab", "money"),
+    _fact("rd", "money"),
     FieldSpec("rd_dom", "境内研发费用", "Domestic R&D expense", "money"),
-    FieldSpec("cost", "成本费用支出总额", "Total cost and expense", "money"),
-    FieldSpec("total_income", "总收入(高企口径)", "Total income (HNTE basis)", "money"),
-    FieldSpec("hitech_rev", "高新技术产品(服务)收入", "High-tech product revenue", "money"),
-    FieldSpec("net_profit", "净利润", "Net profit", "money"),
-    FieldSpec("tax", "纳税总额", "Total tax paid", "money"),
+    _fact("cost", "money"),
+    _fact("total_income", "money"),
+    _fact("hitech_rev", "money"),
+    _fact("net_profit", "money"),
+    _fact("tax", "money"),
     FieldSpec("equity_new", "新增股权融资(合格机构实缴)", "New equity financing", "money"),
-    FieldSpec("tech_contract", "技术合同成交额", "Technology contract turnover", "money"),
+    _fact("tech_contract", "money"),
 )
 FIGURE = {spec.name: spec for spec in DECLARATION_FIGURES}
 FIGURE_NAMES: tuple[str, ...] = tuple(spec.name for spec in DECLARATION_FIGURES)
@@ -162,7 +167,7 @@ HEADCOUNT_FIGURES: tuple[str, ...] = tuple(spec.name for spec in DECLARATION_FIG
 MONEY_FIGURES: tuple[str, ...] = tuple(spec.name for spec in DECLARATION_FIGURES if spec.kind == "money")
 
 DECLARATION_KEY_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("credit_code", "统一社会信用代码", "Unified social credit code", "credit_code", required=True),
+    _fact("credit_code", "credit_code", required=True),
     FieldSpec("fiscal_year", "会计年度", "Fiscal year", "year", required=True),
 )
 

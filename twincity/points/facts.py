@@ -24,7 +24,7 @@ from itertools import batched
 from django.db.models import FloatField
 from django.db.models.functions import Cast
 
-from points_engine.facts import FIELD_TYPES
+from points_engine.facts import FACTS, FIELD_TYPES
 from twincity.enterprises.fields import ENTERPRISE_FIELDS, FIGURE_NAMES, HEADCOUNT_FIGURES, MONEY_FIGURES
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
 
@@ -71,10 +71,8 @@ AS_FLOAT = {f"{name}_as_float": Cast(name, FloatField()) for name in MONEY_FIGUR
 FLOAT_ALIAS_TO_NAME = {f"{name}_as_float": name for name in MONEY_FIGURES}
 
 
-# The facts that are amounts of money (万元): every yearly money figure and the sums.
-MONEY_FACTS: frozenset[str] = frozenset(
-    {f"{name}{suffix}" for name in YEARLY if name in MONEY_FIGURES for suffix in YEAR_SUFFIXES} | set(SUMS)
-)
+# The facts that are amounts of money (万元), as the facts vocabulary says.
+MONEY_FACTS: frozenset[str] = frozenset(name for name, spec in FACTS.items() if spec.unit == "万元")
 
 
 def produced_facts() -> set[str]:

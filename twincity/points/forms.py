@@ -4,9 +4,10 @@ import json
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from twincity.enterprises.fields import DECLARATION_FIGURES, ENTERPRISE_FIELDS
+from points_engine import FACTS
 
 GRADES = ("A", "B", "C", "D", "E")
 GROUP_BYS = (
@@ -15,48 +16,41 @@ GROUP_BYS = (
     ("stage", _("Development stage")),
 )
 
-# The figures a person may change in the what-if form: (fact name, kind). `_y3` is the last completed
-# fiscal year before the evaluation date, `_y2` the one before.
-WHAT_IF_FIGURES: tuple[tuple[str, str], ...] = (
-    ("rd_y3", "money"),
-    ("rd_y2", "money"),
-    ("sales_y3", "money"),
-    ("sales_y2", "money"),
-    ("net_profit_y3", "money"),
-    ("tax_y3", "money"),
-    ("na_y3", "money"),
-    ("hitech_rev_y3", "money"),
-    ("tech_contract_y3", "money"),
-    ("equity_3y", "money"),
-    ("employees", "int"),
-    ("tech_staff", "int"),
-    ("rd_staff", "int"),
-    ("ip_I_self", "int"),
-    ("ip_I_acq", "int"),
-    ("ip_I_hv", "int"),
-    ("ip_II", "int"),
-    ("transforms_3y", "int"),
+# The figures a person may change in the what-if form (fact names; labels, units and types come from the
+# engine's one facts vocabulary, points_engine.FACTS). `_y3` is the last completed fiscal year before the
+# evaluation date, `_y2` the one before.
+WHAT_IF_FACTS: tuple[str, ...] = (
+    "rd_y3", "rd_y2", "sales_y3", "sales_y2", "net_profit_y3", "tax_y3", "na_y3", "hitech_rev_y3",
+    "tech_contract_y3", "equity_3y", "employees", "tech_staff", "rd_staff", "ip_I_self", "ip_I_acq", "ip_I_hv",
+    "ip_II", "transforms_3y",
 )
-_LABELS = {spec.name: spec.label_zh for spec in (*DECLARATION_FIGURES, *ENTERPRISE_FIELDS)}
-_LABELS["equity"] = "新增股权融资"
 
 
 def figure_kind(name: str) -> str:
-    """How a what-if figure reads: money (万元) or a whole number."""
-    return dict(WHAT_IF_FIGURES).get(name, "number")
+    """How a fact reads: money (万元), a whole number, a ratio, or a plain number."""
+    spec = FACTS.get(name)
+    if spec is None:
+        return "number"
+    if spec.unit == "万元":
+        return "money"
+    if spec.unit == "ratio":
+        return "ratio"
+    return "int" if spec.type == "int" else "number"
 
 
 def figure_label(name: str, evaluation_year: int | None = None) -> str:
-    """The Chinese label of a fact, with its fiscal year: rd_y3 → 研发费用（2025年）."""
-    if name in _LABELS:
-        return _LABELS[name]
-    for suffix, back in (("_y3", 1), ("_y2", 2), ("_y1", 3), ("_3y", None)):
-        if name.endswith(suffix):
-            base = _LABELS.get(name.removesuffix(suffix), name)
-            if back is None:
-                return f"{base}（近三年合计）"
-            return f"{base}（{evaluation_year - back}年）" if evaluation_year else f"{base}（{suffix[1:]}）"
-    return _LABELS.get(name, name)
+    """The label of a fact in the viewer's language, with its fiscal year: rd_y3 → 研发费用（2025年）."""
+    spec = FACTS.get(name)
+    if spec is None:
+        return name
+    english = (get_language() or "").startswith("en")
+    label = spec.label_en if english else spec.label_zh
+    if spec.year is None:
+        return label
+    if evaluation_year is None:
+        return f"{label} (y{spec.year})" if english else f"{label}（y{spec.year}）"
+    year = evaluation_year - (4 - spec.year)
+    return f"{label} ({year})" if english else f"{label}（{year}年）"
 
 
 def _plain(value):
@@ -71,10 +65,11 @@ class WhatIfForm(forms.Form):
 
     def __init__(self, *args, facts: dict | None = None, evaluation_year: int | None = None, **kwargs):
         facts = facts or {}
-        initial = {name: _plain(facts.get(name)) for name, _kind in WHAT_IF_FIGURES}
+        initial = {name: _plain(facts.get(name)) for name in WHAT_IF_FACTS}
         super().__init__(*args, initial=initial, **kwargs)
         self.facts = facts
-        for name, kind in WHAT_IF_FIGURES:
+        for name in WHAT_IF_FACTS:
+            kind = figure_kind(name)
             label = figure_label(name, evaluation_year) + (" (万元)" if kind == "money" else "")
             if kind == "money":
                 field = forms.FloatField(label=label, required=False,
@@ -87,7 +82,7 @@ class WhatIfForm(forms.Form):
     def changes(self) -> dict[str, float | int | None]:
         """The figures that differ from the snapshot (call after is_valid())."""
         out: dict[str, float | int | None] = {}
-        for name, _kind in WHAT_IF_FIGURES:
+        for name in WHAT_IF_FACTS:
             new = self.cleaned_data.get(name)
             old = self.facts.get(name)
             if new is None and old is None:

@@ -4,10 +4,9 @@ from datetime import date
 
 import pytest
 
+from points_engine.facts import KNOWN_FIELDS
 from twincity.enterprises.models import Qualification
 from twincity.enterprises.services import declaration_upsert
-from points_engine.facts import KNOWN_FIELDS
-
 from twincity.points.facts import NOT_IN_REGISTRY, fiscal_years_for, operating_years, produced_facts, registry_facts
 from twincity.points.tests import scenario
 
