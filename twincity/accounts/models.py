@@ -46,7 +46,9 @@ class Organisation(TimeStampedModel):
 
     @property
     def root(self) -> "Organisation":
-        return self.parent if self.parent_id else self  # branches are one level deep
+        if self.parent_id and self.parent is not None:  # branches are one level deep
+            return self.parent
+        return self
 
     @property
     def root_id(self) -> int:

@@ -1,3 +1,5 @@
+from typing import TypedDict
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -14,13 +16,27 @@ from twincity.enterprises.fields import (
 from twincity.enterprises.validation import DEFAULT_PROVENANCE, DeclarationRow
 from twincity.enterprises.validators import validate_credit_code
 
-IndustryCluster = models.TextChoices(
+# Enum's functional API (name, [(member, (value, label))]) builds the choices from the field vocabulary; the
+# stubs type TextChoices(...) only as a member lookup, hence the ignores.
+IndustryCluster: type[models.TextChoices] = models.TextChoices(  # type: ignore[call-overload]
     "IndustryCluster", [(key.upper(), (key, zh)) for key, (zh, _en) in INDUSTRY_CLUSTERS.items()]
 )
-SizeClass = models.TextChoices("SizeClass", [(key.upper(), (key, zh)) for key, (zh, _en) in SIZE_CLASSES.items()])
-FigureSource = models.TextChoices("FigureSource", [(key.upper(), (key, zh)) for key, (zh, _en) in SOURCES.items()])
+SizeClass: type[models.TextChoices] = models.TextChoices(  # type: ignore[call-overload]
+    "SizeClass", [(key.upper(), (key, zh)) for key, (zh, _en) in SIZE_CLASSES.items()]
+)
+FigureSource: type[models.TextChoices] = models.TextChoices(  # type: ignore[call-overload]
+    "FigureSource", [(key.upper(), (key, zh)) for key, (zh, _en) in SOURCES.items()]
+)
 
-MONEY = {"max_digits": 16, "decimal_places": 4, "null": True, "blank": True}  # 万元, to the yuan
+
+class MoneyFieldOptions(TypedDict):
+    max_digits: int
+    decimal_places: int
+    null: bool
+    blank: bool
+
+
+MONEY: MoneyFieldOptions = {"max_digits": 16, "decimal_places": 4, "null": True, "blank": True}  # 万元, to the yuan
 
 
 class Enterprise(TimeStampedModel):

@@ -370,6 +370,8 @@ def declarations_write(*, actor, items: Sequence[DeclarationInput], write: bool,
 def _declaration_changes(old: DeclarationRow, new: DeclarationRow, changed: list[str], *, created: bool
                          ) -> dict[str, dict[str, Any]]:
     out = {}
+    before: object
+    after: object
     for name in changed:
         if name == "provenance":
             before, after = old.provenance, new.provenance

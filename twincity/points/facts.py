@@ -16,10 +16,11 @@ one before that. A figure the registry does not hold is None (unknown), never 0.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from itertools import batched
+from typing import Any
 
 from django.db.models import FloatField
 from django.db.models.functions import Cast
@@ -100,9 +101,10 @@ def operating_years(registered_on: date | None, evaluation_date: date) -> int | 
 def _sum_or_none(values: Iterable[float | Decimal | None]) -> Decimal | None:
     """The exact decimal sum of figures held to four places (repr of such a float is its decimal)."""
     values = list(values)
-    if any(v is None for v in values):
+    known = [v for v in values if v is not None]
+    if len(known) < len(values):
         return None
-    return sum((Decimal(repr(v)) if isinstance(v, float) else Decimal(v) for v in values), Decimal(0))
+    return sum((Decimal(repr(v)) if isinstance(v, float) else Decimal(v) for v in known), Decimal(0))
 
 
 def _plain(value):
@@ -110,7 +112,7 @@ def _plain(value):
 
 
 def facts_for(
-    enterprise: dict, declarations: dict[int, dict], qualifications: list[dict], evaluation_date: date
+    enterprise: dict, declarations: dict[int, dict], qualifications: Sequence[Mapping[str, Any]], evaluation_date: date
 ) -> dict[str, object]:
     y1, y2, y3 = fiscal_years_for(evaluation_date)
     by_suffix = {"_y1": declarations.get(y1, {}), "_y2": declarations.get(y2, {}), "_y3": declarations.get(y3, {})}
@@ -161,7 +163,7 @@ def registry_facts(
             declarations[row["enterprise_id"]][row["fiscal_year"]] = {
                 FLOAT_ALIAS_TO_NAME.get(key, key): value for key, value in row.items()
             }
-        qualifications: dict[int, list[dict]] = defaultdict(list)
+        qualifications: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
         for row in Qualification.objects.filter(enterprise_id__in=pks).values(
             "enterprise_id", "kind", "valid_from", "valid_until"
         ):

@@ -296,7 +296,7 @@ def _group_labels(run: ScoringRun, group_by: str) -> dict[str, str]:
     if group_by == "city":
         return {str(value): str(label) for value, label in City.choices}
     stages = (run.standard.definition.get("peer_groups") or {}).get("stages") or []
-    return {s["id"]: s.get("name_zh", s["id"]) for s in stages if isinstance(s, dict) and "id" in s}
+    return {s["id"]: s["name_zh"] if "name_zh" in s else s["id"] for s in stages if isinstance(s, dict) and "id" in s}
 
 
 def _histogram(run: ScoringRun, scores: list[float]) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from twincity.core.access import require
 from twincity.core.errors import ApplicationError, Forbidden, TooLarge
-from twincity.enterprises.imports.files import FileRejected, file_format
+from twincity.enterprises.imports.files import FileRejected, ImportKind, file_format
 from twincity.enterprises.imports.service import ImportRejected, import_access_check, import_apply, import_plan
 from twincity.enterprises.models import ImportJob
 
@@ -103,7 +104,8 @@ def import_job_run(*, job_id: int) -> None:
         if job.created_by is None:  # never run as the system on behalf of a deleted account
             raise Forbidden("上传者的账户已不存在 (the uploader's account no longer exists)")
         service = import_plan if job.dry_run else import_apply
-        result = service(actor=job.created_by, kind=job.kind, path=default_storage.path(job.stored_path),
+        kind = cast(ImportKind, job.kind)  # ImportJob.Kind's values; the stubs type a choices field as str
+        result = service(actor=job.created_by, kind=kind, path=default_storage.path(job.stored_path),
                          filename=job.filename, on_progress=on_progress)
         job.status, job.result = ImportJob.Status.DONE, result.as_dict()
         job.total = job.done = result.rows * (1 if job.dry_run else 2)

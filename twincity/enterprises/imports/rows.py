@@ -164,6 +164,7 @@ def declaration_chunk(walk: Walk, records: Sequence[Record], *, write: bool) -> 
         if errors:
             walk.reject(errors)
             continue
+        assert code is not None and year is not None  # a row without them has errors (_required)
         parsed.append((record, code, year, figures, provenance))
     enterprises = {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in={p[1] for p in parsed})}
     items: list[DeclarationInput] = []
