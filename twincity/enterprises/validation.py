@@ -248,11 +248,11 @@ def clean_value(spec: FieldSpec, raw: Any, *, year_max: int | None = None) -> An
 
     Callers leave blank cells out before calling: a blank means "no change".
     """
-    if raw is None:
-        return CLEAR
-    if isinstance(raw, str) and raw.strip().lower() in CLEAR_WORDS:
-        return CLEAR
     kind = spec.kind
+    if raw is None or (isinstance(raw, str) and raw.strip().lower() in CLEAR_WORDS):
+        if kind in ("credit_code", "year"):  # a key identifies the row: it is never cleared
+            raise Invalid("必填项不能为空", f"{spec.name} is required")
+        return CLEAR
     if kind == "money":
         return clean_money(raw)
     if kind == "headcount":

@@ -513,3 +513,15 @@ def test_people_without_a_company_may_not_import(cast, tmp_path, who):
     path = write_csv(tmp_path / "d.csv", [["credit_code", "fiscal_year"], [ALICE_CODE, 2024]])
     with pytest.raises(Forbidden):
         apply(cast, path, "declarations", actor=getattr(cast, who))
+
+
+@pytest.mark.parametrize(("kind", "header", "row", "column"), [
+    ("declarations", ["credit_code", "fiscal_year", "employees"], [ALICE_CODE, "清空", "3"], "fiscal_year"),
+    ("declarations", ["credit_code", "fiscal_year", "employees"], ["clear", "2024", "3"], "credit_code"),
+    ("enterprises", ["credit_code", "name", "city"], ["clear", "华为", "chongqing"], "credit_code"),
+])
+def test_a_clear_marker_in_a_key_column_is_a_row_error(cast, tmp_path, kind, header, row, column):
+    # Found by the type checker: a key column holding the clear marker crashed the import.
+    exc = rejected(cast, write_csv(tmp_path / "k.csv", [header, row]), kind)
+    assert [(e.row, e.column, e.reason_zh) for e in exc.errors] == [(2, column, "必填项不能为空")]
+    assert counts() == (2, 0, 0)
