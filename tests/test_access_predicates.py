@@ -65,6 +65,7 @@ TABLE = [
     (points_access, "can_view_run", "run", ("olivia",)),
     (points_access, "can_view_points", "alice_co", ("olivia", "alice")),
     (points_access, "can_view_own_points", None, ("alice", "bob")),
+    (points_access, "can_record_evaluation_inputs", "alice_co", ("olivia",)),
 ]
 # Answers that are not yes/no: asserted separately below.
 NOT_BOOLEAN = {"own_enterprise", "editable_profile_fields"}

@@ -28,9 +28,9 @@ from twincity.demo.generator import (
     iter_chunks,
     rows_of,
 )
-from twincity.demo.personas import DEMO_PASSWORD, ORGANISATIONS, PERSONA_USERNAMES, PERSONAS
+from twincity.demo.personas import ALICE_CODE, BOB_CODE, DEMO_PASSWORD, ORGANISATIONS, PERSONA_USERNAMES, PERSONAS
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
-from twincity.points.models import ScoreResult
+from twincity.points.models import EvaluationInput, ScoreResult
 
 
 @dataclass
@@ -60,6 +60,7 @@ def reset() -> None:
     """Delete the registry (enterprises, declarations, qualifications) and the scoring results that name it.
     Organisations and users are kept."""
     ScoreResult.objects.all().delete()
+    EvaluationInput.objects.all().delete()
     Qualification.objects.all().delete()
     AnnualDeclaration.objects.all().delete()
     Enterprise.objects.all().delete()
@@ -98,6 +99,25 @@ def _row_chunks(n: int, seed: int, chunk_size: int, background: bool) -> Iterato
         if process.poll() is None:
             process.kill()
         process.wait()
+
+
+# The facts of the persona companies that the registry cannot derive, as a reviewer recorded them: the 2026 专精特新
+# rules need a development score and a market-position judgement.
+PERSONA_INPUTS = {
+    ALICE_CODE: [("quality_score", 2026, "63.5", "国家优质中小企业梯度培育平台"), ("quality_score", 2025, "58", "国家优质中小企业梯度培育平台"),
+                 ("market_position_ok", 0, True, "现场核查 2026-06")],
+    BOB_CODE: [("quality_score", 2026, "71", "国家优质中小企业梯度培育平台"), ("market_position_ok", 0, True, "现场核查 2026-05")],
+}
+
+
+def _persona_inputs(*, recorded_by: int | None) -> None:
+    companies = dict(Enterprise.objects.filter(credit_code__in=PERSONA_INPUTS).values_list("credit_code", "pk"))
+    EvaluationInput.objects.bulk_create([
+        EvaluationInput(enterprise_id=companies[code], fact=fact, year=year, value=value, source=source,
+                        recorded_by_id=recorded_by)
+        for code, inputs in PERSONA_INPUTS.items() if code in companies
+        for fact, year, value, source in inputs
+    ])
 
 
 def seed(*, enterprises: int = DEFAULT_ENTERPRISES, seed: int = DEFAULT_SEED, force_reset: bool = False,
@@ -176,6 +196,7 @@ def seed(*, enterprises: int = DEFAULT_ENTERPRISES, seed: int = DEFAULT_SEED, fo
                 result.flagged += sum(1 for row in declaration_rows if row[flags_at])
                 for row in enterprise_rows:
                     result.by_city[row[city_at]] = result.by_city.get(row[city_at], 0) + 1
+            _persona_inputs(recorded_by=user_ids["olivia"])
     finally:
         if gc_was_enabled:
             gc.enable()

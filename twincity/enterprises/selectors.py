@@ -1,5 +1,9 @@
 """Reads of the enterprise registry. Who may see what is decided in `access`; every list starts from there."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
 from django.db.models import Q, QuerySet
 
 from twincity.core.audit import subject_of
@@ -68,3 +72,35 @@ def import_job_list_recent(*, user, limit: int = 10) -> list[ImportJob]:
     if getattr(user, "pk", None) is None:
         return []
     return list(ImportJob.objects.filter(created_by_id=user.pk)[:limit])
+
+
+# --- 科技和创新型中小企业: a tier, not a table -----------------------------------------------------------------
+# The 2026 《优质中小企业梯度培育管理办法》 publishes no evaluation standard for it: an enterprise holds the tier when
+# it holds a valid 科技型中小企业 registration or a valid 创新型中小企业 title (shared/reference/miit-2026.md §2).
+TECH_INNOVATIVE_BASIS = (Qualification.Kind.TSME, Qualification.Kind.INNOV)
+
+
+@dataclass(frozen=True)
+class Tier:
+    held: bool
+    basis: tuple[Qualification, ...]  # the valid certificates that make it so
+
+
+def _valid_on(on: date) -> Q:
+    return Q(valid_from__lte=on) & (Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+
+
+def tech_innovative_tier(*, enterprise: Enterprise, on: date) -> Tier:
+    """Whether the enterprise holds the 科技和创新型 tier on a date, and the certificates it rests on."""
+    basis = tuple(enterprise.qualifications.filter(_valid_on(on), kind__in=TECH_INNOVATIVE_BASIS)
+                  .order_by("kind", "-valid_from"))
+    return Tier(held=bool(basis), basis=basis)
+
+
+def tech_innovative_tiers(*, enterprise_ids: Iterable[int], on: date) -> dict[int, Tier]:
+    """The tier of many enterprises at once (rankings): one query."""
+    basis: dict[int, list[Qualification]] = {}
+    for qualification in Qualification.objects.filter(_valid_on(on), enterprise_id__in=list(enterprise_ids),
+                                                      kind__in=TECH_INNOVATIVE_BASIS).order_by("kind", "-valid_from"):
+        basis.setdefault(qualification.enterprise_id, []).append(qualification)
+    return {pk: Tier(held=True, basis=tuple(items)) for pk, items in basis.items()}

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -105,6 +106,7 @@ def enterprise_detail_view(request, credit_code: str):
         "can_edit": access.can_edit_enterprise(user, enterprise),
         "can_import": access.can_import(user),
         "links": object_links_for(user, enterprise),
+        "tier": selectors.tech_innovative_tier(enterprise=enterprise, on=timezone.localdate()),
         "history": list(selectors.enterprise_history(enterprise=enterprise)[:50])
         if access.can_view_enterprise_history(user, enterprise)
         else None,

@@ -31,3 +31,9 @@ def can_view_points(user, enterprise: Enterprise) -> bool:
 
 def can_view_own_points(user) -> bool:
     return has_own_enterprise(user)
+
+
+def can_record_evaluation_inputs(user, enterprise: Enterprise) -> bool:
+    """Record the facts the registry cannot derive (a published score, a reviewer's judgement) for an enterprise:
+    administrators, who review applications."""
+    return is_admin(user)

@@ -2,9 +2,12 @@
 the caller may not see answers 404 (a run, another company); an action on one they may see but may not take
 answers 403 (reading a company's points as its bank, deriving a standard as anyone but an administrator)."""
 
+from datetime import date
+from typing import Literal
 from uuid import UUID
 
 from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
 from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
@@ -13,11 +16,17 @@ from twincity.core.api import Pagination, errors
 from twincity.enterprises.api import CreditCode
 from twincity.enterprises.selectors import enterprise_get_visible
 from twincity.points import access, selectors, services
-from twincity.points.models import ScoringRun, StandardVersion
+from twincity.points.models import EvaluationInput, ScoringRun, StandardVersion
 from twincity.points.schemas import (
     EnterprisePointsOut,
+    EvaluationInputIn,
+    EvaluationInputOut,
     GroupBy,
+    KindIn,
+    KindInForceOut,
     RankingsOut,
+    RenewalRuleIn,
+    RenewalRuleOut,
     RunCreateIn,
     RunOut,
     StandardDeriveIn,
@@ -34,6 +43,7 @@ from twincity.points.schemas import (
 
 router = Router(tags=["points 创新积分"])
 
+InputFact = Literal[tuple(EvaluationInput.Fact.values)]  # type: ignore[valid-type]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -97,6 +107,35 @@ def standard_derive_api(request, payload: StandardDeriveIn, standard_id: str = S
     return Status(201, created)
 
 
+@router.get("/in-force", response={200: list[KindInForceOut], **errors(401, 422)},
+            summary="For each kind of evaluation, the version in force on a date (new applications, renewals)")
+def in_force_api(request, on: date | None = Query(None, description="default: today (Asia/Shanghai)")):
+    day = on or timezone.localdate()
+    return [
+        {"kind": k.kind, "name_zh": k.name_zh, "name_en": k.name_en,
+         "new": f"{k.new.standard_id} v{k.new.version}" if k.new else None,
+         "renewal": f"{k.renewal.standard_id} v{k.renewal.version}" if k.renewal else None,
+         "renewal_configured": k.renewal_rule is not None,
+         "superseded": [f"{v.standard_id} v{v.version}" for v in k.superseded]}
+        for k in selectors.kinds_in_force(on=day)
+    ]
+
+
+@router.get("/renewal-rules", response={200: list[RenewalRuleOut], **errors(401)},
+            summary="Which version judges a year's renewals (复核), per kind of evaluation")
+def renewal_rule_list_api(request):
+    return list(selectors.renewal_rules())
+
+
+@router.put("/renewal-rules/{kind}/{year}", response={200: RenewalRuleOut, **errors(401, 403, 404, 422)},
+            summary="Set the version that judges a year's renewals of a kind (administrators)")
+def renewal_rule_set_api(request, kind: KindIn, payload: RenewalRuleIn,
+                         year: int = Path(..., ge=2000, le=2100)):
+    require(access.can_edit_standards(request.user), ADMINISTRATORS_ONLY)
+    standard = _standard(payload.standard_id, payload.version)
+    return services.renewal_rule_set(actor=request.user, kind=kind, year=year, standard=standard, note=payload.note)
+
+
 # --- runs --------------------------------------------------------------------------------------------------
 
 
@@ -111,12 +150,16 @@ def run_list_api(request):
              summary="Start a scoring run (administrators)")
 def run_create_api(request, payload: RunCreateIn):
     require(access.can_manage_runs(request.user), ADMINISTRATORS_ONLY)
-    if payload.version:
+    if payload.kind:
+        standard = selectors.standard_in_force(kind=payload.kind, on=payload.evaluation_date,
+                                               application=payload.application)
+    elif payload.version:
         standard = selectors.standard_get(standard_id=payload.standard_id, version=payload.version)
     else:
         standard = selectors.standard_latest(standard_id=payload.standard_id)
-    standard = visible(standard, "未知的评分标准或版本 (unknown standard or version)")
-    run = services.scoring_run_create(actor=request.user, standard=standard, evaluation_date=payload.evaluation_date)
+    standard = visible(standard, "未知的评分标准或版本，或该日期无有效版本 (unknown standard or version, or none in force)")
+    run = services.scoring_run_create(actor=request.user, standard=standard, evaluation_date=payload.evaluation_date,
+                                      application=payload.application)
     services.scoring_run_start(run=run)
     run.refresh_from_db()
     return Status(202, run)
@@ -178,11 +221,11 @@ def _ref(standard):
             description="`result` is the stored result of the latest finished run, explained indicator by "
                         "indicator; `explained` is false when that run was scored by another engine version, and "
                         "the indicators then carry their stored points and bands only.")
-def enterprise_points_api(request, credit_code: str = CreditCode,
+def enterprise_points_api(request, credit_code: str = CreditCode, kind: KindIn | None = None,
                           standard_id: str | None = Query(None, max_length=32, pattern=r"^[0-9A-Za-z._-]*$"),
                           version: str | None = Query(None, max_length=16, pattern=r"^[0-9A-Za-z._-]*$")):
     enterprise = _points_of(request, credit_code)
-    data = selectors.enterprise_points(enterprise=enterprise, standard_id=standard_id, version=version)
+    data = selectors.enterprise_points(enterprise=enterprise, standard_id=standard_id, version=version, kind=kind)
     run = data.run
     return {
         "credit_code": enterprise.credit_code,
@@ -191,12 +234,39 @@ def enterprise_points_api(request, credit_code: str = CreditCode,
         "current": _ref(data.current) if data.current else None,
         "run_public_id": run.public_id if run else None,
         "evaluation_date": run.evaluation_date if run else None,
+        "application": run.application if run else None,
         "engine_version": run.engine_version if run else None,
         "explained": data.explained,
         "result": explanation_data(data.explanation) if data.explanation else None,
         "categories": data.categories,
         "history": data.history,
     }
+
+
+@router.get("/enterprises/{credit_code}/inputs", response={200: list[EvaluationInputOut], **errors(401, 403, 404, 422)},
+            summary="The facts recorded for an enterprise that the registry cannot derive")
+def evaluation_input_list_api(request, credit_code: str = CreditCode):
+    return list(selectors.evaluation_inputs(enterprise=_points_of(request, credit_code)))
+
+
+@router.put("/enterprises/{credit_code}/inputs/{fact}",
+            response={200: EvaluationInputOut, **errors(401, 403, 404, 422)},
+            summary="Record a development score of a year, a market share or a reviewer's judgement "
+                    "(administrators)")
+def evaluation_input_set_api(request, fact: InputFact, payload: EvaluationInputIn, credit_code: str = CreditCode):
+    enterprise = _points_of(request, credit_code)
+    return services.evaluation_input_set(actor=request.user, enterprise=enterprise, fact=fact, value=payload.value,
+                                         year=payload.year, source=payload.source, note=payload.note)
+
+
+@router.delete("/enterprises/{credit_code}/inputs/{fact}", response={204: None, **errors(401, 403, 404, 422)},
+               summary="Remove a recorded input (administrators)")
+def evaluation_input_delete_api(request, fact: InputFact, credit_code: str = CreditCode,
+                                year: int = Query(0, ge=0, le=2100, description="the score's year; 0 otherwise")):
+    enterprise = _points_of(request, credit_code)
+    item = visible(selectors.evaluation_inputs(enterprise=enterprise).filter(fact=fact, year=year).first())
+    services.evaluation_input_clear(actor=request.user, item=item)
+    return Status(204, None)
 
 
 @router.post("/enterprises/{credit_code}/what-if", response={200: WhatIfOut, **errors(401, 403, 404, 422)},

@@ -28,6 +28,7 @@ from django.db.models.functions import Cast
 from points_engine.facts import FACTS, FIELD_TYPES
 from twincity.enterprises.fields import ENTERPRISE_FIELDS, FIGURE_NAMES, HEADCOUNT_FIGURES, MONEY_FIGURES
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
+from twincity.points.models import EvaluationInput
 
 YEAR_SUFFIXES = ("_y1", "_y2", "_y3")
 IDENTITY_FACTS = ("credit_code", "name", "city", "industry_cluster", "registered_on")
@@ -52,17 +53,21 @@ TITLES: dict[str, str] = {
     "srdi_valid": Qualification.Kind.SRDI,
 }
 DERIVED = ("id", "reg_days", "op_years")
+# fact → (the recorded evaluation input it comes from, the year relative to the evaluation date: 0 = this year,
+# -1 = the year before; None: the input is not about a year). Scores and judgements the registry cannot derive.
+INPUTS: dict[str, tuple[str, int | None]] = {
+    "quality_score": (EvaluationInput.Fact.QUALITY_SCORE, 0),
+    "quality_score_prev": (EvaluationInput.Fact.QUALITY_SCORE, -1),
+    "market_share": (EvaluationInput.Fact.MARKET_SHARE, None),
+    "market_position_ok": (EvaluationInput.Fact.MARKET_POSITION_OK, None),
+    "market_top3_cn": (EvaluationInput.Fact.MARKET_TOP3_CN, None),
+    "key_chain_link": (EvaluationInput.Fact.KEY_CHAIN_LINK, None),
+    "award_3y_top3": (EvaluationInput.Fact.AWARD_3Y_TOP3, None),
+    "nat_award_3y_top3": (EvaluationInput.Fact.NAT_AWARD_3Y_TOP3, None),
+}
 # Engine fields the registry does not hold, and why (a facts file or an expert supplies them).
 NOT_IN_REGISTRY: dict[str, str] = {
-    **{name: "expert input, given during a review" for name in FIELD_TYPES if name.startswith("x_")},
-    "award_3y_top3": "not recorded yet: provincial awards are not kept as dated records",
-    "nat_award_3y_top3": "not recorded yet: national awards are kept as a 5-year flag only",
-    "market_position_ok": "a reviewer's judgement, not recorded yet",
-    "market_top3_cn": "a reviewer's judgement, not recorded yet",
-    "key_chain_link": "a reviewer's judgement, not recorded yet",
-    "market_share": "a sourced input, not recorded yet",
-    "quality_score": "a sourced input (national cultivation platform), not recorded yet",
-    "quality_score_prev": "a sourced input (national cultivation platform), not recorded yet",
+    name: "expert input, given during a review" for name in FIELD_TYPES if name.startswith("x_")
 }
 ENTERPRISE_COLUMNS = ("pk", *IDENTITY_FACTS, *PROFILE_FACTS)
 
@@ -79,7 +84,7 @@ MONEY_FACTS: frozenset[str] = frozenset(name for name, spec in FACTS.items() if 
 def produced_facts() -> set[str]:
     """Every fact name the registry produces (the test holds it against the engine's fields)."""
     return {
-        *DERIVED, *IDENTITY_FACTS, *PROFILE_FACTS, *STAFF_FACTS, *TITLES, *SUMS,
+        *DERIVED, *IDENTITY_FACTS, *PROFILE_FACTS, *STAFF_FACTS, *TITLES, *SUMS, *INPUTS,
         *(f"{name}{suffix}" for name in YEARLY for suffix in YEAR_SUFFIXES),
     }
 
@@ -111,9 +116,19 @@ def _plain(value):
     return float(value) if isinstance(value, Decimal) else value
 
 
+def _input_value(value: object) -> object:
+    """A recorded input as the engine reads it: judgements as booleans, scores and shares as floats."""
+    if isinstance(value, bool) or value is None:
+        return value
+    return float(Decimal(str(value)))
+
+
 def facts_for(
-    enterprise: dict, declarations: dict[int, dict], qualifications: Sequence[Mapping[str, Any]], evaluation_date: date
+    enterprise: dict, declarations: dict[int, dict], qualifications: Sequence[Mapping[str, Any]],
+    evaluation_date: date, inputs: Mapping[tuple[str, int], object] | None = None,
 ) -> dict[str, object]:
+    """The facts of one enterprise on an evaluation date. `inputs` holds its recorded evaluation inputs by
+    (fact, year), year 0 for those that are not about a year."""
     y1, y2, y3 = fiscal_years_for(evaluation_date)
     by_suffix = {"_y1": declarations.get(y1, {}), "_y2": declarations.get(y2, {}), "_y3": declarations.get(y3, {})}
     registered_on = enterprise["registered_on"]
@@ -137,6 +152,10 @@ def facts_for(
             facts[f"{name}{suffix}"] = _plain(figures.get(name))
     for fact, (figure, suffixes) in SUMS.items():
         facts[fact] = _plain(_sum_or_none(by_suffix[s].get(figure) for s in suffixes))
+    inputs = inputs or {}
+    for fact, (source, offset) in INPUTS.items():
+        year = 0 if offset is None else evaluation_date.year + offset
+        facts[fact] = _input_value(inputs.get((source, year)))
     for fact, kind in TITLES.items():
         facts[fact] = any(
             q["kind"] == kind and q["valid_from"] <= evaluation_date
@@ -168,5 +187,11 @@ def registry_facts(
             "enterprise_id", "kind", "valid_from", "valid_until"
         ):
             qualifications[row["enterprise_id"]].append(row)
+        inputs: dict[int, dict[tuple[str, int], object]] = defaultdict(dict)
+        for enterprise_id, fact, year, value in EvaluationInput.objects.filter(enterprise_id__in=pks).values_list(
+            "enterprise_id", "fact", "year", "value"
+        ):
+            inputs[enterprise_id][(fact, year)] = value
         for row in chunk:
-            yield row["pk"], facts_for(row, declarations[row["pk"]], qualifications[row["pk"]], evaluation_date)
+            yield row["pk"], facts_for(row, declarations[row["pk"]], qualifications[row["pk"]], evaluation_date,
+                                       inputs[row["pk"]])

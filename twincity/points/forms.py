@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from points_engine import FACTS
+from points_engine import EVALUATION_KINDS, FACTS
+from twincity.points.models import Application, EvaluationInput, StandardVersion
 
 GRADES = ("A", "B", "C", "D", "E")
 GROUP_BYS = (
@@ -92,21 +93,70 @@ class WhatIfForm(forms.Form):
         return out
 
 
+KIND_PREFIX = "kind:"
+
+
 class RunStartForm(forms.Form):
-    standard = forms.ChoiceField(label=_("Standard version"))
+    """A kind of evaluation (its version is the one in force on the evaluation date, or for renewals the one
+    configured for that year), or an explicit standard version."""
+
+    standard = forms.ChoiceField(label=_("Standard"))
     evaluation_date = forms.DateField(label=_("Evaluation date"),
                                       widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    application = forms.ChoiceField(label=_("Application"), choices=Application.choices, initial=Application.NEW,
+                                    required=False)
 
     def __init__(self, *args, standards=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.standards = {str(s.pk): s for s in standards}
-        self.fields["standard"].choices = [
-            (str(s.pk), f"{s.name_zh} · {s.standard_id} v{s.version}") for s in standards
-        ]
+        by_kind = [(f"{KIND_PREFIX}{kind}", _("%(kind)s · the version in force on the date") % {"kind": zh})
+                   for kind, (zh, _en) in EVALUATION_KINDS.items()]
+        versions = [(str(s.pk), f"{s.name_zh} · {s.standard_id} v{s.version}") for s in standards]
+        self.fields["standard"].choices = [(_("Kind of evaluation"), by_kind), (_("Standard version"), versions)]
         self.fields["evaluation_date"].initial = timezone.localdate()
 
+    def clean_application(self) -> str:
+        return self.cleaned_data.get("application") or Application.NEW
+
     def clean_standard(self):
-        return self.standards[self.cleaned_data["standard"]]
+        """A StandardVersion, or the kind of evaluation (str) whose version the date decides."""
+        value = self.cleaned_data["standard"]
+        if value.startswith(KIND_PREFIX):
+            return value.removeprefix(KIND_PREFIX)
+        return self.standards[value]
+
+
+class RenewalRuleForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind of evaluation"))
+    year = forms.IntegerField(label=_("Year of the renewals"), min_value=2000, max_value=2100)
+    standard = forms.ModelChoiceField(label=_("Judged by the version"), queryset=StandardVersion.objects.none())
+    note = forms.CharField(label=_("The notice it follows"), max_length=255, required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(kind, zh) for kind, (zh, _en) in EVALUATION_KINDS.items()]
+        self.fields["standard"].queryset = StandardVersion.objects.order_by("kind", "-effective_from")
+        self.fields["standard"].label_from_instance = lambda s: f"{s.name_zh} · {s.standard_id} v{s.version}"
+        self.fields["year"].initial = timezone.localdate().year
+
+
+class EvaluationInputForm(forms.Form):
+    """A fact the registry cannot derive: yes/no for a judgement, a number for a score (0–100) or a share
+    (0–1); a score names its year."""
+
+    fact = forms.ChoiceField(label=_("Fact"), choices=EvaluationInput.Fact.choices)
+    year = forms.IntegerField(label=_("Year (scores)"), min_value=2000, max_value=2100, required=False)
+    value = forms.CharField(label=_("Value (yes/no, or a number)"), max_length=32)
+    source = forms.CharField(label=_("Source"), max_length=200, required=False)
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+    def clean_value(self):
+        text = self.cleaned_data["value"].strip().lower()
+        if text in {"y", "yes", "true", "是", "1"} and self.data.get("fact") not in ("quality_score", "market_share"):
+            return True
+        if text in {"n", "no", "false", "否", "0"} and self.data.get("fact") not in ("quality_score", "market_share"):
+            return False
+        return text
 
 
 class WhitelistForm(forms.Form):

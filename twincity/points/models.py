@@ -13,10 +13,15 @@ class StandardVersion(TimeStampedModel):
 
     standard_id = models.CharField(_("standard"), max_length=32, db_index=True)
     version = models.CharField(_("version"), max_length=16)
+    # The kind of evaluation the rules are for (points_engine.EVALUATION_KINDS): versions of the same rules
+    # share it (srdi-2022 and srdi-2026 are both "srdi"). Mirrors the definition, for queries.
+    kind = models.CharField(_("kind of evaluation"), max_length=16, db_index=True, default="")
     name_zh = models.CharField(max_length=100)
     name_en = models.CharField(max_length=200)
     region = models.CharField(_("region"), max_length=32)
     effective_from = models.DateField(_("effective from"))
+    # The first day the rules no longer apply to new applications (None: still in force). Mirrors the definition.
+    superseded_from = models.DateField(_("superseded from"), null=True, blank=True)
     provisional = models.BooleanField(default=False)
     definition = models.JSONField()
     derived_from = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="+")
@@ -33,6 +38,36 @@ class StandardVersion(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.standard_id} v{self.version}"
 
+    def in_force_on(self, day) -> bool:
+        """For new applications: effective_from <= day < superseded_from."""
+        return self.effective_from <= day and (self.superseded_from is None or day < self.superseded_from)
+
+
+class Application(models.TextChoices):
+    """A first application, or the review (复核) of a title held."""
+
+    NEW = "new", _("New application")
+    RENEWAL = "renewal", _("Renewal (review)")
+
+
+class RenewalRule(TimeStampedModel):
+    """Which version judges the renewals (复核) of a kind of evaluation in a year: set by an administrator from
+    that year's notice (the 2026 小巨人 renewal batch, for one, was told to use the 2022 rules). Without a rule,
+    renewals use the version in force on the evaluation date."""
+
+    kind = models.CharField(_("kind of evaluation"), max_length=16)
+    year = models.PositiveSmallIntegerField(_("year"))
+    standard = models.ForeignKey(StandardVersion, models.PROTECT, related_name="renewal_rules")
+    note = models.CharField(_("the notice it follows"), max_length=255, blank=True)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["kind", "-year"]
+        constraints = [models.UniqueConstraint(fields=["kind", "year"], name="renewal_rule_one_per_kind_year")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.year} → {self.standard}"
+
 
 class ScoringRun(TimeStampedModel):
     """A scoring of the registry under one standard version at one evaluation date. The row is the queue:
@@ -47,6 +82,7 @@ class ScoringRun(TimeStampedModel):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     standard = models.ForeignKey(StandardVersion, models.PROTECT, related_name="runs")
     evaluation_date = models.DateField(_("evaluation date"))
+    application = models.CharField(_("application"), max_length=8, choices=Application, default=Application.NEW)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
     status = models.CharField(max_length=8, choices=Status, default=Status.PENDING, db_index=True)
     total = models.PositiveIntegerField(default=0)
@@ -115,3 +151,38 @@ class ScoreResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.verdict} {self.score_min}–{self.score_max}"
+
+
+class EvaluationInput(TimeStampedModel):
+    """A fact the registry cannot derive, recorded for an enterprise: a sourced figure (the 专精特新发展评价 score of a
+    year, a market share) or a reviewer's judgement (market position, key chain link). Who recorded it, when and
+    from what source is kept; every change is audited."""
+
+    class Fact(models.TextChoices):
+        QUALITY_SCORE = "quality_score", _("SRDI development score (of a year)")
+        MARKET_SHARE = "market_share", _("Niche-market share")
+        MARKET_POSITION_OK = "market_position_ok", _("Market position (reviewer's judgement)")
+        MARKET_TOP3_CN = "market_top3_cn", _("Top-3 niche-market share in China (reviewer's judgement)")
+        KEY_CHAIN_LINK = "key_chain_link", _("Key link of an industrial chain (reviewer's judgement)")
+        AWARD_3Y_TOP3 = "award_3y_top3", _("Provincial or national S&T award in 3 years, top 3")
+        NAT_AWARD_3Y_TOP3 = "nat_award_3y_top3", _("National S&T award in 3 years, top 3")
+
+    enterprise = models.ForeignKey("enterprises.Enterprise", models.CASCADE, related_name="evaluation_inputs")
+    fact = models.CharField(_("fact"), max_length=24, choices=Fact)
+    # The year a score is for (quality_score); 0 for the facts that are not about one year.
+    year = models.PositiveSmallIntegerField(_("year"), default=0)
+    # true/false for a judgement, a decimal (as text) for a score or a share (0.10 = 10 %).
+    value = models.JSONField(_("value"))
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["enterprise", "fact", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "fact", "year"], name="evaluation_input_one_per_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.fact}{f' {self.year}' if self.year else ''} = {self.value}"

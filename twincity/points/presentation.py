@@ -236,8 +236,8 @@ def enterprise_page(points, *, current, can_what_if: bool, can_manage_runs: bool
     context: dict[str, Any] = {
         "points": points,
         "current": current,
-        # One tab per standard (a standard with results under several versions shows its latest).
-        "standards": list({s.standard_id: s for s in reversed(points.standards)}.values())[::-1],
+        # One tab per kind of evaluation (srdi-2022 and srdi-2026 are one tab: the latest run decides).
+        "tabs": kind_tabs(points.standards),
         "result": result,
         "explained": points.explained,
         "can_manage_runs": can_manage_runs,
@@ -269,6 +269,16 @@ def enterprise_page(points, *, current, can_what_if: bool, can_manage_runs: bool
         "series": [_("Lowest score"), _("Highest score")],
     }
     return context
+
+
+def kind_tabs(standards) -> list[dict[str, Any]]:
+    """One tab per kind of evaluation among the standards an enterprise has results under, in the order of
+    points_engine.EVALUATION_KINDS."""
+    import points_engine
+
+    present = {s.kind for s in standards}
+    return [{"kind": kind, "name_zh": zh, "name_en": en}
+            for kind, (zh, en) in points_engine.EVALUATION_KINDS.items() if kind in present]
 
 
 def what_if_result(before, after, changes: dict, facts: dict, *, definition: dict, evaluation_year: int,
@@ -323,8 +333,10 @@ def run_row(run) -> dict[str, Any]:
     }
 
 
-def rankings_page(rankings, *, cluster_labels: dict[str, str], grades) -> dict[str, Any]:
-    """Rankings of a finished run: group table and charts, the top 20, the histogram."""
+def rankings_page(rankings, *, cluster_labels: dict[str, str], grades, tiers: dict | None = None) -> dict[str, Any]:
+    """Rankings of a finished run: group table and charts, the top 20 (with the 科技和创新型 tier each holds on the
+    evaluation date, and why), the histogram."""
+    tiers = tiers or {}
     groups = rankings.groups
     grade_keys = [g for g in grades if any((grp.get("grade_counts") or {}).get(g) for grp in groups)]
     return {
@@ -337,6 +349,7 @@ def rankings_page(rankings, *, cluster_labels: dict[str, str], grades) -> dict[s
         "top": [
             {"rank": i, "result": r, "enterprise": r.enterprise, "score": score_text(r.score_min, r.score_max),
              "cluster": cluster_labels.get(r.enterprise.industry_cluster, "—"),
+             "tier": tiers.get(r.enterprise_id),
              **summary(r.verdict, r.score_min, r.score_max, r.grade)}
             for i, r in enumerate(list(rankings.top)[:20], start=1)
         ],

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, model_validator
+from pydantic import ConfigDict, StrictBool, model_validator
 
 import points_engine
 
@@ -80,6 +80,7 @@ class RunOut(Schema):
     standard_id: str
     version: str
     evaluation_date: date
+    application: str
     status: str
     total: int
     done: int
@@ -111,12 +112,78 @@ VersionIn = Field(None, max_length=16, pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$",
                   description="the standard's version (default: the latest); an unknown version answers 404")
 
 
+KindIn = Literal[tuple(points_engine.EVALUATION_KINDS)]  # type: ignore[valid-type]
+ApplicationIn = Literal["new", "renewal"]
+
+
 class RunCreateIn(Schema):
+    """Give a kind of evaluation (the version is the one in force on the evaluation date; for renewals, the one
+    configured for that year), or a standard (and version: its latest when left out)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: KindIn | None = None
+    standard_id: StandardIdIn | None = None
+    version: str | None = VersionIn
+    evaluation_date: date = Field(..., ge=date(1990, 1, 1), le=date(2100, 12, 31))
+    application: ApplicationIn = "new"
+
+    @model_validator(mode="after")
+    def kind_or_standard(self):
+        if (self.kind is None) == (self.standard_id is None):
+            raise ValueError("give either kind or standard_id")
+        if self.kind is not None and self.version is not None:
+            raise ValueError("a version goes with standard_id, not with kind")
+        return self
+
+
+class KindInForceOut(Schema):
+    kind: str
+    name_zh: str
+    name_en: str
+    new: str | None = Field(None, description="standard_id and version new applications are judged by")
+    renewal: str | None = Field(None, description="standard_id and version renewals are judged by")
+    renewal_configured: bool
+    superseded: list[str]
+
+
+class RenewalRuleIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     standard_id: StandardIdIn
-    version: str | None = VersionIn
-    evaluation_date: date = Field(..., ge=date(1990, 1, 1), le=date(2100, 12, 31))
+    version: str = Field(..., max_length=16, pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$")
+    note: str = Field("", max_length=255, pattern=r"^[^\x00]*$")
+
+
+class RenewalRuleOut(Schema):
+    kind: str
+    year: int
+    standard_id: str = Field(..., alias="standard.standard_id")
+    version: str = Field(..., alias="standard.version")
+    note: str
+    updated_at: datetime
+
+
+class EvaluationInputIn(Schema):
+    """`value`: true/false for a judgement; a number for quality_score (0–100, with its `year`) or market_share
+    (0–1)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: StrictBool | Decimal = Field(..., description="true/false, or a number")
+    year: int | None = Field(None, ge=2000, le=2100)
+    source: str = Field("", max_length=200, pattern=r"^[^\x00]*$")
+    note: str = Field("", max_length=255, pattern=r"^[^\x00]*$")
+
+
+class EvaluationInputOut(Schema):
+    fact: str
+    year: int
+    value: Any
+    source: str
+    note: str
+    recorded_by: str | None = Field(None, alias="recorded_by.username")
+    updated_at: datetime
 
 
 class GroupOut(Schema):
@@ -250,6 +317,7 @@ class CategoryOut(Schema):
 
 
 class HistoryOut(Schema):
+    standard_id: str
     evaluation_date: date
     run_public_id: UUID
     standard_version: str
@@ -273,6 +341,7 @@ class EnterprisePointsOut(Schema):
     current: StandardRefOut | None
     run_public_id: UUID | None
     evaluation_date: date | None
+    application: str | None
     engine_version: str | None
     explained: bool
     result: ExplanationOut | None

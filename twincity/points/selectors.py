@@ -6,6 +6,7 @@ import logging
 import math
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +18,7 @@ from twincity.core.errors import InvalidInput
 from twincity.enterprises.fields import INDUSTRY_CLUSTERS
 from twincity.enterprises.models import Enterprise
 from twincity.points import access
-from twincity.points.models import ScoreResult, ScoringRun, StandardVersion
+from twincity.points.models import Application, EvaluationInput, RenewalRule, ScoreResult, ScoringRun, StandardVersion
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,60 @@ def standard_get(*, standard_id: str, version: str) -> StandardVersion | None:
 def standard_latest(*, standard_id: str) -> StandardVersion | None:
     return (StandardVersion.objects.filter(standard_id=standard_id)
             .order_by("-effective_from", "-created_at", "-pk").first())
+
+
+def standard_in_force(*, kind: str, on: date, application: str = Application.NEW) -> StandardVersion | None:
+    """The version that judges an evaluation of this kind on this date.
+
+    New applications: the version in force (effective_from <= on < superseded_from; the latest effective, then
+    the latest derived, wins). Renewals (复核): the version an administrator configured for that year's renewals
+    (RenewalRule), else the one in force.
+    """
+    if application == Application.RENEWAL:
+        rule = RenewalRule.objects.select_related("standard").filter(kind=kind, year=on.year).first()
+        if rule is not None:
+            return rule.standard
+    return _in_force(StandardVersion.objects.filter(kind=kind), on)
+
+
+def _in_force(versions, on: date) -> StandardVersion | None:
+    """The one rule: of the versions in force on the date, the latest effective; of several derived versions
+    with the same effective date, the latest derived."""
+    return max((v for v in versions if v.in_force_on(on)), key=lambda v: (v.effective_from, v.created_at, v.pk),
+               default=None)
+
+
+@dataclass
+class KindInForce:
+    kind: str
+    name_zh: str
+    name_en: str
+    new: StandardVersion | None  # the version new applications are judged by
+    renewal: StandardVersion | None  # the version renewals are judged by
+    renewal_rule: RenewalRule | None  # the configuration behind it, if any
+    superseded: list[StandardVersion]  # versions of this kind no longer in force for new applications
+
+
+def kinds_in_force(*, on: date) -> list[KindInForce]:
+    """For every kind of evaluation, which version is in force on a date, for new applications and renewals,
+    and why (the standards page)."""
+    versions = list(standard_list())
+    rules = {r.kind: r for r in RenewalRule.objects.select_related("standard").filter(year=on.year)}
+    out = []
+    for kind, (name_zh, name_en) in points_engine.EVALUATION_KINDS.items():
+        new = _in_force((v for v in versions if v.kind == kind), on)
+        rule = rules.get(kind)
+        out.append(KindInForce(
+            kind=kind, name_zh=name_zh, name_en=name_en, new=new, renewal=rule.standard if rule else new,
+            renewal_rule=rule,
+            superseded=[v for v in versions if v.kind == kind and v.superseded_from is not None
+                        and v.superseded_from <= on],
+        ))
+    return out
+
+
+def renewal_rules() -> QuerySet[RenewalRule]:
+    return RenewalRule.objects.select_related("standard", "set_by").order_by("kind", "-year")
 
 
 def standard_versions(*, standard_id: str) -> QuerySet[StandardVersion]:
@@ -173,7 +228,7 @@ def result_explanation(result: ScoreResult) -> tuple[points_engine.Explanation, 
     if run.engine_version == points_engine.ENGINE_VERSION:
         explanation = points_engine.explain(
             result.facts, points_engine.Standard.from_dict(run.standard.definition),
-            evaluation_date=run.evaluation_date, reference=run.reference or None,
+            evaluation_date=run.evaluation_date, reference=run.reference or None, application=run.application,
         )
         row = explanation.to_row()
         rescored = stored_fields(
@@ -189,6 +244,11 @@ def result_explanation(result: ScoreResult) -> tuple[points_engine.Explanation, 
         logger.warning("result %s of run %s does not re-score equal; showing the stored result", result.pk,
                        run.public_id)
     return _stored_explanation(result), False
+
+
+def evaluation_inputs(*, enterprise: Enterprise) -> QuerySet[EvaluationInput]:
+    """The facts recorded for an enterprise that the registry cannot derive (callers check the access)."""
+    return enterprise.evaluation_inputs.select_related("recorded_by").order_by("fact", "-year")
 
 
 # --- an enterprise's points ---------------------------------------------------------------------------------
@@ -232,19 +292,26 @@ def category_totals(*, standard: StandardVersion, explanation: points_engine.Exp
     return list(totals.values())
 
 
-def enterprise_points(*, enterprise: Enterprise, standard_id: str | None = None, version: str | None = None
-                      ) -> EnterprisePoints:
-    """The enterprise's latest points under a standard (default scp-v1), explained indicator by indicator,
-    with its history under that standard (callers check `access.can_view_points`)."""
+def enterprise_points(*, enterprise: Enterprise, standard_id: str | None = None, version: str | None = None,
+                      kind: str | None = None) -> EnterprisePoints:
+    """The enterprise's latest points for a kind of evaluation (or a standard; default: the Science City's own
+    points), explained indicator by indicator, with its history under that kind (callers check
+    `access.can_view_points`). The result is that of the latest finished run: a run scores under the version
+    in force on its evaluation date, so srdi-2022 answers for a run dated 2026-03-31, srdi-2026 for 2026-04-01."""
     done = _finished_results(enterprise)
     standards = list(StandardVersion.objects.filter(pk__in=done.values("run__standard_id"))
-                     .order_by("standard_id", "-effective_from", "-created_at"))
+                     .order_by("kind", "-effective_from", "-created_at"))
     data = EnterprisePoints(enterprise=enterprise, standards=standards)
     if not standards:
         return data
-    chosen_id = standard_id or (DEFAULT_STANDARD_ID if any(s.standard_id == DEFAULT_STANDARD_ID for s in standards)
-                                else standards[0].standard_id)
-    result = result_latest(enterprise=enterprise, standard_id=chosen_id, version=version)
+    if standard_id:
+        chosen = done.filter(run__standard__standard_id=standard_id)
+        result = result_latest(enterprise=enterprise, standard_id=standard_id, version=version)
+    else:
+        default_kind = next((s.kind for s in standards if s.standard_id == DEFAULT_STANDARD_ID), standards[0].kind)
+        chosen = done.filter(run__standard__kind=kind or default_kind)
+        result = (chosen.select_related("run__standard", "enterprise")
+                  .order_by("-run__evaluation_date", "-run__created_at", "-pk").first())
     if result is None:
         return data
     run = result.run
@@ -254,11 +321,10 @@ def enterprise_points(*, enterprise: Enterprise, standard_id: str | None = None,
     data.categories = category_totals(standard=run.standard, explanation=data.explanation)
     data.history = [
         {"evaluation_date": row[0], "run_public_id": row[1], "standard_version": row[2], "verdict": row[3],
-         "score_min": row[4], "score_max": row[5], "grade": row[6]}
-        for row in done.filter(run__standard__standard_id=chosen_id)
-        .order_by("run__evaluation_date", "run__created_at", "pk")
+         "score_min": row[4], "score_max": row[5], "grade": row[6], "standard_id": row[7]}
+        for row in chosen.order_by("run__evaluation_date", "run__created_at", "pk")
         .values_list("run__evaluation_date", "run__public_id", "run__standard__version", "verdict",
-                     "score_min", "score_max", "grade")
+                     "score_min", "score_max", "grade", "run__standard__standard_id")
     ]
     return data
 

@@ -13,6 +13,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
+from decimal import Decimal
 from itertools import batched
 from typing import Any, Literal
 
@@ -31,7 +32,14 @@ from twincity.core.models import AuditEntry
 from twincity.enterprises.models import Enterprise
 from twincity.points import access
 from twincity.points.facts import registry_facts
-from twincity.points.models import ScoreResult, ScoringRun, StandardVersion
+from twincity.points.models import (
+    Application,
+    EvaluationInput,
+    RenewalRule,
+    ScoreResult,
+    ScoringRun,
+    StandardVersion,
+)
 from twincity.points.selectors import result_latest, stored_fields
 
 logger = logging.getLogger(__name__)
@@ -51,6 +59,8 @@ def _version_from_standard(standard: points_engine.Standard, **extra: Any) -> St
     return StandardVersion(
         standard_id=standard.id,
         version=standard.version,
+        kind=standard.kind,
+        superseded_from=standard.superseded_from,
         name_zh=standard.name_zh[:100],
         name_en=standard.name_en[:200],
         region=standard.region[:32],
@@ -147,20 +157,44 @@ def standard_changes_apply(*, base: StandardVersion, changes: dict[str, Any]) ->
 
 @transaction.atomic
 def scoring_run_create(
-    *, actor, standard: StandardVersion, evaluation_date: date, system: bool = False
+    *, actor, standard: StandardVersion, evaluation_date: date, application: str = Application.NEW,
+    system: bool = False,
 ) -> ScoringRun:
-    """A pending run. `system=True` is for the command line (no signed-in actor), never for a request."""
+    """A pending run. `system=True` is for the command line (no signed-in actor), never for a request.
+    `application` scores the registry as new applications (default) or as renewals (复核)."""
     if not system:
         require(access.can_manage_runs(actor), ADMINISTRATORS_ONLY)
     if not isinstance(evaluation_date, date) or not (1990 <= evaluation_date.year <= 2100):
         raise InvalidInput("评价日期无效 (invalid evaluation date)",
                            extra={"fields": {"evaluation_date": [str(evaluation_date)]}})
+    if application not in Application.values:
+        raise InvalidInput("申请类型无效 (invalid application)", extra={"fields": {"application": [application]}})
     run = ScoringRun.objects.create(
-        standard=standard, evaluation_date=evaluation_date, started_by=actor if getattr(actor, "pk", None) else None
+        standard=standard, evaluation_date=evaluation_date, application=application,
+        started_by=actor if getattr(actor, "pk", None) else None,
     )
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=run,
-                 after={"standard": str(standard), "evaluation_date": evaluation_date.isoformat()})
+                 after={"standard": str(standard), "evaluation_date": evaluation_date.isoformat(),
+                        "application": application})
     return run
+
+
+@transaction.atomic
+def renewal_rule_set(*, actor, kind: str, year: int, standard: StandardVersion, note: str = "") -> RenewalRule:
+    """Name the version that judges the renewals (复核) of a kind in a year, as that year's notice says."""
+    require(access.can_edit_standards(actor), ADMINISTRATORS_ONLY)
+    if standard.kind != kind:
+        raise InvalidInput("该版本不属于这一评价类型 (the version is of another kind of evaluation)",
+                           extra={"fields": {"standard": [str(standard)]}})
+    rule = RenewalRule.objects.select_for_update().filter(kind=kind, year=year).first()
+    before = {"standard": str(rule.standard), "note": rule.note} if rule else None
+    if rule is None:
+        rule = RenewalRule(kind=kind, year=year)
+    rule.standard, rule.note, rule.set_by = standard, (note or "")[:255], actor
+    rule.save()
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATE if before else AuditEntry.Action.CREATE,
+                 instance=rule, before=before, after={"standard": str(standard), "note": rule.note})
+    return rule
 
 
 def _reasons(text: str | None) -> list[str]:
@@ -251,7 +285,7 @@ def scoring_run_execute(
         for pks, frame in chunks:
             result = points_engine.score_batch(
                 frame, standard, evaluation_date=run.evaluation_date, reference=reference, on_error="mark",
-                keep_input=False,
+                keep_input=False, application=run.application,
             )
             objects = _results_from_frame(run, pks, _snapshot_rows(frame), result.frame)
             with transaction.atomic():
@@ -303,6 +337,70 @@ def scoring_run_start(*, run: ScoringRun) -> None:
     transaction.on_commit(lambda: threading.Thread(target=work, daemon=True, name=f"scoring-{run.pk}").start())
 
 
+# --- evaluation inputs: facts the registry cannot derive ------------------------------------------------------
+
+JUDGEMENTS = frozenset({EvaluationInput.Fact.MARKET_POSITION_OK, EvaluationInput.Fact.MARKET_TOP3_CN,
+                        EvaluationInput.Fact.KEY_CHAIN_LINK, EvaluationInput.Fact.AWARD_3Y_TOP3,
+                        EvaluationInput.Fact.NAT_AWARD_3Y_TOP3})
+# fact → (lowest, highest) value of a number
+NUMBER_RANGES = {EvaluationInput.Fact.QUALITY_SCORE: (Decimal(0), Decimal(100)),
+                 EvaluationInput.Fact.MARKET_SHARE: (Decimal(0), Decimal(1))}
+
+
+def _input_value(fact: str, value: Any) -> bool | str:
+    if fact in JUDGEMENTS:
+        if not isinstance(value, bool):
+            raise InvalidInput("应为是或否 (expected true or false)", extra={"fields": {"value": [str(value)]}})
+        return value
+    low, high = NUMBER_RANGES[fact]
+    try:
+        number = Decimal(str(value))
+        if isinstance(value, bool) or not number.is_finite() or not low <= number <= high:
+            raise ValueError
+    except (ArithmeticError, ValueError):
+        raise InvalidInput(f"应为 {low} 到 {high} 之间的数 (expected a number from {low} to {high})",
+                           extra={"fields": {"value": [str(value)]}}) from None
+    return str(number.quantize(Decimal("0.0001")).normalize())
+
+
+@transaction.atomic
+def evaluation_input_set(*, actor, enterprise: Enterprise, fact: str, value: Any, year: int | None = None,
+                         source: str = "", note: str = "") -> EvaluationInput:
+    """Record (or change) a fact the registry cannot derive: a 专精特新发展评价 score of a year with its source, a
+    market share, or a reviewer's judgement. Who, when, the value before and after are audited."""
+    require(access.can_record_evaluation_inputs(actor, enterprise), ADMINISTRATORS_ONLY)
+    if fact not in EvaluationInput.Fact.values:
+        raise InvalidInput("未知的评价输入 (unknown evaluation input)", extra={"fields": {"fact": [str(fact)]}})
+    needs_year = fact == EvaluationInput.Fact.QUALITY_SCORE
+    if needs_year and not (isinstance(year, int) and 2000 <= year <= 2100):
+        raise InvalidInput("评价得分需注明年度 (a score is for a year)", extra={"fields": {"year": [str(year)]}})
+    stored_year = year if needs_year else 0
+    cleaned = _input_value(fact, value)
+    current = EvaluationInput.objects.select_for_update().filter(enterprise=enterprise, fact=fact,
+                                                                 year=stored_year).first()
+    fields = ("value", "source", "note")
+    before = None if current is None else {name: getattr(current, name) for name in fields}
+    item = current or EvaluationInput(enterprise=enterprise, fact=fact, year=stored_year)
+    item.value, item.source, item.note, item.recorded_by = cleaned, (source or "")[:200], (note or "")[:255], actor
+    after = {name: getattr(item, name) for name in fields}
+    if before == after:
+        return item
+    item.save()
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATE if current else AuditEntry.Action.CREATE,
+                 instance=item, before=before, after=after, subject=enterprise,
+                 context=f"{fact}{f' {stored_year}' if stored_year else ''}")
+    return item
+
+
+@transaction.atomic
+def evaluation_input_clear(*, actor, item: EvaluationInput) -> None:
+    require(access.can_record_evaluation_inputs(actor, item.enterprise), ADMINISTRATORS_ONLY)
+    audit_record(actor=actor, action=AuditEntry.Action.DELETE, instance=item,
+                 before={"value": item.value, "source": item.source, "note": item.note}, subject=item.enterprise,
+                 context=f"{item.fact}{f' {item.year}' if item.year else ''}")
+    item.delete()
+
+
 # --- what-if -----------------------------------------------------------------------------------------------
 
 
@@ -338,8 +436,10 @@ def what_if(
     coerced = _coerce_changes(changes)
     result = result_latest(enterprise=enterprise, standard=standard)
     engine = engine_standard(standard)
+    application = Application.NEW
     if result is not None:
         facts, evaluation_date, reference = dict(result.facts), result.run.evaluation_date, result.run.reference
+        application = result.run.application
     else:
         evaluation_date = timezone.localdate()
         facts = next(iter(dict(registry_facts(evaluation_date=evaluation_date, enterprise_ids=[enterprise.pk])).values()))
@@ -351,8 +451,10 @@ def what_if(
                                code="no_run", extra={"standard": str(standard)})
     changed = {**facts, **coerced}
     try:
-        before = points_engine.explain(facts, engine, evaluation_date=evaluation_date, reference=reference or None)
-        after = points_engine.explain(changed, engine, evaluation_date=evaluation_date, reference=reference or None)
+        before = points_engine.explain(facts, engine, evaluation_date=evaluation_date, reference=reference or None,
+                                      application=application)
+        after = points_engine.explain(changed, engine, evaluation_date=evaluation_date, reference=reference or None,
+                                     application=application)
     except points_engine.EngineError as exc:
         raise InvalidInput(str(exc), code="what_if_invalid") from exc
     return before, after

@@ -7,10 +7,13 @@ to `presentation`, which shapes it for the template.
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,12 +21,14 @@ from twincity.core.access import require, visible
 from twincity.core.errors import InvalidInput
 from twincity.enterprises.access import own_enterprise
 from twincity.enterprises.fields import INDUSTRY_CLUSTERS
-from twincity.enterprises.selectors import enterprise_get_visible
+from twincity.enterprises.selectors import enterprise_get_visible, tech_innovative_tiers
 from twincity.points import access, presentation, selectors, services
 from twincity.points.forms import (
     GRADES,
     GROUP_BYS,
+    EvaluationInputForm,
     RankingsForm,
+    RenewalRuleForm,
     RunStartForm,
     StandardVersionForm,
     WhatIfForm,
@@ -63,8 +68,11 @@ def _enterprise_context(request, enterprise, points) -> dict:
     # Without a result there is no version to show: name the standard asked for (or the default).
     asked = request.GET.get("standard") or request.POST.get("standard")
     current = points.current or selectors.standard_latest(standard_id=asked or selectors.DEFAULT_STANDARD_ID)
+    can_record = access.can_record_evaluation_inputs(request.user, enterprise)
     return {
         "enterprise": enterprise,
+        "inputs": selectors.evaluation_inputs(enterprise=enterprise),
+        "input_form": EvaluationInputForm() if can_record else None,
         **presentation.enterprise_page(
             points, current=current, can_what_if=access.can_view_points(request.user, enterprise),
             can_manage_runs=access.can_manage_runs(request.user),
@@ -83,7 +91,8 @@ def my_points_view(request):
 @require_GET
 def enterprise_points_view(request, credit_code: str):
     enterprise = _points_of(request.user, credit_code)
-    points = selectors.enterprise_points(enterprise=enterprise, standard_id=request.GET.get("standard") or None)
+    points = selectors.enterprise_points(enterprise=enterprise, standard_id=request.GET.get("standard") or None,
+                                         kind=request.GET.get("kind") or None)
     return render(request, ENTERPRISE_TEMPLATE, _enterprise_context(request, enterprise, points))
 
 
@@ -130,14 +139,21 @@ def run_list_view(request):
     standards = list(selectors.standard_list())
     form = RunStartForm(request.POST or None, standards=standards)
     if request.method == "POST" and form.is_valid():
-        try:
-            run = services.scoring_run_create(actor=request.user, standard=form.cleaned_data["standard"],
-                                              evaluation_date=form.cleaned_data["evaluation_date"])
-            services.scoring_run_start(run=run)
-        except InvalidInput as exc:
-            form.add_error(None, exc.message)
+        chosen, day = form.cleaned_data["standard"], form.cleaned_data["evaluation_date"]
+        application = form.cleaned_data["application"]
+        standard = (selectors.standard_in_force(kind=chosen, on=day, application=application)
+                    if isinstance(chosen, str) else chosen)
+        if standard is None:
+            form.add_error("standard", _("No version of this kind of evaluation is in force on that date."))
         else:
-            return redirect("points:runs")
+            try:
+                run = services.scoring_run_create(actor=request.user, standard=standard, evaluation_date=day,
+                                                  application=application)
+                services.scoring_run_start(run=run)
+            except InvalidInput as exc:
+                form.add_error(None, exc.message)
+            else:
+                return redirect("points:runs")
     rows = [presentation.run_row(run) for run in selectors.run_list()[:100]]
     return render(request, RUNS_TEMPLATE, {"form": form, "rows": rows})
 
@@ -180,6 +196,8 @@ def run_detail_view(request, public_id):
         rankings = selectors.rankings(run=run, group_by=group_by)
         context.update(presentation.rankings_page(
             rankings, cluster_labels={key: zh for key, (zh, _en) in INDUSTRY_CLUSTERS.items()}, grades=GRADES,
+            tiers=tech_innovative_tiers(enterprise_ids=[r.enterprise_id for r in rankings.top],
+                                        on=run.evaluation_date),
         ))
     template = RUN_TEMPLATE + ("#rankings" if _htmx(request) and "group_by" in request.GET else "")
     return render(request, template, context)
@@ -210,16 +228,63 @@ def whitelist_export_view(request, public_id, fmt: str):
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def standard_list_view(request):
+    """Every standard and its versions; which version is in force on a date (today by default) for each kind of
+    evaluation, for new applications and renewals, and why; administrators set the renewals' version."""
     require(access.can_view_standards(request.user))
+    can_edit = access.can_edit_standards(request.user)
+    rule_form = RenewalRuleForm(request.POST or None) if can_edit else None
+    if request.method == "POST":
+        require(can_edit)
+        if rule_form.is_valid():
+            try:
+                services.renewal_rule_set(actor=request.user, **rule_form.cleaned_data)
+            except InvalidInput as exc:
+                rule_form.add_error(None, exc.message)
+            else:
+                return redirect("points:standards")
+    on = parse_date(request.GET.get("on") or "") or timezone.localdate()
     standards: dict[str, list] = {}
     for version in selectors.standard_list():
         standards.setdefault(version.standard_id, []).append(version)
     return render(request, "points/standard_list.html", {
         "standards": [{"id": sid, "versions": items, "latest": items[0]} for sid, items in standards.items()],
-        "can_edit_standards": access.can_edit_standards(request.user),
-    })
+        "can_edit_standards": can_edit,
+        "on": on,
+        "in_force": selectors.kinds_in_force(on=on),
+        "rules": selectors.renewal_rules(),
+        "rule_form": rule_form,
+    }, status=422 if rule_form is not None and rule_form.errors else 200)
+
+
+@login_required
+@require_POST
+def evaluation_input_view(request, credit_code: str):
+    """Record a fact the registry cannot derive (administrators), from the enterprise's points page."""
+    enterprise = _points_of(request.user, credit_code)
+    require(access.can_record_evaluation_inputs(request.user, enterprise))
+    form = EvaluationInputForm(request.POST)
+    if form.is_valid():
+        try:
+            services.evaluation_input_set(actor=request.user, enterprise=enterprise, **form.cleaned_data)
+        except InvalidInput as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Recorded."))
+    else:
+        messages.error(request, "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()))
+    return redirect(reverse("points:enterprise", args=[enterprise.credit_code]) + "#inputs")
+
+
+@login_required
+@require_POST
+def evaluation_input_delete_view(request, credit_code: str, input_id: int):
+    enterprise = _points_of(request.user, credit_code)
+    item = visible(selectors.evaluation_inputs(enterprise=enterprise).filter(pk=input_id).first())
+    services.evaluation_input_clear(actor=request.user, item=item)
+    messages.success(request, _("Removed."))
+    return redirect(reverse("points:enterprise", args=[enterprise.credit_code]) + "#inputs")
 
 
 @login_required

@@ -33,7 +33,7 @@ def alice_data(cast):
     declaration_upsert(actor=cast.alice, enterprise=cast.alice_co, fiscal_year=YEAR,
                        figures={"employees": 40, "rd_staff": 12, "sales": "1234.5"})
     token, _key = api_token_create(actor=cast.olivia, user=cast.alice, name="alice's ERP")
-    return {"credit_code": ALICE_CODE, "fiscal_year": YEAR, "token_id": token.pk}
+    return {"credit_code": ALICE_CODE, "fiscal_year": YEAR, "token_id": token.pk, "fact": "market_top3_cn"}
 
 
 def _state():

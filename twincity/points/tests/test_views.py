@@ -102,14 +102,17 @@ def test_without_a_run_the_page_says_so_and_offers_administrators_the_runs_page(
     assert 'href="/points/runs/"' in page
 
 
-def test_the_standard_tabs_switch_between_standards_with_results(client, cast, scored):
+def test_the_tabs_switch_between_kinds_of_evaluation_with_results(client, cast, scored):
     scenario.run(cast, "tsme-2017", "1")
     client.force_login(cast.alice)
-    page = html(client.get(f"/points/enterprises/{ALICE_CODE}/?standard=tsme-2017"))
-    assert 'data-standard="scp-v1"' in page and 'data-standard="tsme-2017"' in page
-    assert re.search(r'<a href="\?standard=tsme-2017" data-standard="tsme-2017" class="active"', page)
+    page = html(client.get(f"/points/enterprises/{ALICE_CODE}/?kind=tsme"))
+    assert 'data-kind="scp"' in page and 'data-kind="tsme"' in page
+    assert re.search(r'<a href="\?kind=tsme" data-kind="tsme" class="active"', page)
+    assert 'data-standard="tsme-2017"' in page
     for indicator in selectors.standard_get(standard_id="tsme-2017", version="1").definition["indicators"]:
         assert f'data-indicator="{indicator["id"]}"' in page
+    # A standard asked for by its id (the home page's links) still opens.
+    assert 'data-standard="tsme-2017"' in html(client.get(f"/points/enterprises/{ALICE_CODE}/?standard=tsme-2017"))
 
 
 def test_my_points_takes_alice_to_her_company(client, cast):
@@ -235,7 +238,7 @@ def test_the_run_page_shows_rankings_by_group_and_the_top_enterprises(client, ca
     assert sum(histogram["counts"]) == 2
     top = re.findall(r'<tr data-credit-code="(\w+)">', page)
     assert top == [ALICE_CODE, BOB_CODE]
-    assert f'href="/points/enterprises/{ALICE_CODE}/?standard=scp-v1"' in page
+    assert f'href="/points/enterprises/{ALICE_CODE}/?kind=scp"' in page
     assert 'data-count="total">2<' in page
 
     url = f"/points/runs/{scored.public_id}/?group_by=city"

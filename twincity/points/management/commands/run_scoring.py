@@ -1,8 +1,10 @@
-"""manage.py run_scoring --standard ID [--version V] [--date YYYY-MM-DD] [--all] [--force]
+"""manage.py run_scoring (--standard ID [--version V] | --kind KIND | --all) [--date YYYY-MM-DD]
+                       [--application new|renewal] [--force]
 
-Scores the whole registry inline under a standard version and prints progress, counts by verdict and the
-duration. Idempotent: a standard version already scored (done) at that date is skipped unless --force, so
-the start script can call `run_scoring --all` every time.
+Scores the whole registry inline and prints progress, counts by verdict and the duration. `--kind` (and
+`--all`, every kind of evaluation) scores under the version in force on the date — for renewals the one
+configured for that year. Idempotent: a standard version already scored (done) at that date is skipped unless
+--force, so the start script can call `run_scoring --all` every time.
 """
 
 from datetime import date
@@ -27,23 +29,30 @@ class Command(BaseCommand):
         parser.add_argument("--standard", help="standard id, e.g. scp-v1")
         parser.add_argument("--version", dest="standard_version", help="version (default: the latest)")
         parser.add_argument("--date", help="evaluation date YYYY-MM-DD (default: today)")
-        parser.add_argument("--all", action="store_true", help="every built-in standard's latest version")
+        parser.add_argument("--kind", choices=sorted(points_engine.EVALUATION_KINDS),
+                            help="a kind of evaluation: the version in force on the date")
+        parser.add_argument("--all", action="store_true",
+                            help="every kind of evaluation, each under the version in force on the date")
+        parser.add_argument("--application", choices=["new", "renewal"], default="new",
+                            help="score as new applications (default) or as renewals")
         parser.add_argument("--force", action="store_true", help="run even when a done run exists for that date")
         parser.add_argument("--batch-size", type=int, default=None, help="enterprises per batch")
 
-    def handle(self, *args, standard=None, standard_version=None, date=None, all=False, force=False,
-               batch_size=None, **options) -> None:
-        if not standard and not all:
-            raise CommandError("give --standard ID or --all")
-        if standard and all:
-            raise CommandError("--standard and --all exclude each other")
+    def handle(self, *args, standard=None, standard_version=None, kind=None, date=None, all=False, force=False,
+               application="new", batch_size=None, **options) -> None:
+        if sum(bool(x) for x in (standard, kind, all)) != 1:
+            raise CommandError("give one of --standard ID, --kind KIND or --all")
         evaluation_date = self._date(date)
         created = services.standards_builtin_sync()
         for version in created:
             self.stdout.write(f"stored built-in standard {version}")
-        if all:
-            ids = sorted({s.id for s in points_engine.list_builtin()})
-            targets = [selectors.standard_latest(standard_id=i) for i in ids]
+        if all or kind:
+            kinds = sorted(points_engine.EVALUATION_KINDS) if all else [kind]
+            targets = [selectors.standard_in_force(kind=k, on=evaluation_date, application=application)
+                       for k in kinds]
+            for k, target in zip(kinds, targets):
+                if target is None:
+                    self.stdout.write(f"{k}: no version in force on {evaluation_date}, skipped")
         else:
             target = (selectors.standard_get(standard_id=standard, version=standard_version) if standard_version
                       else selectors.standard_latest(standard_id=standard))
@@ -52,7 +61,7 @@ class Command(BaseCommand):
             targets = [target]
         for target in targets:
             if target is not None:
-                self._run(target, evaluation_date, force=force, batch_size=batch_size)
+                self._run(target, evaluation_date, application=application, force=force, batch_size=batch_size)
 
     def _date(self, text: str | None) -> date:
         if not text:
@@ -62,13 +71,15 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"--date must be YYYY-MM-DD, not {text!r}") from exc
 
-    def _run(self, standard, evaluation_date: date, *, force: bool, batch_size: int | None) -> None:
-        done = ScoringRun.objects.filter(standard=standard, evaluation_date=evaluation_date,
+    def _run(self, standard, evaluation_date: date, *, application: str, force: bool, batch_size: int | None
+             ) -> None:
+        done = ScoringRun.objects.filter(standard=standard, evaluation_date=evaluation_date, application=application,
                                          status=ScoringRun.Status.DONE)
         if done.exists() and not force:
             self.stdout.write(f"{standard} @ {evaluation_date}: already scored, skipped (use --force to run again)")
             return
-        run = services.scoring_run_create(actor=None, standard=standard, evaluation_date=evaluation_date, system=True)
+        run = services.scoring_run_create(actor=None, standard=standard, evaluation_date=evaluation_date,
+                                          application=application, system=True)
         self.stdout.write(f"{standard} @ {evaluation_date}: run {run.public_id}")
 
         def progress(count: int, total: int) -> None:
