@@ -4,6 +4,9 @@ band", in the viewer's language. Display only: every figure shown here was compu
 import json
 from typing import Any
 
+import points_engine
+from points_engine import FACTS
+
 from django.utils.translation import gettext as _
 
 from twincity.points.facts import MONEY_FACTS
@@ -248,6 +251,8 @@ def enterprise_page(points, *, current, can_what_if: bool, can_manage_runs: bool
         context["run"] = result.run
         context["reasons"] = reason_list(explanation.reasons if explanation is not None else result.reasons)
         context["indicators"] = indicator_rows(explanation, current.definition, categories) if explanation else []
+        context["conditions"] = condition_rows(explanation) if explanation else []
+        context["conditions_met"] = sum(1 for c in context["conditions"] if c["state"] == "met")
         context["category_rows"] = [
             {**c, "points_text": number(c.get("points"), 1), "max_text": number(c.get("max_points"), 1)}
             for c in points.categories
@@ -262,6 +267,7 @@ def enterprise_page(points, *, current, can_what_if: bool, can_manage_runs: bool
     context["history"] = [
         {**h, **summary(h["verdict"], h["score_min"], h["score_max"], h.get("grade"))} for h in points.history
     ]
+    context["history_scored"] = any(h["score_max"] is not None for h in points.history)
     context["history_data"] = {
         "dates": [h["evaluation_date"].isoformat() for h in points.history],
         "min": [rounded(h["score_min"]) for h in points.history],
@@ -271,11 +277,34 @@ def enterprise_page(points, *, current, can_what_if: bool, can_manage_runs: bool
     return context
 
 
+def condition_rows(explanation) -> list[dict[str, Any]]:
+    """Each hard condition (and direct route) as tested: met, failed or unknown, with the values it read."""
+    rows = []
+    for condition in getattr(explanation, "conditions", None) or []:
+        rows.append({
+            "id": condition.id, "name_zh": condition.name_zh, "name_en": condition.name_en,
+            "state": {True: "met", False: "failed", None: "unknown"}[condition.met],
+            "values": [{"name": name, "label": fact_label(name), "text": value_text(value, fact_kind(name))}
+                       for name, value in condition.values.items()],
+        })
+    return rows
+
+
+def fact_label(name: str) -> str:
+    spec = FACTS.get(name)
+    return spec.label_zh if spec else name
+
+
+def fact_kind(name: str) -> str:
+    spec = FACTS.get(name)
+    if spec is None:
+        return "number"
+    return {"万元": "money", "ratio": "ratio"}.get(spec.unit, "number")
+
+
 def kind_tabs(standards) -> list[dict[str, Any]]:
     """One tab per kind of evaluation among the standards an enterprise has results under, in the order of
     points_engine.EVALUATION_KINDS."""
-    import points_engine
-
     present = {s.kind for s in standards}
     return [{"kind": kind, "name_zh": zh, "name_en": en}
             for kind, (zh, en) in points_engine.EVALUATION_KINDS.items() if kind in present]
