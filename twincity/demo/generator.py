@@ -36,7 +36,7 @@ from twincity.demo.personas import (
     PERSONA_HONOURS,
 )
 from twincity.enterprises.fields import ENTERPRISE_FIELD, ENTERPRISE_FIELDS, FIGURE, FIGURE_NAMES, PROFILE_FIELD_NAMES
-from twincity.enterprises.validation import clean_value, declaration_merge, profile_merge
+from twincity.enterprises.validation import clean_value, declaration_merge, profile_merge, uscc_check
 
 # The demo's "today": the latest completed fiscal year is 2025, qualifications are valid or expired relative to it.
 AS_OF = date(2026, 11, 1)
@@ -126,18 +126,6 @@ def make_credit_code(rng: random.Random, region: str, registered_year: int) -> s
         body = "".join(rng.choices("0123456789", k=8))
     first17 = "91" + region + body + org_code_check(body)
     return first17 + uscc_check(first17)
-
-
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_VALUE = {ch: i for i, ch in enumerate(_USCC_ALPHABET)}
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def uscc_check(first17: str) -> str:
-    """GB 32100-2015 check character; the same as `stdnum.cn.uscc.calc_check_digit`, without its input cleaning
-    (which costs more than the sum itself over 100,000 codes). The tests compare the two."""
-    total = sum(_USCC_VALUE[ch] * w for ch, w in zip(first17, _USCC_WEIGHTS))
-    return _USCC_ALPHABET[(31 - total) % 31]
 
 
 _LOG_EQUITY = math.log(1500)

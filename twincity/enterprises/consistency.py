@@ -25,6 +25,10 @@ def _num(figures: Mapping[str, object], name: str) -> Decimal | None:
     value = figures.get(name)
     if value is None or value == "":
         return None
+    if type(value) is Decimal:
+        return value
+    if type(value) is int:
+        return Decimal(value)
     return Decimal(str(value))
 
 
