@@ -128,3 +128,29 @@ def test_the_api_and_the_import_store_identical_enterprises(client, cast, tmp_pa
     table = Enterprise._meta.db_table
     assert _raw_row(table, PROFILE, "credit_code = %s", [by_api]) == _raw_row(table, PROFILE, "credit_code = %s",
                                                                                [by_import])
+
+
+def test_an_import_replans_a_chunk_someone_changed_between_its_passes(cast, tmp_path, monkeypatch):
+    """Pass 1 works out the plan outside the write lock; a change made before pass 2 takes the lock is not
+    overwritten: the chunk is merged again with it."""
+    from twincity.enterprises import services
+    from twincity.enterprises.imports import service
+
+    services.declaration_upsert(actor=cast.alice, enterprise=cast.alice_co, fiscal_year=YEAR,
+                                figures={"employees": 40, "tax": "3"})
+    original = service._spooled
+
+    def someone_edits_first(spool):
+        services.declaration_upsert(actor=cast.olivia, enterprise=cast.alice_co, fiscal_year=YEAR,
+                                    figures={"tax": "9.5"})
+        yield from original(spool)
+
+    monkeypatch.setattr(service, "_spooled", someone_edits_first)
+    path = _write(tmp_path / "d.csv", [["credit_code", "fiscal_year", "employees"], [ALICE_CODE, str(YEAR), "50"]])
+
+    result = import_apply(actor=cast.alice, kind="declarations", path=path, filename="d.csv")
+
+    stored = AnnualDeclaration.objects.get(enterprise=cast.alice_co, fiscal_year=YEAR)
+    assert (result.updated, stored.employees, str(stored.tax)) == (1, 50, "9.5000")
+    last = AuditEntry.objects.filter(object_type="enterprises.annualdeclaration").order_by("-id").first()
+    assert last.changes["employees"] == {"before": 40, "after": 50} and "tax" not in last.changes

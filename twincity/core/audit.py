@@ -3,13 +3,14 @@
 Services call `audit_record` inside their transaction, so an audit entry exists exactly when the change does.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import models
 
+from twincity.core.bulk import bulk_insert
 from twincity.core.models import AuditEntry
 
 
@@ -93,3 +94,27 @@ def audit_record(
     if entry is not None:
         entry.save()
     return entry
+
+
+# --- many entries at once (imports) ------------------------------------------------------------------------
+
+AUDIT_COLUMNS = ("at", "actor_id", "action", "object_type", "object_id", "object_repr", "changes", "context",
+                 "subject")
+
+
+def creation_changes(values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """What `diff({}, snapshot)` gives for a new object, from its plain values: every field that has one."""
+    return {key: {"before": None, "after": values[key]} for key in sorted(values)
+            if values[key] is not None and key != "updated_at"}
+
+
+def audit_rows_write(rows: Sequence[Sequence[Any]]) -> None:
+    """Write many audit entries at once; each row holds the values of AUDIT_COLUMNS (see audit_row)."""
+    if rows:
+        bulk_insert(AuditEntry, rows, AUDIT_COLUMNS)
+
+
+def audit_row(*, at, actor, action: str, object_type: str, object_id: Any, object_repr: str,
+              changes: dict[str, Any], context: str, subject: str) -> tuple:
+    return (at, actor.pk if getattr(actor, "pk", None) else None, action, object_type, str(object_id),
+            object_repr[:255], changes, context[:255], subject)

@@ -7,19 +7,30 @@ entry per changed row. The single-object services below (`enterprise_create`, `d
 that same path with a batch of one, raising the first problem as an error.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 from django.db import transaction
 from django.utils import timezone
 
 from twincity.core.access import require
-from twincity.core.audit import audit_entry_build, audit_record, plain, snapshot
+from twincity.core.audit import (
+    audit_entry_build,
+    audit_record,
+    audit_row,
+    audit_rows_write,
+    creation_changes,
+    diff,
+    plain,
+    snapshot,
+)
+from twincity.core.bulk import bulk_insert, bulk_update
 from twincity.core.errors import Conflict, Forbidden, InvalidInput
 from twincity.core.models import AuditEntry
 from twincity.enterprises import access
-from twincity.enterprises.fields import ENTERPRISE_FIELD, FIGURE, PROFILE_FIELD_NAMES
+from twincity.enterprises.fields import ENTERPRISE_FIELD, FIGURE, FIGURE_NAMES, PROFILE_FIELD_NAMES
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
 from twincity.enterprises.validation import (
     CLEAR,
@@ -87,33 +98,32 @@ class EnterpriseInput:
 
 @dataclass
 class Outcome:
-    """What a write did (or, in a dry run, would do) with one input."""
+    """What a write did (or, in a dry run, would do) with one input. `changes` ({field: {before, after}}) is
+    worked out when first read: an import shows only its first few."""
 
     action: Literal["create", "update", "unchanged", "refused"]
     key: str
     row: int | None = None
-    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     flagged: bool = False
     instance: Any = None
+    changed: list[str] = field(default_factory=list)  # the names of the fields that change
+    _describe: Callable[[], dict[str, dict[str, Any]]] | None = None
+    _changes: dict[str, dict[str, Any]] | None = None
+
+    @property
+    def changes(self) -> dict[str, dict[str, Any]]:
+        if self._changes is None:
+            self._changes = self._describe() if self._describe is not None else {}
+        return self._changes
+
+    @changes.setter
+    def changes(self, value: dict[str, dict[str, Any]]) -> None:
+        self._changes = value
 
 
 def _changes(before: Mapping[str, Any], after: Mapping[str, Any], names: Iterable[str]) -> dict[str, dict[str, Any]]:
     return {name: {"before": before.get(name), "after": after.get(name)} for name in names}
-
-
-def _write_audit(*, actor, context: str, created: Sequence[tuple[Any, dict, Any]],
-                 updated: Sequence[tuple[Any, dict, dict, Any]]) -> None:
-    entries = [
-        audit_entry_build(actor=actor, action=AuditEntry.Action.CREATE, instance=obj, before=None, after=after,
-                          context=context, subject=subject)
-        for obj, after, subject in created
-    ] + [
-        audit_entry_build(actor=actor, action=AuditEntry.Action.UPDATE, instance=obj, before=before, after=after,
-                          context=context, subject=subject)
-        for obj, before, after, subject in updated
-    ]
-    AuditEntry.objects.bulk_create([entry for entry in entries if entry is not None], batch_size=BATCH)
 
 
 def enterprises_write(*, actor, items: Sequence[EnterpriseInput], write: bool, context: str = "",
@@ -183,22 +193,43 @@ def enterprises_write(*, actor, items: Sequence[EnterpriseInput], write: bool, c
             updates.append((enterprise, before, after))
             update_fields.update(change.changed)
     if write and not any(o.problems for o in outcomes):
-        now = timezone.now()
-        with transaction.atomic():
-            if creates:
-                for obj in creates:
-                    obj.created_at = obj.updated_at = now
-                Enterprise.objects.bulk_create(creates, batch_size=BATCH)
-            if updates:
-                objects = [obj for obj, _before, _after in updates]
-                for obj in objects:
-                    obj.updated_at = now
-                Enterprise.objects.bulk_update(objects, fields=sorted(update_fields | {"updated_at"}),
-                                               batch_size=BATCH)
-            _write_audit(actor=actor, context=context,
-                         created=[(obj, snapshot(obj), obj) for obj in creates],
-                         updated=[(obj, before, after, obj) for obj, before, after in updates])
+        _enterprises_store(actor=actor, context=context, creates=creates, updates=updates,
+                           update_fields=sorted(update_fields))
     return outcomes
+
+
+ENTERPRISE_STORED = tuple(f.attname for f in Enterprise._meta.concrete_fields
+                          if f.attname not in ("id", "created_at", "updated_at"))
+
+
+def _enterprises_store(*, actor, context: str, creates: list[Enterprise], updates: list[tuple[Enterprise, dict, dict]],
+                       update_fields: list[str]) -> None:
+    """Write new and changed enterprises and their audit entries with executemany statements (core.bulk)."""
+    now = timezone.now()
+    audit: list[tuple] = []
+
+    def enterprise_audit(action: str, obj: Enterprise, changes: dict) -> tuple:
+        return audit_row(at=now, actor=actor, action=action, object_type="enterprises.enterprise", object_id=obj.pk,
+                         object_repr=obj.name, changes=changes, context=context,
+                         subject=f"enterprises.enterprise:{obj.pk}")
+
+    with transaction.atomic():
+        if creates:
+            bulk_insert(Enterprise, [tuple(getattr(obj, name) for name in ENTERPRISE_STORED) for obj in creates],
+                        ENTERPRISE_STORED, constants={"created_at": now, "updated_at": now})
+            ids = dict(Enterprise.objects.filter(credit_code__in=[obj.credit_code for obj in creates])
+                       .values_list("credit_code", "pk"))
+            for obj in creates:
+                obj.pk, obj.created_at, obj.updated_at = ids[obj.credit_code], now, now
+                audit.append(enterprise_audit(AuditEntry.Action.CREATE, obj, creation_changes(snapshot(obj))))
+        if updates:
+            for obj, before, after in updates:
+                obj.updated_at = now
+                audit.append(enterprise_audit(AuditEntry.Action.UPDATE, obj, diff(before, after)))
+            bulk_update(Enterprise, [(*(getattr(obj, name) for name in update_fields), obj.pk)
+                                     for obj, _before, _after in updates],
+                        update_fields, constants={"updated_at": now})
+        audit_rows_write([row for row in audit if row[6]])
 
 
 def _one_enterprise(*, actor, item: EnterpriseInput) -> Enterprise:
@@ -312,17 +343,46 @@ def _declaration_context(items: Sequence[DeclarationInput]) -> dict[tuple[int, i
             if (d.enterprise_id, d.fiscal_year) in wanted}
 
 
-def declarations_write(*, actor, items: Sequence[DeclarationInput], write: bool, context: str = "",
-                       system: bool = False) -> list[Outcome]:
-    """Create or update declarations (one batch), each merged with its stored row by
+@dataclass
+class DeclarationPlan:
+    """What a batch of declaration writes would do, worked out from the stored rows it read (`fingerprint`:
+    their ids and last changes). Storing it is valid while those rows are unchanged: an import works out its
+    plan outside the write lock, then stores it inside, re-planning only the chunks someone changed since."""
+
+    outcomes: list[Outcome]
+    stored: dict[tuple[int, int], AnnualDeclaration]
+    state: dict[tuple[int, int], DeclarationRow]
+    touched: dict[tuple[int, int], Outcome]
+    refreshed: list[tuple[int, int]]
+    fingerprint: frozenset
+    names: dict[int, str]  # enterprise id → name (the declarations' audit entries name the company)
+
+    @property
+    def refused(self) -> bool:
+        return any(o.problems for o in self.outcomes)
+
+    def __getstate__(self) -> dict:
+        """What pass 2 of an import needs of the plan (it is spooled between passes): the stored rows it will
+        update, not those it only read; outcomes without their instances."""
+        keep = {*self.touched, *self.refreshed}
+        for outcome in self.outcomes:
+            outcome.instance = None
+        return {**self.__dict__, "stored": {k: v for k, v in self.stored.items() if k in keep}}
+
+
+def _fingerprint(stored: Mapping[tuple[int, int], AnnualDeclaration]) -> frozenset:
+    return frozenset((d.pk, d.updated_at) for d in stored.values())
+
+
+def declarations_plan(*, actor, items: Sequence[DeclarationInput], system: bool = False) -> DeclarationPlan:
+    """Merge a batch of declaration inputs with their stored rows (no write): each through
     `validation.declaration_merge`, flags compared with the year before; a changed year also refreshes the
-    flags of the stored year after it. Returns an outcome per input, in order; writes only when `write` and
-    no input has a problem: a batch is stored whole or not at all."""
+    flags of the stored year after it. An outcome per input, in order."""
     may_verify = system or access.can_verify_figures(actor)
     stored = _declaration_context(items)
     state: dict[tuple[int, int], DeclarationRow] = {key: d.row() for key, d in stored.items()}
     outcomes: list[Outcome | None] = [None] * len(items)
-    touched: dict[tuple[int, int], tuple[DeclarationInput, Outcome]] = {}
+    touched: dict[tuple[int, int], Outcome] = {}
     # In year order per company, so a year's flags see the new figures of the year before.
     order = sorted(range(len(items)), key=lambda i: (items[i].enterprise.pk, items[i].fiscal_year))
     for index in order:
@@ -343,13 +403,14 @@ def declarations_write(*, actor, items: Sequence[DeclarationInput], write: bool,
         outcome.flagged = bool(change.row.flags)
         old = state.get(key) or DeclarationRow.blank()
         state[key] = change.row
-        if not change.changed:
+        if not change.changed and not change.created:
             outcome.action = "unchanged"
             outcome.instance = stored.get(key)
             continue
         outcome.action = "create" if change.created else "update"
-        touched[key] = (item, outcome)
-        outcome.changes = _declaration_changes(old, change.row, change.changed, created=change.created)
+        touched[key] = outcome
+        outcome.changed = change.changed
+        outcome._describe = partial(_declaration_changes, old, change.row, change.changed, created=change.created)
     # The stored year after a changed year: its year-over-year flags follow.
     refreshed: list[tuple[int, int]] = []
     for enterprise_id, year in list(touched):
@@ -360,11 +421,31 @@ def declarations_write(*, actor, items: Sequence[DeclarationInput], write: bool,
             if change.changed:
                 state[after_key] = change.row
                 refreshed.append(after_key)
-    result = [o for o in outcomes if o is not None]
-    if write and not any(o.problems for o in result):
-        _declarations_store(actor=actor, context=context, stored=stored, state=state, touched=touched,
-                            refreshed=refreshed)
-    return result
+    return DeclarationPlan([o for o in outcomes if o is not None], stored, state, touched, refreshed,
+                           _fingerprint(stored), {item.enterprise.pk: item.enterprise.name for item in items})
+
+
+def declarations_store(*, actor, plan: DeclarationPlan, items: Sequence[DeclarationInput], context: str = "",
+                       system: bool = False) -> DeclarationPlan:
+    """Store a plan (in the caller's transaction, with the write lock taken). When the rows it read changed
+    since it was made, the batch is planned again first; the plan stored is returned (a refused one is not
+    stored)."""
+    still_allowed = system or all(access.can_edit_declarations(actor, item.enterprise) for item in items)
+    if not still_allowed or _fingerprint(_declaration_context(items)) != plan.fingerprint:
+        plan = declarations_plan(actor=actor, items=items, system=system)
+    if not plan.refused:
+        _declarations_store(actor=actor, context=context, plan=plan)
+    return plan
+
+
+def declarations_write(*, actor, items: Sequence[DeclarationInput], write: bool, context: str = "",
+                       system: bool = False) -> list[Outcome]:
+    """Create or update declarations (one batch): `declarations_plan`, then — when `write` and no input has a
+    problem — the write, whole or not at all. Returns an outcome per input, in order."""
+    plan = declarations_plan(actor=actor, items=items, system=system)
+    if write and not plan.refused:
+        _declarations_store(actor=actor, context=context, plan=plan)
+    return plan.outcomes
 
 
 def _declaration_changes(old: DeclarationRow, new: DeclarationRow, changed: list[str], *, created: bool
@@ -385,53 +466,72 @@ def _declaration_changes(old: DeclarationRow, new: DeclarationRow, changed: list
     return out
 
 
-def _declarations_store(*, actor, context: str, stored: dict, state: dict, touched: dict, refreshed: list) -> None:
+DECLARATION_STORED = (*FIGURE_NAMES, "provenance", "flags", "submitted_by_id")
+
+
+def _declarations_store(*, actor, context: str, plan: DeclarationPlan) -> None:
+    """Write the changed declarations (and the refreshed flags of the years after them) and their audit
+    entries, with executemany statements (core.bulk): the same rows and entries the ORM would write."""
     now = timezone.now()
-    submitter = actor if getattr(actor, "pk", None) else None
-    creates: list[tuple[AnnualDeclaration, Enterprise]] = []
-    updates: list[tuple[AnnualDeclaration, dict, dict, Enterprise]] = []
-    fields_changed: set[str] = set()
-    for key, (item, outcome) in touched.items():
-        declaration = stored.get(key)
-        if declaration is None:
-            declaration = AnnualDeclaration(enterprise=item.enterprise, fiscal_year=item.fiscal_year,
-                                            submitted_by=submitter, created_at=now, updated_at=now)
-            declaration.set_row(state[key])
-            creates.append((declaration, item.enterprise))
-        else:
-            names = _stored_names(outcome.changes, declaration, submitter)
-            before = snapshot(declaration, names)
-            declaration.set_row(state[key])
-            declaration.submitted_by = submitter
-            declaration.updated_at = now
-            updates.append((declaration, before, snapshot(declaration, names), item.enterprise))
-            fields_changed.update(names)
-        outcome.instance = declaration
-    for key in refreshed:
-        declaration = stored[key]
-        before = snapshot(declaration, ["flags"])
-        declaration.flags = state[key].flags
-        declaration.updated_at = now
-        updates.append((declaration, before, snapshot(declaration, ["flags"]), declaration.enterprise))
-        fields_changed.add("flags")
+    submitter_id = actor.pk if getattr(actor, "pk", None) else None
+    stored, state, touched, refreshed, names = plan.stored, plan.state, plan.touched, plan.refreshed, plan.names
+    create_keys = [key for key in touched if key not in stored]
+    update_keys = [key for key in touched if key in stored]
+    audit: list[tuple] = []
+
+    def declaration_audit(action: str, key, pk, changes) -> tuple:
+        return audit_row(at=now, actor=actor, action=action, object_type="enterprises.annualdeclaration",
+                         object_id=pk, object_repr=f"{names[key[0]]} {key[1]}",
+                         changes=changes, context=context, subject=f"enterprises.enterprise:{key[0]}")
+
     with transaction.atomic():
-        if creates:
-            AnnualDeclaration.objects.bulk_create([d for d, _e in creates], batch_size=BATCH)
-        if updates:
-            AnnualDeclaration.objects.bulk_update(
-                [d for d, _b, _a, _e in updates],
-                fields=sorted({"submitted_by" if n == "submitted_by_id" else n for n in fields_changed}
-                              | {"updated_at"}),
-                batch_size=BATCH,
-            )
-        _write_audit(actor=actor, context=context,
-                     created=[(d, snapshot(d), e) for d, e in creates],
-                     updated=[(d, b, a, e) for d, b, a, e in updates])
+        if create_keys:
+            bulk_insert(AnnualDeclaration, [
+                (key[0], key[1], *(state[key].figures[n] for n in FIGURE_NAMES), state[key].provenance,
+                 state[key].flags, submitter_id)
+                for key in create_keys
+            ], ("enterprise_id", "fiscal_year", *DECLARATION_STORED), constants={"created_at": now, "updated_at": now})
+            wanted = set(create_keys)
+            ids = {(e, y): pk for e, y, pk in AnnualDeclaration.objects.filter(
+                enterprise_id__in={k[0] for k in wanted}, fiscal_year__in={k[1] for k in wanted},
+            ).values_list("enterprise_id", "fiscal_year", "pk") if (e, y) in wanted}
+            stamp = plain(now)
+            for key in create_keys:
+                row = state[key]
+                values = {"id": ids[key], "created_at": stamp, "updated_at": stamp, "enterprise_id": key[0],
+                          "fiscal_year": key[1], **{n: plain(row.figures[n]) for n in FIGURE_NAMES},
+                          "provenance": row.provenance, "flags": row.flags, "submitted_by_id": submitter_id}
+                audit.append(declaration_audit(AuditEntry.Action.CREATE, key, ids[key], creation_changes(values)))
+        if update_keys:
+            rows = []
+            for key in update_keys:
+                declaration, outcome = stored[key], touched[key]
+                changed = _stored_names(outcome.changed, declaration, submitter_id)
+                before = snapshot(declaration, changed)
+                declaration.set_row(state[key])
+                declaration.submitted_by_id = submitter_id
+                declaration.updated_at = now
+                rows.append((*(getattr(declaration, n) for n in DECLARATION_STORED), declaration.pk))
+                audit.append(declaration_audit(AuditEntry.Action.UPDATE, key, declaration.pk,
+                                               diff(before, snapshot(declaration, changed))))
+                outcome.instance = declaration
+            bulk_update(AnnualDeclaration, rows, DECLARATION_STORED, constants={"updated_at": now})
+        if refreshed:
+            rows = []
+            for key in refreshed:
+                declaration = stored[key]
+                before = snapshot(declaration, ["flags"])
+                declaration.flags, declaration.updated_at = state[key].flags, now
+                rows.append((declaration.flags, declaration.pk))
+                audit.append(declaration_audit(AuditEntry.Action.UPDATE, key, declaration.pk,
+                                               diff(before, snapshot(declaration, ["flags"]))))
+            bulk_update(AnnualDeclaration, rows, ("flags",), constants={"updated_at": now})
+        audit_rows_write([row for row in audit if row[6]])
 
 
-def _stored_names(changes: Mapping[str, Any], declaration: AnnualDeclaration, submitter) -> list[str]:
-    names = list(changes)
-    if getattr(submitter, "pk", None) != declaration.submitted_by_id:
+def _stored_names(changed: list[str], declaration: AnnualDeclaration, submitter_id: int | None) -> list[str]:
+    names = list(changed)
+    if submitter_id != declaration.submitted_by_id:
         names.append("submitted_by_id")
     return names
 
@@ -466,10 +566,9 @@ def declaration_upsert(
         (outcome,) = declarations_write(actor=actor, items=[item], write=True)
     if outcome.problems:
         raise _problems_to_error(outcome.problems, "申报数据有误", "invalid figures")
-    if outcome.instance is None:  # unchanged and never stored: nothing was given for a new year
-        outcome.instance = AnnualDeclaration.objects.get(enterprise=enterprise, fiscal_year=year)
-    outcome.instance.enterprise = enterprise
-    return outcome.instance
+    declaration = AnnualDeclaration.objects.get(enterprise=enterprise, fiscal_year=year)
+    declaration.enterprise = enterprise
+    return declaration
 
 
 @transaction.atomic

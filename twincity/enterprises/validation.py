@@ -378,9 +378,12 @@ def declaration_merge(
 
     stated = provenance or {}
     entries: dict[str, dict[str, object]] = {}
-    for name in FIGURE_NAMES:
+    changed_set = set(changed)
+    # Only the figures whose provenance can differ from the default need a look: stated, stored or changed.
+    looked_at = FIGURE_NAMES if replace else {*stated, *base.provenance, *changed_set}
+    for name in (name for name in FIGURE_NAMES if name in looked_at):
         old_entry = {**DEFAULT_PROVENANCE, **base.provenance.get(name, {})}
-        value_changed = name in changed
+        value_changed = name in changed_set
         if name in stated:
             # Restated by this write: what it says, on top of what was stored (unless the value changed).
             entry = {**(DEFAULT_PROVENANCE if value_changed else old_entry), **stated[name]}

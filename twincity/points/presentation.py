@@ -4,11 +4,10 @@ band", in the viewer's language. Display only: every figure shown here was compu
 import json
 from typing import Any
 
-import points_engine
-from points_engine import FACTS
-
 from django.utils.translation import gettext as _
 
+import points_engine
+from points_engine import FACTS
 from twincity.points.facts import MONEY_FACTS
 
 VERDICT_BADGES = {

@@ -13,10 +13,12 @@ from twincity.enterprises.imports.files import SOURCE_SUFFIX, VERIFIED_SUFFIX, I
 from twincity.enterprises.models import Enterprise
 from twincity.enterprises.services import (
     DeclarationInput,
+    DeclarationPlan,
     EnterpriseInput,
     Outcome,
     declaration_inputs_clean,
-    declarations_write,
+    declarations_plan,
+    declarations_store,
     enterprises_write,
     fiscal_year_max,
 )
@@ -102,9 +104,15 @@ def _count(walk: Walk, outcome: Outcome) -> None:
                                "changes": outcome.changes})
 
 
-def enterprise_chunk(walk: Walk, records: Sequence[Record], *, write: bool) -> None:
-    items: list[EnterpriseInput] = []
-    raw_by_row: dict[int, dict[str, Any]] = {}
+# A row that passed the cell checks: (row number, its cleaned key and values, the raw cells for messages). Pass 1
+# of an import keeps these, so pass 2 writes without reading or cleaning the file again.
+EnterpriseRow = tuple[int, str, dict[str, Any], dict[str, Any]]
+DeclarationRowIn = tuple[int, str, int, dict[str, Any], dict[str, Any], dict[str, Any]]
+
+
+def enterprise_parse(walk: Walk, records: Sequence[Record]) -> list[EnterpriseRow]:
+    """Clean the cells of a chunk of an enterprises file with the one validation; cell errors go to `walk`."""
+    parsed: list[EnterpriseRow] = []
     for record in records:
         walk.result.rows += 1
         errors = list(record.errors)
@@ -121,16 +129,22 @@ def enterprise_chunk(walk: Walk, records: Sequence[Record], *, write: bool) -> N
         if errors:
             walk.reject(errors)
             continue
-        items.append(EnterpriseInput(code, values, row=record.row))
-        raw_by_row[record.row] = record.values
+        parsed.append((record.row, code, values, record.values))
+    return parsed
+
+
+def enterprise_apply(walk: Walk, parsed: Sequence[EnterpriseRow], *, write: bool) -> None:
+    """Hand the rows to the enterprises' one write path; what it refuses becomes row errors."""
+    items = [EnterpriseInput(code, values, row=row) for row, code, values, _raw in parsed]
     outcomes = enterprises_write(actor=walk.actor, items=items, write=write and not walk.error_count,
                                  context=walk.context, system=walk.system)
-    _settle(walk, outcomes, raw_by_row)
+    _settle(walk, outcomes, {row: raw for row, _code, _values, raw in parsed})
 
 
-def declaration_chunk(walk: Walk, records: Sequence[Record], *, write: bool) -> None:
+def declaration_parse(walk: Walk, records: Sequence[Record]) -> list[DeclarationRowIn]:
+    """Clean the cells of a chunk of a declarations file with the one validation; cell errors go to `walk`."""
     year_max = fiscal_year_max()
-    parsed: list[tuple[Record, str, int, dict[str, Any], dict[str, Any]]] = []
+    parsed: list[DeclarationRowIn] = []
     for record in records:
         walk.result.rows += 1
         errors = list(record.errors)
@@ -165,26 +179,40 @@ def declaration_chunk(walk: Walk, records: Sequence[Record], *, write: bool) -> 
             walk.reject(errors)
             continue
         assert code is not None and year is not None  # a row without them has errors (_required)
-        parsed.append((record, code, year, figures, provenance))
+        parsed.append((record.row, code, year, figures, provenance, record.values))
+    return parsed
+
+
+def declaration_apply(walk: Walk, parsed: Sequence[DeclarationRowIn], *, write: bool,
+                      plan: DeclarationPlan | None = None) -> DeclarationPlan | None:
+    """Find each row's company and hand the rows to the declarations' one write path; what it refuses becomes
+    row errors. Without `write`, returns the plan (pass 1); with it, stores `plan` (pass 1's, re-planned if
+    the rows it read changed since) or plans and stores now."""
     enterprises = {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in={p[1] for p in parsed})}
     items: list[DeclarationInput] = []
-    raw_by_row: dict[int, dict[str, Any]] = {}
-    for record, code, year, figures, provenance in parsed:
+    for row, code, year, figures, provenance, _raw in parsed:
         enterprise = enterprises.get(code)
         if enterprise is None:
             # The same answer for a company that does not exist and one the person may not change, so the
             # registry cannot be probed through imports.
             refused = walk.system or access.can_register_enterprise(walk.actor)
-            walk.reject([RowError(record.row, "credit_code", code,
+            walk.reject([RowError(row, "credit_code", code,
                                   "企业库中没有该企业，请先导入企业" if refused else "无权修改该企业",
                                   "this enterprise is not in the registry; import it first" if refused
                                   else "you may not change this enterprise")])
             continue
-        items.append(DeclarationInput(enterprise, year, figures, provenance, row=record.row))
-        raw_by_row[record.row] = record.values
-    outcomes = declarations_write(actor=walk.actor, items=items, write=write and not walk.error_count,
-                                  context=walk.context, system=walk.system)
-    _settle(walk, outcomes, raw_by_row)
+        items.append(DeclarationInput(enterprise, year, figures, provenance, row=row))
+    if walk.error_count:
+        write = False
+    if write and plan is not None:
+        plan = declarations_store(actor=walk.actor, plan=plan, items=items, context=walk.context, system=walk.system)
+    else:
+        plan = declarations_plan(actor=walk.actor, items=items, system=walk.system)
+        if write and not plan.refused:
+            plan = declarations_store(actor=walk.actor, plan=plan, items=items, context=walk.context,
+                                      system=walk.system)
+    _settle(walk, plan.outcomes, {p[0]: p[5] for p in parsed})
+    return plan
 
 
 def _settle(walk: Walk, outcomes: list[Outcome], raw_by_row: dict[int, dict[str, Any]]) -> None:

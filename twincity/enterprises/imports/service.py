@@ -26,13 +26,19 @@ from twincity.enterprises.imports.files import (
     KINDS,
     FileRejected,
     ImportKind,
-    Record,
     RowError,
     estimate_rows,
     file_format,
     read_records,
 )
-from twincity.enterprises.imports.rows import ImportResult, Walk, declaration_chunk, enterprise_chunk
+from twincity.enterprises.imports.rows import (
+    ImportResult,
+    Walk,
+    declaration_apply,
+    declaration_parse,
+    enterprise_apply,
+    enterprise_parse,
+)
 
 CHUNK = 2000  # rows read, looked up and written together
 ERRORS_SHOWN = 200  # errors returned by the API and stored on a job
@@ -66,21 +72,32 @@ def import_access_check(*, actor, kind: str) -> None:
 
 
 def _walk(*, actor, kind: ImportKind, path: Path, filename: str, dry_run: bool, write: bool,
-          on_progress: ProgressCallback | None, offset: int, total: int, records: Iterable[Record] | None = None,
+          on_progress: ProgressCallback | None, offset: int, total: int, parsed: Iterable[list] | None = None,
           spool: IO[bytes] | None = None) -> Walk:
-    """One pass over the file (or over `records` spooled by an earlier pass), chunk by chunk."""
+    """One pass over the file, chunk by chunk: each chunk's cells are cleaned, then handed to the write path
+    (which checks access and merges with the stored rows, writing only when `write`). Pass 2 of an import gives
+    the chunks pass 1 cleaned (`parsed`, from its spool) instead of the file."""
     walk = Walk(actor=actor, kind=kind, filename=filename, system=actor is None,
                 result=ImportResult(kind=kind, filename=filename, dry_run=dry_run))
-    handle_chunk = enterprise_chunk if kind == "enterprises" else declaration_chunk
+    parse, apply = (enterprise_parse, enterprise_apply) if kind == "enterprises" else (declaration_parse,
+                                                                                         declaration_apply)
     try:
-        source = read_records(kind, path, filename) if records is None else records
-        for chunk in itertools.batched(source, CHUNK):
-            handle_chunk(walk, chunk, write=write)
+        if parsed is None:
+            chunks: Iterable[list] = (parse(walk, records)
+                                      for records in itertools.batched(read_records(kind, path, filename), CHUNK))
+        else:
+            chunks = parsed
+        for chunk in chunks:
+            plan = None
+            if parsed is not None:  # pass 2: pass 1's rows, and for declarations its plan
+                chunk, plan = chunk
+                walk.result.rows += len(chunk)
+            planned = apply(walk, chunk, write=write, **({"plan": plan} if plan is not None else {}))
             if write and walk.error_count:
                 # Pass 1 found no error; finding one now means the registry changed in between. Roll back.
                 raise ImportRejected(errors=walk.errors, error_count=walk.error_count, filename=filename)
             if spool is not None:
-                pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((chunk, planned), spool, protocol=pickle.HIGHEST_PROTOCOL)
             if on_progress:
                 done = offset + walk.result.rows
                 on_progress(done, max(total, done))
@@ -123,15 +140,15 @@ def import_apply(*, actor, kind: ImportKind, path: Path | str, filename: str,
             return checked.result  # nothing to write: not even a transaction
         with transaction.atomic():
             written = _walk(actor=actor, kind=kind, path=path, filename=filename, dry_run=False, write=True,
-                            on_progress=on_progress, offset=rows, total=2 * rows, records=_spooled(spool))
+                            on_progress=on_progress, offset=rows, total=2 * rows, parsed=_spooled(spool))
     return written.result
 
 
-def _spooled(spool: IO[bytes]) -> Iterator[Record]:
+def _spooled(spool: IO[bytes]) -> Iterator[list]:
     spool.seek(0)
     while True:
         try:
-            yield from pickle.load(spool)  # our own file, written by pass 1 a moment ago
+            yield pickle.load(spool)  # our own file, written by pass 1 a moment ago: one cleaned chunk
         except EOFError:
             return
 
