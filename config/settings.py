@@ -100,6 +100,11 @@ SQLITE_PATH = BASE_DIR / env_str("SQLITE_NAME", "db.sqlite3")
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Like SQLite's busy timeout below: a lock not granted within this answers 503 (Retry-After), not a hang.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            f"-c lock_timeout={env_int('DB_LOCK_TIMEOUT_MS', 20000)}"
+        )
 else:
     DATABASES = {
         "default": {

@@ -6,6 +6,7 @@ one that raised, retried while it has retries left (with the policy's backoff), 
 `on_give_up` marks its row failed.
 """
 
+from functools import cached_property
 from typing import Any
 
 import django_rq
@@ -20,6 +21,21 @@ from rq.job import JobStatus
 from rq.registry import DeferredJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 from twincity.core.background import retry_policy, task_given_up
+
+
+class TaskJob(Job):
+    """django-tasks-rq's job, counting attempts from RQ's retries: `TaskContext.attempt` is 2 in the first retry
+    (the domain tasks reset their row for a retry), which RQ's results alone do not always tell."""
+
+    @cached_property
+    def task_result(self):
+        result = Job.task_result.func(self)  # type: ignore[attr-defined]
+        retries = retry_policy(self.func_name).retries
+        if retries and self.retries_left is not None:
+            missing = (retries - self.retries_left + 1) - len(result.worker_ids)
+            if missing > 0:
+                result.worker_ids[:0] = ["(earlier attempt)"] * missing
+        return result
 
 
 def _on_failure(job: Job, connection, exc_type, exc_value, traceback) -> None:
@@ -45,7 +61,7 @@ class RQBackend(BaseRQBackend):
             last_attempted_at=None, finished_at=None, args=args, kwargs=kwargs, backend=self.alias, errors=[],
             worker_ids=[],
         )
-        queue = django_rq.get_queue(task.queue_name, job_class=Job)
+        queue = django_rq.get_queue(task.queue_name, job_class=TaskJob)
         retry = None
         if policy.retries:
             retry = Retry(max=policy.retries, interval=[int(policy.delay(n)) for n in range(1, policy.retries + 1)])
@@ -65,10 +81,10 @@ class RQBackend(BaseRQBackend):
 
     def live_values(self, task, key: str) -> set[Any]:
         """The `key` keyword argument of every queued, scheduled, deferred or running job of `task`."""
-        queue = django_rq.get_queue(task.queue_name, job_class=Job)
+        queue = django_rq.get_queue(task.queue_name, job_class=TaskJob)
         ids = set(queue.get_job_ids())
         for registry in (StartedJobRegistry, ScheduledJobRegistry, DeferredJobRegistry):
             ids.update(registry(queue=queue).get_job_ids())
-        jobs = Job.fetch_many(sorted(ids), connection=queue.connection)
+        jobs = TaskJob.fetch_many(sorted(ids), connection=queue.connection)
         return {job.kwargs.get(key) for job in jobs if job is not None and job.func_name == task.module_path}
 

@@ -53,10 +53,11 @@ class Command(BaseCommand):
                 worker.run()
             else:
                 import django_rq
-                from django_tasks_rq.backend import Job
+
+                from twincity.core.task_backends import TaskJob
 
                 names = list(settings.RQ_QUEUES) if "*" in queue_names else queue_names
-                rq_worker = django_rq.get_worker(*names, job_class=Job, name=worker_id)
+                rq_worker = django_rq.get_worker(*names, job_class=TaskJob, name=worker_id)
                 rq_worker.work(burst=batch, max_jobs=max_tasks, with_scheduler=True)
         finally:
             housekeeping.stop()
