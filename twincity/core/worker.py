@@ -38,6 +38,7 @@ from django_tasks_db.management.commands.db_worker import Worker as DatabaseWork
 from django_tasks_db.models import DBTaskResult
 
 from twincity.core.background import WorkerLost, retry_policy, task_given_up
+from twincity.core.middleware import database_is_busy
 from twincity.core.models import WorkerHeartbeat
 from twincity.core.observability import log_context
 
@@ -77,9 +78,12 @@ def _process_exists(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    try:  # a killed process that its parent has not reaped yet still has an entry, as a zombie
+    try:  # Linux: a killed process that its parent has not reaped yet is a zombie; a reused pid is another program
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+            if stat.read().rsplit(")", 1)[-1].split()[0] == "Z":
+                return False
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"run_worker" in cmdline.read()
     except OSError:
         return True
 
@@ -231,8 +235,12 @@ class Housekeeping(threading.Thread):
         for name, step in steps:
             try:
                 step()
-            except DatabaseError:
-                logger.exception("worker housekeeping: %s failed; trying again next round", name)
+            except DatabaseError as exc:
+                if database_is_busy(exc):  # e.g. SQLite while this worker's own import holds the write lock
+                    logger.warning("worker housekeeping: %s waited too long for the database (%s); next round",
+                                   name, exc)
+                else:
+                    logger.exception("worker housekeeping: %s failed; trying again next round", name)
         self.rounds += 1
 
     def stop(self) -> None:

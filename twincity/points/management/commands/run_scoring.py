@@ -69,6 +69,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{standard} @ {evaluation_date}: already scored, skipped (use --force to run again)")
             return
         run = services.scoring_run_create(actor=None, standard=standard, evaluation_date=evaluation_date, system=True)
+        if getattr(run, "joined", False):
+            self.stdout.write(f"{standard} @ {evaluation_date}: run {run.public_id} is under way ({run.status}), "
+                              "left to it")
+            return
         self.stdout.write(f"{standard} @ {evaluation_date}: run {run.public_id}")
 
         def progress(count: int, total: int) -> None:
