@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -11,6 +12,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from twincity.accounts.auth import ApiTokenAuth, BrowserSessionAuth
 from twincity.core.errors import ApplicationError
+from twincity.core.middleware import busy_response, database_is_busy
 
 api = NinjaAPI(
     title="twincity API · 西部科学城双城服务平台",
@@ -65,7 +67,18 @@ api.add_decorator(refuse_nul_characters, mode="view")
 
 @api.exception_handler(ApplicationError)
 def on_application_error(request, exc: ApplicationError):
-    return error_response(request, message=exc.message, code=exc.code, status=exc.status, extra=exc.extra)
+    response = error_response(request, message=exc.message, code=exc.code, status=exc.status, extra=exc.extra)
+    if exc.status == 503:
+        response["Retry-After"] = "2"
+    return response
+
+
+@api.exception_handler(OperationalError)
+def on_database_error(request, exc: OperationalError):
+    """A lock that timed out is a 503 with Retry-After (also with DEBUG on, where ninja would answer 500)."""
+    if database_is_busy(exc):
+        return busy_response(request)
+    raise exc
 
 
 @api.exception_handler(NinjaValidationError)

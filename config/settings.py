@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",  # serves the API docs (Swagger UI) from our own static files, not a CDN
+    "django_tasks_db",  # the database task queue (TASKS below) and its worker
     # The layers, bottom to top (import-linter's layers contract in pyproject.toml enforces the order):
     "twincity.core",  # the kernel: audit, errors, access answers, navigation registry
     "twincity.accounts",
@@ -50,9 +51,12 @@ INSTALLED_APPS = [
     "twincity.points",
     "twincity.home",  # above the domains: the home page, composed from them
     "twincity.demo",  # above the domains: demo data (manage.py seed_demo)
+    "twincity.ops",  # above the domains: operators' pages (schedules, workers)
 ]
 
 MIDDLEWARE = [
+    # First: every request gets an id (X-Request-ID in and out, in every log line) and is counted in /metrics.
+    "twincity.core.observability.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -63,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "twincity.core.middleware.ApiErrorShapeMiddleware",
+    # A database lock that outlasts its timeout answers 503 with Retry-After (API: the one error shape), never 500.
+    "twincity.core.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -94,6 +100,11 @@ SQLITE_PATH = BASE_DIR / env_str("SQLITE_NAME", "db.sqlite3")
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Like SQLite's busy timeout below: a lock not granted within this answers 503 (Retry-After), not a hang.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            f"-c lock_timeout={env_int('DB_LOCK_TIMEOUT_MS', 20000)}"
+        )
 else:
     DATABASES = {
         "default": {
@@ -164,7 +175,37 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# --- Background work (django.tasks): imports, scoring runs, schedules. See docs/deployment.md.
+# TASKS_BACKEND=database (default): a queue table in the platform's own database (SQLite or PostgreSQL), run by
+#   `manage.py run_worker` (scripts/serve starts one beside the web server).
+# TASKS_BACKEND=redis: RQ on Redis at TASKS_REDIS_URL (default REDIS_URL); `manage.py run_worker` runs an RQ worker.
+# TASKS_BACKEND=immediate: every task runs inside the request that enqueues it (no worker; a debugging aid).
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
+TASKS_REDIS_URL = env_str("TASKS_REDIS_URL") or env_str("REDIS_URL") or "redis://127.0.0.1:6379/0"
+if TASKS_BACKEND == "redis":
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": TASKS_REDIS_URL, "DEFAULT_TIMEOUT": env_int("TASKS_TIMEOUT_SECONDS", 6 * 3600)}}
+    TASKS = {"default": {"BACKEND": "twincity.core.task_backends.RQBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+elif TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+else:
+    raise ValueError(f"TASKS_BACKEND must be database, redis or immediate, not {TASKS_BACKEND!r}")
+# A worker checks in every TASKS_HEARTBEAT_SECONDS (and runs the scheduler's tick); one that has not checked in
+# for TASKS_WORKER_LOST_SECONDS is lost: /healthz turns unhealthy and the task it was running is retried or failed.
+TASKS_HEARTBEAT_SECONDS = float(env_str("TASKS_HEARTBEAT_SECONDS", "5"))
+TASKS_WORKER_LOST_SECONDS = float(env_str("TASKS_WORKER_LOST_SECONDS", "60"))
+# The first retry of a task that declares retries waits this long, each further one twice as long.
+TASKS_RETRY_BACKOFF_SECONDS = float(env_str("TASKS_RETRY_BACKOFF_SECONDS", "30"))
+# Extra modules that declare schedules in code (besides the apps' own), e.g. for tests.
+SCHEDULE_MODULES = env_list("SCHEDULE_MODULES")
+# The work that pages poll (an import, a scoring run) runs in the request instead of as a task when these are set:
+# tests that check a page's outcome in one request, and the command line. Off in every deployment.
+IMPORT_RUN_INLINE = env_bool("IMPORT_RUN_INLINE", False)
+POINTS_RUN_INLINE = env_bool("POINTS_RUN_INLINE", False)
+# /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>` when this is set (else to anyone).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # --- Security: strict when DEBUG is off; `manage.py check --deploy` reports nothing then.
 SESSION_COOKIE_HTTPONLY = True
@@ -179,9 +220,27 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Structured logs: one JSON object per line on stderr (LOG_FORMAT=json, the default) or key=value pairs
+# (LOG_FORMAT=text), each with the request id of the request (or the task) it belongs to.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "twincity.core.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "twincity.core.observability.JsonFormatter"},
+        "text": {"()": "twincity.core.observability.KeyValueFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "text" if env_str("LOG_FORMAT", "json") == "text" else "json",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # One line per request (method, path, view, status, duration) and per task.
+        "twincity.requests": {"level": env_str("ACCESS_LOG_LEVEL", "INFO")},
+        "twincity.tasks": {"level": env_str("TASK_LOG_LEVEL", "INFO")},
+    },
 }

@@ -26,7 +26,7 @@ def test_work_left_unfinished_by_a_stopped_process_is_marked_failed(cast, capsys
     job.refresh_from_db()
     finished.refresh_from_db()
     assert (running.status, job.status, finished.status) == ("failed", "failed", "done")
-    assert "interrupted by a restart" in running.error and "interrupted by a restart" in job.result["message"]
+    assert "was interrupted" in running.error and "was interrupted" in job.result["message"]
     assert running.finished_at is not None and job.finished_at is not None
     assert not ScoreResult.objects.filter(run=running).exists()  # no partial results behind a failed run
     assert ScoreResult.objects.filter(run=finished).count() == 1

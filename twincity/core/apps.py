@@ -1,4 +1,8 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
+from django.conf import settings
+from django.utils.module_loading import import_module
 
 
 class CoreConfig(AppConfig):
@@ -7,3 +11,15 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from twincity.core import checks  # noqa: F401  (registers the system checks)
+        from twincity.core.schedules import Schedule, schedule_register
+
+        schedule_register(Schedule(
+            "recover-interrupted", "twincity.core.tasks.recover_interrupted_task", every=timedelta(minutes=1),
+            description="导入和评分任务若已丢失，标记为失败 (mark imports and runs whose task was lost as failed)",
+        ))
+        schedule_register(Schedule(
+            "prune-task-records", "twincity.core.tasks.prune_task_records_task", cron="30 3 * * *",
+            description="清理30天前的任务记录 (forget task records older than 30 days)",
+        ))
+        for module in settings.SCHEDULE_MODULES:  # schedules declared outside the apps (tests)
+            import_module(module)

@@ -47,3 +47,48 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A task worker that is alive checks in here every few seconds (twincity.core.worker). `/healthz` reads the
+    newest check-in; a worker that stops checking in has its unfinished task recovered by the others."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    backend = models.CharField(max_length=32)
+    queues = models.CharField(max_length=255)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.hostname}:{self.pid})"
+
+
+class ScheduleRun(models.Model):
+    """One due time of a periodic job (twincity.core.schedules), claimed by exactly one worker: the unique
+    constraint on (schedule, due_at) is the claim, so several workers never start the same due time twice."""
+
+    schedule = models.CharField(max_length=64)
+    due_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(default=timezone.now)
+    worker_id = models.CharField(max_length=64, blank=True)
+    # The id of the enqueued task (its outcome is the task backend's), or empty if it could not be enqueued.
+    task_id = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-due_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "due_at"], name="schedule_run_once_per_due_time"),
+        ]
+        indexes = [
+            # The latest runs of one schedule (the schedules page).
+            models.Index(fields=["schedule", "-due_at"], name="schedule_run_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule} @ {self.due_at:%Y-%m-%d %H:%M:%S}"

@@ -5,4 +5,5 @@ from twincity.core import views
 app_name = "core"
 urlpatterns = [
     path("healthz", views.health_view, name="health"),
+    path("metrics", views.metrics_view, name="metrics"),
 ]

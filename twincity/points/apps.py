@@ -10,6 +10,7 @@ class PointsConfig(AppConfig):
     def ready(self) -> None:
         from twincity.core.navigation import NavEntry, ObjectLink, nav_register, object_link_register
         from twincity.core.recovery import recovery_register
+        from twincity.core.schedules import Schedule, schedule_register
         from twincity.points import access
         from twincity.points.services import scoring_runs_interrupted_fail
 
@@ -23,3 +24,7 @@ class PointsConfig(AppConfig):
             access.can_view_points, order=10,
         ))
         recovery_register("scoring run(s)", scoring_runs_interrupted_fail)
+        schedule_register(Schedule(
+            "nightly-scoring", "twincity.points.tasks.registry_scoring_task", cron="0 2 * * *",
+            description="每晚按全部内置评分标准为企业库评分 (score the registry under every built-in standard)",
+        ))

@@ -19,7 +19,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from itertools import batched
 from typing import Any
 
 from django.db.models import FloatField
@@ -173,7 +172,12 @@ def registry_facts(
     enterprises = Enterprise.objects.order_by("pk").values(*ENTERPRISE_COLUMNS)
     if enterprise_ids is not None:
         enterprises = enterprises.filter(pk__in=list(enterprise_ids))
-    for chunk in batched(enterprises.iterator(chunk_size=chunk_size), chunk_size):
+    # Each chunk is read by its own query, finished before the caller writes (keyset pagination, not a cursor held
+    # open across chunks): on SQLite an open cursor pins its read snapshot, and the caller's next write
+    # transaction fails at once ("database is locked") as soon as anyone else has committed meanwhile.
+    last_pk = 0
+    while chunk := list(enterprises.filter(pk__gt=last_pk)[:chunk_size]):
+        last_pk = chunk[-1]["pk"]
         pks = [row["pk"] for row in chunk]
         declarations: dict[int, dict[int, dict]] = defaultdict(dict)
         for row in AnnualDeclaration.objects.filter(enterprise_id__in=pks, fiscal_year__in=years).values(

@@ -9,7 +9,6 @@ reference=run.reference)` reproduces every stored result.
 import logging
 import math
 import re
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
@@ -18,7 +17,7 @@ from itertools import batched
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -26,6 +25,7 @@ import points_engine
 from points_engine.facts import KNOWN_FIELDS, coerce_value
 from twincity.core.access import require
 from twincity.core.audit import audit_record
+from twincity.core.background import task_enqueue_on_commit, task_live_values
 from twincity.core.errors import InvalidInput
 from twincity.core.exports import csv_lines, xlsx_bytes
 from twincity.core.models import AuditEntry
@@ -169,6 +169,18 @@ def scoring_run_create(
                            extra={"fields": {"evaluation_date": [str(evaluation_date)]}})
     if application not in Application.values:
         raise InvalidInput("申请类型无效 (invalid application)", extra={"fields": {"application": [application]}})
+    # One run per standard version, evaluation date and application at a time: a second start while one is
+    # pending or running joins it (the same run is returned, `joined` set, nothing new is started). Locking the
+    # standard version's row serialises the check and the insert on PostgreSQL; SQLite's IMMEDIATE transactions
+    # already do.
+    list(StandardVersion.objects.select_for_update(no_key=True).filter(pk=standard.pk).values_list("pk"))
+    in_progress = (ScoringRun.objects.filter(standard=standard, evaluation_date=evaluation_date,
+                                             application=application,
+                                             status__in=(ScoringRun.Status.PENDING, ScoringRun.Status.RUNNING))
+                   .order_by("created_at").first())
+    if in_progress is not None:
+        in_progress.joined = True  # type: ignore[attr-defined]  # read by scoring_run_start
+        return in_progress
     run = ScoringRun.objects.create(
         standard=standard, evaluation_date=evaluation_date, application=application,
         started_by=actor if getattr(actor, "pk", None) else None,
@@ -315,26 +327,20 @@ def scoring_run_execute(
 
 
 def scoring_run_start(*, run: ScoringRun) -> None:
-    """Execute a run now (settings.POINTS_RUN_INLINE: tests, command line) or in a background thread after
-    the commit (web).
+    """Execute a run now (settings.POINTS_RUN_INLINE: tests that check the outcome in one request) or hand it to a
+    worker as a task, enqueued with the caller's commit. A run that `scoring_run_create` joined is already
+    under way and is not started again.
 
-    No task worker is deployed with this project yet; the run row is the source of truth, so a thread
-    that dies leaves a visible 'running' row rather than lost work."""
+    The run row is the source of truth: pages poll it, and it is claimed (pending → running) exactly once."""
+    if getattr(run, "joined", False):
+        return
     if getattr(settings, "POINTS_RUN_INLINE", False):
         scoring_run_execute(run_id=run.pk)
         run.refresh_from_db()
         return
+    from twincity.points.tasks import scoring_run_task
 
-    def work() -> None:
-        close_old_connections()
-        try:
-            scoring_run_execute(run_id=run.pk)
-        except Exception:  # noqa: BLE001 — logged; the row says what happened
-            logger.exception("scoring run %s could not start", run.pk)
-        finally:
-            close_old_connections()
-
-    transaction.on_commit(lambda: threading.Thread(target=work, daemon=True, name=f"scoring-{run.pk}").start())
+    task_enqueue_on_commit(scoring_run_task, run_id=run.pk)
 
 
 # --- evaluation inputs: facts the registry cannot derive ------------------------------------------------------
@@ -499,16 +505,43 @@ def whitelist_export(*, rows: QuerySet[ScoreResult], fmt: Literal["csv", "xlsx"]
     raise InvalidInput("不支持的格式 (unsupported format)", extra={"fields": {"format": [str(fmt)]}})
 
 
+INTERRUPTED_ERROR = "评分任务因后台任务中断而失败，请重新发起 (the run was interrupted; start it again)"
+
+
+def scoring_run_retry_reset(*, run_id: int) -> None:
+    """Before a retried task runs the run again: drop what its lost worker saved and let the run wait again, so
+    the retry scores the whole registry once."""
+    with transaction.atomic():
+        if ScoringRun.objects.filter(pk=run_id, status=ScoringRun.Status.RUNNING).update(
+            status=ScoringRun.Status.PENDING, done=0
+        ):
+            ScoreResult.objects.filter(run_id=run_id).delete()
+
+
+def scoring_run_given_up(kwargs: dict, reason: str) -> None:
+    """The run's task failed for good (its worker was lost and no retry is left): the run says so and keeps no
+    partial results."""
+    with transaction.atomic():
+        interrupted = ScoringRun.objects.filter(
+            pk=int(kwargs["run_id"]), status__in=(ScoringRun.Status.PENDING, ScoringRun.Status.RUNNING)
+        )
+        ScoreResult.objects.filter(run__in=interrupted).delete()
+        interrupted.update(status=ScoringRun.Status.FAILED, finished_at=timezone.now(),
+                           error=f"{INTERRUPTED_ERROR}: {reason}"[:2000])
+
+
 def scoring_runs_interrupted_fail(started_before) -> int:
-    """Mark the runs that a stopped process left pending or running as failed, saying why, and drop any
-    results they saved, so a failed run never shows partial results."""
+    """Mark the runs created before `started_before` that are still pending or running although no task for them
+    is queued or running (their task was lost) as failed, saying why, and drop any results they saved, so a
+    failed run never shows partial results."""
+    from twincity.points.tasks import scoring_run_task
+
+    live = task_live_values(scoring_run_task, "run_id")
+    if live is None:  # the task backend cannot tell which tasks are alive: leave the runs to it
+        return 0
     stale = ScoringRun.objects.filter(
         status__in=(ScoringRun.Status.PENDING, ScoringRun.Status.RUNNING), created_at__lt=started_before
-    )
+    ).exclude(pk__in={run_id for run_id in live if run_id is not None})
     with transaction.atomic():
         ScoreResult.objects.filter(run__in=stale).delete()
-        return stale.update(
-            status=ScoringRun.Status.FAILED,
-            finished_at=timezone.now(),
-            error="评分任务因服务重启而中断，请重新发起 (interrupted by a restart; start the run again)",
-        )
+        return stale.update(status=ScoringRun.Status.FAILED, finished_at=timezone.now(), error=INTERRUPTED_ERROR)

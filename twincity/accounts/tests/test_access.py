@@ -131,7 +131,8 @@ def test_bob_cannot_read_or_change_alice_data_through_any_page(client, cast, ali
 
     response = getattr(client, method)(url, follow=True)
 
-    assert response.status_code < 500
+    # /healthz answers 503 by design here: no task worker runs beside the test suite (twincity/core/tests).
+    assert response.status_code < 500 or (route == "/healthz" and response.status_code == 503)
     if _names_alice_objects(route):
         assert response.status_code in (403, 404, 405)
     _assert_nothing_of_alice(response)

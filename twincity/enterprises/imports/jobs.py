@@ -1,12 +1,12 @@
 """The jobs of the import page: an uploaded file, who sent it, how far it got and what came of it.
 
-A job row is the source of truth for the page that polls it. `import_job_start` hands the job to the
-background (see its docstring); `import_job_run` claims it exactly once (pending → running) and records the
-outcome, whatever happens.
+A job row is the source of truth for the page that polls it. `import_job_start` hands the job to a worker as a
+task (twincity.enterprises.tasks); `import_job_run` claims it exactly once (pending → running) and records the
+outcome, whatever happens. A job whose worker was lost is retried (nothing of it was written: an import writes in
+one transaction) or, once no retry is left, marked failed with the reason (`import_job_given_up`).
 """
 
 import logging
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -15,10 +15,11 @@ from typing import cast
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from twincity.core.access import require
+from twincity.core.background import task_enqueue_on_commit, task_live_values
 from twincity.core.errors import ApplicationError, Forbidden, TooLarge
 from twincity.enterprises.imports.files import FileRejected, ImportKind, file_format
 from twincity.enterprises.imports.service import ImportRejected, import_access_check, import_apply, import_plan
@@ -62,25 +63,18 @@ def import_job_repeat(*, actor, job: ImportJob) -> ImportJob:
 
 
 def import_job_start(*, job: ImportJob) -> None:
-    """Run the job inline (settings.IMPORT_RUN_INLINE, used by tests) or in a background thread after commit.
+    """Run the job inline (settings.IMPORT_RUN_INLINE: tests that check the page's outcome in one request) or hand
+    it to a worker as a task, enqueued with the caller's commit.
 
     The job row is the source of truth: the page polls it, and a job is claimed (pending → running) exactly
-    once; a job a stopped process left unfinished is marked failed at the next start (recover_interrupted).
+    once, whichever worker runs it and however often its task is retried.
     """
     if getattr(settings, "IMPORT_RUN_INLINE", False):
         import_job_run(job_id=job.pk)
         return
-    transaction.on_commit(
-        lambda: threading.Thread(target=_run_in_thread, args=(job.pk,), name=f"import-job-{job.pk}",
-                                 daemon=True).start()
-    )
+    from twincity.enterprises.tasks import import_job_task
 
-
-def _run_in_thread(job_id: int) -> None:
-    try:
-        import_job_run(job_id=job_id)
-    finally:
-        connection.close()  # this thread's own connection
+    task_enqueue_on_commit(import_job_task, job_id=job.pk)
 
 
 def import_job_run(*, job_id: int) -> None:
@@ -133,18 +127,40 @@ def import_job_progress(job: ImportJob) -> tuple[int, int]:
     return job.done, job.total
 
 
-def import_jobs_interrupted_fail(started_before) -> int:
-    """Mark the jobs that a stopped process left waiting or running as failed, saying why, so their pages
-    stop polling and the person knows to upload again. Nothing of such a job was written: an import
-    writes in one transaction."""
-    return ImportJob.objects.filter(
-        status__in=(ImportJob.Status.PENDING, ImportJob.Status.RUNNING), created_at__lt=started_before
-    ).update(
-        status=ImportJob.Status.FAILED,
-        finished_at=timezone.now(),
-        result={"message": "导入因服务重启而中断，未写入任何数据，请重新上传 (interrupted by a restart; nothing was "
-                           "written; please upload the file again)"},
+INTERRUPTED_MESSAGE = ("导入因后台任务中断而失败，未写入任何数据，请重新上传 (the import was interrupted; nothing was "
+                       "written; please upload the file again)")
+
+
+def import_job_retry_reset(*, job_id: int) -> None:
+    """Before a retried task runs the job again: a job its lost worker left running waits again (nothing of it
+    was written, an import writes in one transaction)."""
+    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING).update(
+        status=ImportJob.Status.PENDING, updated_at=timezone.now()
     )
 
 
+def import_job_given_up(kwargs: dict, reason: str) -> None:
+    """The job's task failed for good (its worker was lost and no retry is left): the job says so."""
+    ImportJob.objects.filter(
+        pk=int(kwargs["job_id"]), status__in=(ImportJob.Status.PENDING, ImportJob.Status.RUNNING)
+    ).update(status=ImportJob.Status.FAILED, finished_at=timezone.now(),
+             result={"message": INTERRUPTED_MESSAGE, "reason": reason[:500]})
 
+
+def import_jobs_interrupted_fail(started_before) -> int:
+    """Mark the jobs created before `started_before` that are still waiting or running although no task for them
+    is queued or running (their task was lost) as failed, saying why, so their pages stop polling and the
+    person knows to upload again. Nothing of such a job was written: an import writes in one transaction."""
+    from twincity.enterprises.tasks import import_job_task
+
+    stale = ImportJob.objects.filter(
+        status__in=(ImportJob.Status.PENDING, ImportJob.Status.RUNNING), created_at__lt=started_before
+    )
+    live = task_live_values(import_job_task, "job_id")
+    if live is None:  # the task backend cannot tell which tasks are alive: leave the jobs to it
+        return 0
+    return stale.exclude(pk__in={job_id for job_id in live if job_id is not None}).update(
+        status=ImportJob.Status.FAILED,
+        finished_at=timezone.now(),
+        result={"message": INTERRUPTED_MESSAGE},
+    )

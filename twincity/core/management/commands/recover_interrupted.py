@@ -6,9 +6,9 @@ from twincity.core.recovery import recover_interrupted
 
 class Command(BaseCommand):
     help = (
-        "Before the platform starts: mark the work that a stopped process left waiting or running (imports, "
-        "scoring runs) as failed, with the reason, so their pages stop waiting. Run it only when no other "
-        "platform process is working."
+        "Mark the work (imports, scoring runs) that is still waiting or running although its task was lost as "
+        "failed, with the reason, so their pages stop waiting. Work whose task is queued or running is left alone, "
+        "so it is safe while workers run; the workers do the same every minute (schedule recover-interrupted)."
     )
 
     def handle(self, *args, **options):

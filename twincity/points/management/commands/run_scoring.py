@@ -80,6 +80,10 @@ class Command(BaseCommand):
             return
         run = services.scoring_run_create(actor=None, standard=standard, evaluation_date=evaluation_date,
                                           application=application, system=True)
+        if getattr(run, "joined", False):
+            self.stdout.write(f"{standard} @ {evaluation_date}: run {run.public_id} is under way ({run.status}), "
+                              "left to it")
+            return
         self.stdout.write(f"{standard} @ {evaluation_date}: run {run.public_id}")
 
         def progress(count: int, total: int) -> None:
