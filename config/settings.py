@@ -94,6 +94,8 @@ SQLITE_PATH = BASE_DIR / env_str("SQLITE_NAME", "db.sqlite3")
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    if env_str("DATABASE_TEST_NAME"):  # the test database's name (default: "test_" + the database's)
+        DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME")}
 else:
     DATABASES = {
         "default": {
