@@ -172,7 +172,7 @@ def wait_ready(port: int, process: subprocess.Popen | None, log: Path, timeout: 
 
 
 def stop_server(process: subprocess.Popen, timeout: float = 30) -> None:
-    """SIGTERM to the server's process group (gunicorn stops gracefully), SIGKILL if it lingers."""
+    """SIGTERM to the server's process group (the server stops gracefully), SIGKILL if it lingers."""
     if process.poll() is not None:
         return
     try:
@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--enterprises", type=int, default=20_000)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--server", choices=("gunicorn", "granian"), default=os.environ.get("APP_SERVER", "gunicorn"))
+    parser.add_argument("--server", choices=("gunicorn", "granian"), default=os.environ.get("APP_SERVER", "granian"))
     parser.add_argument("--workers", type=int, help="WEB_CONCURRENCY for the server (default: its own)")
     parser.add_argument("--threads", type=int, help="WEB_THREADS for the server (default: its own)")
     parser.add_argument("--think-ms", type=int, default=0, help="pause between a user's requests (default 0)")
