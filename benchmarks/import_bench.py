@@ -32,6 +32,65 @@ def credit_codes(n: int, rng: random.Random) -> list[str]:
     return sorted(codes)
 
 
+def write_declarations(path: Path, codes: list[str], rng: random.Random, fiscal_year: int = 2025) -> None:
+    """A declarations CSV: one row per credit code for fiscal_year, plausible figures (万元), sales verified."""
+    figures = [
+        "employees",
+        "tech_staff",
+        "rd_staff",
+        "sales",
+        "oprev",
+        "main",
+        "na",
+        "assets",
+        "liab",
+        "rd",
+        "rd_dom",
+        "cost",
+        "total_income",
+        "hitech_rev",
+        "net_profit",
+        "tax",
+        "equity_new",
+        "tech_contract",
+    ]
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["credit_code", "fiscal_year", *figures, "sales__source", "sales__verified"])
+        for code in codes:
+            employees = rng.randint(5, 2000)
+            sales = rng.randint(100, 500000) / 10
+            assets = rng.randint(100, 900000) / 10
+            liab = round(assets * rng.random(), 1)
+            rd = round(sales * rng.uniform(0.01, 0.12), 1)
+            writer.writerow(
+                [
+                    code,
+                    fiscal_year,
+                    employees,
+                    employees // 3,
+                    employees // 5,
+                    sales,
+                    sales,
+                    round(sales * 0.9, 1),
+                    round(assets - liab, 1),
+                    assets,
+                    liab,
+                    rd,
+                    round(rd * 0.9, 1),
+                    round(sales * 0.85, 1),
+                    sales,
+                    round(sales * 0.7, 1),
+                    round(sales * 0.06, 1),
+                    round(sales * 0.03, 1),
+                    "",
+                    round(sales * 0.02, 1),
+                    "tax",
+                    "Y",
+                ]
+            )
+
+
 def write_files(directory: Path, rows: int, seed: int = 20261127) -> tuple[Path, Path]:
     rng = random.Random(seed)
     codes = credit_codes(rows, rng)
@@ -82,61 +141,7 @@ def write_files(directory: Path, rows: int, seed: int = 20261127) -> tuple[Path,
                 ]
             )
     declarations = directory / "declarations.csv"
-    figures = [
-        "employees",
-        "tech_staff",
-        "rd_staff",
-        "sales",
-        "oprev",
-        "main",
-        "na",
-        "assets",
-        "liab",
-        "rd",
-        "rd_dom",
-        "cost",
-        "total_income",
-        "hitech_rev",
-        "net_profit",
-        "tax",
-        "equity_new",
-        "tech_contract",
-    ]
-    with open(declarations, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["credit_code", "fiscal_year", *figures, "sales__source", "sales__verified"])
-        for code in codes:
-            employees = rng.randint(5, 2000)
-            sales = rng.randint(100, 500000) / 10
-            assets = rng.randint(100, 900000) / 10
-            liab = round(assets * rng.random(), 1)
-            rd = round(sales * rng.uniform(0.01, 0.12), 1)
-            writer.writerow(
-                [
-                    code,
-                    2025,
-                    employees,
-                    employees // 3,
-                    employees // 5,
-                    sales,
-                    sales,
-                    round(sales * 0.9, 1),
-                    round(assets - liab, 1),
-                    assets,
-                    liab,
-                    rd,
-                    round(rd * 0.9, 1),
-                    round(sales * 0.85, 1),
-                    sales,
-                    round(sales * 0.7, 1),
-                    round(sales * 0.06, 1),
-                    round(sales * 0.03, 1),
-                    "",
-                    round(sales * 0.02, 1),
-                    "tax",
-                    "Y",
-                ]
-            )
+    write_declarations(declarations, codes, rng)
     return enterprises, declarations
 
 

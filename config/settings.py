@@ -105,6 +105,8 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
             f"-c lock_timeout={env_int('DB_LOCK_TIMEOUT_MS', 20000)}"
         )
+    if env_str("DATABASE_TEST_NAME"):  # the test database's name (default: "test_" + the database's)
+        DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME")}
 else:
     DATABASES = {
         "default": {
@@ -157,17 +159,23 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Production (scripts/serve --production sets STATIC_MANIFEST=1 and runs collectstatic): WhiteNoise serves the
+# collected files under content-hashed names, compressed, with a year's immutable cache headers. Without it (the
+# development server, tests, DEBUG=0 without collectstatic) the files are served from the app folders as they are.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_MANIFEST
             else "whitenoise.storage.CompressedStaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 MEDIA_ROOT = BASE_DIR / env_str("MEDIA_DIR", "media")
 # The largest import file accepted (a 100,000-row declarations CSV is ~20 MB); larger uploads answer 413.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)

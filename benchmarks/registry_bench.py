@@ -1,0 +1,173 @@
+"""Registry benchmark: a fresh database with N demo enterprises, scored under the five standards, then a
+declarations file for every enterprise imported, and imported again.
+
+    .venv/bin/python benchmarks/registry_bench.py --enterprises 20000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/twincity_prod_bench .venv/bin/python benchmarks/registry_bench.py ...
+
+The database is new for every run: a SQLite file in a temporary folder, or, with DATABASE_URL set, a PostgreSQL
+database created beside the one it names (its name + "_registry_<pid>", on the same server) and dropped at the
+end (--keep keeps either). Steps, each timed:
+
+- seed: `seed_demo` for N enterprises (three fiscal years of declarations, qualifications; not in the targets);
+- scoring: a scoring run for each of the five standards of issue #3 (tsme-2017, hnte-2016, innov-2022,
+  srdi-2022, scp-v1; their latest versions), one after the other, as `run_scoring` does it;
+- import: a declarations CSV with one row per enterprise for the current fiscal year (all created), through the
+  import service (all or nothing, an audit entry per row), as the import page and `import_registry` do it;
+- reimport: the same file again (nothing changes, nothing is written).
+
+The last line is one JSON object: enterprises, database, scoring_seconds, import_seconds, reimport_seconds,
+peak_rss_mb (this process), with seed_seconds, per_standard_seconds, cpu_seconds and the load average besides.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from import_bench import write_declarations  # noqa: E402
+
+FIVE = ("tsme-2017", "hnte-2016", "innov-2022", "srdi-2022", "scp-v1")
+
+
+def _admin(url: str) -> tuple[str, str]:
+    """(maintenance database URL, the named database) of a PostgreSQL URL."""
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path="/postgres")), parts.path.lstrip("/")
+
+
+def _pg(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(statement)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--enterprises", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--keep", action="store_true", help="keep the database (its location is printed)")
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="twincity-registry-bench-"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ.pop("DEBUG", None)
+    base_url = os.environ.get("DATABASE_URL", "")
+    pg_database = ""
+    if base_url:
+        import urllib.parse
+
+        admin_url, name = _admin(base_url)
+        pg_database = f"{name}_registry_{os.getpid()}"
+        _pg(admin_url, f'CREATE DATABASE "{pg_database}"')
+        os.environ["DATABASE_URL"] = urllib.parse.urlunsplit(
+            urllib.parse.urlsplit(base_url)._replace(path=f"/{pg_database}"))
+    else:
+        os.environ["SQLITE_NAME"] = str(workdir / "registry.sqlite3")  # absolute: BASE_DIR / "/abs" == "/abs"
+    sys.path.insert(0, str(ROOT))
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from twincity.demo import services as demo
+    from twincity.enterprises.imports import import_apply
+    from twincity.enterprises.models import AnnualDeclaration, Enterprise
+    from twincity.enterprises.services import fiscal_year_max
+    from twincity.points import selectors, services
+    from twincity.points.models import ScoringRun
+
+    cpu: dict[str, float] = {}
+
+    def timed(label: str, work):
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = work()
+        cpu[label] = round(cpu.get(label, 0.0) + time.process_time() - c0, 1)
+        return time.perf_counter() - t0, result
+
+    try:
+        load_before = os.getloadavg()[0]
+        call_command("migrate", verbosity=0)
+        vendor = connection.vendor
+        print(f"database: {vendor} {connection.settings_dict['NAME']}", file=sys.stderr)
+        seed_seconds, seeded = timed("seed", lambda: demo.seed(enterprises=args.enterprises, seed=args.seed))
+        print(f"seed: {seed_seconds:.1f}s, {seeded.enterprises} enterprises, {seeded.declarations} declarations",
+              file=sys.stderr, flush=True)
+
+        services.standards_builtin_sync()
+        per_standard = {}
+        scoring_started = time.perf_counter()
+        for standard_id in FIVE:
+            standard = selectors.standard_latest(standard_id=standard_id)
+            run = services.scoring_run_create(actor=None, standard=standard, evaluation_date=date_today(),
+                                              system=True)
+            seconds, run = timed("scoring", lambda run=run: services.scoring_run_execute(run_id=run.pk))
+            if run.status != ScoringRun.Status.DONE:
+                raise SystemExit(f"{standard}: {run.status}: {run.error}")
+            per_standard[standard_id] = round(seconds, 2)
+            print(f"scoring {standard}: {seconds:.1f}s, {run.done} enterprises", file=sys.stderr, flush=True)
+        scoring_seconds = time.perf_counter() - scoring_started
+
+        year = fiscal_year_max()
+        codes = list(Enterprise.objects.order_by("credit_code").values_list("credit_code", flat=True))
+        declarations = workdir / "declarations.csv"
+        write_declarations(declarations, codes, random.Random(args.seed), fiscal_year=year)
+        before = AnnualDeclaration.objects.count()
+        import_seconds, first = timed("import", lambda: import_apply(
+            actor=None, kind="declarations", path=declarations, filename=declarations.name))
+        print(f"import of {len(codes)} declarations for {year}: {import_seconds:.1f}s, created={first.created} "
+              f"updated={first.updated}", file=sys.stderr, flush=True)
+        reimport_seconds, again = timed("reimport", lambda: import_apply(
+            actor=None, kind="declarations", path=declarations, filename=declarations.name))
+        changed = again.created + again.updated
+        print(f"re-import: {reimport_seconds:.1f}s, changed={changed}", file=sys.stderr)
+        if changed or AnnualDeclaration.objects.count() != before + first.created:
+            raise SystemExit("the re-import changed something")
+        peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    finally:
+        connection.close()
+        if args.keep:
+            print(f"kept: {pg_database or workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+            if pg_database:
+                _pg(admin_url, f'DROP DATABASE IF EXISTS "{pg_database}"')
+    print(json.dumps({
+        "enterprises": args.enterprises,
+        "database": vendor,
+        "scoring_seconds": round(scoring_seconds, 2),
+        "import_seconds": round(import_seconds, 2),
+        "reimport_seconds": round(reimport_seconds, 2),
+        "peak_rss_mb": round(peak_rss_mb, 1),
+        "seed_seconds": round(seed_seconds, 2),
+        "per_standard_seconds": per_standard,
+        "cpu_seconds": cpu,
+        "load_average_before": round(load_before, 2),
+        "cpus": os.cpu_count(),
+    }))
+    return 0
+
+
+def date_today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
