@@ -37,8 +37,10 @@ def _converters(fields: Sequence[models.Field]) -> list[tuple[int, Converter]]:
             converters.append((i, ops.adapt_datetimefield_value))
         elif internal == "DecimalField" and connection.vendor != "sqlite":
             # SQLite gets the decimal itself (Django registers str() as its adapter), as the ORM sends it.
-            converters.append((i, lambda v, f=f: ops.adapt_decimalfield_value(
-                Decimal(v), f.max_digits, f.decimal_places)))
+            def adapt_decimal(value: Any, f: Any = f) -> Any:
+                return ops.adapt_decimalfield_value(Decimal(value), f.max_digits, f.decimal_places)
+
+            converters.append((i, adapt_decimal))
     return converters
 
 
@@ -78,7 +80,7 @@ def bulk_insert(model: type[models.Model], rows: Sequence[Sequence[Any]], column
     ops = connection.ops
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         ops.quote_name(model._meta.db_table),
-        ", ".join(ops.quote_name(f.column) for f in fields),
+        ", ".join(ops.quote_name(f.column or f.name) for f in fields),
         ", ".join(["%s"] * len(fields)),
     )
     _execute(sql, rows, fields, list(constants.values()), batch_size)
@@ -97,8 +99,8 @@ def bulk_update(model: type[models.Model], rows: Sequence[Sequence[Any]], column
     ops = connection.ops
     sql = "UPDATE {} SET {} WHERE {} = %s".format(
         ops.quote_name(model._meta.db_table),
-        ", ".join(f"{ops.quote_name(f.column)} = %s" for f in fields),
-        ops.quote_name(pk.column),
+        ", ".join(f"{ops.quote_name(f.column or f.name)} = %s" for f in fields),
+        ops.quote_name(pk.column or pk.name),
     )
     # The key goes last, after the constants: move it behind them for each row.
     width = len(columns)

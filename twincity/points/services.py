@@ -59,7 +59,7 @@ def _version_from_standard(standard: points_engine.Standard, **extra: Any) -> St
     return StandardVersion(
         standard_id=standard.id,
         version=standard.version,
-        kind=standard.kind,
+        kind=standard.kind or "",
         superseded_from=standard.superseded_from,
         name_zh=standard.name_zh[:100],
         name_en=standard.name_en[:200],
@@ -358,7 +358,7 @@ def _input_value(fact: str, value: Any) -> bool | str:
         if not isinstance(value, bool):
             raise InvalidInput("应为是或否 (expected true or false)", extra={"fields": {"value": [str(value)]}})
         return value
-    low, high = NUMBER_RANGES[fact]
+    low, high = NUMBER_RANGES[EvaluationInput.Fact(fact)]
     try:
         number = Decimal(str(value))
         if isinstance(value, bool) or not number.is_finite() or not low <= number <= high:
@@ -380,7 +380,7 @@ def evaluation_input_set(*, actor, enterprise: Enterprise, fact: str, value: Any
     needs_year = fact == EvaluationInput.Fact.QUALITY_SCORE
     if needs_year and not (isinstance(year, int) and 2000 <= year <= 2100):
         raise InvalidInput("评价得分需注明年度 (a score is for a year)", extra={"fields": {"year": [str(year)]}})
-    stored_year = year if needs_year else 0
+    stored_year = year if needs_year and year is not None else 0
     cleaned = _input_value(fact, value)
     current = EvaluationInput.objects.select_for_update().filter(enterprise=enterprise, fact=fact,
                                                                  year=stored_year).first()
@@ -445,7 +445,7 @@ def what_if(
     application = Application.NEW
     if result is not None:
         facts, evaluation_date, reference = dict(result.facts), result.run.evaluation_date, result.run.reference
-        application = result.run.application
+        application = Application(result.run.application)
     else:
         evaluation_date = timezone.localdate()
         facts = next(iter(dict(registry_facts(evaluation_date=evaluation_date, enterprise_ids=[enterprise.pk])).values()))
