@@ -32,7 +32,7 @@ def test_the_navigation_per_persona(client, cast):
         client.force_login(user)
         return [item.key for item in client.get("/").context["navigation"]]
 
-    assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "audit", "schedules", "tokens",
+    assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "audit", "accounts", "schedules", "tokens",
                                  "api-docs"]
     assert keys(cast.alice) == ["home", "my-enterprise", "import", "my-points", "standards", "api-docs"]
     assert keys(cast.bella) == ["home", "registry", "standards", "api-docs"]

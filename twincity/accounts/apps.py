@@ -10,4 +10,6 @@ class AccountsConfig(AppConfig):
         from twincity.accounts.access import can_manage_accounts
         from twincity.core.navigation import NavEntry, nav_register
 
+        nav_register(NavEntry("accounts", _("Organisations and users"), "accounts:organisations",
+                              can_manage_accounts, order=85))
         nav_register(NavEntry("tokens", _("API tokens"), "accounts:tokens", can_manage_accounts, order=90))

@@ -9,4 +9,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tokens/", views.token_list_view, name="tokens"),
     path("tokens/<int:token_id>/revoke", views.token_revoke_view, name="token_revoke"),
+    path("organisations/", views.organisation_list_view, name="organisations"),
+    path("organisations/<int:organisation_id>/", views.organisation_detail_view, name="organisation"),
+    path("organisations/<int:organisation_id>/delete", views.organisation_delete_view, name="organisation_delete"),
+    path("users/", views.user_list_view, name="users"),
+    path("users/<str:username>/", views.user_detail_view, name="user"),
 ]
