@@ -236,3 +236,14 @@ def test_the_navigation_offers_the_page_to_administrators_only(client, cast):
     assert 'href="/accounts/organisations/"' not in client.get("/").content.decode()
     assert client.get("/accounts/users/").status_code == 403
     assert client.get("/accounts/users/olivia/").status_code == 403
+
+
+def test_every_demo_persona_has_a_role_that_fits_its_organisation():
+    from twincity.accounts.services import ROLE_ORGANISATION_KINDS
+    from twincity.demo.personas import ORGANISATIONS, PERSONAS
+
+    kinds = {spec.key: spec.kind for spec in ORGANISATIONS}
+    for persona in PERSONAS:
+        allowed = ROLE_ORGANISATION_KINDS.get(persona.role)
+        if allowed is not None:
+            assert kinds[persona.organisation] in allowed, persona.username
