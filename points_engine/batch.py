@@ -94,6 +94,7 @@ def _build_reference(cs: CompiledStandard, lf: pl.LazyFrame) -> dict[str, Any] |
     B = PlBackend()
     _, code = group_code(cs, B)
     for ind, alt in cs.percentile_inds:
+        assert alt.ast is not None  # percentile alternatives always have a value expression
         B.let(f"__v.{ind.id}", expr.compile_pl(alt.ast))
     for stage in B.stages:
         lf = lf.with_columns(stage)

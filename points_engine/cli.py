@@ -27,7 +27,15 @@ from . import expr
 from .batch import referenced_fields, score_batch
 from .errors import EngineError, FactsError
 from .facts import DEFAULTS, read_facts
-from .standard import APPLICATIONS, EVALUATION_KINDS, Standard, list_builtin, load_builtin, parse_expr, standard_in_force
+from .standard import (
+    APPLICATIONS,
+    EVALUATION_KINDS,
+    Standard,
+    list_builtin,
+    load_builtin,
+    parse_expr,
+    standard_in_force,
+)
 
 EXIT_BAD_INPUT = 2
 

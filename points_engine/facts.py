@@ -379,7 +379,7 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for corrupt files
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many unrelated types for corrupt files
         raise FactsError(f"无法读取 XLSX / cannot read XLSX {path}: {exc}") from None
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)

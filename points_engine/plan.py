@@ -430,16 +430,17 @@ def grade(p: Plan, tmin: Any, tmax: Any) -> Any:
     """The grade (``grade`` output) when both ends of the range fall in the same grade; returns the
     test "the grade is determined" (True or None)."""
     B, cs = p.B, p.cs
-    labels = [g["grade"] for g in cs.grades]
+    grades = cs.grades or []
+    labels = [g["grade"] for g in grades]
     if len(set(labels)) == len(labels):
         # grade positions (integers) instead of label strings: the same test, far cheaper in polars
-        gmin = B.select([(B.cmp(">=", tmin, g["min"]), i) for i, g in enumerate(cs.grades)], None)
-        gmax = B.select([(B.cmp(">=", tmax, g["min"]), i) for i, g in enumerate(cs.grades)], None)
+        gmin = B.select([(B.cmp(">=", tmin, g["min"]), i) for i, g in enumerate(grades)], None)
+        gmax = B.select([(B.cmp(">=", tmax, g["min"]), i) for i, g in enumerate(grades)], None)
         graded = B.cmp("==", gmin, gmax)
         p.out["grade"] = B.gather(labels, B.if_(graded, gmin, None))
     else:
-        gmin = B.select([(B.cmp(">=", tmin, g["min"]), g["grade"]) for g in cs.grades], None)
-        gmax = B.select([(B.cmp(">=", tmax, g["min"]), g["grade"]) for g in cs.grades], None)
+        gmin = B.select([(B.cmp(">=", tmin, g["min"]), g["grade"]) for g in grades], None)
+        gmax = B.select([(B.cmp(">=", tmax, g["min"]), g["grade"]) for g in grades], None)
         graded = B.cmp("==", gmin, gmax)
         p.out["grade"] = B.if_(graded, gmin, None)
     return B.if_(graded, True, None)
@@ -548,7 +549,7 @@ def unknown_pieces(
     B = p.B
     is_unknown = B.is_null(value) if gate is None else gate
     miss = p.missing_fields(flds)
-    pieces = [
+    pieces: list[Piece] = [
         (B.and_([is_unknown, m]), f"需复核：{name_zh}缺少数据 {f}", f"needs review: {name_en} needs {f}")
         for f, m in miss
     ]

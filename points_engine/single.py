@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .backends import PyBackend, join_reasons
 from . import expr
+from .backends import PyBackend, join_reasons
 from .batch import _check_application, check_reference, expert_error, output_columns
 from .errors import StandardError
 from .facts import coerce_record, prepare_row

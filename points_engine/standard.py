@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
-from typing import Any
+from typing import Any, TypeGuard
 
 from . import expr
 from .backends import SHOW_FORMATS, SHOW_ROUNDING
@@ -169,7 +169,7 @@ def _alternatives(ind: dict[str, Any]) -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------------------------------
 
 
-def _is_num(v: Any) -> bool:
+def _is_num(v: Any) -> TypeGuard[int | float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
 
 
@@ -274,7 +274,7 @@ def validate_standard(d: Any) -> list[str]:
     if conditions_only:
         if not d.get("conditions"):
             err("conditions", "仅有条件的标准至少需要一个条件", "a conditions-only standard needs at least one condition")
-        score = d.get("score") if isinstance(d.get("score"), dict) else {}
+        score: dict[str, Any] = d["score"] if isinstance(d.get("score"), dict) else {}
         for key, present in (
             ("score.pass_mark", score.get("pass_mark") is not None),
             ("score.requirements", bool(score.get("requirements"))),
@@ -336,7 +336,7 @@ def validate_standard(d: Any) -> list[str]:
         if "best_of" in ind and (not isinstance(ind["best_of"], list) or len(ind["best_of"]) < 2):
             err(f"{where}.best_of", "至少需要两个备选", "needs at least two alternatives")
             continue
-        alt_ids: set[str] = set()
+        alt_ids: set[Any] = set()
         for alt in _alternatives(ind):
             aw = where if "best_of" not in ind else f"{where}.best_of.{alt.get('id')}"
             if not isinstance(alt, dict):
@@ -379,7 +379,7 @@ def validate_standard(d: Any) -> list[str]:
         if not isinstance(grades, list) or not grades:
             err("grades", "必须是非空列表", "must be a non-empty list")
         else:
-            mins = [g.get("min") if isinstance(g, dict) else None for g in grades]
+            mins: list[Any] = [g.get("min") if isinstance(g, dict) else None for g in grades]
             if not all(_is_num(m) for m in mins) or any(a <= b for a, b in zip(mins, mins[1:])):
                 err("grades", "各档 min 必须是严格递减的数字", "grade minimums must be strictly decreasing numbers")
     if d.get("on_condition_fail", "fail") not in ("fail", "not_applicable"):
@@ -411,7 +411,7 @@ def _validate_banding(b: dict, mx: float | None, where: str, err: Any) -> None:
                 err(bw, "重复的档位", "duplicate band label")
             labels.add(band["label"])
             pts = band.get("points")
-            rng = pts if isinstance(pts, list) else [pts, pts]
+            rng: list[Any] = pts if isinstance(pts, list) else [pts, pts]
             if len(rng) != 2 or not all(_is_num(p) for p in rng) or rng[0] > rng[1] or rng[0] < 0 or (
                 mx is not None and rng[1] > mx
             ):

@@ -8,7 +8,13 @@ import pytest
 
 from points_engine import FACTS, FactSpec
 from points_engine.facts import (
-    DEFAULTS, FACT_GROUPS, FACT_TYPES, FACT_UNITS, FIELD_TYPES, KNOWN_FIELDS, coerce_value,
+    DEFAULTS,
+    FACT_GROUPS,
+    FACT_TYPES,
+    FACT_UNITS,
+    FIELD_TYPES,
+    KNOWN_FIELDS,
+    coerce_value,
 )
 
 FACTS_MD = Path("/work/shared/reference/facts.md")

@@ -6,7 +6,13 @@ import datetime as dt
 import pytest
 
 from points_engine import (
-    EVALUATION_KINDS, StandardError, derive_version, diff_standards, list_builtin, load_builtin, standard_in_force,
+    EVALUATION_KINDS,
+    StandardError,
+    derive_version,
+    diff_standards,
+    list_builtin,
+    load_builtin,
+    standard_in_force,
     validate_standard,
 )
 from points_engine.cli import main

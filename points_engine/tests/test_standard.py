@@ -5,9 +5,16 @@ import json
 import pytest
 
 from points_engine import (
-    Standard, StandardError, derive_version, diff_standards, explain, list_builtin, load_builtin, validate_standard,
+    Standard,
+    StandardError,
+    derive_version,
+    diff_standards,
+    explain,
+    expr,
+    list_builtin,
+    load_builtin,
+    validate_standard,
 )
-from points_engine import expr
 
 
 def test_builtins_load_validate_and_round_trip():
