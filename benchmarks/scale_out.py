@@ -291,14 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     events: list[str] = []
     result: dict = {}
     try:
-        ports = {"a": load_bench.free_port(), "b": load_bench.free_port()}
-        for name in ("a", "b"):
-            senv = load_bench.server_env(env, ports[name], os.environ.get("APP_SERVER", "granian"))
-            senv["PROC_NAME"] = f"twincity-{name}"
-            processes[f"app-{name}"] = load_bench.start_server(senv, workdir / f"app-{name}.log", release=name == "a")
-            load_bench.wait_ready(ports[name], processes[f"app-{name}"], workdir / f"app-{name}.log")
-            log(f"app server {name.upper()} on 127.0.0.1:{ports[name]} (pid {processes[f'app-{name}'].pid})")
-
+        # Workers first: an app server is healthy only while a worker checks in (/healthz).
         wenv = load_bench.server_env(env, 0, os.environ.get("APP_SERVER", "granian"))
         command = worker_command(wenv)
         if command:
@@ -308,6 +301,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             log(f"workers: not available ({wenv.get('WORKER_CMD') or DEFAULT_WORKER_CMD} --help failed); "
                 "the run goes on without them")
+
+        ports = {"a": load_bench.free_port(), "b": load_bench.free_port()}
+        for name in ("a", "b"):
+            senv = load_bench.server_env(env, ports[name], os.environ.get("APP_SERVER", "granian"))
+            senv["PROC_NAME"] = f"twincity-{name}"
+            processes[f"app-{name}"] = load_bench.start_server(senv, workdir / f"app-{name}.log", release=name == "a")
+            load_bench.wait_ready(ports[name], processes[f"app-{name}"], workdir / f"app-{name}.log")
+            log(f"app server {name.upper()} on 127.0.0.1:{ports[name]} (pid {processes[f'app-{name}'].pid})")
 
         proxy_port = load_bench.free_port()
         stats = workdir / "haproxy.sock"
