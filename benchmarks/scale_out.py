@@ -12,7 +12,7 @@ the load test through the proxy, one worker and one app server killed mid-run.
    environment). When `WORKER_CMD --help` fails (no such command yet: the task worker is another branch's work),
    the run goes on without workers and reports "workers": "not available".
 3. Starts HAProxy (Debian's package; installed with apt-get when missing and this user is root) in front of A
-   and B: round robin, health checks on /healthz every 2 s, and a failed or empty answer retried on the other
+   and B: round robin, liveness checks (TCP connect) every second, and a failed or empty answer retried on the other
    server (`retry-on conn-failure empty-response response-timeout`, `option redispatch`).
 4. With workers: olivia starts scoring runs (API) and uploads a declarations file on the import page, so there
    is work in the queue while the load runs.
@@ -102,10 +102,11 @@ defaults
     timeout client 60s
     timeout server 60s
     timeout http-keep-alive 10s
-    # A busy server answers /healthz late, not never: only a refused or silent one is taken out.
-    timeout check 10s
-    # A request whose server refused the connection, closed it without an answer (killed mid-request) or
-    # answered 502/503/504 is sent again, to the other server (redispatch).
+    # The proxy's check is the process's liveness: a TCP connect, answered by the listening socket even when every
+    # thread is busy. A killed server refuses it and is out in two checks; a busy one stays in. (An HTTP check
+    # of /healthz queues behind the busy threads: under load it timed out on the live server, the proxy took both
+    # out and answered 503.) /healthz (database, cache, worker) is for monitoring, not for routing.
+    timeout check 2s
     retries 6
     option redispatch 1
     retry-on conn-failure empty-response response-timeout 502 503 504
@@ -116,12 +117,9 @@ frontend web
 
 backend app
     balance roundrobin
-    option httpchk
-    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host 127.0.0.1
-    http-check expect status 200
     # At most as many requests in a server as it has threads: the rest wait in HAProxy's queue (and go to the
-    # other server if theirs dies), and the health checks, which skip that queue, are answered at once.
-    default-server check inter 2s fall 3 rise 2 maxconn {slots}
+    # other server if theirs dies).
+    default-server check inter 1s fall 2 rise 2 maxconn {slots}
     timeout queue 60s
 {servers}
 """
