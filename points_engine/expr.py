@@ -414,8 +414,13 @@ def py_num_cmp(op: str, a: Any, b: Any) -> Any:
     return abs(a - b) > t
 
 
-def pl_num_cmp(op: str, a: pl.Expr, b: pl.Expr) -> pl.Expr:
-    t = TOL * pl.max_horizontal(pl.lit(1.0), b.cast(pl.Float64).abs())
+def pl_num_cmp(op: str, a: pl.Expr, b: pl.Expr | float) -> pl.Expr:
+    """The batch twin of :func:`py_num_cmp`. A known (literal) ``b`` has its tolerance and bounds
+    computed here, once, with the same float64 operations as per row."""
+    if isinstance(b, pl.Expr):
+        t: Any = TOL * pl.max_horizontal(pl.lit(1.0), b.cast(pl.Float64).abs())
+    else:
+        t = tolerance(float(b))
     if op == ">=":
         return a >= b - t
     if op == ">":
@@ -646,6 +651,9 @@ def compile_pl(ast: tuple) -> pl.Expr:
     if tag == "cmp":
         op, a, b = ast[1], compile_pl(ast[2]), compile_pl(ast[3])
         if is_numeric_cmp(ast):
+            rhs = ast[3]
+            if rhs[0] == "lit" and isinstance(rhs[1], (int, float)) and not isinstance(rhs[1], bool):
+                return pl_num_cmp(op, a, rhs[1])
             return pl_num_cmp(op, a, b)
         return {
             "<": a.__lt__,
