@@ -239,6 +239,7 @@ class PlBackend:
         self.stages: list[list[pl.Expr]] = []
         self.depth: dict[str, int] = {}  # let name -> stage index (1 + deepest let it reads)
         self.gathers: dict[tuple, str] = {}  # (values, index column) -> let name
+        self.looked_up: dict[int, tuple[pl.Expr, list, Any]] = {}  # id(result) -> (result, values, index)
 
     def expr(self, ast: tuple) -> pl.Expr:
         return expr.compile_pl(ast)
@@ -335,8 +336,7 @@ class PlBackend:
         c = _lit(c)
         return pl.when(c.is_null()).then(None).when(c).then(_lit(a)).otherwise(_lit(b))
 
-    @staticmethod
-    def select(pairs: list[tuple[Any, Any]], default: Any = None) -> pl.Expr:
+    def select(self, pairs: list[tuple[Any, Any]], default: Any = None) -> pl.Expr:
         if not pairs:
             return _lit(default)
         values = [v for _c, v in pairs]
@@ -350,10 +350,29 @@ class PlBackend:
             other = None if default is None else pl.lit(texts.index(default), dtype=pl.UInt32)
             idx = pos.otherwise(pl.lit(other, dtype=pl.UInt32) if other is None else other)
             return pl.lit(pl.Series(texts, dtype=pl.String)).gather(idx)
+        if default is None:
+            looked_up = self._select_looked_up(pairs)
+            if looked_up is not None:
+                return looked_up
         chain: Any = pl
         for c, v in pairs:
             chain = chain.when(_lit(c)).then(_lit(v))
         return chain.otherwise(_lit(default))
+
+    def _select_looked_up(self, pairs: list[tuple[Any, Any]]) -> pl.Expr | None:
+        """A choice between texts looked up in tables (band labels of an indicator's alternatives):
+        choose the position in the tables put end to end, then look it up once (None: not such a
+        choice)."""
+        table: list[Any] = []
+        chain: Any = pl
+        for c, v in pairs:
+            src = self.looked_up.get(id(v)) if isinstance(v, pl.Expr) else None
+            if src is None or src[0] is not v or not all(x is None or isinstance(x, str) for x in src[1]):
+                return None
+            _e, values, idx = src
+            chain = chain.when(_lit(c)).then(_lit(idx).cast(pl.Int64) + len(table))
+            table += values
+        return pl.lit(pl.Series(table, dtype=pl.String)).gather(chain.otherwise(pl.lit(None, dtype=pl.Int64)))
 
     def gather(self, values: list, idx: Any) -> pl.Expr:
         e = pl.lit(pl.Series(values, strict=False)).gather(_lit(idx))
@@ -364,8 +383,10 @@ class PlBackend:
             name = self.gathers.get(key)
             if name is None:
                 name = self.gathers[key] = f"__gather{len(self.gathers)}"
-                return self.let(name, e)
-            return pl.col(name)
+                e = self.let(name, e)
+            else:
+                e = pl.col(name)
+        self.looked_up[id(e)] = (e, list(values), idx)
         return e
 
     @staticmethod
