@@ -453,10 +453,25 @@ def decode_reasons(df: pl.DataFrame, rm: ReasonMasks, mask_cols: list[str], name
     keep = [c for c in df.columns if c not in mask_cols]
     if not mask_cols:
         return df.select(keep).with_columns(pl.lit("").alias(name))
-    if len(mask_cols) == 1:
-        key = pl.col(mask_cols[0])
-    else:
-        key = pl.struct(mask_cols).hash(7)
+    if len(mask_cols) <= 2:
+        # one exact key per row (two masks side by side in an Int128): no hash, no collision
+        if len(mask_cols) == 1:
+            key = pl.col(mask_cols[0])
+        else:
+            key = pl.col(mask_cols[0]).cast(pl.Int128) + pl.col(mask_cols[1]).cast(pl.Int128) * pl.lit(
+                1 << 62, dtype=pl.Int128
+            )
+        keyed = df.with_columns(key.alias("__rkey"))
+        low = (1 << 62) - 1
+        mapping = {
+            k: _mask_text(rm, (k,) if len(mask_cols) == 1 else (k & low, k >> 62))
+            for k in keyed.get_column("__rkey").unique().to_list()
+        }
+        enum = pl.Enum(sorted(set(mapping.values())))
+        keys = pl.Series(list(mapping), dtype=keyed.schema["__rkey"])
+        texts = pl.Series(list(mapping.values()), dtype=enum)
+        return keyed.select([*keep, pl.col("__rkey").replace_strict(keys, texts).alias(name)])
+    key = pl.struct(mask_cols).hash(7)
     keyed = df.with_columns(key.alias("__rkey"))
     distinct = keyed.select(["__rkey", *mask_cols]).unique()
     if distinct["__rkey"].n_unique() != distinct.height:  # a hash collision: fall back to a join
