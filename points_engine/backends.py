@@ -469,8 +469,8 @@ def decode_reasons(df: pl.DataFrame, rm: ReasonMasks, mask_cols: list[str], name
         }
         enum = pl.Enum(sorted(set(mapping.values())))
         keys = pl.Series(list(mapping), dtype=keyed.schema["__rkey"])
-        texts = pl.Series(list(mapping.values()), dtype=enum)
-        return keyed.select([*keep, pl.col("__rkey").replace_strict(keys, texts).alias(name)])
+        values = pl.Series(list(mapping.values()), dtype=enum)
+        return keyed.select([*keep, pl.col("__rkey").replace_strict(keys, values).alias(name)])
     key = pl.struct(mask_cols).hash(7)
     keyed = df.with_columns(key.alias("__rkey"))
     distinct = keyed.select(["__rkey", *mask_cols]).unique()
