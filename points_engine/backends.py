@@ -240,6 +240,7 @@ class PlBackend:
         self.depth: dict[str, int] = {}  # let name -> stage index (1 + deepest let it reads)
         self.gathers: dict[tuple, str] = {}  # (values, index column) -> let name
         self.looked_up: dict[int, tuple[pl.Expr, list, Any]] = {}  # id(result) -> (result, values, index)
+        self.never_true: dict[int, pl.Expr] = {}  # id -> expression that is False or null
 
     def expr(self, ast: tuple) -> pl.Expr:
         return expr.compile_pl(ast)
@@ -331,9 +332,21 @@ class PlBackend:
     def is_null(a: Any) -> pl.Expr:
         return _lit(a).is_null()
 
-    @staticmethod
-    def if_(c: Any, a: Any, b: Any) -> pl.Expr:
+    def if_(self, c: Any, a: Any, b: Any) -> pl.Expr:
         c = _lit(c)
+        # cheaper forms with the same three-valued result (an unknown c gives null in each)
+        if a is False and b is None:
+            e = ~c & pl.lit(None, dtype=pl.Boolean)
+            self.never_true[id(e)] = e  # False or null
+            return e
+        if a is True and b is None:
+            return c | pl.lit(None, dtype=pl.Boolean)
+        if a is True and isinstance(b, pl.Expr) and self.never_true.get(id(b)) is b:
+            return c | b  # b is False or null: where c is false the result is b, where c is unknown null
+        if b is None:
+            return pl.when(c).then(_lit(a))
+        if a is None:
+            return pl.when(~c).then(_lit(b))
         return pl.when(c.is_null()).then(None).when(c).then(_lit(a)).otherwise(_lit(b))
 
     def select(self, pairs: list[tuple[Any, Any]], default: Any = None) -> pl.Expr:
