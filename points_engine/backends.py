@@ -408,9 +408,10 @@ class PlBackend:
 
     @staticmethod
     def search_right(sorted_values: list[float], v: Any) -> pl.Expr:
+        """``#{sorted_values <= v}``; for an unknown v some position (the caller masks it out, once,
+        after the look-up it feeds: percentile_points)."""
         v = _lit(v).cast(pl.Float64)
-        found = pl.lit(pl.Series(sorted_values, dtype=pl.Float64)).search_sorted(v, side="right")
-        return pl.when(v.is_null()).then(None).otherwise(found.cast(pl.Int64))
+        return pl.lit(pl.Series(sorted_values, dtype=pl.Float64)).search_sorted(v, side="right").cast(pl.Int64)
 
     @staticmethod
     def coalesce(a: Any, b: Any) -> pl.Expr:

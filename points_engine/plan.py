@@ -289,7 +289,8 @@ def percentile_points(p: Plan, ind: Ind, key: str, v: Any, code: Any) -> tuple[A
     union, table = percentile_table(cs, p.reference, ind.id)
     j = B.search_right(union, v)
     # to_int: a table without any cuts (indicator unknown for everyone) is all None
-    rank = B.let(f"__rank.{key}", B.to_int(B.gather(table, B.add(B.mul(code, len(union) + 1), j))))
+    looked_up = B.to_int(B.gather(table, B.add(B.mul(code, len(union) + 1), j)))
+    rank = B.let(f"__rank.{key}", B.if_(B.is_null(v), None, looked_up))
     plo = phi = B.div(B.mul(rank, float(ind.max_points)), float(cs.quantiles))
     label = B.gather([f"{r}/{cs.quantiles}" for r in range(cs.quantiles + 1)], rank)
     return plo, phi, label, B.lit(False)
