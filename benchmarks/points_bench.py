@@ -8,7 +8,8 @@ for every built-in) with the batch path (polars), scores a sample with the singl
 the two agree on the sample, and prints as its last line one JSON object:
 ``enterprises, batch_seconds, per_record_seconds_per_row, speedup, peak_rss_mb, identical``.
 
-``batch_seconds`` (wall) and ``batch_cpu_seconds`` (all threads) cover one ``score_batch_many`` call
+``batch_seconds`` (wall) and ``batch_cpu_seconds`` (all threads; split into ``batch_user_seconds`` and
+``batch_sys_seconds``, the latter mostly the ``batch_page_faults`` of fresh memory) cover one ``score_batch_many`` call
 scoring all five standards (the five plans collected together, including the peer-distribution
 computation of scp-v1), not the generation of the synthetic data. ``--per-standard`` additionally
 times each standard alone with ``score_batch`` beforehand (reported, not included). ``per_record_seconds_per_row`` is the single-record time of
@@ -73,11 +74,13 @@ def main(argv: list[str] | None = None) -> int:
             score_batch(facts, std)
             per_standard[std.id] = round(time.perf_counter() - t1, 3)
     load_before = round(os.getloadavg()[0], 2)
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     c0 = time.process_time()
     t0 = time.perf_counter()
     results = score_batch_many(facts, standards)
     batch_seconds = time.perf_counter() - t0
     batch_cpu_seconds = time.process_time() - c0
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
 
     n_sample = min(args.sample, args.enterprises)
     step = max(1, args.enterprises // n_sample)
@@ -118,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
                 "standards": len(standards),
                 "batch_seconds": round(batch_seconds, 3),
                 "batch_cpu_seconds": round(batch_cpu_seconds, 3),
+                "batch_user_seconds": round(r1.ru_utime - r0.ru_utime, 3),
+                "batch_sys_seconds": round(r1.ru_stime - r0.ru_stime, 3),
+                "batch_page_faults": r1.ru_minflt - r0.ru_minflt,
                 "threads": pl.thread_pool_size(),
                 "load_average_1m_before": load_before,
                 "per_standard_seconds": per_standard,

@@ -227,12 +227,20 @@ def _lit(v: Any) -> pl.Expr:
     return v if isinstance(v, pl.Expr) else pl.lit(v)
 
 
+def _is_number(v: Any) -> bool:
+    """A known (Python) number, not a column and not a boolean."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 class PlBackend:
     """Builds polars expressions; ``stages`` is a list of with_columns batches."""
 
     def __init__(self) -> None:
         self.stages: list[list[pl.Expr]] = []
         self.depth: dict[str, int] = {}  # let name -> stage index (1 + deepest let it reads)
+        self.gathers: dict[tuple, str] = {}  # (values, index column) -> let name
+        self.looked_up: dict[int, tuple[pl.Expr, list, Any]] = {}  # id(result) -> (result, values, index)
+        self.never_true: dict[int, pl.Expr] = {}  # id -> expression that is False or null
 
     def expr(self, ast: tuple) -> pl.Expr:
         return expr.compile_pl(ast)
@@ -277,11 +285,16 @@ class PlBackend:
 
     @staticmethod
     def min2(a: Any, b: Any) -> pl.Expr:
+        if _is_number(b):
+            # a known bound: ``a > b`` is null exactly when a is, and then a (null) is the result
+            return pl.when(_lit(a) > b).then(pl.lit(b)).otherwise(_lit(a))
         a, b = _lit(a), _lit(b)
         return pl.when(a.is_null() | b.is_null()).then(None).when(a <= b).then(a).otherwise(b)
 
     @staticmethod
     def max2(a: Any, b: Any) -> pl.Expr:
+        if _is_number(b):
+            return pl.when(_lit(a) < b).then(pl.lit(b)).otherwise(_lit(a))
         a, b = _lit(a), _lit(b)
         return pl.when(a.is_null() | b.is_null()).then(None).when(a >= b).then(a).otherwise(b)
 
@@ -319,23 +332,75 @@ class PlBackend:
     def is_null(a: Any) -> pl.Expr:
         return _lit(a).is_null()
 
-    @staticmethod
-    def if_(c: Any, a: Any, b: Any) -> pl.Expr:
+    def if_(self, c: Any, a: Any, b: Any) -> pl.Expr:
         c = _lit(c)
+        # cheaper forms with the same three-valued result (an unknown c gives null in each)
+        if a is False and b is None:
+            e = ~c & pl.lit(None, dtype=pl.Boolean)
+            self.never_true[id(e)] = e  # False or null
+            return e
+        if a is True and b is None:
+            return c | pl.lit(None, dtype=pl.Boolean)
+        if a is True and isinstance(b, pl.Expr) and self.never_true.get(id(b)) is b:
+            return c | b  # b is False or null: where c is false the result is b, where c is unknown null
+        if b is None:
+            return pl.when(c).then(_lit(a))
+        if a is None:
+            return pl.when(~c).then(_lit(b))
         return pl.when(c.is_null()).then(None).when(c).then(_lit(a)).otherwise(_lit(b))
 
-    @staticmethod
-    def select(pairs: list[tuple[Any, Any]], default: Any = None) -> pl.Expr:
+    def select(self, pairs: list[tuple[Any, Any]], default: Any = None) -> pl.Expr:
         if not pairs:
             return _lit(default)
+        values = [v for _c, v in pairs]
+        if all(isinstance(v, str) for v in values) and (default is None or isinstance(default, str)):
+            # text choices: choose a position (integers are far cheaper to choose between) and look
+            # the text up once
+            texts = list(dict.fromkeys([*values, *([default] if default is not None else [])]))
+            pos: Any = pl
+            for c, v in pairs:
+                pos = pos.when(_lit(c)).then(pl.lit(texts.index(v), dtype=pl.UInt32))
+            other = None if default is None else pl.lit(texts.index(default), dtype=pl.UInt32)
+            idx = pos.otherwise(pl.lit(other, dtype=pl.UInt32) if other is None else other)
+            return pl.lit(pl.Series(texts, dtype=pl.String)).gather(idx)
+        if default is None:
+            looked_up = self._select_looked_up(pairs)
+            if looked_up is not None:
+                return looked_up
         chain: Any = pl
         for c, v in pairs:
             chain = chain.when(_lit(c)).then(_lit(v))
         return chain.otherwise(_lit(default))
 
-    @staticmethod
-    def gather(values: list, idx: Any) -> pl.Expr:
-        return pl.lit(pl.Series(values, strict=False)).gather(_lit(idx))
+    def _select_looked_up(self, pairs: list[tuple[Any, Any]]) -> pl.Expr | None:
+        """A choice between texts looked up in tables (band labels of an indicator's alternatives):
+        choose the position in the tables put end to end, then look it up once (None: not such a
+        choice)."""
+        table: list[Any] = []
+        chain: Any = pl
+        for c, v in pairs:
+            src = self.looked_up.get(id(v)) if isinstance(v, pl.Expr) else None
+            if src is None or src[0] is not v or not all(x is None or isinstance(x, str) for x in src[1]):
+                return None
+            _e, values, idx = src
+            chain = chain.when(_lit(c)).then(_lit(idx).cast(pl.Int64) + len(table))
+            table += values
+        return pl.lit(pl.Series(table, dtype=pl.String)).gather(chain.otherwise(pl.lit(None, dtype=pl.Int64)))
+
+    def gather(self, values: list, idx: Any) -> pl.Expr:
+        e = pl.lit(pl.Series(values, strict=False)).gather(_lit(idx))
+        if isinstance(idx, pl.Expr) and idx.meta.is_column():
+            # the same look-up by the same column (a peer group's weight, read for lo and hi) is
+            # computed once
+            key = (tuple((type(v), v) for v in values), idx.meta.output_name())
+            name = self.gathers.get(key)
+            if name is None:
+                name = self.gathers[key] = f"__gather{len(self.gathers)}"
+                e = self.let(name, e)
+            else:
+                e = pl.col(name)
+        self.looked_up[id(e)] = (e, list(values), idx)
+        return e
 
     @staticmethod
     def to_int(b: Any) -> pl.Expr:
@@ -343,9 +408,10 @@ class PlBackend:
 
     @staticmethod
     def search_right(sorted_values: list[float], v: Any) -> pl.Expr:
+        """``#{sorted_values <= v}``; for an unknown v some position (the caller masks it out, once,
+        after the look-up it feeds: percentile_points)."""
         v = _lit(v).cast(pl.Float64)
-        found = pl.lit(pl.Series(sorted_values, dtype=pl.Float64)).search_sorted(v, side="right")
-        return pl.when(v.is_null()).then(None).otherwise(found.cast(pl.Int64))
+        return pl.lit(pl.Series(sorted_values, dtype=pl.Float64)).search_sorted(v, side="right").cast(pl.Int64)
 
     @staticmethod
     def coalesce(a: Any, b: Any) -> pl.Expr:
@@ -365,14 +431,23 @@ class PlBackend:
         masks = []
         for start in range(0, len(pieces), 62):
             chunk = pieces[start : start + 62]
-            bits = [
-                pl.when(_lit(c)).then(pl.lit(1 << k, dtype=pl.Int64)).otherwise(pl.lit(0, dtype=pl.Int64))
-                for k, (c, _zh, _en) in enumerate(chunk)
-            ]
-            # the bits are distinct, so OR-ing them is their sum (and cheaper than sum_horizontal)
-            mask = bits[0]
-            for b in bits[1:]:
-                mask = mask | b
+            # 16 bits at a time in a UInt16 (an eighth of the memory traffic of Int64 bits), then
+            # the four words are placed in the Int64 mask; the bits are distinct, so OR-ing them is
+            # their sum (and cheaper than sum_horizontal)
+            words = []
+            for w in range(0, len(chunk), 16):
+                bits = [
+                    pl.when(_lit(c)).then(pl.lit(1 << k, dtype=pl.UInt16)).otherwise(pl.lit(0, dtype=pl.UInt16))
+                    for k, (c, _zh, _en) in enumerate(chunk[w : w + 16])
+                ]
+                word = bits[0]
+                for b in bits[1:]:
+                    word = word | b
+                word = word.cast(pl.Int64)
+                words.append(word * pl.lit(1 << w, dtype=pl.Int64) if w else word)
+            mask = words[0]
+            for word in words[1:]:
+                mask = mask | word
             masks.append(mask)
         return ReasonMasks(masks, [f"{zh} / {en}" for _c, zh, en in pieces])
 
@@ -392,10 +467,25 @@ def decode_reasons(df: pl.DataFrame, rm: ReasonMasks, mask_cols: list[str], name
     keep = [c for c in df.columns if c not in mask_cols]
     if not mask_cols:
         return df.select(keep).with_columns(pl.lit("").alias(name))
-    if len(mask_cols) == 1:
-        key = pl.col(mask_cols[0])
-    else:
-        key = pl.struct(mask_cols).hash(7)
+    if len(mask_cols) <= 2:
+        # one exact key per row (two masks side by side in an Int128): no hash, no collision
+        if len(mask_cols) == 1:
+            key = pl.col(mask_cols[0])
+        else:
+            key = pl.col(mask_cols[0]).cast(pl.Int128) + pl.col(mask_cols[1]).cast(pl.Int128) * pl.lit(
+                1 << 62, dtype=pl.Int128
+            )
+        keyed = df.with_columns(key.alias("__rkey"))
+        low = (1 << 62) - 1
+        mapping = {
+            k: _mask_text(rm, (k,) if len(mask_cols) == 1 else (k & low, k >> 62))
+            for k in keyed.get_column("__rkey").unique().to_list()
+        }
+        enum = pl.Enum(sorted(set(mapping.values())))
+        keys = pl.Series(list(mapping), dtype=keyed.schema["__rkey"])
+        values = pl.Series(list(mapping.values()), dtype=enum)
+        return keyed.select([*keep, pl.col("__rkey").replace_strict(keys, values).alias(name)])
+    key = pl.struct(mask_cols).hash(7)
     keyed = df.with_columns(key.alias("__rkey"))
     distinct = keyed.select(["__rkey", *mask_cols]).unique()
     if distinct["__rkey"].n_unique() != distinct.height:  # a hash collision: fall back to a join

@@ -414,8 +414,13 @@ def py_num_cmp(op: str, a: Any, b: Any) -> Any:
     return abs(a - b) > t
 
 
-def pl_num_cmp(op: str, a: pl.Expr, b: pl.Expr) -> pl.Expr:
-    t = TOL * pl.max_horizontal(pl.lit(1.0), b.cast(pl.Float64).abs())
+def pl_num_cmp(op: str, a: pl.Expr, b: pl.Expr | float) -> pl.Expr:
+    """The batch twin of :func:`py_num_cmp`. A known (literal) ``b`` has its tolerance and bounds
+    computed here, once, with the same float64 operations as per row."""
+    if isinstance(b, pl.Expr):
+        t: Any = TOL * pl.max_horizontal(pl.lit(1.0), b.cast(pl.Float64).abs())
+    else:
+        t = tolerance(float(b))
     if op == ">=":
         return a >= b - t
     if op == ">":
@@ -629,6 +634,33 @@ def pl_if(c: pl.Expr, a: pl.Expr, b: pl.Expr) -> pl.Expr:
     return pl.when(c.is_null()).then(NULL).when(c).then(a).otherwise(b)
 
 
+def never_null(ast: tuple) -> bool:
+    """Whether an expression is known never to be null, whatever the facts (from its form alone: a
+    known literal, ``coalesce`` ending in one, ``is_null``, and operations on such)."""
+    tag = ast[0]
+    if tag == "lit":
+        return ast[1] is not None
+    if tag in ("not", "neg"):
+        return never_null(ast[1])
+    if tag in ("and", "or"):
+        return never_null(ast[1]) and never_null(ast[2])
+    if tag == "cmp":
+        return never_null(ast[2]) and never_null(ast[3])
+    if tag == "arith":
+        return ast[1] != "/" and never_null(ast[2]) and never_null(ast[3])
+    if tag == "call":
+        name, args = ast[1], ast[2]
+        if name == "is_null":
+            return True
+        if name == "coalesce":
+            return any(never_null(a) for a in args)
+        if name == "if":
+            return all(never_null(a) for a in args)
+        if name == "floor":
+            return never_null(args[0])
+    return False
+
+
 def compile_pl(ast: tuple) -> pl.Expr:
     tag = ast[0]
     if tag == "lit":
@@ -646,6 +678,9 @@ def compile_pl(ast: tuple) -> pl.Expr:
     if tag == "cmp":
         op, a, b = ast[1], compile_pl(ast[2]), compile_pl(ast[3])
         if is_numeric_cmp(ast):
+            rhs = ast[3]
+            if rhs[0] == "lit" and isinstance(rhs[1], (int, float)) and not isinstance(rhs[1], bool):
+                return pl_num_cmp(op, a, rhs[1])
             return pl_num_cmp(op, a, b)
         return {
             "<": a.__lt__,
@@ -671,6 +706,8 @@ def compile_pl(ast: tuple) -> pl.Expr:
             ext = pl.max_horizontal(args) if name == "max_of" else pl.min_horizontal(args)
             return pl.when(any_null).then(NULL).otherwise(ext)
         if name == "if":
+            if never_null(ast[2][0]):  # a condition that is never unknown needs no null branch
+                return pl.when(args[0]).then(args[1]).otherwise(args[2])
             return pl_if(*args)
         if name == "coalesce":
             return pl.coalesce(args)
@@ -680,6 +717,8 @@ def compile_pl(ast: tuple) -> pl.Expr:
             return args[0].cast(pl.Float64).floor()
         if name == "last_years":
             n, a1, a2, a3 = args
+            if never_null(ast[2][0]):
+                return pl.when(n >= 3).then(a1 + a2 + a3).when(n >= 2).then(a2 + a3).otherwise(a3)
             return (
                 pl.when(n.is_null())
                 .then(NULL)

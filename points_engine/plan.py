@@ -196,7 +196,8 @@ def alternative(p: Plan, ind: Ind, alt: Alt, code: Any) -> AltRange:
     key = f"{ind.id}.{alt.id}"
     if alt.btype == "expert":
         lo, hi = alt.spec.get("min", 0), alt.spec.get("max", ind.max_points)
-        return AltRange(B.lit(lo), B.lit(hi), B.lit("expert"), B.lit(False), B.lit(lo), B.lit(hi), None)
+        label = B.gather(["expert"], 0)  # a one-entry look-up: the batch path chooses labels by position
+        return AltRange(B.lit(lo), B.lit(hi), label, B.lit(False), B.lit(lo), B.lit(hi), None)
     v = B.let(f"__v.{key}", B.expr(alt.ast))
     if alt.btype in ("thresholds", "map", "flag"):
         plo, phi, label, review = banded_points(p, alt, key, v)
@@ -275,7 +276,7 @@ def linear_points(p: Plan, ind: Ind, alt: Alt, key: str, v: Any) -> tuple[Any, A
     t = B.div(B.sub(v, float(lo_)), span)
     t = B.min2(B.max2(t, 0.0), 1.0)
     plo = phi = B.let(f"__p.{key}", B.mul(t, float(ind.max_points)))
-    label = B.if_(B.is_null(v), None, "linear")
+    label = B.gather(["linear"], B.if_(B.is_null(v), None, 0))  # a look-up (see alternative)
     return plo, phi, label, B.lit(False)
 
 
@@ -288,7 +289,8 @@ def percentile_points(p: Plan, ind: Ind, key: str, v: Any, code: Any) -> tuple[A
     union, table = percentile_table(cs, p.reference, ind.id)
     j = B.search_right(union, v)
     # to_int: a table without any cuts (indicator unknown for everyone) is all None
-    rank = B.let(f"__rank.{key}", B.to_int(B.gather(table, B.add(B.mul(code, len(union) + 1), j))))
+    looked_up = B.to_int(B.gather(table, B.add(B.mul(code, len(union) + 1), j)))
+    rank = B.let(f"__rank.{key}", B.if_(B.is_null(v), None, looked_up))
     plo = phi = B.div(B.mul(rank, float(ind.max_points)), float(cs.quantiles))
     label = B.gather([f"{r}/{cs.quantiles}" for r in range(cs.quantiles + 1)], rank)
     return plo, phi, label, B.lit(False)
