@@ -376,7 +376,11 @@ def _declaration_select(columns: Sequence[str], enterprise_ids: Iterable[int], y
 
 
 def _context_wanted(items: Sequence[DeclarationInput]) -> set[tuple[int, int]]:
-    return {(i.enterprise.pk, y) for i in items for y in (i.fiscal_year - 1, i.fiscal_year, i.fiscal_year + 1)}
+    return _wanted_of((i.enterprise.pk, i.fiscal_year) for i in items)
+
+
+def _wanted_of(keys: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    return {(pk, y) for pk, year in keys for y in (year - 1, year, year + 1)}
 
 
 def _declaration_context(items: Sequence[DeclarationInput]) -> dict[tuple[int, int], StoredDeclaration]:
@@ -412,7 +416,13 @@ def _declaration_context(items: Sequence[DeclarationInput]) -> dict[tuple[int, i
 
 def _context_fingerprint(items: Sequence[DeclarationInput]) -> frozenset:
     """The fingerprint of the stored rows `_declaration_context` would read, from their ids and stamps only."""
-    wanted = _context_wanted(items)
+    return declarations_fingerprint([(i.enterprise.pk, i.fiscal_year) for i in items])
+
+
+def declarations_fingerprint(keys: Iterable[tuple[int, int]]) -> frozenset:
+    """The fingerprint a plan of inputs with these (enterprise id, fiscal year) keys holds (`DeclarationPlan`):
+    what an import checks before it counts on a plan made earlier."""
+    wanted = _wanted_of(keys)
     if not wanted:
         return frozenset()
     return frozenset((pk, stamp) for pk, enterprise_id, year, stamp in _declaration_select(
@@ -433,6 +443,7 @@ class DeclarationPlan:
     refreshed: list[tuple[int, int]]
     fingerprint: frozenset
     names: dict[int, str]  # enterprise id → name (the declarations' audit entries name the company)
+    keys: list[tuple[int, int]] = field(default_factory=list)  # the inputs' (enterprise id, fiscal year)
 
     @property
     def refused(self) -> bool:
@@ -500,7 +511,8 @@ def declarations_plan(*, actor, items: Sequence[DeclarationInput], system: bool 
                 state[after_key] = change.row
                 refreshed.append(after_key)
     return DeclarationPlan([o for o in outcomes if o is not None], stored, state, touched, refreshed,
-                           _fingerprint(stored), {item.enterprise.pk: item.enterprise.name for item in items})
+                           _fingerprint(stored), {item.enterprise.pk: item.enterprise.name for item in items},
+                           [(item.enterprise.pk, item.fiscal_year) for item in items])
 
 
 def declarations_store(*, actor, plan: DeclarationPlan, items: Sequence[DeclarationInput], context: str = "",

@@ -14,6 +14,7 @@ import itertools
 import pickle
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -39,6 +40,7 @@ from twincity.enterprises.imports.rows import (
     enterprise_apply,
     enterprise_parse,
 )
+from twincity.enterprises.services import declarations_fingerprint
 
 CHUNK = 2000  # rows read, looked up and written together
 ERRORS_SHOWN = 200  # errors returned by the API and stored on a job
@@ -87,9 +89,17 @@ def _walk(*, actor, kind: ImportKind, path: Path, filename: str, dry_run: bool, 
                                       for records in itertools.batched(read_records(kind, path, filename), CHUNK))
         else:
             chunks = parsed
-        for chunk in chunks:
+        for index, chunk in enumerate(chunks):
             plan = None
-            if parsed is not None:  # pass 2: pass 1's rows, and for declarations its plan
+            if isinstance(chunk, UnchangedChunk):  # pass 2: a chunk that changed nothing in pass 1
+                if declarations_fingerprint(chunk.keys) == chunk.fingerprint:
+                    walk.result.rows += chunk.rows
+                    walk.result.unchanged += chunk.rows
+                    walk.result.flagged += chunk.flagged
+                    continue
+                # Someone changed its rows in between: read and plan it again.
+                chunk = parse(walk, _file_chunk(kind, path, filename, index))
+            elif parsed is not None:  # pass 2: pass 1's rows, and for declarations its plan
                 chunk, plan = chunk
                 walk.result.rows += len(chunk)
             planned = apply(walk, chunk, write=write, **({"plan": plan} if plan is not None else {}))
@@ -97,7 +107,12 @@ def _walk(*, actor, kind: ImportKind, path: Path, filename: str, dry_run: bool, 
                 # Pass 1 found no error; finding one now means the registry changed in between. Roll back.
                 raise ImportRejected(errors=walk.errors, error_count=walk.error_count, filename=filename)
             if spool is not None:
-                pickle.dump((chunk, planned), spool, protocol=pickle.HIGHEST_PROTOCOL)
+                entry: object = (chunk, planned)
+                if planned is not None and not (planned.touched or planned.refreshed or planned.refused):
+                    # Nothing to write: pass 2 only checks that nobody changed its rows since.
+                    entry = UnchangedChunk(rows=len(chunk), flagged=sum(o.flagged for o in planned.outcomes),
+                                           keys=planned.keys, fingerprint=planned.fingerprint)
+                pickle.dump(entry, spool, protocol=pickle.HIGHEST_PROTOCOL)
             if on_progress:
                 done = offset + walk.result.rows
                 on_progress(done, max(total, done))
@@ -142,6 +157,22 @@ def import_apply(*, actor, kind: ImportKind, path: Path | str, filename: str,
             written = _walk(actor=actor, kind=kind, path=path, filename=filename, dry_run=False, write=True,
                             on_progress=on_progress, offset=rows, total=2 * rows, parsed=_spooled(spool))
     return written.result
+
+
+@dataclass(frozen=True, slots=True)
+class UnchangedChunk:
+    """What pass 1 spools of a declarations chunk that changes nothing (most of a re-import): its size, and the
+    keys and fingerprint of the stored rows its plan read."""
+
+    rows: int
+    flagged: int
+    keys: list[tuple[int, int]]
+    fingerprint: frozenset
+
+
+def _file_chunk(kind: ImportKind, path: Path, filename: str, index: int) -> tuple:
+    """The records of the index-th chunk of the file (pass 2, when a chunk must be planned again)."""
+    return next(itertools.islice(itertools.batched(read_records(kind, path, filename), CHUNK), index, None))
 
 
 def _spooled(spool: IO[bytes]) -> Iterator[list]:
