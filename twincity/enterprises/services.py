@@ -396,12 +396,12 @@ def _declaration_context(items: Sequence[DeclarationInput]) -> dict[tuple[int, i
     number = decimal.Decimal
     width = 3 + len(FIGURE_NAMES)
     stored: dict[tuple[int, int], StoredDeclaration] = {}
-    for values in _declaration_select(_CONTEXT_COLUMNS, {k[0] for k in wanted}, {k[1] for k in wanted}):
-        key = (values[1], values[2])
+    for selected in _declaration_select(_CONTEXT_COLUMNS, {k[0] for k in wanted}, {k[1] for k in wanted}):
+        key = (selected[1], selected[2])
         if key not in wanted:
             continue
+        values = list(selected)
         if money:
-            values = list(values)
             for i in money:
                 value = values[i]
                 if value is not None:
