@@ -15,6 +15,8 @@ end (--keep keeps either). Steps, each timed:
   import service (all or nothing, an audit entry per row), as the import page and `import_registry` do it;
 - reimport: the same file again (nothing changes, nothing is written).
 
+`--skip-scoring` leaves the scoring step out (seed, then import and re-import only).
+
 The last line is one JSON object: enterprises, database, scoring_seconds, import_seconds, reimport_seconds,
 peak_rss_mb (this process), with seed_seconds, per_standard_seconds, cpu_seconds and the load average besides.
 """
