@@ -98,6 +98,7 @@ def _walk(*, actor, kind: ImportKind, path: Path, filename: str, dry_run: bool, 
                     walk.result.rows += chunk.rows
                     walk.result.unchanged += chunk.rows
                     walk.result.flagged += chunk.flagged
+                    _progress(walk, on_progress, offset, total)
                     continue
                 # Someone changed its rows in between: read and plan it again.
                 chunk = parse(walk, _file_chunk(kind, path, filename, index))
@@ -115,9 +116,7 @@ def _walk(*, actor, kind: ImportKind, path: Path, filename: str, dry_run: bool, 
                     entry = UnchangedChunk(rows=len(chunk), flagged=sum(o.flagged for o in planned.outcomes),
                                            keys=planned.keys, fingerprint=planned.fingerprint)
                 pickle.dump(entry, spool, protocol=pickle.HIGHEST_PROTOCOL)
-            if on_progress:
-                done = offset + walk.result.rows
-                on_progress(done, max(total, done))
+            _progress(walk, on_progress, offset, total)
     except FileRejected as exc:
         walk.reject(exc.errors)
     if walk.error_count:
@@ -185,6 +184,12 @@ def _apply(*, actor, kind: ImportKind, path: Path, filename: str, on_progress: P
             written = _walk(actor=actor, kind=kind, path=path, filename=filename, dry_run=False, write=True,
                             on_progress=on_progress, offset=rows, total=2 * rows, parsed=_spooled(spool))
     return written.result
+
+
+def _progress(walk: Walk, on_progress: ProgressCallback | None, offset: int, total: int) -> None:
+    if on_progress:
+        done = offset + walk.result.rows
+        on_progress(done, max(total, done))
 
 
 @dataclass(frozen=True, slots=True)

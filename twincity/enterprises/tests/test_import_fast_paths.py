@@ -70,6 +70,10 @@ def test_an_unchanged_chunk_is_counted_without_being_planned_again(cast, tmp_pat
     path = _write(tmp_path / "d.csv", [["credit_code", "fiscal_year", "employees"],
                                        [ALICE_CODE, str(YEAR), "50"], [BOB_CODE, str(YEAR), "70"]])
 
-    result = import_apply(actor=cast.olivia, kind="declarations", path=path, filename="d.csv")
+    progress: list[tuple[int, int]] = []
+
+    result = import_apply(actor=cast.olivia, kind="declarations", path=path, filename="d.csv",
+                          on_progress=lambda done, total: progress.append((done, total)))
 
     assert (result.rows, result.created, result.unchanged, result.flagged) == (2, 1, 1, 1)
+    assert progress[-2:] == [(3, 4), (4, 4)]  # each row twice: checked, then written (or found unchanged)
