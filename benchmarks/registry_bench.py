@@ -15,6 +15,8 @@ end (--keep keeps either). Steps, each timed:
   import service (all or nothing, an audit entry per row), as the import page and `import_registry` do it;
 - reimport: the same file again (nothing changes, nothing is written).
 
+`--skip-scoring` leaves the scoring step out (seed, then import and re-import only).
+
 The last line is one JSON object: enterprises, database, scoring_seconds, import_seconds, reimport_seconds,
 peak_rss_mb (this process), with seed_seconds, per_standard_seconds, cpu_seconds and the load average besides.
 """
@@ -60,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--enterprises", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", action="store_true", help="keep the database (its location is printed)")
+    parser.add_argument("--skip-scoring", action="store_true", help="seed, then import and re-import only")
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="twincity-registry-bench-"))
@@ -112,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         services.standards_builtin_sync()
         per_standard = {}
         scoring_started = time.perf_counter()
-        for standard_id in FIVE:
+        for standard_id in () if args.skip_scoring else FIVE:
             standard = selectors.standard_latest(standard_id=standard_id)
             run = services.scoring_run_create(actor=None, standard=standard, evaluation_date=date_today(),
                                               system=True)

@@ -4,7 +4,7 @@ Pure Python (no Django): flags are advice to reviewers; a flagged declaration is
 """
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 
 
@@ -16,19 +16,20 @@ class Flag:
     message_en: str
 
     def as_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        data["fields"] = list(self.fields)
-        return data
+        # What dataclasses.asdict gives (with the fields as a list), without its deep copy: a flag holds strings.
+        return {"code": self.code, "fields": list(self.fields), "message_zh": self.message_zh,
+                "message_en": self.message_en}
 
 
 def _num(figures: Mapping[str, object], name: str) -> Decimal | None:
     value = figures.get(name)
+    kind = type(value)
+    if kind is Decimal:
+        return value  # type: ignore[return-value]
     if value is None or value == "":
         return None
-    if type(value) is Decimal:
-        return value
-    if type(value) is int:
-        return Decimal(value)
+    if kind is int:
+        return Decimal(value)  # type: ignore[arg-type]
     return Decimal(str(value))
 
 
@@ -59,10 +60,15 @@ def _jumps(figures: Mapping[str, object], previous_year: Mapping[str, object]) -
     return flags
 
 
+_CHECKED = ("employees", "tech_staff", "rd_staff", "sales", "rd", "cost", "assets", "liab", "hitech_rev", "total_income",
+            "tax", "tech_contract", "rd_dom", "na", "main")
+
+
 def declaration_flags(figures: Mapping[str, object], previous_year: Mapping[str, object] | None = None) -> list[Flag]:
     """The consistency flags of one year's figures; with the year before's figures, also the jumps."""
     flags: list[Flag] = []
-    get = lambda name: _num(figures, name)  # noqa: E731
+    numbers = {name: _num(figures, name) for name in _CHECKED}
+    get = numbers.__getitem__
 
     for name, zh in (("employees", "职工总数"), ("tech_staff", "科技人员数"), ("rd_staff", "研发人员数")):
         value = get(name)

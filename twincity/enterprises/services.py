@@ -7,12 +7,14 @@ entry per changed row. The single-object services below (`enterprise_create`, `d
 that same path with a batch of one, raising the first problem as an error.
 """
 
+import decimal
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from twincity.core.access import require
@@ -331,16 +333,101 @@ def declaration_inputs_clean(raw_figures: Mapping[str, Any], raw_provenance: Map
     return figures, provenance, problems
 
 
-def _declaration_context(items: Sequence[DeclarationInput]) -> dict[tuple[int, int], AnnualDeclaration]:
+@dataclass(slots=True)
+class StoredDeclaration:
+    """A stored declaration as the write path reads it: values, not a model instance (a batch reads thousands)."""
+
+    pk: int
+    updated_at: Any  # as the database gives it: only compared with itself (the plan's fingerprint)
+    submitted_by_id: int | None
+    row: DeclarationRow
+
+
+_CONTEXT_COLUMNS = ("id", "enterprise_id", "fiscal_year", *FIGURE_NAMES, "provenance", "flags", "submitted_by_id",
+                    "updated_at")
+_MONEY_INDEXES = tuple(3 + i for i, name in enumerate(FIGURE_NAMES) if FIGURE[name].kind == "money")
+
+
+def _money_reader() -> tuple[Callable[[float], decimal.Decimal], decimal.Decimal, decimal.Context] | None:
+    """How the ORM turns a stored money value into a Decimal on SQLite (which keeps 15 significant digits as a
+    float): Django's DecimalField converter, step by step, without its per-value machinery. Other backends give
+    the Decimal itself (None)."""
+    if connection.vendor != "sqlite":
+        return None
+    money_field: Any = AnnualDeclaration._meta.get_field("sales")
+    from_float = decimal.Context(prec=15).create_decimal_from_float  # sqlite3 operations._create_decimal
+    return from_float, decimal.Decimal(1).scaleb(-money_field.decimal_places), money_field.context
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _declaration_select(columns: Sequence[str], enterprise_ids: Iterable[int], years: Iterable[int]) -> list[tuple]:
+    quote = connection.ops.quote_name
+    enterprise_ids, years = sorted(enterprise_ids), sorted(years)
+    sql = "SELECT {} FROM {} WHERE {} IN ({}) AND {} IN ({})".format(
+        ", ".join(quote(c) for c in columns), quote(AnnualDeclaration._meta.db_table),
+        quote("enterprise_id"), ", ".join(["%s"] * len(enterprise_ids)),
+        quote("fiscal_year"), ", ".join(["%s"] * len(years)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*enterprise_ids, *years])
+        return cursor.fetchall()
+
+
+def _context_wanted(items: Sequence[DeclarationInput]) -> set[tuple[int, int]]:
+    return _wanted_of((i.enterprise.pk, i.fiscal_year) for i in items)
+
+
+def _wanted_of(keys: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    return {(pk, y) for pk, year in keys for y in (year - 1, year, year + 1)}
+
+
+def _declaration_context(items: Sequence[DeclarationInput]) -> dict[tuple[int, int], StoredDeclaration]:
     """The stored declarations of the inputs' years, the years before (flags compare with them) and the years
-    after (their flags compare with the inputs)."""
-    wanted = {(i.enterprise.pk, y) for i in items for y in (i.fiscal_year - 1, i.fiscal_year, i.fiscal_year + 1)}
+    after (their flags compare with the inputs), read as values in one query."""
+    wanted = _context_wanted(items)
     if not wanted:
         return {}
-    candidates = AnnualDeclaration.objects.filter(enterprise_id__in={key[0] for key in wanted},
-                                                  fiscal_year__in={key[1] for key in wanted})
-    return {(d.enterprise_id, d.fiscal_year): d for d in candidates
-            if (d.enterprise_id, d.fiscal_year) in wanted}
+    reader = _money_reader()
+    money = _MONEY_INDEXES if reader is not None else ()
+    if reader is not None:
+        from_float, step, money_context = reader
+    number = decimal.Decimal
+    width = 3 + len(FIGURE_NAMES)
+    stored: dict[tuple[int, int], StoredDeclaration] = {}
+    for selected in _declaration_select(_CONTEXT_COLUMNS, {k[0] for k in wanted}, {k[1] for k in wanted}):
+        key = (selected[1], selected[2])
+        if key not in wanted:
+            continue
+        values = list(selected)
+        if money:
+            for i in money:
+                value = values[i]
+                if value is not None:
+                    values[i] = (from_float(value) if type(value) is float else number(value)).quantize(
+                        step, context=money_context)
+        figures = dict(zip(FIGURE_NAMES, values[3:width], strict=True))
+        stored[key] = StoredDeclaration(values[0], values[width + 3], values[width + 2],
+                                        DeclarationRow(figures, _json(values[width]) or {},
+                                                       _json(values[width + 1]) or []))
+    return stored
+
+
+def _context_fingerprint(items: Sequence[DeclarationInput]) -> frozenset:
+    """The fingerprint of the stored rows `_declaration_context` would read, from their ids and stamps only."""
+    return declarations_fingerprint([(i.enterprise.pk, i.fiscal_year) for i in items])
+
+
+def declarations_fingerprint(keys: Iterable[tuple[int, int]]) -> frozenset:
+    """The fingerprint a plan of inputs with these (enterprise id, fiscal year) keys holds (`DeclarationPlan`):
+    what an import checks before it counts on a plan made earlier."""
+    wanted = _wanted_of(keys)
+    if not wanted:
+        return frozenset()
+    return frozenset((pk, stamp) for pk, enterprise_id, year, stamp in _declaration_select(
+        ("id", "enterprise_id", "fiscal_year", "updated_at"), {k[0] for k in wanted}, {k[1] for k in wanted})
+        if (enterprise_id, year) in wanted)
 
 
 @dataclass
@@ -350,12 +437,13 @@ class DeclarationPlan:
     plan outside the write lock, then stores it inside, re-planning only the chunks someone changed since."""
 
     outcomes: list[Outcome]
-    stored: dict[tuple[int, int], AnnualDeclaration]
+    stored: dict[tuple[int, int], StoredDeclaration]
     state: dict[tuple[int, int], DeclarationRow]
     touched: dict[tuple[int, int], Outcome]
     refreshed: list[tuple[int, int]]
     fingerprint: frozenset
     names: dict[int, str]  # enterprise id → name (the declarations' audit entries name the company)
+    keys: list[tuple[int, int]] = field(default_factory=list)  # the inputs' (enterprise id, fiscal year)
 
     @property
     def refused(self) -> bool:
@@ -367,10 +455,11 @@ class DeclarationPlan:
         keep = {*self.touched, *self.refreshed}
         for outcome in self.outcomes:
             outcome.instance = None
-        return {**self.__dict__, "stored": {k: v for k, v in self.stored.items() if k in keep}}
+        return {**self.__dict__, "stored": {k: v for k, v in self.stored.items() if k in keep},
+                "state": {k: v for k, v in self.state.items() if k in keep}}
 
 
-def _fingerprint(stored: Mapping[tuple[int, int], AnnualDeclaration]) -> frozenset:
+def _fingerprint(stored: Mapping[tuple[int, int], StoredDeclaration]) -> frozenset:
     return frozenset((d.pk, d.updated_at) for d in stored.values())
 
 
@@ -380,7 +469,7 @@ def declarations_plan(*, actor, items: Sequence[DeclarationInput], system: bool 
     flags of the stored year after it. An outcome per input, in order."""
     may_verify = system or access.can_verify_figures(actor)
     stored = _declaration_context(items)
-    state: dict[tuple[int, int], DeclarationRow] = {key: d.row() for key, d in stored.items()}
+    state: dict[tuple[int, int], DeclarationRow] = {key: d.row for key, d in stored.items()}
     outcomes: list[Outcome | None] = [None] * len(items)
     touched: dict[tuple[int, int], Outcome] = {}
     # In year order per company, so a year's flags see the new figures of the year before.
@@ -422,7 +511,8 @@ def declarations_plan(*, actor, items: Sequence[DeclarationInput], system: bool 
                 state[after_key] = change.row
                 refreshed.append(after_key)
     return DeclarationPlan([o for o in outcomes if o is not None], stored, state, touched, refreshed,
-                           _fingerprint(stored), {item.enterprise.pk: item.enterprise.name for item in items})
+                           _fingerprint(stored), {item.enterprise.pk: item.enterprise.name for item in items},
+                           [(item.enterprise.pk, item.fiscal_year) for item in items])
 
 
 def declarations_store(*, actor, plan: DeclarationPlan, items: Sequence[DeclarationInput], context: str = "",
@@ -431,7 +521,7 @@ def declarations_store(*, actor, plan: DeclarationPlan, items: Sequence[Declarat
     since it was made, the batch is planned again first; the plan stored is returned (a refused one is not
     stored)."""
     still_allowed = system or all(access.can_edit_declarations(actor, item.enterprise) for item in items)
-    if not still_allowed or _fingerprint(_declaration_context(items)) != plan.fingerprint:
+    if not still_allowed or _context_fingerprint(items) != plan.fingerprint:
         plan = declarations_plan(actor=actor, items=items, system=system)
     if not plan.refused:
         _declarations_store(actor=actor, context=context, plan=plan)
@@ -505,35 +595,49 @@ def _declarations_store(*, actor, context: str, plan: DeclarationPlan) -> None:
         if update_keys:
             rows = []
             for key in update_keys:
-                declaration, outcome = stored[key], touched[key]
-                changed = _stored_names(outcome.changed, declaration, submitter_id)
-                before = snapshot(declaration, changed)
-                declaration.set_row(state[key])
-                declaration.submitted_by_id = submitter_id
-                declaration.updated_at = now
-                rows.append((*(getattr(declaration, n) for n in DECLARATION_STORED), declaration.pk))
-                audit.append(declaration_audit(AuditEntry.Action.UPDATE, key, declaration.pk,
-                                               diff(before, snapshot(declaration, changed))))
-                outcome.instance = declaration
+                record, outcome, row = stored[key], touched[key], state[key]
+                changed = _stored_names(outcome.changed, record, submitter_id)
+                rows.append((*(row.figures[n] for n in FIGURE_NAMES), row.provenance, row.flags, submitter_id,
+                             record.pk))
+                audit.append(declaration_audit(AuditEntry.Action.UPDATE, key, record.pk, diff(
+                    _row_snapshot(record.row, record.submitted_by_id, changed),
+                    _row_snapshot(row, submitter_id, changed))))
+                record.row, record.submitted_by_id, record.updated_at = row, submitter_id, now
+                outcome.instance = record
             bulk_update(AnnualDeclaration, rows, DECLARATION_STORED, constants={"updated_at": now})
         if refreshed:
             rows = []
             for key in refreshed:
-                declaration = stored[key]
-                before = snapshot(declaration, ["flags"])
-                declaration.flags, declaration.updated_at = state[key].flags, now
-                rows.append((declaration.flags, declaration.pk))
-                audit.append(declaration_audit(AuditEntry.Action.UPDATE, key, declaration.pk,
-                                               diff(before, snapshot(declaration, ["flags"]))))
+                record = stored[key]
+                flags = state[key].flags
+                rows.append((flags, record.pk))
+                audit.append(declaration_audit(AuditEntry.Action.UPDATE, key, record.pk,
+                                               diff({"flags": record.row.flags}, {"flags": flags})))
+                record.row, record.updated_at = DeclarationRow(record.row.figures, record.row.provenance, flags), now
             bulk_update(AnnualDeclaration, rows, ("flags",), constants={"updated_at": now})
         audit_rows_write([row for row in audit if row[6]])
 
 
-def _stored_names(changed: list[str], declaration: AnnualDeclaration, submitter_id: int | None) -> list[str]:
+def _stored_names(changed: list[str], declaration: StoredDeclaration, submitter_id: int | None) -> list[str]:
     names = list(changed)
     if submitter_id != declaration.submitted_by_id:
         names.append("submitted_by_id")
     return names
+
+
+def _row_snapshot(row: DeclarationRow, submitted_by_id: int | None, names: Iterable[str]) -> dict[str, Any]:
+    """What `audit.snapshot` gives for these fields of a declaration holding `row`."""
+    out: dict[str, Any] = {}
+    for name in names:
+        if name == "provenance":
+            out[name] = row.provenance
+        elif name == "flags":
+            out[name] = row.flags
+        elif name == "submitted_by_id":
+            out[name] = submitted_by_id
+        else:
+            out[name] = plain(row.figures[name])
+    return out
 
 
 def declaration_upsert(

@@ -278,8 +278,16 @@ def clean_value(spec: FieldSpec, raw: Any, *, year_max: int | None = None) -> An
     Callers leave blank cells out before calling: a blank means "no change".
     """
     kind = spec.kind
-    if kind == "money" and type(raw) is not str:  # JSON numbers, spreadsheet cells: never a clear word
-        return clean_money(raw)
+    if kind == "money":
+        if type(raw) is not str:  # JSON numbers, spreadsheet cells: never a clear word
+            return clean_money(raw)
+        try:  # the common case, a plain number (never a clear word): what clean_money gives, in fewer steps
+            number = Decimal(raw)
+        except InvalidOperation:
+            pass
+        else:
+            if number.is_finite() and abs(number) < MONEY_LIMIT:
+                return number.quantize(MONEY_STEP, rounding=ROUND_HALF_EVEN)
     if raw is None or (isinstance(raw, str) and raw.strip().lower() in CLEAR_WORDS):
         if kind in ("credit_code", "year"):  # a key identifies the row: it is never cleared
             raise Invalid("必填项不能为空", f"{spec.name} is required")

@@ -188,7 +188,10 @@ def declaration_apply(walk: Walk, parsed: Sequence[DeclarationRowIn], *, write: 
     """Find each row's company and hand the rows to the declarations' one write path; what it refuses becomes
     row errors. Without `write`, returns the plan (pass 1); with it, stores `plan` (pass 1's, re-planned if
     the rows it read changed since) or plans and stores now."""
-    enterprises = {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in={p[1] for p in parsed})}
+    # What the declarations' write path reads of a company: its id, its name (the audit entries) and its
+    # organisation (the access predicates).
+    enterprises = {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in={p[1] for p in parsed})
+                   .only("id", "credit_code", "name", "organisation_id")}
     items: list[DeclarationInput] = []
     for row, code, year, figures, provenance, _raw in parsed:
         enterprise = enterprises.get(code)

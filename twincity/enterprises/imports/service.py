@@ -10,10 +10,13 @@ Both passes stream the file in chunks of CHUNK rows, so memory does not grow wit
 for the whole file is the set of keys seen (to refuse duplicate rows).
 """
 
+import gc
 import itertools
 import pickle
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -39,6 +42,7 @@ from twincity.enterprises.imports.rows import (
     enterprise_apply,
     enterprise_parse,
 )
+from twincity.enterprises.services import declarations_fingerprint
 
 CHUNK = 2000  # rows read, looked up and written together
 ERRORS_SHOWN = 200  # errors returned by the API and stored on a job
@@ -87,9 +91,18 @@ def _walk(*, actor, kind: ImportKind, path: Path, filename: str, dry_run: bool, 
                                       for records in itertools.batched(read_records(kind, path, filename), CHUNK))
         else:
             chunks = parsed
-        for chunk in chunks:
+        for index, chunk in enumerate(chunks):
             plan = None
-            if parsed is not None:  # pass 2: pass 1's rows, and for declarations its plan
+            if isinstance(chunk, UnchangedChunk):  # pass 2: a chunk that changed nothing in pass 1
+                if declarations_fingerprint(chunk.keys) == chunk.fingerprint:
+                    walk.result.rows += chunk.rows
+                    walk.result.unchanged += chunk.rows
+                    walk.result.flagged += chunk.flagged
+                    _progress(walk, on_progress, offset, total)
+                    continue
+                # Someone changed its rows in between: read and plan it again.
+                chunk = parse(walk, _file_chunk(kind, path, filename, index))
+            elif parsed is not None:  # pass 2: pass 1's rows, and for declarations its plan
                 chunk, plan = chunk
                 walk.result.rows += len(chunk)
             planned = apply(walk, chunk, write=write, **({"plan": plan} if plan is not None else {}))
@@ -97,15 +110,33 @@ def _walk(*, actor, kind: ImportKind, path: Path, filename: str, dry_run: bool, 
                 # Pass 1 found no error; finding one now means the registry changed in between. Roll back.
                 raise ImportRejected(errors=walk.errors, error_count=walk.error_count, filename=filename)
             if spool is not None:
-                pickle.dump((chunk, planned), spool, protocol=pickle.HIGHEST_PROTOCOL)
-            if on_progress:
-                done = offset + walk.result.rows
-                on_progress(done, max(total, done))
+                entry: object = (chunk, planned)
+                if planned is not None and not (planned.touched or planned.refreshed or planned.refused):
+                    # Nothing to write: pass 2 only checks that nobody changed its rows since.
+                    entry = UnchangedChunk(rows=len(chunk), flagged=sum(o.flagged for o in planned.outcomes),
+                                           keys=planned.keys, fingerprint=planned.fingerprint)
+                pickle.dump(entry, spool, protocol=pickle.HIGHEST_PROTOCOL)
+            _progress(walk, on_progress, offset, total)
     except FileRejected as exc:
         walk.reject(exc.errors)
     if walk.error_count:
         raise ImportRejected(errors=walk.errors, error_count=walk.error_count, filename=filename)
     return walk
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a file is walked. An import allocates millions of small objects
+    that die young without cycles (cells, decimals, row dicts), and the collector's passes over them cost about
+    a fifth of the import's CPU time (measured: 4.8 of 20.6 CPU seconds for a 20,000-row file). The few cycles
+    made meanwhile are collected afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def import_plan(*, actor, kind: ImportKind, path: Path | str, filename: str,
@@ -116,6 +147,12 @@ def import_plan(*, actor, kind: ImportKind, path: Path | str, filename: str,
     """
     import_access_check(actor=actor, kind=kind)
     path = Path(path)
+    with _collector_paused():
+        return _plan(actor=actor, kind=kind, path=path, filename=filename, on_progress=on_progress)
+
+
+def _plan(*, actor, kind: ImportKind, path: Path, filename: str, on_progress: ProgressCallback | None
+          ) -> ImportResult:
     walk = _walk(actor=actor, kind=kind, path=path, filename=filename, dry_run=True, write=False,
                  on_progress=on_progress, offset=0, total=_estimate(path, filename))
     if on_progress:
@@ -127,7 +164,12 @@ def import_apply(*, actor, kind: ImportKind, path: Path | str, filename: str,
                  on_progress: ProgressCallback | None = None) -> ImportResult:
     """Import the file, all or nothing. Progress counts each row twice: once checked, once written."""
     import_access_check(actor=actor, kind=kind)
-    path = Path(path)
+    with _collector_paused():
+        return _apply(actor=actor, kind=kind, path=Path(path), filename=filename, on_progress=on_progress)
+
+
+def _apply(*, actor, kind: ImportKind, path: Path, filename: str, on_progress: ProgressCallback | None
+           ) -> ImportResult:
     estimate = _estimate(path, filename)
     # Pass 1 keeps the parsed records in a temporary file, so pass 2 does not read the file again.
     with tempfile.TemporaryFile(prefix="twincity-import-") as spool:
@@ -142,6 +184,28 @@ def import_apply(*, actor, kind: ImportKind, path: Path | str, filename: str,
             written = _walk(actor=actor, kind=kind, path=path, filename=filename, dry_run=False, write=True,
                             on_progress=on_progress, offset=rows, total=2 * rows, parsed=_spooled(spool))
     return written.result
+
+
+def _progress(walk: Walk, on_progress: ProgressCallback | None, offset: int, total: int) -> None:
+    if on_progress:
+        done = offset + walk.result.rows
+        on_progress(done, max(total, done))
+
+
+@dataclass(frozen=True, slots=True)
+class UnchangedChunk:
+    """What pass 1 spools of a declarations chunk that changes nothing (most of a re-import): its size, and the
+    keys and fingerprint of the stored rows its plan read."""
+
+    rows: int
+    flagged: int
+    keys: list[tuple[int, int]]
+    fingerprint: frozenset
+
+
+def _file_chunk(kind: ImportKind, path: Path, filename: str, index: int) -> tuple:
+    """The records of the index-th chunk of the file (pass 2, when a chunk must be planned again)."""
+    return next(itertools.islice(itertools.batched(read_records(kind, path, filename), CHUNK), index, None))
 
 
 def _spooled(spool: IO[bytes]) -> Iterator[list]:

@@ -1,0 +1,79 @@
+"""The declarations import's fast paths answer as the straightforward ones did: stored rows read as values equal
+what the ORM reads, and a chunk that changed nothing in pass 1 is planned again in pass 2 when someone changed
+its rows in between."""
+
+import csv
+from decimal import Decimal
+
+from twincity.core.models import AuditEntry
+from twincity.enterprises import services
+from twincity.enterprises.fields import FIGURE_NAMES
+from twincity.enterprises.imports import import_apply
+from twincity.enterprises.imports import service as import_service
+from twincity.enterprises.models import AnnualDeclaration
+from twincity.testing import ALICE_CODE, BOB_CODE
+
+YEAR = 2024
+
+
+def _write(path, rows):
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def test_stored_declarations_read_as_values_equal_what_the_orm_reads(cast):
+    figures = {"employees": 12, "sales": "3985.27", "oprev": "0.0001", "main": "-12.5", "rd": "99999999999.9999",
+               "cost": "0", "assets": "1234567.8912", "liab": "0.3333", "tax": "-0"}
+    services.declaration_upsert(actor=cast.olivia, enterprise=cast.alice_co, fiscal_year=YEAR, figures=figures,
+                                provenance={"sales": {"source": "tax", "verified": True}})
+    item = services.DeclarationInput(cast.alice_co, YEAR, {})
+    (stored,) = services._declaration_context([item]).values()
+    orm = AnnualDeclaration.objects.get(enterprise=cast.alice_co, fiscal_year=YEAR)
+    for name in FIGURE_NAMES:
+        value = stored.row.figures[name]
+        assert (type(value), str(value)) == (type(getattr(orm, name)), str(getattr(orm, name))), name
+    assert stored.row.figures["rd"] == Decimal("99999999999.9999")
+    assert (stored.pk, stored.submitted_by_id) == (orm.pk, orm.submitted_by_id)
+    assert (stored.row.provenance, stored.row.flags) == (orm.provenance, orm.flags)
+
+
+def test_a_chunk_unchanged_in_pass_1_is_planned_again_when_someone_changed_it(cast, tmp_path, monkeypatch):
+    services.declaration_upsert(actor=cast.olivia, enterprise=cast.alice_co, fiscal_year=YEAR,
+                                figures={"employees": 40})
+    services.declaration_upsert(actor=cast.olivia, enterprise=cast.bob_co, fiscal_year=YEAR,
+                                figures={"employees": 70})
+    monkeypatch.setattr(import_service, "CHUNK", 1)  # one row per chunk: bob's row is a chunk of its own
+    original = import_service._spooled
+
+    def someone_edits_first(spool):
+        services.declaration_upsert(actor=cast.olivia, enterprise=cast.bob_co, fiscal_year=YEAR,
+                                    figures={"employees": 71})
+        yield from original(spool)
+
+    monkeypatch.setattr(import_service, "_spooled", someone_edits_first)
+    path = _write(tmp_path / "d.csv", [["credit_code", "fiscal_year", "employees"],
+                                       [ALICE_CODE, str(YEAR), "50"], [BOB_CODE, str(YEAR), "70"]])
+
+    result = import_apply(actor=cast.olivia, kind="declarations", path=path, filename="d.csv")
+
+    bob = AnnualDeclaration.objects.get(enterprise=cast.bob_co, fiscal_year=YEAR)
+    assert (result.rows, result.updated, result.unchanged, bob.employees) == (2, 2, 0, 70)
+    last = AuditEntry.objects.filter(object_type="enterprises.annualdeclaration").order_by("-id").first()
+    assert last.changes["employees"] == {"before": 71, "after": 70}
+
+
+def test_an_unchanged_chunk_is_counted_without_being_planned_again(cast, tmp_path, monkeypatch):
+    services.declaration_upsert(actor=cast.olivia, enterprise=cast.bob_co, fiscal_year=YEAR,
+                                figures={"employees": 70, "rd_staff": 90})
+    monkeypatch.setattr(import_service, "CHUNK", 1)
+    path = _write(tmp_path / "d.csv", [["credit_code", "fiscal_year", "employees"],
+                                       [ALICE_CODE, str(YEAR), "50"], [BOB_CODE, str(YEAR), "70"]])
+
+    progress: list[tuple[int, int]] = []
+
+    result = import_apply(actor=cast.olivia, kind="declarations", path=path, filename="d.csv",
+                          on_progress=lambda done, total: progress.append((done, total)))
+
+    assert (result.rows, result.created, result.unchanged, result.flagged) == (2, 1, 1, 1)
+    assert progress[-2:] == [(3, 4), (4, 4)]  # each row twice: checked, then written (or found unchanged)
