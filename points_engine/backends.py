@@ -235,9 +235,10 @@ def _is_number(v: Any) -> bool:
 class PlBackend:
     """Builds polars expressions; ``stages`` is a list of with_columns batches."""
 
-    def __init__(self) -> None:
+    def __init__(self, known: set[str] | None = None) -> None:
         self.stages: list[list[pl.Expr]] = []
         self.depth: dict[str, int] = {}  # let name -> stage index (1 + deepest let it reads)
+        self.known = known or set()  # lets already computed as columns of the input
         self.gathers: dict[tuple, str] = {}  # (values, index column) -> let name
         self.looked_up: dict[int, tuple[pl.Expr, list, Any]] = {}  # id(result) -> (result, values, index)
         self.never_true: dict[int, pl.Expr] = {}  # id -> expression that is False or null
@@ -252,6 +253,8 @@ class PlBackend:
     INLINE = ("__alo.", "__ahi.")
 
     def let(self, name: str, v: Any) -> pl.Expr:
+        if name in self.known:
+            return pl.col(name)
         e = _lit(v)
         roots = e.meta.root_names()
         if not roots or name.startswith(self.INLINE):

@@ -89,23 +89,31 @@ def build_reference(
 
 
 def _build_reference(cs: CompiledStandard, lf: pl.LazyFrame) -> dict[str, Any] | None:
+    ref, _shared = _build_reference_sharing(cs, lf)
+    return ref
+
+
+def _build_reference_sharing(cs: CompiledStandard, lf: pl.LazyFrame) -> tuple[dict[str, Any] | None, pl.DataFrame]:
+    """The reference, and the columns computed for it (stage, peer-group code and the percentile
+    values, one row per input row, named as the scoring plan names them) so that plan reuses them."""
     if not cs.percentile_inds:
-        return None
+        return None, pl.DataFrame()
     B = PlBackend()
     _, code = group_code(cs, B)
     for ind, alt in cs.percentile_inds:
         assert alt.ast is not None  # percentile alternatives always have a value expression
-        B.let(f"__v.{ind.id}", expr.compile_pl(alt.ast))
+        B.let(f"__v.{ind.id}.{alt.id}", expr.compile_pl(alt.ast))
     for stage in B.stages:
         lf = lf.with_columns(stage)
     n_cl = len(cs.clusters)
     q, m = cs.quantiles, cs.min_peer_size
-    vcols = [f"__v.{ind.id}" for ind, _ in cs.percentile_inds]
+    own = {f"__v.{ind.id}.{alt.id}": f"__v.{ind.id}" for ind, alt in cs.percentile_inds}
+    shared = lf.select(["__stage", "__code", *own]).collect()
+    vcols = list(own.values())
     data = (
-        lf.select([pl.col("__code"), *[pl.col(c).cast(pl.Float64) for c in vcols]])
+        shared.select([pl.col("__code"), *[pl.col(c).cast(pl.Float64).alias(v) for c, v in own.items()]])
         .filter(pl.col("__code").is_not_null())
         .with_columns((pl.col("__code") // n_cl).alias("__stage_idx"), pl.lit(0).alias("__all"))
-        .collect()
     )
 
     def cut_exprs() -> list[pl.Expr]:
@@ -157,7 +165,7 @@ def _build_reference(cs: CompiledStandard, lf: pl.LazyFrame) -> dict[str, Any] |
                 g["n"][ind.id] = n_own
                 g["source"][ind.id] = src
                 g["cuts"][ind.id] = None if not cuts else [float(x) for x in cuts]
-    return {
+    reference = {
         "format": REFERENCE_FORMAT,
         "standard": cs.id,
         "version": cs.version,
@@ -166,6 +174,7 @@ def _build_reference(cs: CompiledStandard, lf: pl.LazyFrame) -> dict[str, Any] |
         "population": int(population),
         "groups": groups,
     }
+    return reference, shared
 
 
 def check_reference(cs: CompiledStandard, reference: dict[str, Any]) -> None:
@@ -280,14 +289,16 @@ def _plan(
     input_cols = [c for c in df.columns if c != "id"]
     df = _complete(df, standard)
     lf = prepare_frame(df.lazy(), df.columns, evaluation_date)
+    shared = pl.DataFrame()
     if cs.percentile_inds:
         if reference is None:
-            reference = _build_reference(cs, lf)
+            reference, shared = _build_reference_sharing(cs, lf)
+            lf = pl.concat([lf, shared.lazy()], how="horizontal")  # computed once, for both
         else:
             check_reference(cs, reference)
     else:
         reference = None
-    B = PlBackend()
+    B = PlBackend(known=set(shared.columns))
     out = run_plan(cs, B, reference=reference, fact_cols=set(df.columns), application=application)
     for stage in B.stages:
         lf = lf.with_columns(stage)
