@@ -6,14 +6,13 @@ that `points_engine.explain(result.facts, standard, evaluation_date=run.evaluati
 reference=run.reference)` reproduces every stored result.
 """
 
+import json
 import logging
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from decimal import Decimal
-from itertools import batched
 from typing import Any, Literal
 
 from django.conf import settings
@@ -26,21 +25,23 @@ from points_engine.facts import KNOWN_FIELDS, coerce_value
 from twincity.core.access import require
 from twincity.core.audit import audit_record
 from twincity.core.background import task_enqueue_on_commit, task_live_values
+from twincity.core.bulk import insert_frame
 from twincity.core.errors import InvalidInput
 from twincity.core.exports import csv_lines, xlsx_bytes
 from twincity.core.models import AuditEntry
 from twincity.enterprises.models import Enterprise
 from twincity.points import access
-from twincity.points.facts import registry_facts
+from twincity.points.facts import registry_facts, registry_frames
 from twincity.points.models import (
     Application,
     EvaluationInput,
+    FactsSnapshot,
     RenewalRule,
     ScoreResult,
     ScoringRun,
     StandardVersion,
 )
-from twincity.points.selectors import result_latest, stored_fields
+from twincity.points.selectors import _decimal, result_latest
 
 logger = logging.getLogger(__name__)
 
@@ -213,51 +214,126 @@ def _reasons(text: str | None) -> list[str]:
     return [part for part in (text or "").split("; ") if part]
 
 
-def _registry_chunks(evaluation_date: date, size: int) -> Iterator[tuple[tuple[int, dict[str, Any]], ...]]:
-    return batched(registry_facts(evaluation_date=evaluation_date, chunk_size=size), size)
-
-
-def _snapshot_rows(frame) -> list[dict[str, Any]]:
-    """The facts of a typed frame as JSON-safe dicts (dates as ISO text), one per row."""
-    rows = frame.to_dicts()
-    for row in rows:
-        for key, value in row.items():
-            if isinstance(value, date):
-                row[key] = value.isoformat()
-            elif isinstance(value, float) and not math.isfinite(value):
-                row[key] = None
-    return rows
-
-
-def _typed_chunks(evaluation_date: date, size: int) -> Iterator[tuple[list[int], Any]]:
-    """(enterprise pks, typed facts frame) per chunk of the registry.
-
-    The registry's values are already typed, so polars builds the frame in one go and the engine's
-    column-wise coercion only fixes the dtypes (8× faster than coercing cell by cell, same frame)."""
+def _json_texts(frame, prefix: str):
+    """{indicator: value} of the `prefix` columns of the engine's frame, as the JSON text of each row."""
     import polars as pl
 
-    from points_engine.facts import coerce_frame
+    columns = [c for c in frame.columns if c.startswith(prefix)]
+    if not columns:
+        return pl.repeat("{}", frame.height, dtype=pl.String, eager=True)
+    # Non-finite points are stored as null, as `stored_fields` says: polars writes NaN and infinity as null.
+    return frame.select(pl.struct(pl.col(c).alias(c.removeprefix(prefix)) for c in columns)
+                        .struct.json_encode()).to_series()
 
-    for chunk in _registry_chunks(evaluation_date, size):
-        frame = pl.DataFrame([facts for _pk, facts in chunk], infer_schema_length=None)
-        yield [pk for pk, _facts in chunk], coerce_frame(frame)
+
+def _stored_decimals(frame, name: str):
+    """The score column as the text of the decimal `stored_fields` makes of each value (few distinct values)."""
+    import polars as pl
+
+    if name not in frame.columns:
+        return pl.repeat(None, frame.height, dtype=pl.String, eager=True)
+    column = frame[name]
+    if column.dtype.is_float():
+        column = column.fill_nan(None)
+    distinct = column.drop_nulls().unique().to_list()
+    texts = [None if (d := _decimal(v)) is None else str(d) for v in distinct]
+    return column.replace_strict(distinct, texts, return_dtype=pl.String) if distinct else column.cast(pl.String)
 
 
-def _results_from_frame(run: ScoringRun, pks: list[int], facts: list[dict[str, Any]], frame) -> list[ScoreResult]:
-    point_cols = [c for c in frame.columns if c.startswith("points.")]
-    band_cols = [c for c in frame.columns if c.startswith("band.")]
-    objects = []
-    for pk, snapshot, out in zip(pks, facts, frame.iter_rows(named=True), strict=True):
-        objects.append(ScoreResult(
-            run=run, enterprise_id=pk,
-            **stored_fields(verdict=out["verdict"], route=out.get("route"), score_min=out.get("score_min"),
-                            score_max=out.get("score_max"), grade=out.get("grade"),
-                            points={c.removeprefix("points."): out[c] for c in point_cols},
-                            bands={c.removeprefix("band."): out[c] for c in band_cols}),
-            reasons=_reasons(out.get("reasons")), facts=snapshot,
-            stage=out.get("stage") or "", peer_group=out.get("peer_group") or "",
-        ))
-    return objects
+def _reasons_json(frame):
+    """The reasons of each row as the JSON text of the list `_reasons` makes (few distinct values)."""
+    import polars as pl
+
+    if "reasons" not in frame.columns:
+        return pl.repeat("[]", frame.height, dtype=pl.String, eager=True)
+    column = frame["reasons"].cast(pl.String).fill_null("")
+    distinct = column.unique().to_list()
+    return column.replace_strict(distinct, [json.dumps(_reasons(text)) for text in distinct], return_dtype=pl.String)
+
+
+def _text_or_blank(frame, name: str):
+    import polars as pl
+
+    if name not in frame.columns:
+        return pl.repeat("", frame.height, dtype=pl.String, eager=True)
+    return frame[name].cast(pl.String).fill_null("")
+
+
+def _result_rows(pks: list[int], out):
+    """The stored columns of a chunk's results, built column-wise from the engine's frame: the values
+    `stored_fields` gives, JSON as its text."""
+    import polars as pl
+
+    return pl.DataFrame({
+        "enterprise_id": pl.Series(pks, dtype=pl.Int64),
+        "verdict": out["verdict"].cast(pl.String),
+        "route": _text_or_blank(out, "route"),
+        "score_min": _stored_decimals(out, "score_min"),
+        "score_max": _stored_decimals(out, "score_max"),
+        "grade": _text_or_blank(out, "grade"),
+        "points": _json_texts(out, "points."),
+        "bands": _json_texts(out, "band."),
+        "reasons": _reasons_json(out),
+        "stage": _text_or_blank(out, "stage"),
+        "peer_group": _text_or_blank(out, "peer_group"),
+    })
+
+
+def _facts_texts(frame):
+    """Each row of a typed facts frame as the JSON text of its snapshot: dates as ISO text, non-finite numbers as
+    null (what `frame.to_dicts()` made JSON-safe gives)."""
+    import polars as pl
+
+    return frame.select(pl.struct(pl.all()).struct.json_encode()).to_series()
+
+
+def _digests(texts):
+    """The digest each snapshot text is found by: 128 bits of two seeded polars hashes, in hex. Polars does not
+    promise the same hash across its versions: after an upgrade a run stores its snapshots anew, once."""
+    import polars as pl
+
+    return pl.select(pl.concat_str(pl.lit(texts).hash(seed=1).cast(pl.String).str.zfill(20),
+                                   pl.lit(texts).hash(seed=2).cast(pl.String).str.zfill(20))).to_series()
+
+
+def _snapshot_ids(evaluation_date: date, first: int, last: int) -> dict[tuple[int, str], int]:
+    rows = FactsSnapshot.objects.filter(evaluation_date=evaluation_date, enterprise_id__gte=first,
+                                        enterprise_id__lte=last).values_list("enterprise_id", "digest", "pk")
+    return {(enterprise_id, digest): pk for enterprise_id, digest, pk in rows}
+
+
+def _save_chunk(run: ScoringRun, pks: list[int], facts_frame, out, *, done: int, total: int) -> Counter[str]:
+    """Store a chunk's results (and the snapshots of facts not stored yet) and the run's progress (`done` before
+    the chunk) in one short transaction; the verdicts stored, counted. Rows are written straight from frames, with no model instance per row."""
+    import polars as pl
+
+    rows = _result_rows(pks, out)
+    texts = _facts_texts(facts_frame)
+    facts = pl.DataFrame({"enterprise_id": rows["enterprise_id"], "digest": _digests(texts), "facts": texts})
+    with transaction.atomic():
+        # Lock the chunk's enterprises: one deleted since its facts were read is skipped, and one that someone is
+        # deleting now waits for this chunk, then is refused (its results exist).
+        present = list(Enterprise.objects.select_for_update(no_key=True)
+                       .filter(pk__gte=pks[0], pk__lte=pks[-1]).values_list("pk", flat=True))
+        if len(present) != len(pks):
+            keep = rows["enterprise_id"].is_in(pl.Series(present, dtype=pl.Int64).implode())
+            rows, facts = rows.filter(keep), facts.filter(keep)
+        known = _snapshot_ids(run.evaluation_date, pks[0], pks[-1])
+        new = facts.filter(pl.Series([(e, d) not in known for e, d in zip(facts["enterprise_id"], facts["digest"],
+                                                                           strict=True)], dtype=pl.Boolean))
+        if new.height:
+            insert_frame(FactsSnapshot, new.unique(["enterprise_id", "digest"], keep="first", maintain_order=True)
+                         .with_columns(evaluation_date=pl.lit(run.evaluation_date)))
+            known = _snapshot_ids(run.evaluation_date, pks[0], pks[-1])
+        snapshot_ids = [known[(e, d)] for e, d in zip(facts["enterprise_id"], facts["digest"], strict=True)]
+        insert_frame(ScoreResult, rows.with_columns(run_id=pl.lit(run.pk, dtype=pl.Int64),
+                                                    snapshot_id=pl.Series(snapshot_ids, dtype=pl.Int64)))
+        counts: Counter[str] = Counter()
+        for verdict, n in rows.group_by("verdict", maintain_order=True).len().iter_rows():
+            counts[verdict] += n
+        done += rows.height
+        ScoringRun.objects.filter(pk=run.pk).update(done=done, total=max(total, done))
+    return counts
 
 
 def scoring_run_execute(
@@ -282,7 +358,8 @@ def scoring_run_execute(
         standard = engine_standard(run.standard)
         total = Enterprise.objects.count()
         ScoringRun.objects.filter(pk=run.pk).update(total=total)
-        chunks: Iterable[tuple[list[int], Any]] = _typed_chunks(run.evaluation_date, size)
+        chunks: Iterable[tuple[list[int], Any]] = registry_frames(evaluation_date=run.evaluation_date,
+                                                                  chunk_size=size)
         reference = None
         if standard.uses_percentiles and total:
             import polars as pl
@@ -299,17 +376,9 @@ def scoring_run_execute(
                 frame, standard, evaluation_date=run.evaluation_date, reference=reference, on_error="mark",
                 keep_input=False, application=run.application,
             )
-            objects = _results_from_frame(run, pks, _snapshot_rows(frame), result.frame)
-            with transaction.atomic():
-                # Lock the chunk's enterprises: one deleted since its facts were read is skipped, and one that
-                # someone is deleting now waits for this chunk, then is refused (its results exist).
-                present = set(Enterprise.objects.select_for_update(no_key=True).filter(pk__in=pks)
-                              .values_list("pk", flat=True))
-                objects = [o for o in objects if o.enterprise_id in present]
-                ScoreResult.objects.bulk_create(objects, batch_size=1000)
-                counts.update(o.verdict for o in objects)
-                done += len(objects)
-                ScoringRun.objects.filter(pk=run.pk).update(done=done, total=max(total, done))
+            saved = _save_chunk(run, pks, frame, result.frame, done=done, total=total)
+            counts.update(saved)
+            done += saved.total()
             if on_progress is not None:
                 on_progress(done, max(total, done))
         ScoringRun.objects.filter(pk=run.pk).update(
