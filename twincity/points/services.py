@@ -296,10 +296,14 @@ def _digests(texts):
                                    pl.lit(texts).hash(seed=2).cast(pl.String).str.zfill(20))).to_series()
 
 
-def _snapshot_ids(evaluation_date: date, first: int, last: int) -> dict[tuple[int, str], int]:
+def _snapshot_ids(evaluation_date: date, first: int, last: int):
+    """(enterprise_id, digest, snapshot_id) of the snapshots stored for the enterprises first..last on the date."""
+    import polars as pl
+
     rows = FactsSnapshot.objects.filter(evaluation_date=evaluation_date, enterprise_id__gte=first,
                                         enterprise_id__lte=last).values_list("enterprise_id", "digest", "pk")
-    return {(enterprise_id, digest): pk for enterprise_id, digest, pk in rows}
+    return pl.DataFrame(list(rows), schema={"enterprise_id": pl.Int64, "digest": pl.String, "snapshot_id": pl.Int64},
+                        orient="row")
 
 
 def _save_chunk(run: ScoringRun, pks: list[int], facts_frame, out, *, done: int, total: int) -> Counter[str]:
@@ -318,16 +322,17 @@ def _save_chunk(run: ScoringRun, pks: list[int], facts_frame, out, *, done: int,
         if len(present) != len(pks):
             keep = rows["enterprise_id"].is_in(pl.Series(present, dtype=pl.Int64).implode())
             rows, facts = rows.filter(keep), facts.filter(keep)
-        known = _snapshot_ids(run.evaluation_date, pks[0], pks[-1])
-        new = facts.filter(pl.Series([(e, d) not in known for e, d in zip(facts["enterprise_id"], facts["digest"],
-                                                                           strict=True)], dtype=pl.Boolean))
+        keys = ["enterprise_id", "digest"]
+        linked = facts.join(_snapshot_ids(run.evaluation_date, pks[0], pks[-1]), on=keys, how="left",
+                            maintain_order="left")
+        new = linked.filter(pl.col("snapshot_id").is_null())
         if new.height:
-            insert_frame(FactsSnapshot, new.unique(["enterprise_id", "digest"], keep="first", maintain_order=True)
-                         .with_columns(evaluation_date=pl.lit(run.evaluation_date)))
-            known = _snapshot_ids(run.evaluation_date, pks[0], pks[-1])
-        snapshot_ids = [known[(e, d)] for e, d in zip(facts["enterprise_id"], facts["digest"], strict=True)]
+            insert_frame(FactsSnapshot, new.select(*keys, "facts").with_columns(
+                evaluation_date=pl.lit(run.evaluation_date)))
+            linked = facts.join(_snapshot_ids(run.evaluation_date, pks[0], pks[-1]), on=keys, how="left",
+                                maintain_order="left")
         insert_frame(ScoreResult, rows.with_columns(run_id=pl.lit(run.pk, dtype=pl.Int64),
-                                                    snapshot_id=pl.Series(snapshot_ids, dtype=pl.Int64)))
+                                                    snapshot_id=linked["snapshot_id"]))
         counts: Counter[str] = Counter()
         for verdict, n in rows.group_by("verdict", maintain_order=True).len().iter_rows():
             counts[verdict] += n
