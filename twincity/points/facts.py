@@ -314,8 +314,11 @@ def registry_frames(*, evaluation_date: date, chunk_size: int = 5000) -> Iterato
         }
         for fact, (source, offset) in INPUTS.items():
             year = 0 if offset is None else evaluation_date.year + offset
-            values = [_input_value(inputs[pk].get((source, year))) if pk in inputs else None for pk in pks]
-            columns[fact] = pl.lit(pl.Series(fact, values))
+            values = [_input_value(inputs[pk].get((source, year))) if pk in inputs else None
+                      for pk in pks] if inputs else [None] * len(pks)
+            # Typed when all unknown (most chunks): coerce_frame has nothing to parse then.
+            unknown = all(value is None for value in values)
+            columns[fact] = pl.lit(pl.Series(fact, values, dtype=FIELD_TYPES[fact] if unknown else None))
         for fact, kind in TITLES.items():
             columns[fact] = pl.col("pk").is_in(held_by[kind].implode())
         yield pks, coerce_frame(frame.select(**columns))
