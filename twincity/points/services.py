@@ -288,8 +288,8 @@ def _facts_texts(frame):
 
 
 def _digests(texts):
-    """The digest each snapshot text is found by: 128 bits of two seeded polars hashes, in hex. Polars does not
-    promise the same hash across its versions: after an upgrade a run stores its snapshots anew, once."""
+    """The digest each snapshot text is found by: two seeded 64-bit polars hashes of it (40 digits). Polars does
+    not promise the same hash across its versions: after an upgrade a run stores its snapshots anew, once."""
     import polars as pl
 
     return pl.select(pl.concat_str(pl.lit(texts).hash(seed=1).cast(pl.String).str.zfill(20),
@@ -308,7 +308,8 @@ def _snapshot_ids(evaluation_date: date, first: int, last: int):
 
 def _save_chunk(run: ScoringRun, pks: list[int], facts_frame, out, *, done: int, total: int) -> Counter[str]:
     """Store a chunk's results (and the snapshots of facts not stored yet) and the run's progress (`done` before
-    the chunk) in one short transaction; the verdicts stored, counted. Rows are written straight from frames, with no model instance per row."""
+    the chunk) in one short transaction; the verdicts stored, counted. Rows are written straight from frames, with
+    no model instance per row; a snapshot already stored for the same enterprise, date and facts is reused."""
     import polars as pl
 
     rows = _result_rows(pks, out)
@@ -392,6 +393,8 @@ def scoring_run_execute(
         )
     except Exception as exc:  # a failed run must say why on its page, not stay "running" forever
         logger.exception("scoring run %s failed", run.pk)
+        # The facts snapshots it stored stay: they are the registry's facts on that date, which a retry (or another
+        # standard's run of the date) reuses; an enterprise's snapshots go with it.
         ScoreResult.objects.filter(run_id=run.pk).delete()
         ScoringRun.objects.filter(pk=run.pk).update(
             status=ScoringRun.Status.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:2000]
