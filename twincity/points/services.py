@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 # Enterprises scored and saved per batch (one transaction and one progress update each).
 DEFAULT_BATCH = 5000
+# Enterprises read from the registry and scored per piece (saved in batches of the above).
+READ_BATCH = 25000
 # Facts a what-if may not change: they identify the record, they are not figures.
 WHAT_IF_LOCKED = frozenset({"id", "credit_code", "name"})
 VERSION_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,15}")
@@ -306,15 +308,14 @@ def _snapshot_ids(evaluation_date: date, first: int, last: int):
                         orient="row")
 
 
-def _save_chunk(run: ScoringRun, pks: list[int], facts_frame, out, *, done: int, total: int) -> Counter[str]:
-    """Store a chunk's results (and the snapshots of facts not stored yet) and the run's progress (`done` before
-    the chunk) in one short transaction; the verdicts stored, counted. Rows are written straight from frames, with
-    no model instance per row; a snapshot already stored for the same enterprise, date and facts is reused."""
+def _save_chunk(run: ScoringRun, rows, facts, *, done: int, total: int) -> Counter[str]:
+    """Store a chunk's results (`_result_rows`), the snapshots of its facts (enterprise_id, digest, facts text)
+    not stored yet, and the run's progress (`done` before the chunk) in one short transaction; the verdicts
+    stored, counted. Rows are written straight from frames, with no model instance per row; a snapshot already
+    stored for the same enterprise, date and facts is reused."""
     import polars as pl
 
-    rows = _result_rows(pks, out)
-    texts = _facts_texts(facts_frame)
-    facts = pl.DataFrame({"enterprise_id": rows["enterprise_id"], "digest": _digests(texts), "facts": texts})
+    pks = rows["enterprise_id"].to_list()
     with transaction.atomic():
         # Lock the chunk's enterprises: one deleted since its facts were read is skipped, and one that someone is
         # deleting now waits for this chunk, then is refused (its results exist).
@@ -364,8 +365,9 @@ def scoring_run_execute(
         standard = engine_standard(run.standard)
         total = Enterprise.objects.count()
         ScoringRun.objects.filter(pk=run.pk).update(total=total)
+        # Read and scored in larger pieces than saved: fewer queries, and the engine plans once per piece.
         chunks: Iterable[tuple[list[int], Any]] = registry_frames(evaluation_date=run.evaluation_date,
-                                                                  chunk_size=size)
+                                                                  chunk_size=max(size, READ_BATCH))
         reference = None
         if standard.uses_percentiles and total:
             import polars as pl
@@ -382,11 +384,15 @@ def scoring_run_execute(
                 frame, standard, evaluation_date=run.evaluation_date, reference=reference, on_error="mark",
                 keep_input=False, application=run.application,
             )
-            saved = _save_chunk(run, pks, frame, result.frame, done=done, total=total)
-            counts.update(saved)
-            done += saved.total()
-            if on_progress is not None:
-                on_progress(done, max(total, done))
+            rows = _result_rows(pks, result.frame)
+            texts = _facts_texts(frame)
+            facts = rows.select("enterprise_id").with_columns(digest=_digests(texts), facts=texts)
+            for start in range(0, rows.height, size):  # saved in batches: each transaction stays short
+                saved = _save_chunk(run, rows.slice(start, size), facts.slice(start, size), done=done, total=total)
+                counts.update(saved)
+                done += saved.total()
+                if on_progress is not None:
+                    on_progress(done, max(total, done))
         ScoringRun.objects.filter(pk=run.pk).update(
             status=ScoringRun.Status.DONE, finished_at=timezone.now(), verdict_counts=dict(counts),
             reference=reference or {}, total=done, done=done, engine_version=points_engine.ENGINE_VERSION,
