@@ -314,11 +314,12 @@ def registry_frames(*, evaluation_date: date, chunk_size: int = 5000) -> Iterato
         }
         for fact, (source, offset) in INPUTS.items():
             year = 0 if offset is None else evaluation_date.year + offset
-            values = [_input_value(inputs[pk].get((source, year))) if pk in inputs else None
-                      for pk in pks] if inputs else [None] * len(pks)
-            # Typed when all unknown (most chunks): coerce_frame has nothing to parse then.
-            unknown = all(value is None for value in values)
-            columns[fact] = pl.lit(pl.Series(fact, values, dtype=FIELD_TYPES[fact] if unknown else None))
+            values = [_input_value(inputs[pk].get((source, year))) for pk in inputs] if inputs else []
+            if any(value is not None for value in values):
+                at = {pk: value for pk, value in zip(inputs, values, strict=True) if value is not None}
+                columns[fact] = pl.lit(pl.Series(fact, [at.get(pk) for pk in pks]))
+            else:  # typed when all unknown (most chunks): coerce_frame has nothing to parse then
+                columns[fact] = pl.lit(pl.Series(fact, [None] * len(pks), dtype=FIELD_TYPES[fact]))
         for fact, kind in TITLES.items():
             columns[fact] = pl.col("pk").is_in(held_by[kind].implode())
         yield pks, coerce_frame(frame.select(**columns))
