@@ -14,17 +14,26 @@ def fill(apps, schema_editor):
     last = 0
     while True:
         chunk = list(ScoreResult.objects.filter(pk__gt=last, snapshot__isnull=True).order_by("pk")
-                     .values_list("pk", "enterprise_id", "run__evaluation_date", "facts")[:2000])
+                     .values_list("pk", "enterprise_id", "run__evaluation_date", "facts")[:5000])
         if not chunk:
             break
         last = chunk[-1][0]
-        for pk, enterprise_id, evaluation_date, facts in chunk:
+        keys = []
+        new: dict[tuple, dict] = {}
+        for _pk, enterprise_id, evaluation_date, facts in chunk:
             text = json.dumps(facts, ensure_ascii=False, separators=(",", ":"))
             key = (enterprise_id, evaluation_date, hashlib.blake2b(text.encode(), digest_size=16).hexdigest())
+            keys.append(key)
             if key not in known:
-                known[key] = FactsSnapshot.objects.create(enterprise_id=enterprise_id, evaluation_date=evaluation_date,
-                                                          digest=key[2], facts=facts).pk
-            ScoreResult.objects.filter(pk=pk).update(snapshot_id=known[key])
+                new.setdefault(key, facts)
+        created = FactsSnapshot.objects.bulk_create([
+            FactsSnapshot(enterprise_id=key[0], evaluation_date=key[1], digest=key[2], facts=facts)
+            for key, facts in new.items()
+        ])
+        known.update((key, snapshot.pk) for key, snapshot in zip(new, created, strict=True))
+        ScoreResult.objects.bulk_update(
+            [ScoreResult(pk=row[0], snapshot_id=known[key]) for row, key in zip(chunk, keys, strict=True)],
+            ["snapshot"], batch_size=1000)
 
 
 def unfill(apps, schema_editor):
