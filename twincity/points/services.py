@@ -298,6 +298,14 @@ def _digests(texts):
                                    pl.lit(texts).hash(seed=2).cast(pl.String).str.zfill(20))).to_series()
 
 
+def _results_from_frame(pks: list[int], facts_frame, out):
+    """(result rows, facts snapshots) of a batch, as `_save_chunk` writes them: the stored columns of each result
+    and each enterprise's facts as JSON text with its digest."""
+    rows = _result_rows(pks, out)
+    texts = _facts_texts(facts_frame)
+    return rows, rows.select("enterprise_id").with_columns(digest=_digests(texts), facts=texts)
+
+
 def _snapshot_ids(evaluation_date: date, first: int, last: int):
     """(enterprise_id, digest, snapshot_id) of the snapshots stored for the enterprises first..last on the date."""
     import polars as pl
@@ -384,11 +392,10 @@ def scoring_run_execute(
                 frame, standard, evaluation_date=run.evaluation_date, reference=reference, on_error="mark",
                 keep_input=False, application=run.application,
             )
-            rows = _result_rows(pks, result.frame)
-            texts = _facts_texts(frame)
-            facts = rows.select("enterprise_id").with_columns(digest=_digests(texts), facts=texts)
-            for start in range(0, rows.height, size):  # saved in batches: each transaction stays short
-                saved = _save_chunk(run, rows.slice(start, size), facts.slice(start, size), done=done, total=total)
+            for start in range(0, len(pks), size):  # saved in batches: each transaction stays short
+                rows, facts = _results_from_frame(pks[start:start + size], frame.slice(start, size),
+                                                  result.frame.slice(start, size))
+                saved = _save_chunk(run, rows, facts, done=done, total=total)
                 counts.update(saved)
                 done += saved.total()
                 if on_progress is not None:
