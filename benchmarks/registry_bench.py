@@ -16,6 +16,7 @@ end (--keep keeps either). Steps, each timed:
 - reimport: the same file again (nothing changes, nothing is written).
 
 `--skip-scoring` leaves the scoring step out (seed, then import and re-import only).
+`--scoring-only` stops after the scoring (the import figures are then null).
 
 The last line is one JSON object: enterprises, database, scoring_seconds, import_seconds, reimport_seconds,
 peak_rss_mb (this process), with seed_seconds, per_standard_seconds, cpu_seconds and the load average besides.
@@ -63,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", action="store_true", help="keep the database (its location is printed)")
     parser.add_argument("--skip-scoring", action="store_true", help="seed, then import and re-import only")
+    parser.add_argument("--scoring-only", action="store_true",
+                        help="seed and score only (no import steps: their figures are null)")
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="twincity-registry-bench-"))
@@ -125,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
             per_standard[standard_id] = round(seconds, 2)
             print(f"scoring {standard}: {seconds:.1f}s, {run.done} enterprises", file=sys.stderr, flush=True)
         scoring_seconds = time.perf_counter() - scoring_started
+        if args.scoring_only:
+            import_seconds = reimport_seconds = None
+            peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            return _report(args, vendor, scoring_seconds, import_seconds, reimport_seconds, peak_rss_mb,
+                           seed_seconds, per_standard, cpu, load_before)
 
         year = fiscal_year_max()
         codes = list(Enterprise.objects.order_by("credit_code").values_list("credit_code", flat=True))
@@ -150,17 +158,24 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
             if pg_database:
                 _pg(admin_url, f'DROP DATABASE IF EXISTS "{pg_database}"')
+    return _report(args, vendor, scoring_seconds, import_seconds, reimport_seconds, peak_rss_mb, seed_seconds,
+                   per_standard, cpu, load_before)
+
+
+def _report(args, vendor, scoring_seconds, import_seconds, reimport_seconds, peak_rss_mb, seed_seconds,
+            per_standard, cpu, load_before) -> int:
     print(json.dumps({
         "enterprises": args.enterprises,
         "database": vendor,
         "scoring_seconds": round(scoring_seconds, 2),
-        "import_seconds": round(import_seconds, 2),
-        "reimport_seconds": round(reimport_seconds, 2),
+        "import_seconds": None if import_seconds is None else round(import_seconds, 2),
+        "reimport_seconds": None if reimport_seconds is None else round(reimport_seconds, 2),
         "peak_rss_mb": round(peak_rss_mb, 1),
         "seed_seconds": round(seed_seconds, 2),
         "per_standard_seconds": per_standard,
         "cpu_seconds": cpu,
         "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(),
     }))
     return 0

@@ -21,7 +21,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import FloatField
+from django.db import connection
+from django.db.models import CharField, FloatField, Q
 from django.db.models.functions import Cast
 
 from points_engine.facts import FACTS, FIELD_TYPES
@@ -199,3 +200,126 @@ def registry_facts(
         for row in chunk:
             yield row["pk"], facts_for(row, declarations[row["pk"]], qualifications[row["pk"]], evaluation_date,
                                        inputs[row["pk"]])
+
+
+# --- the registry as typed frames (scoring runs) -------------------------------------------------------------
+
+# Money held to four places below this size has at most 15 significant digits: its float is the nearest double of
+# the decimal, so the decimal sum can be taken in integers of 1/10000.
+_EXACT_MONEY = 1e11
+
+
+def _fetch(queryset) -> list[tuple]:
+    """The queryset's rows as the driver returns them (no per-cell model conversion)."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _frame(rows: list[tuple], schema: dict[str, Any]):
+    import polars as pl
+
+    return pl.DataFrame(rows, schema=schema, orient="row", strict=False, infer_schema_length=None)
+
+
+def _exact_sum(frame, columns: list[str]):
+    """The sum of the money columns as `_sum_or_none` takes it: the exact decimal sum, as a float; None when one
+    is unknown. Figures within the exact range are summed in integers of 1/10000 (a division of two columns is
+    correctly rounded, as float(Decimal) is; a division by a literal is not); a chunk with any other figure is
+    summed value by value."""
+    import polars as pl
+
+    units = {c: (pl.col(c) * 10000).round().cast(pl.Int64) for c in columns}
+    scale = pl.DataFrame({"scale": pl.repeat(10000.0, frame.height, eager=True)})
+    parts = pl.concat([frame.select(columns), scale], how="horizontal").with_columns(
+        **{f"{c}__units": units[c] for c in columns})
+    checked = parts.select(
+        exact=pl.all_horizontal(
+            pl.col(c).is_null() | ((pl.col(c).abs() < _EXACT_MONEY)
+                                   & (pl.col(f"{c}__units").cast(pl.Float64) / pl.col("scale") == pl.col(c)))
+            for c in columns).all(),
+        total=pl.when(pl.all_horizontal(pl.col(c).is_not_null() for c in columns)).then(
+            pl.sum_horizontal(pl.col(f"{c}__units") for c in columns).cast(pl.Float64) / pl.col("scale")),
+    )
+    if checked["exact"].all():
+        return checked["total"].rename("sum")
+    return pl.Series("sum", [_plain(_sum_or_none(row)) for row in frame.select(columns).rows()], dtype=pl.Float64)
+
+
+def registry_frames(*, evaluation_date: date, chunk_size: int = 5000) -> Iterator[tuple[list[int], Any]]:
+    """(enterprise pks, facts frame) per chunk of the registry, in pk order: the frame `coerce_frame` makes of
+    the chunk's `registry_facts`, column for column, read with one query per table and built column-wise."""
+    import polars as pl
+
+    from points_engine.facts import coerce_frame
+
+    y1, y2, y3 = fiscal_years_for(evaluation_date)
+    # The registration date is read as its ISO text (no date object per row) and parsed by polars.
+    enterprises = Enterprise.objects.order_by("pk").annotate(
+        registered_on_text=Cast("registered_on", CharField())).values_list(
+        *("registered_on_text" if name == "registered_on" else name for name in ENTERPRISE_COLUMNS))
+    enterprise_schema = {"pk": pl.Int64, **{name: pl.String for name in IDENTITY_FACTS},
+                         **{name: FIELD_TYPES[name] for name in PROFILE_FACTS}}
+    declaration_columns = ("enterprise_id", "fiscal_year", *STAFF_FACTS, *AS_FLOAT)
+    declaration_schema = {"enterprise_id": pl.Int64, "fiscal_year": pl.Int64,
+                          **{name: pl.Int64 for name in STAFF_FACTS},
+                          **{FLOAT_ALIAS_TO_NAME[alias]: pl.Float64 for alias in AS_FLOAT}}
+    day = pl.lit(evaluation_date)
+    last_pk = 0
+    while rows := _fetch(enterprises.filter(pk__gt=last_pk)[:chunk_size]):
+        base = _frame(rows, enterprise_schema).with_columns(pl.col("registered_on").str.to_date("%Y-%m-%d"))
+        pks = base["pk"].to_list()
+        # The chunk is every enterprise from its first pk to its last: a range, not a list of 5000 parameters.
+        in_chunk = {"enterprise_id__gte": pks[0], "enterprise_id__lte": pks[-1]}
+        last_pk = pks[-1]
+        declarations = _frame(_fetch(
+            AnnualDeclaration.objects.filter(**in_chunk, fiscal_year__in=(y1, y2, y3))
+            .order_by().annotate(**AS_FLOAT).values_list(*declaration_columns)
+        ), declaration_schema)
+        frame = base
+        for suffix, year in (("_y1", y1), ("_y2", y2), ("_y3", y3)):
+            figures = list(dict.fromkeys([*YEARLY, *(figure for figure, _years in SUMS.values()),
+                                          *(STAFF_FACTS if suffix == "_y3" else ())]))
+            of_year = declarations.filter(pl.col("fiscal_year") == year).select(
+                pl.col("enterprise_id").alias("pk"), *[pl.col(c).alias(f"{c}{suffix}") for c in figures])
+            frame = frame.join(of_year, on="pk", how="left", maintain_order="left")
+        sums = {fact: _exact_sum(frame, [f"{figure}{s}" for s in suffixes])
+                for fact, (figure, suffixes) in SUMS.items()}
+        held = {kind for kind in TITLES.values()}
+        titles = _frame(_fetch(
+            Qualification.objects.filter(**in_chunk, kind__in=held, valid_from__lte=evaluation_date)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=evaluation_date))
+            .order_by().values_list("enterprise_id", "kind").distinct()
+        ), {"enterprise_id": pl.Int64, "kind": pl.String})
+        held_by = {kind: titles.filter(pl.col("kind") == kind)["enterprise_id"] for kind in held}
+        inputs: dict[int, dict[tuple[str, int], object]] = defaultdict(dict)
+        for enterprise_id, fact, year, value in EvaluationInput.objects.filter(**in_chunk).values_list(
+            "enterprise_id", "fact", "year", "value"
+        ):
+            inputs[enterprise_id][(fact, year)] = value
+        registered = pl.col("registered_on")
+        first_full = pl.when((registered.dt.month() == 1) & (registered.dt.day() == 1)).then(
+            registered.dt.year()).otherwise(registered.dt.year() + 1)
+        columns: dict[str, Any] = {
+            "id": pl.col("credit_code"),
+            **{name: pl.col(name) for name in IDENTITY_FACTS},
+            "reg_days": (day - registered).dt.total_days().cast(pl.Int64),
+            "op_years": pl.when(registered.is_not_null()).then(
+                (evaluation_date.year - first_full).clip(0, 3)).otherwise(None).cast(pl.Int64),
+            **{name: pl.col(name) for name in PROFILE_FACTS},
+            **{name: pl.col(f"{name}_y3") for name in STAFF_FACTS},
+            **{f"{name}{suffix}": pl.col(f"{name}{suffix}") for name in YEARLY for suffix in YEAR_SUFFIXES},
+            **{fact: pl.lit(values) for fact, values in sums.items()},
+        }
+        for fact, (source, offset) in INPUTS.items():
+            year = 0 if offset is None else evaluation_date.year + offset
+            values = [_input_value(inputs[pk].get((source, year))) for pk in inputs] if inputs else []
+            if any(value is not None for value in values):
+                at = {pk: value for pk, value in zip(inputs, values, strict=True) if value is not None}
+                columns[fact] = pl.lit(pl.Series(fact, [at.get(pk) for pk in pks]))
+            else:  # typed when all unknown (most chunks): coerce_frame has nothing to parse then
+                columns[fact] = pl.lit(pl.Series(fact, [None] * len(pks), dtype=FIELD_TYPES[fact]))
+        for fact, kind in TITLES.items():
+            columns[fact] = pl.col("pk").is_in(held_by[kind].implode())
+        yield pks, coerce_frame(frame.select(**columns))

@@ -1,3 +1,5 @@
+import hashlib
+import json
 import uuid
 
 from django.conf import settings
@@ -116,12 +118,64 @@ class ScoringRun(TimeStampedModel):
         return int(100 * self.done / self.total) if self.total else (100 if self.status == self.Status.DONE else 0)
 
 
-class ScoreResult(models.Model):
-    """One enterprise's result in one run, with the facts it was computed from."""
+def facts_digest(text: str) -> str:
+    """The digest a facts snapshot is found by: of the JSON text it was written from."""
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
-    run = models.ForeignKey(ScoringRun, models.CASCADE, related_name="results")
+
+class FactsSnapshot(models.Model):
+    """The facts of one enterprise on one evaluation date, as a run scored them: kept once and shared by every
+    result computed from the very same facts (the five standards scored on one date), not once per result.
+    Never changed: facts that differ (the registry changed between two runs) are another snapshot."""
+
+    enterprise = models.ForeignKey("enterprises.Enterprise", models.CASCADE, related_name="+")
+    evaluation_date = models.DateField(_("evaluation date"))
+    # Which facts (a hash of their JSON text): the snapshot a run finds and reuses when its facts are the same.
+    digest = models.CharField(max_length=40)
+    facts = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "evaluation_date", "digest"],
+                                    name="facts_snapshot_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} @ {self.evaluation_date}"
+
+    @classmethod
+    def for_facts(cls, *, enterprise_id: int, evaluation_date, facts: dict) -> "FactsSnapshot":
+        """The snapshot holding exactly `facts` (created if there is none)."""
+        digest = facts_digest(json.dumps(facts, ensure_ascii=False, separators=(",", ":")))
+        snapshot, _created = cls.objects.get_or_create(
+            enterprise_id=enterprise_id, evaluation_date=evaluation_date, digest=digest, defaults={"facts": facts})
+        return snapshot
+
+
+class ScoreResultQuerySet(models.QuerySet):
+    """`values("facts")` and `values_list("facts")` read the result's facts from its snapshot, as
+    `result.facts` does."""
+
+    def values(self, *fields, **expressions):
+        if "facts" in fields:
+            fields = tuple(f for f in fields if f != "facts")
+            expressions["facts"] = models.F("snapshot__facts")
+        return super().values(*fields, **expressions)
+
+    def values_list(self, *fields, flat=False, named=False):
+        fields = tuple(models.F("snapshot__facts") if f == "facts" else f for f in fields)
+        clone = super().values_list(*fields, flat=flat, named=named)
+        return clone
+
+
+class ScoreResult(models.Model):
+    """One enterprise's result in one run, with (through its snapshot) the facts it was computed from."""
+
+    # No index of their own: the constraint (run, enterprise) and the index (enterprise, run) lead with them.
+    run = models.ForeignKey(ScoringRun, models.CASCADE, related_name="results", db_index=False)
     # PROTECT: a finished run's results are part of the record; an enterprise that has any cannot be deleted.
-    enterprise = models.ForeignKey("enterprises.Enterprise", models.PROTECT, related_name="score_results")
+    enterprise = models.ForeignKey("enterprises.Enterprise", models.PROTECT, related_name="score_results",
+                                   db_index=False)
     verdict = models.CharField(max_length=20, db_index=True)
     route = models.CharField(max_length=8, blank=True)
     score_min = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
@@ -132,11 +186,14 @@ class ScoreResult(models.Model):
     # {indicator_id: band label}
     bands = models.JSONField(default=dict)
     reasons = models.JSONField(default=list)
-    facts = models.JSONField(default=dict)
+    # The facts the result was computed from (read them as `facts`).
+    snapshot = models.ForeignKey(FactsSnapshot, models.PROTECT, related_name="results")
     # Stage (scp: startup / growth / mature) and the peer group the enterprise was normalised in,
     # e.g. "growth|ic"; empty where the standard uses none.
     stage = models.CharField(max_length=16, blank=True, db_index=True)
     peer_group = models.CharField(max_length=40, blank=True)
+
+    objects = ScoreResultQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -151,6 +208,26 @@ class ScoreResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.verdict} {self.score_min}–{self.score_max}"
+
+    def save(self, *args, **kwargs) -> None:
+        """A result saved one by one (tests, fixtures) keeps its facts in the snapshot of its run's date."""
+        pending = self.__dict__.pop("_facts", None)
+        if self.snapshot_id is None or pending is not None:
+            self.snapshot = FactsSnapshot.for_facts(enterprise_id=self.enterprise_id,
+                                                    evaluation_date=self.run.evaluation_date, facts=pending or {})
+        super().save(*args, **kwargs)
+
+    @property
+    def facts(self) -> dict:
+        """The facts the result was computed from (its snapshot's)."""
+        pending = self.__dict__.get("_facts")
+        if pending is not None:
+            return pending
+        return self.snapshot.facts if self.snapshot_id is not None else {}
+
+    @facts.setter
+    def facts(self, value: dict) -> None:
+        self.__dict__["_facts"] = value
 
 
 class EvaluationInput(TimeStampedModel):

@@ -148,7 +148,7 @@ def result_latest(*, enterprise: Enterprise, standard_id: str | None = None, ver
         results = results.filter(run__standard__standard_id=standard_id)
     if version:
         results = results.filter(run__standard__version=version)
-    return (results.select_related("run__standard", "enterprise")
+    return (results.select_related("run__standard", "enterprise", "snapshot")
             .order_by("-run__evaluation_date", "-run__created_at", "-pk").first())
 
 

@@ -6,14 +6,13 @@ that `points_engine.explain(result.facts, standard, evaluation_date=run.evaluati
 reference=run.reference)` reproduces every stored result.
 """
 
+import json
 import logging
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from decimal import Decimal
-from itertools import batched
 from typing import Any, Literal
 
 from django.conf import settings
@@ -26,26 +25,30 @@ from points_engine.facts import KNOWN_FIELDS, coerce_value
 from twincity.core.access import require
 from twincity.core.audit import audit_record
 from twincity.core.background import task_enqueue_on_commit, task_live_values
+from twincity.core.bulk import insert_frame
 from twincity.core.errors import InvalidInput
 from twincity.core.exports import csv_lines, xlsx_bytes
 from twincity.core.models import AuditEntry
 from twincity.enterprises.models import Enterprise
 from twincity.points import access
-from twincity.points.facts import registry_facts
+from twincity.points.facts import registry_facts, registry_frames
 from twincity.points.models import (
     Application,
     EvaluationInput,
+    FactsSnapshot,
     RenewalRule,
     ScoreResult,
     ScoringRun,
     StandardVersion,
 )
-from twincity.points.selectors import result_latest, stored_fields
+from twincity.points.selectors import _decimal, result_latest
 
 logger = logging.getLogger(__name__)
 
 # Enterprises scored and saved per batch (one transaction and one progress update each).
 DEFAULT_BATCH = 5000
+# Enterprises read from the registry and scored per piece (saved in batches of the above).
+READ_BATCH = 25000
 # Facts a what-if may not change: they identify the record, they are not figures.
 WHAT_IF_LOCKED = frozenset({"id", "credit_code", "name"})
 VERSION_RE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,15}")
@@ -213,51 +216,139 @@ def _reasons(text: str | None) -> list[str]:
     return [part for part in (text or "").split("; ") if part]
 
 
-def _registry_chunks(evaluation_date: date, size: int) -> Iterator[tuple[tuple[int, dict[str, Any]], ...]]:
-    return batched(registry_facts(evaluation_date=evaluation_date, chunk_size=size), size)
-
-
-def _snapshot_rows(frame) -> list[dict[str, Any]]:
-    """The facts of a typed frame as JSON-safe dicts (dates as ISO text), one per row."""
-    rows = frame.to_dicts()
-    for row in rows:
-        for key, value in row.items():
-            if isinstance(value, date):
-                row[key] = value.isoformat()
-            elif isinstance(value, float) and not math.isfinite(value):
-                row[key] = None
-    return rows
-
-
-def _typed_chunks(evaluation_date: date, size: int) -> Iterator[tuple[list[int], Any]]:
-    """(enterprise pks, typed facts frame) per chunk of the registry.
-
-    The registry's values are already typed, so polars builds the frame in one go and the engine's
-    column-wise coercion only fixes the dtypes (8× faster than coercing cell by cell, same frame)."""
+def _json_texts(frame, prefix: str):
+    """{indicator: value} of the `prefix` columns of the engine's frame, as the JSON text of each row."""
     import polars as pl
 
-    from points_engine.facts import coerce_frame
+    columns = [c for c in frame.columns if c.startswith(prefix)]
+    if not columns:
+        return pl.repeat("{}", frame.height, dtype=pl.String, eager=True)
+    # Non-finite points are stored as null, as `stored_fields` says: polars writes NaN and infinity as null.
+    return frame.select(pl.struct(pl.col(c).alias(c.removeprefix(prefix)) for c in columns)
+                        .struct.json_encode()).to_series()
 
-    for chunk in _registry_chunks(evaluation_date, size):
-        frame = pl.DataFrame([facts for _pk, facts in chunk], infer_schema_length=None)
-        yield [pk for pk, _facts in chunk], coerce_frame(frame)
+
+def _stored_decimals(frame, name: str):
+    """The score column as the text of the decimal `stored_fields` makes of each value (few distinct values)."""
+    import polars as pl
+
+    if name not in frame.columns:
+        return pl.repeat(None, frame.height, dtype=pl.String, eager=True)
+    column = frame[name]
+    if column.dtype.is_float():
+        column = column.fill_nan(None)
+    distinct = column.drop_nulls().unique().to_list()
+    texts = [None if (d := _decimal(v)) is None else str(d) for v in distinct]
+    return column.replace_strict(distinct, texts, return_dtype=pl.String) if distinct else column.cast(pl.String)
 
 
-def _results_from_frame(run: ScoringRun, pks: list[int], facts: list[dict[str, Any]], frame) -> list[ScoreResult]:
-    point_cols = [c for c in frame.columns if c.startswith("points.")]
-    band_cols = [c for c in frame.columns if c.startswith("band.")]
-    objects = []
-    for pk, snapshot, out in zip(pks, facts, frame.iter_rows(named=True), strict=True):
-        objects.append(ScoreResult(
-            run=run, enterprise_id=pk,
-            **stored_fields(verdict=out["verdict"], route=out.get("route"), score_min=out.get("score_min"),
-                            score_max=out.get("score_max"), grade=out.get("grade"),
-                            points={c.removeprefix("points."): out[c] for c in point_cols},
-                            bands={c.removeprefix("band."): out[c] for c in band_cols}),
-            reasons=_reasons(out.get("reasons")), facts=snapshot,
-            stage=out.get("stage") or "", peer_group=out.get("peer_group") or "",
-        ))
-    return objects
+def _reasons_json(frame):
+    """The reasons of each row as the JSON text of the list `_reasons` makes (few distinct values)."""
+    import polars as pl
+
+    if "reasons" not in frame.columns:
+        return pl.repeat("[]", frame.height, dtype=pl.String, eager=True)
+    column = frame["reasons"].cast(pl.String).fill_null("")
+    distinct = column.unique().to_list()
+    return column.replace_strict(distinct, [json.dumps(_reasons(text)) for text in distinct], return_dtype=pl.String)
+
+
+def _text_or_blank(frame, name: str):
+    import polars as pl
+
+    if name not in frame.columns:
+        return pl.repeat("", frame.height, dtype=pl.String, eager=True)
+    return frame[name].cast(pl.String).fill_null("")
+
+
+def _result_rows(pks: list[int], out):
+    """The stored columns of a chunk's results, built column-wise from the engine's frame: the values
+    `stored_fields` gives, JSON as its text."""
+    import polars as pl
+
+    return pl.DataFrame({
+        "enterprise_id": pl.Series(pks, dtype=pl.Int64),
+        "verdict": out["verdict"].cast(pl.String),
+        "route": _text_or_blank(out, "route"),
+        "score_min": _stored_decimals(out, "score_min"),
+        "score_max": _stored_decimals(out, "score_max"),
+        "grade": _text_or_blank(out, "grade"),
+        "points": _json_texts(out, "points."),
+        "bands": _json_texts(out, "band."),
+        "reasons": _reasons_json(out),
+        "stage": _text_or_blank(out, "stage"),
+        "peer_group": _text_or_blank(out, "peer_group"),
+    })
+
+
+def _facts_texts(frame):
+    """Each row of a typed facts frame as the JSON text of its snapshot: dates as ISO text, non-finite numbers as
+    null (what `frame.to_dicts()` made JSON-safe gives)."""
+    import polars as pl
+
+    return frame.select(pl.struct(pl.all()).struct.json_encode()).to_series()
+
+
+def _digests(texts):
+    """The digest each snapshot text is found by: two seeded 64-bit polars hashes of it (40 digits). Polars does
+    not promise the same hash across its versions: after an upgrade a run stores its snapshots anew, once."""
+    import polars as pl
+
+    return pl.select(pl.concat_str(pl.lit(texts).hash(seed=1).cast(pl.String).str.zfill(20),
+                                   pl.lit(texts).hash(seed=2).cast(pl.String).str.zfill(20))).to_series()
+
+
+def _results_from_frame(pks: list[int], facts_frame, out):
+    """(result rows, facts snapshots) of a batch, as `_save_chunk` writes them: the stored columns of each result
+    and each enterprise's facts as JSON text with its digest."""
+    rows = _result_rows(pks, out)
+    texts = _facts_texts(facts_frame)
+    return rows, rows.select("enterprise_id").with_columns(digest=_digests(texts), facts=texts)
+
+
+def _snapshot_ids(evaluation_date: date, first: int, last: int):
+    """(enterprise_id, digest, snapshot_id) of the snapshots stored for the enterprises first..last on the date."""
+    import polars as pl
+
+    rows = FactsSnapshot.objects.filter(evaluation_date=evaluation_date, enterprise_id__gte=first,
+                                        enterprise_id__lte=last).values_list("enterprise_id", "digest", "pk")
+    return pl.DataFrame(list(rows), schema={"enterprise_id": pl.Int64, "digest": pl.String, "snapshot_id": pl.Int64},
+                        orient="row")
+
+
+def _save_chunk(run: ScoringRun, rows, facts, *, done: int, total: int) -> Counter[str]:
+    """Store a chunk's results (`_result_rows`), the snapshots of its facts (enterprise_id, digest, facts text)
+    not stored yet, and the run's progress (`done` before the chunk) in one short transaction; the verdicts
+    stored, counted. Rows are written straight from frames, with no model instance per row; a snapshot already
+    stored for the same enterprise, date and facts is reused."""
+    import polars as pl
+
+    pks = rows["enterprise_id"].to_list()
+    with transaction.atomic():
+        # Lock the chunk's enterprises: one deleted since its facts were read is skipped, and one that someone is
+        # deleting now waits for this chunk, then is refused (its results exist).
+        present = list(Enterprise.objects.select_for_update(no_key=True)
+                       .filter(pk__gte=pks[0], pk__lte=pks[-1]).values_list("pk", flat=True))
+        if len(present) != len(pks):
+            keep = rows["enterprise_id"].is_in(pl.Series(present, dtype=pl.Int64).implode())
+            rows, facts = rows.filter(keep), facts.filter(keep)
+        keys = ["enterprise_id", "digest"]
+        linked = facts.join(_snapshot_ids(run.evaluation_date, pks[0], pks[-1]), on=keys, how="left",
+                            maintain_order="left")
+        new = linked.filter(pl.col("snapshot_id").is_null())
+        if new.height:
+            insert_frame(FactsSnapshot, new.select(*keys, "facts").with_columns(
+                evaluation_date=pl.lit(run.evaluation_date)))
+            linked = facts.join(_snapshot_ids(run.evaluation_date, pks[0], pks[-1]), on=keys, how="left",
+                                maintain_order="left")
+        insert_frame(ScoreResult, rows.with_columns(run_id=pl.lit(run.pk, dtype=pl.Int64),
+                                                    snapshot_id=linked["snapshot_id"]))
+        counts: Counter[str] = Counter()
+        for verdict, n in rows.group_by("verdict", maintain_order=True).len().iter_rows():
+            counts[verdict] += n
+        done += rows.height
+        ScoringRun.objects.filter(pk=run.pk).update(done=done, total=max(total, done))
+    return counts
 
 
 def scoring_run_execute(
@@ -282,7 +373,9 @@ def scoring_run_execute(
         standard = engine_standard(run.standard)
         total = Enterprise.objects.count()
         ScoringRun.objects.filter(pk=run.pk).update(total=total)
-        chunks: Iterable[tuple[list[int], Any]] = _typed_chunks(run.evaluation_date, size)
+        # Read and scored in larger pieces than saved: fewer queries, and the engine plans once per piece.
+        chunks: Iterable[tuple[list[int], Any]] = registry_frames(evaluation_date=run.evaluation_date,
+                                                                  chunk_size=max(size, READ_BATCH))
         reference = None
         if standard.uses_percentiles and total:
             import polars as pl
@@ -299,25 +392,22 @@ def scoring_run_execute(
                 frame, standard, evaluation_date=run.evaluation_date, reference=reference, on_error="mark",
                 keep_input=False, application=run.application,
             )
-            objects = _results_from_frame(run, pks, _snapshot_rows(frame), result.frame)
-            with transaction.atomic():
-                # Lock the chunk's enterprises: one deleted since its facts were read is skipped, and one that
-                # someone is deleting now waits for this chunk, then is refused (its results exist).
-                present = set(Enterprise.objects.select_for_update(no_key=True).filter(pk__in=pks)
-                              .values_list("pk", flat=True))
-                objects = [o for o in objects if o.enterprise_id in present]
-                ScoreResult.objects.bulk_create(objects, batch_size=1000)
-                counts.update(o.verdict for o in objects)
-                done += len(objects)
-                ScoringRun.objects.filter(pk=run.pk).update(done=done, total=max(total, done))
-            if on_progress is not None:
-                on_progress(done, max(total, done))
+            for start in range(0, len(pks), size):  # saved in batches: each transaction stays short
+                rows, facts = _results_from_frame(pks[start:start + size], frame.slice(start, size),
+                                                  result.frame.slice(start, size))
+                saved = _save_chunk(run, rows, facts, done=done, total=total)
+                counts.update(saved)
+                done += saved.total()
+                if on_progress is not None:
+                    on_progress(done, max(total, done))
         ScoringRun.objects.filter(pk=run.pk).update(
             status=ScoringRun.Status.DONE, finished_at=timezone.now(), verdict_counts=dict(counts),
             reference=reference or {}, total=done, done=done, engine_version=points_engine.ENGINE_VERSION,
         )
     except Exception as exc:  # a failed run must say why on its page, not stay "running" forever
         logger.exception("scoring run %s failed", run.pk)
+        # The facts snapshots it stored stay: they are the registry's facts on that date, which a retry (or another
+        # standard's run of the date) reuses; an enterprise's snapshots go with it.
         ScoreResult.objects.filter(run_id=run.pk).delete()
         ScoringRun.objects.filter(pk=run.pk).update(
             status=ScoringRun.Status.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:2000]
