@@ -8,7 +8,8 @@
    number of enterprises is reseeded only with --reset), else the SQLite file benchmarks/out/load-N.sqlite3
    (kept, so a second run skips the preparation).
 2. Starts the production server itself (`scripts/serve --production`, APP_SERVER=--server) on a free loopback
-   port, with the environment a deployment has (DEBUG off, a random SECRET_KEY), plain HTTP.
+   port, with the environment a deployment has (DEBUG off, a random SECRET_KEY), plain HTTP, and one background
+   worker (`manage.py run_worker`: `/healthz`, which the start waits for, needs a worker that has checked in).
 3. Logs in as alice, bella and olivia (once each, before the measured time), requests every page of the walk
    once (any answer but 200 stops the benchmark), then runs locust headless (benchmarks/load_locustfile.py):
    --users simulated users, a third of them each persona, requesting back to back for --seconds.
@@ -153,6 +154,15 @@ def start_server(env: dict[str, str], log: Path, *, release: bool = True) -> sub
         env = {**env, "SKIP_RELEASE": "1"}
     handle = open(log, "ab")  # noqa: SIM115
     return subprocess.Popen([str(ROOT / "scripts" / "serve"), "--production"], cwd=ROOT, env=env, stdout=handle,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    """One background worker, as a deployment runs beside its servers: `/healthz` answers 503 until a worker has
+    checked in. (Idle here: the load enqueues nothing.)"""
+    handle = open(log, "ab")  # noqa: SIM115
+    worker_env = {**env, "DEBUG": "0"}
+    return subprocess.Popen([sys.executable, "manage.py", "run_worker"], cwd=ROOT, env=worker_env, stdout=handle,
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -355,11 +365,13 @@ def main(argv: list[str] | None = None) -> int:
             log = OUT / f"load-server-{port}.log"
             OUT.mkdir(parents=True, exist_ok=True)
             process = start_server(senv, log)
+            worker = start_worker(senv, log)
             try:
                 wait_ready(port, process, log)
                 summary = load(f"http://127.0.0.1:{port}", port, plan, users=args.users, seconds=args.seconds,
                                think_ms=args.think_ms, workdir=workdir)
             finally:
+                stop_server(worker)
                 stop_server(process)
             log.unlink(missing_ok=True)
             server = server_description(args.server, senv)
