@@ -95,6 +95,11 @@ def prepare(enterprises: int, *, reset: bool, env: dict[str, str]) -> dict:
     print("scoring every built-in standard (skipped where done today) …", file=sys.stderr, flush=True)
     with open(os.devnull, "w") as quiet:
         call_command("run_scoring", all=True, stdout=quiet)
+    if connection.vendor == "postgresql":
+        # Fresh statistics, as a database in service has (autovacuum lags behind a bulk seed): without them the
+        # planner guesses, e.g. a qualification filter's rows, orders of magnitude wrong.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
     rng = random.Random(2026)
     codes = list(Enterprise.objects.values_list("credit_code", flat=True))

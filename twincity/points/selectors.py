@@ -219,13 +219,24 @@ def _stored_explanation(result: ScoreResult) -> points_engine.Explanation:
 
 
 def result_explanation(result: ScoreResult) -> tuple[points_engine.Explanation, bool]:
-    """How a stored result came about, and whether that is the engine's full explanation.
+    """How a stored result came about, and whether that is the engine's full explanation (cached: a finished
+    run's results never change; the key names the run's finish time and the engine, so a retried run or another
+    engine computes its own).
 
     The explanation is re-scored from the result's own facts snapshot and the run's frozen reference only when
     the run was scored by this very engine (`run.engine_version`), and shown only when it is proved equal to
     the stored numbers; otherwise the stored result itself is shown (`False`), so a page never disagrees with
     its run.
     """
+    run = result.run
+    if run.status != ScoringRun.Status.DONE or run.finished_at is None:
+        return _result_explanation(result)
+    key = (f"explanation:{result.pk}:{run.pk}:{run.finished_at.isoformat()}:{run.engine_version}:"
+           f"{points_engine.ENGINE_VERSION}")
+    return cached(REGISTRY, key, lambda: _result_explanation(result))
+
+
+def _result_explanation(result: ScoreResult) -> tuple[points_engine.Explanation, bool]:
     run = result.run
     if run.engine_version == points_engine.ENGINE_VERSION:
         explanation = points_engine.explain(

@@ -125,3 +125,16 @@ def test_each_list_page_costs_a_fixed_number_of_queries(client, registry, django
     client.get(f"/enterprises/?{query}")  # the count is cached from here on
     with django_assert_max_num_queries(5):
         assert client.get(f"/enterprises/?{query}").status_code == 200
+
+
+def test_the_api_count_is_cached_until_a_write_changes_the_registry(client, registry,
+                                                                    django_capture_on_commit_callbacks):
+    client.force_login(registry.bella)
+    assert client.get("/api/enterprises/?city=chengdu&limit=1").json()["count"] == 1 + (MANY - 2) // 2
+    Enterprise.objects.filter(city="chengdu").update(city="chongqing")  # around the services: not yet seen
+    assert client.get("/api/enterprises/?city=chengdu&limit=1").json()["count"] == 1 + (MANY - 2) // 2
+    with django_capture_on_commit_callbacks(execute=True):
+        enterprise_create(actor=registry.olivia, credit_code=make_credit_code(random.Random(99), "510100", 2021),
+                          name="成都新登记有限公司", city="chengdu")
+    body = client.get("/api/enterprises/?city=chengdu&limit=1").json()
+    assert (body["count"], [e["name"] for e in body["items"]]) == (1, ["成都新登记有限公司"])
