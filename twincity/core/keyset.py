@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 
@@ -204,7 +205,7 @@ def numbered_page(queryset: QuerySet, ordering: Sequence[str], params, *, size: 
     if after or before:
         try:
             page = keyset_page(queryset, ordering, size=size, after=after, before=before)
-        except InvalidCursor:
+        except (InvalidCursor, ValidationError, ValueError, TypeError):  # forged: values of the wrong type
             number = 1
         else:
             if not page.object_list:  # past either end (rows deleted meanwhile): start over
