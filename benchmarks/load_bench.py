@@ -68,7 +68,7 @@ def _django(env: dict[str, str]) -> None:
     django.setup()
 
 
-def prepare(enterprises: int, *, reset: bool, env: dict[str, str]) -> dict:
+def prepare(enterprises: int, *, reset: bool, env: dict[str, str], score: bool = True) -> dict:
     """Migrate, seed N demo enterprises and score them (each step skipped when already done); return the plan
     the load walks: persona enterprise, a sample of credit codes, search terms, filter values, run ids."""
     _django(env)
@@ -92,9 +92,10 @@ def prepare(enterprises: int, *, reset: bool, env: dict[str, str]) -> dict:
             )
         print(f"seeding {enterprises} demo enterprises into {connection.vendor} …", file=sys.stderr, flush=True)
         call_command("seed_demo", enterprises=enterprises, reset=bool(count), verbosity=0)
-    print("scoring every built-in standard (skipped where done today) …", file=sys.stderr, flush=True)
-    with open(os.devnull, "w") as quiet:
-        call_command("run_scoring", all=True, stdout=quiet)
+    if score:
+        print("scoring every built-in standard (skipped where done today) …", file=sys.stderr, flush=True)
+        with open(os.devnull, "w") as quiet:
+            call_command("run_scoring", all=True, stdout=quiet)
     if connection.vendor == "postgresql":
         # Fresh statistics, as a database in service has (autovacuum lags behind a bulk seed): without them the
         # planner guesses, e.g. a qualification filter's rows, orders of magnitude wrong.
