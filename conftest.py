@@ -34,3 +34,14 @@ def _builtin_standards_after_flush(request):
 
         request.getfixturevalue("transactional_db")
         standards_builtin_sync()
+
+
+@pytest.fixture(autouse=True)
+def _figures_cached_per_test(monkeypatch):
+    """Cached figures (twincity.core.caching) are keyed by a version that each test's rollback takes back: give
+    every test keys of its own, so no test reads another's figures (whatever the cache backend)."""
+    import uuid
+
+    from twincity.core import caching
+
+    monkeypatch.setattr(caching, "PREFIX", f"{caching.PREFIX}:test-{uuid.uuid4().hex}")

@@ -8,7 +8,8 @@
    number of enterprises is reseeded only with --reset), else the SQLite file benchmarks/out/load-N.sqlite3
    (kept, so a second run skips the preparation).
 2. Starts the production server itself (`scripts/serve --production`, APP_SERVER=--server) on a free loopback
-   port, with the environment a deployment has (DEBUG off, a random SECRET_KEY), plain HTTP.
+   port, with the environment a deployment has (DEBUG off, a random SECRET_KEY), plain HTTP, and one background
+   worker (`manage.py run_worker`: `/healthz`, which the start waits for, needs a worker that has checked in).
 3. Logs in as alice, bella and olivia (once each, before the measured time), requests every page of the walk
    once (any answer but 200 stops the benchmark), then runs locust headless (benchmarks/load_locustfile.py):
    --users simulated users, a third of them each persona, requesting back to back for --seconds.
@@ -67,7 +68,7 @@ def _django(env: dict[str, str]) -> None:
     django.setup()
 
 
-def prepare(enterprises: int, *, reset: bool, env: dict[str, str]) -> dict:
+def prepare(enterprises: int, *, reset: bool, env: dict[str, str], score: bool = True) -> dict:
     """Migrate, seed N demo enterprises and score them (each step skipped when already done); return the plan
     the load walks: persona enterprise, a sample of credit codes, search terms, filter values, run ids."""
     _django(env)
@@ -91,9 +92,15 @@ def prepare(enterprises: int, *, reset: bool, env: dict[str, str]) -> dict:
             )
         print(f"seeding {enterprises} demo enterprises into {connection.vendor} …", file=sys.stderr, flush=True)
         call_command("seed_demo", enterprises=enterprises, reset=bool(count), verbosity=0)
-    print("scoring every built-in standard (skipped where done today) …", file=sys.stderr, flush=True)
-    with open(os.devnull, "w") as quiet:
-        call_command("run_scoring", all=True, stdout=quiet)
+    if score:
+        print("scoring every built-in standard (skipped where done today) …", file=sys.stderr, flush=True)
+        with open(os.devnull, "w") as quiet:
+            call_command("run_scoring", all=True, stdout=quiet)
+    if connection.vendor == "postgresql":
+        # Fresh statistics, as a database in service has (autovacuum lags behind a bulk seed): without them the
+        # planner guesses, e.g. a qualification filter's rows, orders of magnitude wrong.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
     rng = random.Random(2026)
     codes = list(Enterprise.objects.values_list("credit_code", flat=True))
@@ -153,6 +160,15 @@ def start_server(env: dict[str, str], log: Path, *, release: bool = True) -> sub
         env = {**env, "SKIP_RELEASE": "1"}
     handle = open(log, "ab")  # noqa: SIM115
     return subprocess.Popen([str(ROOT / "scripts" / "serve"), "--production"], cwd=ROOT, env=env, stdout=handle,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    """One background worker, as a deployment runs beside its servers: `/healthz` answers 503 until a worker has
+    checked in. (Idle here: the load enqueues nothing.)"""
+    handle = open(log, "ab")  # noqa: SIM115
+    worker_env = {**env, "DEBUG": "0"}
+    return subprocess.Popen([sys.executable, "manage.py", "run_worker"], cwd=ROOT, env=worker_env, stdout=handle,
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -355,11 +371,13 @@ def main(argv: list[str] | None = None) -> int:
             log = OUT / f"load-server-{port}.log"
             OUT.mkdir(parents=True, exist_ok=True)
             process = start_server(senv, log)
+            worker = start_worker(senv, log)
             try:
                 wait_ready(port, process, log)
                 summary = load(f"http://127.0.0.1:{port}", port, plan, users=args.users, seconds=args.seconds,
                                think_ms=args.think_ms, workdir=workdir)
             finally:
+                stop_server(worker)
                 stop_server(process)
             log.unlink(missing_ok=True)
             server = server_description(args.server, senv)

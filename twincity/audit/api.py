@@ -11,7 +11,7 @@ from pydantic import field_validator
 from twincity.audit import selectors
 from twincity.audit.access import can_view_audit_trail
 from twincity.core.access import require
-from twincity.core.api import AuditEntryOut, Pagination, errors
+from twincity.core.api import AuditEntryOut, RegistryPagination, errors
 
 router = Router(tags=["audit 审计"])
 
@@ -40,7 +40,7 @@ class AuditFilters(Schema):
 
 @router.get("/", response={200: list[AuditEntryOut], **errors(401, 403, 422)},
             summary="The audit trail (administrators)")
-@paginate(Pagination)
+@paginate(RegistryPagination)
 def audit_list_api(request, filters: Query[AuditFilters]):
     require(can_view_audit_trail(request.user), "只有管理员可以查看审计记录 (administrators only)")
     return selectors.audit_search(**filters.dict())

@@ -1,12 +1,15 @@
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from twincity.audit import selectors
 from twincity.audit.access import can_view_audit_trail
 from twincity.core.access import require
+from twincity.core.caching import REGISTRY, cached_count
+from twincity.core.keyset import numbered_page
 from twincity.core.models import AuditEntry
+
+PAGE_SIZE = 50
 
 
 @login_required
@@ -19,7 +22,11 @@ def audit_list_view(request):
         "actor": request.GET.get("actor", ""),
         "action": request.GET.get("action", ""),
     }
-    page = Paginator(selectors.audit_search(**filters), 50).get_page(request.GET.get("page"))
+    entries = selectors.audit_search(**filters)
+    # Keyset pages (twincity.core.keyset) newest first; every audit entry bumps the registry's version, so the
+    # count is cached under it.
+    page = numbered_page(entries, ["-at", "-pk"], request.GET, size=PAGE_SIZE,
+                         count=cached_count(REGISTRY, entries))
     context = {
         "page": page,
         "filters": filters,

@@ -6,6 +6,8 @@ from datetime import datetime
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
 
+from twincity.core.caching import REGISTRY, cached_count
+
 
 class ErrorOut(Schema):
     """The one error shape of the whole API."""
@@ -21,6 +23,15 @@ class Pagination(LimitOffsetPagination):
     class Input(Schema):
         limit: int = Field(100, ge=1, le=1000)
         offset: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class RegistryPagination(Pagination):
+    """`Pagination` whose count is cached until an audited write commits (twincity.core.caching.cached_count):
+    for lists of the registry and of the audit trail, which every such write versions. Same parameters, same
+    answer."""
+
+    def _items_count(self, queryset) -> int:
+        return cached_count(REGISTRY, queryset)
 
 
 class AuditEntryOut(Schema):

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import models
 
 from twincity.core.bulk import bulk_insert
+from twincity.core.caching import REGISTRY, version_bump
 from twincity.core.models import AuditEntry
 
 
@@ -92,7 +93,7 @@ def audit_record(
         subject=subject,
     )
     if entry is not None:
-        entry.save()
+        entry.save()  # which invalidates the cached figures when it commits (AuditEntry.save)
     return entry
 
 
@@ -112,6 +113,8 @@ def audit_rows_write(rows: Sequence[Sequence[Any]]) -> None:
     """Write many audit entries at once; each row holds the values of AUDIT_COLUMNS (see audit_row)."""
     if rows:
         bulk_insert(AuditEntry, rows, AUDIT_COLUMNS)
+        # Raw rows bypass AuditEntry.save: invalidate the cached figures here (twincity.core.caching).
+        version_bump(REGISTRY)
 
 
 def audit_row(*, at, actor, action: str, object_type: str, object_id: Any, object_repr: str,

@@ -11,8 +11,25 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class AuditEntryManager(models.Manager):
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        if created:
+            _registry_changed()
+        return created
+
+
+def _registry_changed() -> None:
+    """An audit entry is written exactly when a change is: the registry's cached figures are computed again once
+    it commits (twincity.core.caching)."""
+    from twincity.core.caching import REGISTRY, version_bump
+
+    version_bump(REGISTRY)
+
+
 class AuditEntry(models.Model):
-    """Who changed what, when, with the values before and after. Written by services, never by signals."""
+    """Who changed what, when, with the values before and after. Written by services, never by signals. Writing
+    one (save, bulk_create, core.audit.audit_rows_write) invalidates the cached figures when it commits."""
 
     class Action(models.TextChoices):
         CREATE = "create", "创建"
@@ -36,6 +53,8 @@ class AuditEntry(models.Model):
     # changes and for those of its declarations and qualifications, so the history outlives deleted rows.
     subject = models.CharField(max_length=100, blank=True, default="")
 
+    objects = AuditEntryManager()
+
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [
@@ -47,6 +66,10 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        _registry_changed()
 
 
 class WorkerHeartbeat(models.Model):
@@ -92,3 +115,14 @@ class ScheduleRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule} @ {self.due_at:%Y-%m-%d %H:%M:%S}"
+
+
+class CacheVersion(models.Model):
+    """The version of what cached figures are computed from (twincity.core.caching): writes bump it when they
+    commit, every process reads it, so a figure cached under an older version is never read again."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"

@@ -8,7 +8,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from twincity.core.access import require, visible
-from twincity.core.api import AuditEntryOut, Pagination, errors
+from twincity.core.api import AuditEntryOut, Pagination, RegistryPagination, errors
 from twincity.enterprises import access, selectors, services
 from twincity.enterprises.fields import CREDIT_CODE_PATTERN, FISCAL_YEAR_MIN, INDUSTRY_CLUSTERS
 from twincity.enterprises.models import Enterprise, Qualification
@@ -46,7 +46,7 @@ def _enterprise(request, credit_code: str) -> Enterprise:
 
 @router.get("/", response={200: list[EnterpriseOut], **errors(401, 403, 422)},
             summary="List enterprises you may see")
-@paginate(Pagination)
+@paginate(RegistryPagination)
 def enterprise_list_api(request, filters: Query[EnterpriseFilters]):
     require(access.can_list_enterprises(request.user), _("You may not read the enterprise registry."))
     data = filters.dict()

@@ -2,6 +2,7 @@ from typing import TypedDict
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, OrderBy
 from django.utils.translation import gettext_lazy as _
 
 from twincity.accounts.models import Organisation
@@ -87,7 +88,15 @@ class Enterprise(TimeStampedModel):
         ordering = ["name"]
         verbose_name = _("enterprise")
         verbose_name_plural = _("enterprises")
-        indexes = [models.Index(fields=["city", "industry_cluster"], name="enterprise_city_cluster")]
+        indexes = [
+            # The registry list's filters (twincity.enterprises.selectors.enterprise_search) and the home page's
+            # counts; name, credit_code and city have their own.
+            models.Index(fields=["city", "industry_cluster"], name="enterprise_city_cluster"),
+            # The list sorted by registration date, either way, nulls last, as its keyset pages read it.
+            models.Index(OrderBy(F("registered_on"), nulls_last=True), F("id"), name="enterprise_registered_asc"),
+            models.Index(OrderBy(F("registered_on"), descending=True, nulls_last=True), F("id"),
+                         name="enterprise_registered_desc"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -114,6 +123,10 @@ class Qualification(TimeStampedModel):
 
     class Meta:
         ordering = ["kind", "-valid_from"]
+        indexes = [
+            # The registry list's qualification filter: the enterprises holding a kind, read from the index alone.
+            models.Index(fields=["kind", "enterprise"], name="qualification_kind_enterprise"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["enterprise", "kind", "certificate_no"], name="qualification_unique"),
             models.CheckConstraint(

@@ -1,5 +1,6 @@
 """Reads of the enterprise registry. Who may see what is decided in `access`; every list starts from there."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -7,10 +8,13 @@ from datetime import date
 from django.db.models import Q, QuerySet
 
 from twincity.core.audit import subject_of
+from twincity.core.caching import REGISTRY, cached_count
 from twincity.core.models import AuditEntry
 from twincity.enterprises import access
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, ImportJob, Qualification
 
+# What a credit code (or its start) may hold; a query with anything else is searched in the names only.
+CODE_CHARACTERS = re.compile(r"[0-9A-Za-z]+")
 SORTS = ("name", "-name", "credit_code", "-credit_code", "registered_on", "-registered_on", "city", "-city")
 
 
@@ -29,15 +33,30 @@ def enterprise_search(
 ) -> QuerySet[Enterprise]:
     qs = access.enterprises_visible(user)
     query = query.strip()
-    if query:
+    if query and CODE_CHARACTERS.fullmatch(query):
         qs = qs.filter(Q(name__icontains=query) | Q(credit_code__istartswith=query.upper()))
+    elif query:  # no credit code starts with it (they are digits and capitals): the name alone
+        qs = qs.filter(name__icontains=query)
     if city:
         qs = qs.filter(city=city)
     if industry_cluster:
         qs = qs.filter(industry_cluster=industry_cluster)
     if qualification:
         qs = qs.filter(pk__in=Qualification.objects.filter(kind=qualification).values("enterprise_id"))
-    return qs.order_by(ordering if ordering in SORTS else "name", "pk")
+    return qs.order_by(search_ordering(ordering), "pk")
+
+
+def search_ordering(ordering: str) -> str:
+    """The list's ordering: one of SORTS (then the primary key), by name when it is not one."""
+    return ordering if ordering in SORTS else "name"
+
+
+def enterprise_search_count(*, user, query: str = "", city: str = "", industry_cluster: str = "",
+                            qualification: str = "", ordering: str = "name") -> int:
+    """How many enterprises `enterprise_search` finds: cached until an audited write changes the registry
+    (twincity.core.caching)."""
+    return cached_count(REGISTRY, enterprise_search(user=user, query=query, city=city,
+                                                    industry_cluster=industry_cluster, qualification=qualification))
 
 
 def enterprise_qualifications(*, enterprise: Enterprise) -> QuerySet[Qualification]:

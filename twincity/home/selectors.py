@@ -5,6 +5,7 @@ from django.db.models import Count
 from twincity.accounts import access as accounts_access
 from twincity.audit.access import can_view_audit_trail
 from twincity.audit.selectors import audit_search
+from twincity.core.caching import REGISTRY, cached
 from twincity.enterprises import access as enterprises_access
 from twincity.enterprises.fields import INDUSTRY_CLUSTERS
 from twincity.enterprises.models import Enterprise
@@ -13,9 +14,19 @@ from twincity.points.selectors import result_latest_per_standard
 
 
 def public_figures() -> dict[str, object]:
-    """Aggregate registry figures: public, as the programme publishes them; no single company is named."""
-    by_city = dict(Enterprise.objects.values_list("city").annotate(n=Count("pk")).order_by())
-    by_cluster = dict(Enterprise.objects.values_list("industry_cluster").annotate(n=Count("pk")).order_by())
+    """Aggregate registry figures: public, as the programme publishes them; no single company is named. Cached
+    until an audited write changes the registry (twincity.core.caching)."""
+    return cached(REGISTRY, "home:public-figures", _public_figures)
+
+
+def _public_figures() -> dict[str, object]:
+    # One pass over the (city, industry_cluster) index.
+    by_city: dict[str, int] = {}
+    by_cluster: dict[str, int] = {}
+    for city, cluster, n in (Enterprise.objects.values_list("city", "industry_cluster")
+                             .annotate(n=Count("pk")).order_by()):
+        by_city[city] = by_city.get(city, 0) + n
+        by_cluster[cluster] = by_cluster.get(cluster, 0) + n
     return {
         "enterprise_total": sum(by_city.values()),
         "chongqing_total": by_city.get("chongqing", 0),
@@ -35,8 +46,10 @@ def home_context_for(user) -> dict[str, object]:
         context["panel"] = "admin"
         context["can_view_audit_trail"] = can_view_audit_trail(user)
         context["recent_changes"] = list(audit_search()[:8])
-        context["flagged_declarations"] = (
-            enterprises_access.declarations_visible(user).exclude(flags=[]).count()
+        # Administrators see every declaration: one count for all of them, cached like the figures.
+        context["flagged_declarations"] = cached(
+            REGISTRY, "home:flagged-declarations",
+            lambda: enterprises_access.declarations_visible(user).exclude(flags=[]).count(),
         )
     elif enterprises_access.has_own_enterprise(user):
         context["panel"] = "enterprise"

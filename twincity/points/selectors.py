@@ -2,6 +2,7 @@
 signed-in person; runs, rankings and whitelists are administrators'; an enterprise's points are its own users'
 and administrators'."""
 
+import dataclasses
 import logging
 import math
 import uuid
@@ -14,6 +15,7 @@ from django.db.models import QuerySet
 
 import points_engine
 from twincity.accounts.models import City
+from twincity.core.caching import REGISTRY, cached
 from twincity.core.errors import InvalidInput
 from twincity.enterprises.fields import INDUSTRY_CLUSTERS
 from twincity.enterprises.models import Enterprise
@@ -217,13 +219,24 @@ def _stored_explanation(result: ScoreResult) -> points_engine.Explanation:
 
 
 def result_explanation(result: ScoreResult) -> tuple[points_engine.Explanation, bool]:
-    """How a stored result came about, and whether that is the engine's full explanation.
+    """How a stored result came about, and whether that is the engine's full explanation (cached: a finished
+    run's results never change; the key names the run's finish time and the engine, so a retried run or another
+    engine computes its own).
 
     The explanation is re-scored from the result's own facts snapshot and the run's frozen reference only when
     the run was scored by this very engine (`run.engine_version`), and shown only when it is proved equal to
     the stored numbers; otherwise the stored result itself is shown (`False`), so a page never disagrees with
     its run.
     """
+    run = result.run
+    if run.status != ScoringRun.Status.DONE or run.finished_at is None:
+        return _result_explanation(result)
+    key = (f"explanation:{result.pk}:{run.pk}:{run.finished_at.isoformat()}:{run.engine_version}:"
+           f"{points_engine.ENGINE_VERSION}")
+    return cached(REGISTRY, key, lambda: _result_explanation(result))
+
+
+def _result_explanation(result: ScoreResult) -> tuple[points_engine.Explanation, bool]:
     run = result.run
     if run.engine_version == points_engine.ENGINE_VERSION:
         explanation = points_engine.explain(
@@ -385,10 +398,21 @@ def _histogram(run: ScoringRun, scores: list[float]) -> list[dict[str, Any]]:
 def rankings(*, run: ScoringRun, group_by: str) -> Rankings:
     """Per group (cluster, city or stage): how many scored, mean / median / p90 of score_max and the grade
     counts; the top 20; a 10-bucket histogram of score_max. Results without a score are left out (callers
-    check `access.can_view_run`)."""
+    check `access.can_view_run`).
+
+    A finished run's results never change, but the groups are the enterprises' current city and cluster: the
+    rankings of a finished run are cached until an audited write changes the registry (twincity.core.caching),
+    under the run and its finish time (a retried run has keys of its own)."""
     if group_by not in GROUP_BY:
         raise InvalidInput("分组方式无效 (invalid group_by)",
                            extra={"fields": {"group_by": [f"one of {', '.join(GROUP_BY)}"]}})
+    if run.status != ScoringRun.Status.DONE or run.finished_at is None:
+        return _rankings(run, group_by)
+    key = f"rankings:{run.pk}:{run.finished_at.isoformat()}:{group_by}"
+    return dataclasses.replace(cached(REGISTRY, key, lambda: _rankings(run, group_by)), run=run)
+
+
+def _rankings(run: ScoringRun, group_by: str) -> Rankings:
     rows = (ScoreResult.objects.filter(run=run, score_max__isnull=False)
             .values_list(GROUP_BY[group_by], "score_max", "grade").iterator(chunk_size=10000))
     by_group: dict[str, list[float]] = {}

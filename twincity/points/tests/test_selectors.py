@@ -7,6 +7,8 @@ import pytest
 
 import points_engine
 from twincity.core.errors import InvalidInput
+from twincity.enterprises.models import Enterprise
+from twincity.enterprises.services import enterprise_update
 from twincity.points import selectors, services
 from twincity.points.tests import scenario
 
@@ -130,3 +132,20 @@ def test_standard_diff_lists_the_changed_paths(cast):
         {"path": "indicators.ip_I.banding.bands.A.lower", "old": 10, "new": 12},
         {"path": "derived_from", "old": None, "new": {"id": "scp-v1", "version": "1"}},
     ]
+
+
+def test_rankings_are_cached_until_a_write_changes_the_groups(cast, django_capture_on_commit_callbacks):
+    scenario.known_set(cast)
+    scenario.tsme_with_grades(cast)
+    run = scenario.run(cast, "tsme-2017", "2")
+    cities = [(g["key"], g["count"]) for g in selectors.rankings(run=run, group_by="city").groups]
+    assert cities == [("chongqing", 4), ("chengdu", 1)]
+    # Written around the services (no audit): the cached rankings stay as they were.
+    Enterprise.objects.filter(pk=cast.alice_co.pk).update(city="chengdu")
+    assert [(g["key"], g["count"]) for g in selectors.rankings(run=run, group_by="city").groups] == cities
+    # Any audited write invalidates them when it commits: the next rankings see alice's company moved.
+    with django_capture_on_commit_callbacks(execute=True):
+        enterprise_update(actor=cast.olivia, enterprise=cast.bob_co, changes={"district": "武侯区"})
+    again = selectors.rankings(run=run, group_by="city")
+    assert [(g["key"], g["count"]) for g in again.groups] == [("chongqing", 3), ("chengdu", 2)]
+    assert again.run is run

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from twincity.enterprises.services import enterprise_update
 from twincity.points.models import ScoreResult
 from twincity.points.tests import scenario
 from twincity.testing import ALICE_CODE
@@ -83,3 +84,19 @@ def test_a_result_the_engine_does_not_reproduce_is_shown_as_stored(client, cast,
 
     assert body["explained"] is False
     assert _api_numbers(body) == _stored_numbers(stored)
+
+
+def test_the_explanation_is_cached_until_a_write_commits(client, cast, scored, django_capture_on_commit_callbacks):
+    client.force_login(cast.olivia)
+    assert client.get(API).json()["explained"] is True
+    # A finished run's results never change; changed around the services, the cached explanation stays.
+    stored = _stored(scored)
+    ScoreResult.objects.filter(pk=stored.pk).update(points={**stored.points, "rd": 45}, score_min=Decimal("95"),
+                                                    score_max=Decimal("95"))
+    assert client.get(API).json()["explained"] is True
+    # Any audited write computes it again: now it shows the stored result, which the engine does not reproduce.
+    with django_capture_on_commit_callbacks(execute=True):
+        enterprise_update(actor=cast.olivia, enterprise=cast.alice_co, changes={"district": "沙坪坝区"})
+    body = client.get(API).json()
+    assert body["explained"] is False
+    assert _api_numbers(body) == _stored_numbers(_stored(scored))

@@ -1,0 +1,85 @@
+"""Cached figures: read from the cache while their version is unchanged, computed again once a write that bumps
+the version commits; nothing is cached without a version row."""
+
+from django.db import transaction
+
+from twincity.core import caching
+from twincity.core.audit import audit_record, audit_row, audit_rows_write
+from twincity.core.models import AuditEntry, CacheVersion
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> int:
+        self.calls += 1
+        return self.calls
+
+
+def test_a_figure_is_computed_once_per_version(db, django_capture_on_commit_callbacks):
+    compute = Counter()
+    assert caching.cached(caching.REGISTRY, "n", compute) == 1
+    assert caching.cached(caching.REGISTRY, "n", compute) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        caching.version_bump(caching.REGISTRY)
+    assert caching.cached(caching.REGISTRY, "n", compute) == 2
+    assert caching.cached(caching.REGISTRY, "n", compute) == 2
+
+
+def test_the_version_is_bumped_only_when_the_write_commits(db, django_capture_on_commit_callbacks):
+    before = caching.version_of(caching.REGISTRY)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        caching.version_bump(caching.REGISTRY)
+        assert caching.version_of(caching.REGISTRY) == before
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert caching.version_of(caching.REGISTRY) == before + 1
+
+
+def test_a_rolled_back_write_bumps_nothing(db, django_capture_on_commit_callbacks):
+    before = caching.version_of(caching.REGISTRY)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                caching.version_bump(caching.REGISTRY)
+                raise RuntimeError
+        except RuntimeError:
+            pass
+    assert callbacks == []
+    assert caching.version_of(caching.REGISTRY) == before
+
+
+def test_every_audited_write_bumps_the_registry(db, django_capture_on_commit_callbacks):
+    entry = AuditEntry(action="create", object_type="core.auditentry", object_id="1")
+    entry.pk = 1
+    before = caching.version_of(caching.REGISTRY)
+    with django_capture_on_commit_callbacks(execute=True):
+        audit_record(actor=None, action="create", instance=entry, after={"x": 1})
+    assert caching.version_of(caching.REGISTRY) == before + 1
+    with django_capture_on_commit_callbacks(execute=True):
+        audit_rows_write([audit_row(at=entry.at, actor=None, action="update", object_type="core.auditentry",
+                                    object_id=1, object_repr="", changes={"x": {"before": 1, "after": 2}},
+                                    context="", subject="core.auditentry:1")])
+    assert caching.version_of(caching.REGISTRY) == before + 2
+    with django_capture_on_commit_callbacks(execute=True):
+        AuditEntry.objects.bulk_create([AuditEntry(action="delete", object_type="core.auditentry", object_id="1")])
+    assert caching.version_of(caching.REGISTRY) == before + 3
+    # An update that changed nothing records nothing and bumps nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        audit_record(actor=None, action="update", instance=entry, before={"x": 1}, after={"x": 1})
+        audit_rows_write([])
+        AuditEntry.objects.bulk_create([])
+    assert caching.version_of(caching.REGISTRY) == before + 3
+
+
+def test_without_a_version_row_nothing_is_cached_and_a_bump_creates_it(db, django_capture_on_commit_callbacks):
+    CacheVersion.objects.all().delete()
+    compute = Counter()
+    assert caching.cached(caching.REGISTRY, "n", compute) == 1
+    assert caching.cached(caching.REGISTRY, "n", compute) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        caching.version_bump(caching.REGISTRY)
+    assert caching.version_of(caching.REGISTRY) == 1
+    assert caching.cached(caching.REGISTRY, "n", compute) == 3
+    assert caching.cached(caching.REGISTRY, "n", compute) == 3
