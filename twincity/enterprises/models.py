@@ -2,7 +2,6 @@ from typing import TypedDict
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, OrderBy
 from django.utils.translation import gettext_lazy as _
 
 from twincity.accounts.models import Organisation
@@ -92,10 +91,8 @@ class Enterprise(TimeStampedModel):
             # The registry list's filters (twincity.enterprises.selectors.enterprise_search) and the home page's
             # counts; name, credit_code and city have their own.
             models.Index(fields=["city", "industry_cluster"], name="enterprise_city_cluster"),
-            # The list sorted by registration date, either way, nulls last, as its keyset pages read it.
-            models.Index(OrderBy(F("registered_on"), nulls_last=True), F("id"), name="enterprise_registered_asc"),
-            models.Index(OrderBy(F("registered_on"), descending=True, nulls_last=True), F("id"),
-                         name="enterprise_registered_desc"),
+            # The list sorted by registration date, either way, nulls last, as its keyset pages read it: two
+            # indexes on PostgreSQL only (migration 0006; SQLite refuses NULLS LAST in an index).
         ]
 
     def __str__(self) -> str:
