@@ -6,15 +6,15 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from django.http import Http404
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from twincity.accounts.auth import ApiTokenAuth, BrowserSessionAuth
+from twincity.core.api import DocumentedAPI
 from twincity.core.errors import ApplicationError
 from twincity.core.middleware import busy_response, database_is_busy
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="twincity API · 西部科学城双城服务平台",
     version="1",
     description=(

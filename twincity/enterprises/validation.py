@@ -71,7 +71,8 @@ CITY_ALIASES = {"重庆": "chongqing", "重庆市": "chongqing", "成都": "chen
 _CITY_RE = re.compile(CITY_PATTERN)
 _INDUSTRY_CODE_RE = re.compile(INDUSTRY_CODE_PATTERN)
 _CREDIT_CODE_RE = re.compile(r"^[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}$")
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"  # (NUL is refused before, with its own reason)
+_EMAIL_RE = re.compile(EMAIL_PATTERN)
 
 
 class Invalid(Exception):
@@ -278,7 +279,7 @@ def clean_value(spec: FieldSpec, raw: Any, *, year_max: int | None = None) -> An
     Callers leave blank cells out before calling: a blank means "no change".
     """
     kind = spec.kind
-    if kind == "money" and type(raw) is not str:  # JSON numbers, spreadsheet cells: never a clear word
+    if kind == "money" and raw is not None and type(raw) is not str:  # numbers, cells: never a clear word
         return clean_money(raw)
     if raw is None or (isinstance(raw, str) and raw.strip().lower() in CLEAR_WORDS):
         if kind in ("credit_code", "year"):  # a key identifies the row: it is never cleared
