@@ -208,7 +208,10 @@ def clean_money(raw: Any) -> Decimal:
     number = _decimal(raw)
     if abs(number) >= MONEY_LIMIT:
         raise Invalid("金额过大（单位为万元）", "amount too large (the unit is 10,000 CNY)")
-    return number.quantize(MONEY_STEP, rounding=ROUND_HALF_EVEN)
+    rounded = number.quantize(MONEY_STEP, rounding=ROUND_HALF_EVEN)
+    if abs(rounded) >= MONEY_LIMIT:  # 999999999999.99999 rounds to 10^12: more digits than the column holds
+        raise Invalid("金额过大（单位为万元）", "amount too large (the unit is 10,000 CNY)")
+    return rounded
 
 
 def clean_fiscal_year(raw: Any, *, year_max: int) -> int:
