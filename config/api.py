@@ -6,15 +6,16 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from django.http import Http404
-from ninja import NinjaAPI
+from django.http.multipartparser import MultiPartParserError
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from twincity.accounts.auth import ApiTokenAuth, BrowserSessionAuth
+from twincity.core.api import DocumentedAPI
 from twincity.core.errors import ApplicationError
 from twincity.core.middleware import busy_response, database_is_busy
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="twincity API · 西部科学城双城服务平台",
     version="1",
     description=(
@@ -113,6 +114,13 @@ def on_forbidden(request, exc):
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
     return error_response(request, message="未找到 (not found)", code="not_found", status=404)
+
+
+@api.exception_handler(MultiPartParserError)
+def on_broken_upload(request, exc: MultiPartParserError):
+    """A multipart body that cannot be parsed (no boundary, cut short): 400 in the API's shape, not Django's page."""
+    return error_response(request, message="无法解析上传内容 (the upload cannot be parsed)", code="bad_upload",
+                          status=400)
 
 
 @api.exception_handler(HttpError)

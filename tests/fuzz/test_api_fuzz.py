@@ -1,85 +1,175 @@
-"""Schema-driven fuzzing of the whole JSON API: no operation answers 5xx, whatever it is sent.
+"""Schema-driven fuzzing of the whole JSON API with every check schemathesis has, as three kinds of caller.
 
-Schemathesis turns every operation of `config.api.api`'s OpenAPI document into a Hypothesis strategy; the
-cases are sent in-process to the WSGI application (so they hit the pytest-django test database inside the
-test's transaction) as olivia, the administrator, through an API token, so every endpoint is reachable.
-New endpoints are fuzzed automatically: the operations are read from the schema, not listed here.
+Schemathesis's engine (what `st run` runs) reads `config.api.api`'s OpenAPI document and runs all its phases
+against the WSGI application in-process: the documented examples, the coverage phase (boundary values, every
+enum member, invalid values of every constraint, missing required parameters, undocumented methods), Hypothesis
+fuzzing, and the stateful phase (links inferred between operations: create, read, delete, read again). Every
+response passes every check: no 5xx, a documented status and content type, a body and headers that match their
+schemas, invalid data refused and valid data accepted, a deleted resource gone, a created one there, and
+authentication enforced. New endpoints are fuzzed automatically: the operations are read from the schema.
+
+It runs as olivia (administrator), alice (enterprise user) and bella (bank officer), each through an API token.
+The engine's workers are threads with their own database connections, so the data is committed
+(`transaction=True`) and the tables are emptied afterwards. The run is deterministic (a fixed seed, derandomized
+Hypothesis) and bounded (`MAX_EXAMPLES` per operation and phase, `STATEFUL_STEPS`).
 """
 
 from datetime import date
 
 import pytest
 import schemathesis
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hypothesis_settings
+from django.db import connection, connections
+from django.test.testcases import LiveServerThread
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
+from schemathesis import engine
+from schemathesis.engine import events
+from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
+from schemathesis.specs.openapi import unregister_string_format
+from stdnum.cn import uscc
 
 from config.api import api
 from twincity.accounts.models import ApiToken
 from twincity.accounts.services import api_token_create
+from twincity.enterprises.fields import CREDIT_CODE_PATTERN
 from twincity.enterprises.services import declaration_upsert
-from twincity.testing import ALICE_CODE
+from twincity.testing import ALICE_CODE, BOB_CODE, Cast
 
-SCHEMA = schemathesis.openapi.from_dict(api.get_openapi_schema())
-OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
-EXAMPLES_PER_OPERATION = 15
+MAX_EXAMPLES = 5
+STATEFUL_STEPS = 10
+SEED = 20261129
+ROLES = ["olivia", "alice", "bella"]
+
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _config(base_url: str, key: str) -> schemathesis.Config:
+    return schemathesis.Config.from_dict({
+        "base-url": base_url,
+        "seed": SEED,
+        # A run's body (kind or standard, a year range on its date) filters out many generated examples.
+        "suppress-health-check": ["filter_too_much"],
+        "workers": 1,
+        "headers": {"Authorization": f"Bearer {key}"},
+        "generation": {"deterministic": True, "max-examples": MAX_EXAMPLES},
+        "phases": {"stateful": {"max-steps": STATEFUL_STEPS}},
+        "checks": {"enabled": True},
+        "operations": [
+            # Where a valid request's acceptance depends on more than its schema can say, a schema-valid
+            # request may rightly answer 422; every other check still runs on these operations.
+            {   # the file's rows are what is validated (all or nothing, row by row), not the upload's shape
+                "include-path": "/api/imports/{kind}",
+                "checks": {"positive_data_acceptance": {"enabled": False}},
+            },
+            {   # a derived definition must be a valid standard: the engine's validation, reported error by error
+                "include-path": "/api/points/standards/{standard_id}/{version}/derive",
+                "checks": {"positive_data_acceptance": {"enabled": False}},
+            },
+            {   # the value's kind and range depend on the fact named in the path (a judgement is true/false,
+                # a market share 0–1, a development score 0–100 with its year)
+                "include-path": "/api/points/enterprises/{credit_code}/inputs/{fact}",
+                "include-method": "PUT",
+                "checks": {"positive_data_acceptance": {"enabled": False}},
+            },
+            {   # a field left out is unchanged; null clears an optional one and is 422 for a required one (name,
+                # city), which the generated schema still shows as nullable (TODO: non-nullable required fields)
+                "include-path": "/api/enterprises/{credit_code}",
+                "include-method": "PATCH",
+                "checks": {"positive_data_acceptance": {"enabled": False}},
+            },
+            {   # a certificate's end may not precede its start: a comparison JSON Schema cannot state
+                "include-path": "/api/enterprises/{credit_code}/qualifications",
+                "include-method": "POST",
+                "checks": {"positive_data_acceptance": {"enabled": False}},
+            },
+            {   # the version named in the body must be of the kind of evaluation named in the path
+                "include-path": "/api/points/renewal-rules/{kind}/{year}",
+                "checks": {"positive_data_acceptance": {"enabled": False}},
+            },
+            {   # an expert's input (x_…) must fall in a band of the standard the body names
+                "include-path": "/api/points/enterprises/{credit_code}/what-if",
+                "checks": {"positive_data_acceptance": {"enabled": False}},
+            },
+            {   # the body names other records whose kind must fit (a bank officer's organisation is a bank, a
+                # branch's head is of its kind and no branch itself; an unknown one is 422, as documented), and a
+                # password must pass Django's password validators: rules over stored data and lists
+                "include-path-regex": r"^/api/accounts/(organisations(/\{organisation_id\})?|users|users/\{username\}/role)$",
+                "include-method": ["POST", "PUT", "PATCH"],
+                "checks": {"positive_data_acceptance": {"enabled": False}},
+            },
+        ],
+    })
+
+
+def _credit_codes() -> st.SearchStrategy[str]:
+    """The `uscc` format as the services check it (python-stdnum: eight digits, nine more characters of the
+    pattern's alphabet, the check character); often a registered company, so handlers run past the lookup."""
+    assert CREDIT_CODE_PATTERN.endswith("[0-9A-HJ-NPQRTUWXY]{10}$")
+    body = st.from_regex(r"^[0-9]{8}[0-9A-HJ-NPQRTUWXY]{9}$", fullmatch=True)
+    return st.one_of(st.sampled_from([ALICE_CODE, BOB_CODE]), body.map(lambda b: b + uscc.calc_check_digit(b)))
+
+
+def _run(base_url: str, token: ApiToken, key: str) -> tuple[list[str], int]:
+    """Every distinct failure the engine finds (the first request that showed it), and the number of checks run."""
+    schema = schemathesis.openapi.from_dict(api.get_openapi_schema(), config=_config(base_url, key))
+
+    def before_call(context, case, kwargs):
+        # A fuzzed DELETE /api/accounts/tokens/{id} may revoke the fuzzer's own token; keep it usable.
+        ApiToken.objects.filter(pk=token.pk).update(revoked_at=None)
+        connection.close()  # this is the engine's thread: leave no connection open behind it
+
+    # Schemathesis takes this hook and formats globally only: registered for this run, removed after it.
+    GLOBAL_HOOK_DISPATCHER.register_hook_with_name(before_call, "before_call")
+    schemathesis.openapi.format("uscc", _credit_codes())
+    try:
+        return _failures(schema)
+    finally:
+        GLOBAL_HOOK_DISPATCHER.unregister(before_call)
+        unregister_string_format("uscc")
+
+
+def _failures(schema) -> tuple[list[str], int]:
+    failures: dict[str, str] = {}
+    checks_run = 0
+    for event in engine.from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            for nodes in event.recorder.checks.values():
+                for node in nodes:
+                    checks_run += 1
+                    if node.failure_info is not None:
+                        failure = node.failure_info.failure
+                        summary = f"[{node.name}] {failure.operation}: {failure.title}"
+                        failures.setdefault(summary, f"{failure.message}\n{node.failure_info.code_sample}")
+        elif isinstance(event, events.NonFatalError):
+            failures.setdefault(f"[error] {event.label}: {event.info.title}", event.info.message)
+        elif isinstance(event, events.FatalError):
+            raise event.exception
+    return [f"{summary}\n{detail}\n" for summary, detail in sorted(failures.items())], checks_run
 
 
 @pytest.fixture
-def keep_test_connection():
-    """Requests must not close the database connection that holds the test's transaction.
-
-    Django's own test client does the same; the plain WSGI handler would close it on PostgreSQL.
-    """
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
-
-
-def _pin_known_ids(case, pin: bool):
-    """Half the cases address real objects (alice's company, a filed year), so handlers run past the lookup."""
-    if pin and case.path_parameters:
-        if "credit_code" in case.path_parameters:
-            case.path_parameters["credit_code"] = ALICE_CODE
-        if "fiscal_year" in case.path_parameters:
-            case.path_parameters["fiscal_year"] = date.today().year - 1
-    return case
+def api_server():
+    """The platform over HTTP on a free loopback port, started now, so its middleware sees the test settings
+    (pytest-django's session-wide `live_server` may have started before them)."""
+    thread = LiveServerThread("127.0.0.1", lambda handler: handler)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    yield f"http://127.0.0.1:{thread.port}"
+    thread.terminate()
 
 
-@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: op.label)
-def test_no_operation_answers_a_server_error(operation, cast, keep_test_connection):
-    token, key = api_token_create(actor=cast.olivia, user=cast.olivia, name="fuzz")
+@pytest.mark.parametrize("role", ROLES)
+def test_the_api_keeps_its_contract(role, api_server):
+    cast = Cast.create()
     declaration_upsert(actor=cast.olivia, enterprise=cast.alice_co, fiscal_year=date.today().year - 1,
                        figures={"employees": 40, "rd_staff": 12, "sales": "1000"})
-    headers = {"Authorization": f"Bearer {key}"}
-    # A fresh handler, so its middleware sees the test settings (plain HTTP; see conftest.py).
-    application = WSGIHandler()
-
-    @given(case=operation.as_strategy(), pin=st.booleans())
-    @hypothesis_settings(
-        max_examples=EXAMPLES_PER_OPERATION,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    def run(case, pin):
-        case = _pin_known_ids(case, pin)
-        # A fuzzed DELETE /api/accounts/tokens/{id} may revoke the fuzzer's own token; keep it usable.
-        ApiToken.objects.filter(pk=token.pk).update(revoked_at=None)
-        response = case.call(app=application, headers=headers)
-        case.validate_response(response, checks=[not_a_server_error], headers=headers)
-        # Every case reached the API as olivia: no HTTPS redirect, no authentication failure.
-        assert response.status_code not in (301, 302, 401), (case.path, response.status_code)
-
-    run()
+    user = getattr(cast, role)
+    token, key = api_token_create(actor=cast.olivia, user=user, name="fuzz")
+    try:
+        failures, checks_run = _run(api_server, token, key)
+    finally:
+        connections.close_all()
+    print(f"{role}: {checks_run} checks, {len(failures)} failures")
+    assert not failures, "\n".join(failures)

@@ -5,6 +5,7 @@ from typing import Literal
 
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import ConfigDict, StrictBool
 
 from twincity.accounts import access, selectors, services
 from twincity.accounts.models import City, Organisation, User
@@ -23,6 +24,9 @@ OrganisationKind = Literal[tuple(Organisation.Kind.values)]  # type: ignore[vali
 CityCode = Literal[tuple(City.values)]  # type: ignore[valid-type]
 RoleCode = Literal[tuple(User.Role.values)]  # type: ignore[valid-type]
 NAME = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# What Django's EmailValidator (the model's) accepts, in plain ASCII: a dot-atom, then a host name; or empty.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+EMAIL = rf"^({_ATOM}(\.{_ATOM})*@([A-Za-z0-9]([A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\.)+[A-Za-z]{{2,63}})?$"
 
 
 class OrganisationOut(Schema):
@@ -39,6 +43,8 @@ class OrganisationDetailOut(OrganisationOut):
 
 
 class OrganisationIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(..., min_length=1, max_length=200, pattern=NAME)
     kind: OrganisationKind
     city: CityCode | Literal[""] = ""
@@ -46,6 +52,8 @@ class OrganisationIn(Schema):
 
 
 class OrganisationPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = Field(None, min_length=1, max_length=200, pattern=NAME)
     city: CityCode | Literal[""] | None = None
 
@@ -61,9 +69,11 @@ class UserOut(Schema):
 
 
 class UserIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     username: str = Field(..., min_length=1, max_length=150, pattern=r"^[\w.@+-]+$")
     display_name: str = Field("", max_length=64, pattern=r"^[^\x00]*$")
-    email: str = Field("", max_length=254, pattern=r"^([^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+)?$")
+    email: str = Field("", max_length=254, pattern=EMAIL)
     role: RoleCode = ""
     organisation_id: int | None = Field(None, ge=1, le=2**63 - 1)
     password: str | None = Field(None, min_length=1, max_length=128, pattern=r"^[^\x00]*$",
@@ -71,9 +81,11 @@ class UserIn(Schema):
 
 
 class UserRoleIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     role: RoleCode
     organisation_id: int | None = Field(None, ge=1, le=2**63 - 1)
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class UserFilters(Schema):
@@ -90,6 +102,8 @@ class MeOut(Schema):
 
 
 class TokenIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     username: str = Field(..., min_length=1, max_length=150, pattern=r"^[\w.@+-]+$")
     name: str = Field(..., min_length=1, max_length=100, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")
 
@@ -221,7 +235,8 @@ def token_create_api(request, payload: TokenIn):
     return Status(201, token)
 
 
-@router.delete("/tokens/{token_id}", response={200: TokenOut, **errors(401, 404, 422)}, summary="Revoke a token")
+@router.delete("/tokens/{token_id}", response={200: TokenOut, **errors(403, 404)},
+               summary="Revoke a token (administrators)")
 def token_revoke_api(request, token_id: int = Path(..., ge=1, le=2**63 - 1)):
     token = visible(selectors.api_token_get_visible(user=request.user, token_id=token_id),
                     "令牌不存在 (no such token)")

@@ -11,7 +11,7 @@ from pydantic import field_validator
 from twincity.audit import selectors
 from twincity.audit.access import can_view_audit_trail
 from twincity.core.access import require
-from twincity.core.api import AuditEntryOut, RegistryPagination, errors
+from twincity.core.api import AuditEntryOut, IsoDateTime, RegistryPagination, errors
 
 router = Router(tags=["audit 审计"])
 
@@ -21,8 +21,8 @@ class AuditFilters(Schema):
     object_id: str = Field("", max_length=64, pattern=r"^[^\x00]*$")
     actor: str = Field("", max_length=150, pattern=r"^[\w.@+-]*$")
     action: Literal["", "create", "update", "delete"] = ""
-    since: datetime | None = None
-    until: datetime | None = None
+    since: IsoDateTime | None = None
+    until: IsoDateTime | None = None
 
     @field_validator("since", "until")
     @classmethod

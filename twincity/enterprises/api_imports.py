@@ -58,9 +58,10 @@ def import_api(request, kind: KindPath, file: File[UploadedFile], dry_run: bool 
         return service(actor=request.user, kind=kind, path=copy.name, filename=filename).as_dict()
 
 
-@router.get("/template/{kind}", response={200: None, **errors(401, 422)},
+@router.get("/template/{kind}", response={200: None, **errors()},
             summary="The CSV template of a kind (header `name (中文标签)` and one example row)",
-            openapi_extra={"responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}}})
+            openapi_extra={"responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {
+                "type": "string", "description": "UTF-8 CSV: the header row and one example row"}}}}}})
 def import_template_api(request, kind: KindPath):
     response = HttpResponse(template_csv(kind), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'

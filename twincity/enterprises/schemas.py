@@ -3,11 +3,12 @@ input states the real constraints of its field, so the OpenAPI document says wha
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, create_model
+from pydantic import ConfigDict, StrictBool, create_model
 
+from twincity.core.api import IsoDate, JsonInt, decimal_text
 from twincity.enterprises.fields import (
     CHOICES,
     CITY_PATTERN,
@@ -19,12 +20,17 @@ from twincity.enterprises.fields import (
     SOURCES,
     FieldSpec,
 )
+from twincity.enterprises.validation import EMAIL_PATTERN
 
 # Text inputs never hold NUL (no database column can) and a required one holds more than spaces.
 NO_NUL = r"^[^\x00]*$"
 NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 # fields.INDUSTRY_CODE_PATTERN, in either case (the service upper-cases it), or empty (= unknown).
 INDUSTRY_CODE_PATTERN_IN = r"^([A-Ta-t]\d{0,4})?$"
+# Money as text: |x| < MONEY_LIMIT (10^12), as its digits say; or blank (= no change).
+MONEY_TEXT = decimal_text(rf"^(-?\d{{1,{len(str(int(MONEY_LIMIT))) - 1}}}(\.\d+)?)?$")
+# validation.EMAIL_PATTERN, with the spaces around it that the service strips, or empty (= none).
+EMAIL_PATTERN_IN = rf"^\s*({EMAIL_PATTERN[1:-1]})?\s*$"
 SourceKey = Literal[tuple(SOURCES)]  # type: ignore[valid-type]
 Money = Decimal
 
@@ -38,6 +44,8 @@ def _input_field(spec: FieldSpec, *, required: bool = False) -> tuple[Any, Any]:
         pattern = NOT_BLANK if spec.required else NO_NUL
         if spec.name == "industry_code":
             pattern = INDUSTRY_CODE_PATTERN_IN
+        elif kind == "email":
+            pattern = EMAIL_PATTERN_IN
         annotation: Any = str
         field = Field(default, max_length=spec.max_length, pattern=pattern, description=description)
     elif kind == "city":
@@ -47,21 +55,20 @@ def _input_field(spec: FieldSpec, *, required: bool = False) -> tuple[Any, Any]:
         annotation = Literal[tuple(CHOICES[spec.name])]  # type: ignore[valid-type]
         field = Field(default, description=description)
     elif kind == "date":
-        annotation = date
+        annotation = IsoDate
         field = Field(default, description=description)
-    elif kind == "bool":
-        annotation = bool
+    elif kind == "bool":  # strictly what the document says: true or false, not 1 or "yes"
+        annotation = StrictBool
         field = Field(default, description=description)
-    elif kind == "count":
-        annotation = int
+    elif kind == "count":  # a JSON integer, not "12" or 12.5
+        annotation = JsonInt
         field = Field(default, ge=0, le=spec.maximum or COUNT_LIMIT, description=description)
     elif kind == "headcount":
-        annotation = int
+        annotation = JsonInt
         field = Field(default, ge=-COUNT_LIMIT, le=COUNT_LIMIT, description=description)
     elif kind == "money":
-        annotation = Decimal
-        field = Field(default, gt=-MONEY_LIMIT, lt=MONEY_LIMIT, allow_inf_nan=False,
-                      description=description + " (万元; rounded to 4 places)")
+        annotation = Annotated[Decimal, Field(gt=-MONEY_LIMIT, lt=MONEY_LIMIT, allow_inf_nan=False), MONEY_TEXT[0]]
+        field = Field(default, json_schema_extra=MONEY_TEXT[1], description=description + " (万元; rounded to 4 places)")
     else:  # pragma: no cover - every kind of fields.py is handled above
         raise ValueError(kind)
     if not required:
@@ -103,7 +110,7 @@ class ProvenanceIn(StrictSchema):
     """Where a figure comes from. Only administrators may mark a figure verified (403 otherwise)."""
 
     source: SourceKey | None = None
-    verified: bool | None = None
+    verified: StrictBool | None = None
 
 
 ProvenanceMapIn = create_model(
@@ -119,14 +126,14 @@ class DeclarationIn(StrictSchema):
 
     figures: FiguresIn  # type: ignore[valid-type]
     provenance: ProvenanceMapIn = Field(default_factory=ProvenanceMapIn)  # type: ignore[valid-type]
-    replace: bool = False
+    replace: StrictBool = False
 
 
 class QualificationIn(StrictSchema):
     kind: Literal["hnte", "tsme", "innov", "srdi", "little_giant", "prov_rd_inst"]
     certificate_no: str = Field(..., max_length=64, pattern=NOT_BLANK)
-    valid_from: date
-    valid_until: date | None = None
+    valid_from: IsoDate
+    valid_until: IsoDate | None = None
 
 
 class QualificationOut(Schema):

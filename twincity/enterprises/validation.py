@@ -71,7 +71,8 @@ CITY_ALIASES = {"重庆": "chongqing", "重庆市": "chongqing", "成都": "chen
 _CITY_RE = re.compile(CITY_PATTERN)
 _INDUSTRY_CODE_RE = re.compile(INDUSTRY_CODE_PATTERN)
 _CREDIT_CODE_RE = re.compile(r"^[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}$")
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"  # (NUL is refused before, with its own reason)
+_EMAIL_RE = re.compile(EMAIL_PATTERN)
 
 
 class Invalid(Exception):
@@ -207,7 +208,10 @@ def clean_money(raw: Any) -> Decimal:
     number = _decimal(raw)
     if abs(number) >= MONEY_LIMIT:
         raise Invalid("金额过大（单位为万元）", "amount too large (the unit is 10,000 CNY)")
-    return number.quantize(MONEY_STEP, rounding=ROUND_HALF_EVEN)
+    rounded = number.quantize(MONEY_STEP, rounding=ROUND_HALF_EVEN)
+    if abs(rounded) >= MONEY_LIMIT:  # 999999999999.99999 rounds to 10^12: more digits than the column holds
+        raise Invalid("金额过大（单位为万元）", "amount too large (the unit is 10,000 CNY)")
+    return rounded
 
 
 def clean_fiscal_year(raw: Any, *, year_max: int) -> int:
@@ -278,7 +282,7 @@ def clean_value(spec: FieldSpec, raw: Any, *, year_max: int | None = None) -> An
     Callers leave blank cells out before calling: a blank means "no change".
     """
     kind = spec.kind
-    if kind == "money":
+    if kind == "money" and raw is not None:
         if type(raw) is not str:  # JSON numbers, spreadsheet cells: never a clear word
             return clean_money(raw)
         try:  # the common case, a plain number (never a clear word): what clean_money gives, in fewer steps
@@ -287,7 +291,9 @@ def clean_value(spec: FieldSpec, raw: Any, *, year_max: int | None = None) -> An
             pass
         else:
             if number.is_finite() and abs(number) < MONEY_LIMIT:
-                return number.quantize(MONEY_STEP, rounding=ROUND_HALF_EVEN)
+                rounded = number.quantize(MONEY_STEP, rounding=ROUND_HALF_EVEN)
+                if abs(rounded) < MONEY_LIMIT:  # checked after rounding, as clean_money does
+                    return rounded
     if raw is None or (isinstance(raw, str) and raw.strip().lower() in CLEAR_WORDS):
         if kind in ("credit_code", "year"):  # a key identifies the row: it is never cleared
             raise Invalid("必填项不能为空", f"{spec.name} is required")

@@ -2,7 +2,6 @@
 the caller may not see answers 404 (a run, another company); an action on one they may see but may not take
 answers 403 (reading a company's points as its bank, deriving a standard as anyone but an administrator)."""
 
-from datetime import date
 from typing import Literal
 from uuid import UUID
 
@@ -12,7 +11,7 @@ from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
 from twincity.core.access import require, visible
-from twincity.core.api import Pagination, errors
+from twincity.core.api import IsoDate, Pagination, errors
 from twincity.enterprises.api import CreditCode
 from twincity.enterprises.selectors import enterprise_get_visible
 from twincity.points import access, selectors, services
@@ -45,6 +44,8 @@ router = Router(tags=["points 创新积分"])
 
 InputFact = Literal[tuple(EvaluationInput.Fact.values)]  # type: ignore[valid-type]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_FILE = {"schema": {"type": "string", "description": "UTF-8 CSV with a header row"}}
+XLSX_FILE = {"schema": {"type": "string", "format": "binary"}}
 
 
 ADMINISTRATORS_ONLY = "只有管理员可以执行此操作 (administrators only)"
@@ -109,7 +110,7 @@ def standard_derive_api(request, payload: StandardDeriveIn, standard_id: str = S
 
 @router.get("/in-force", response={200: list[KindInForceOut], **errors(401, 422)},
             summary="For each kind of evaluation, the version in force on a date (new applications, renewals)")
-def in_force_api(request, on: date | None = Query(None, description="default: today (Asia/Shanghai)")):
+def in_force_api(request, on: IsoDate | None = Query(None, description="default: today (Asia/Shanghai)")):
     day = on or timezone.localdate()
     return [
         {"kind": k.kind, "name_zh": k.name_zh, "name_en": k.name_en,
@@ -183,8 +184,7 @@ def run_rankings_api(request, public_id: UUID = PublicId, group_by: GroupBy = "i
 @router.get("/runs/{public_id}/whitelist", response={200: WhitelistPageOut, **errors(401, 404, 422)},
             summary="Enterprises meeting a grade or score (administrators); format=csv|xlsx for a file",
             openapi_extra={"responses": {"200": {"description": "JSON page, or the whole list as a file",
-                                                 "content": {"application/json": {}, "text/csv": {},
-                                                             XLSX: {}}}}})
+                                                 "content": {"text/csv": CSV_FILE, XLSX: XLSX_FILE}}}})
 def run_whitelist_api(request, filters: Query[WhitelistFilters], public_id: UUID = PublicId):
     run = _run(request, public_id)
     rows = selectors.whitelist(run=run, min_grade=filters.min_grade, min_score=filters.min_score)
@@ -269,15 +269,17 @@ def evaluation_input_delete_api(request, fact: InputFact, credit_code: str = Cre
     return Status(204, None)
 
 
-@router.post("/enterprises/{credit_code}/what-if", response={200: WhatIfOut, **errors(401, 403, 404, 422)},
-             summary="Change figures and see the new points, without saving")
+@router.post("/enterprises/{credit_code}/what-if", response={200: WhatIfOut, **errors(403, 404, 409)},
+             summary="Change figures and see the new points, without saving",
+             description="A standard scored against the registry (percentiles) answers 409, code `no_run`, until "
+                         "a run of its version has finished.")
 def what_if_api(request, payload: WhatIfIn, credit_code: str = CreditCode):
     enterprise = _points_of(request, credit_code)
     standard = visible(selectors.standard_for_enterprise(enterprise=enterprise, standard_id=payload.standard_id,
                                                          version=payload.version),
                        "未知的评分标准或版本 (unknown standard or version)")
     before, after = services.what_if(user=request.user, enterprise=enterprise, standard=standard,
-                                     changes=payload.changes)
+                                     changes=payload.changes.model_dump(exclude_unset=True))
     b, a = explanation_data(before), explanation_data(after)
     changed = {
         old["id"]: [old["points"], new["points"]]

@@ -3,13 +3,17 @@
 import math
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import polars as pl
 from ninja import Field, Schema
-from pydantic import ConfigDict, StrictBool, model_validator
+from pydantic import ConfigDict, StrictBool, StrictFloat, create_model, model_validator
 
 import points_engine
+from points_engine.facts import FIELD_TYPES
+from twincity.core.api import IsoDate, JsonInt, decimal_text
+from twincity.points.services import WHAT_IF_LOCKED
 
 
 def plain(value: Any) -> Any:
@@ -120,12 +124,17 @@ class RunCreateIn(Schema):
     """Give a kind of evaluation (the version is the one in force on the evaluation date; for renewals, the one
     configured for that year), or a standard (and version: its latest when left out)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Exactly one of kind and standard_id; a version only with standard_id (as the validator below says).
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [
+        {"required": ["kind"], "not": {"required": ["standard_id"]}, "properties": {"version": {"type": "null"}}},
+        {"required": ["standard_id"], "not": {"required": ["kind"]}},
+    ]})
 
-    kind: KindIn | None = None
-    standard_id: StandardIdIn | None = None
+    kind: KindIn = None  # type: ignore[assignment]  # absent, never null
+    standard_id: StandardIdIn = None  # type: ignore[assignment]
     version: str | None = VersionIn
-    evaluation_date: date = Field(..., ge=date(1990, 1, 1), le=date(2100, 12, 31))
+    evaluation_date: IsoDate = Field(..., ge=date(1990, 1, 1), le=date(2100, 12, 31),
+                                     json_schema_extra={"pattern": r"^(199\d|20\d\d|2100)-"})  # the years, documented
     application: ApplicationIn = "new"
 
     @model_validator(mode="after")
@@ -164,13 +173,18 @@ class RenewalRuleOut(Schema):
     updated_at: datetime
 
 
+# A recorded number as text: 0 to 100, as its digits say.
+INPUT_TEXT = decimal_text(r"^(\d{1,2}(\.\d+)?|100(\.0+)?)$")
+
+
 class EvaluationInputIn(Schema):
     """`value`: true/false for a judgement; a number for quality_score (0–100, with its `year`) or market_share
     (0–1)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    value: StrictBool | Decimal = Field(..., description="true/false, or a number")
+    value: StrictBool | Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False), INPUT_TEXT[0]] = Field(
+        ..., description="true/false, or a number from 0 to 100", json_schema_extra=INPUT_TEXT[1])
     year: int | None = Field(None, ge=2000, le=2100)
     source: str = Field("", max_length=200, pattern=r"^[^\x00]*$")
     note: str = Field("", max_length=255, pattern=r"^[^\x00]*$")
@@ -243,9 +257,14 @@ GroupBy = Literal["industry_cluster", "city", "stage"]
 ExportFormat = Literal["json", "csv", "xlsx"]
 
 
+# A score as text: |x| <= 100000, as its digits say.
+SCORE_TEXT = decimal_text(r"^-?(\d{1,5}(\.\d+)?|100000(\.0+)?)$")
+
+
 class WhitelistFilters(Schema):
     min_grade: Literal["A", "B", "C", "D", "E"] | None = None
-    min_score: Decimal | None = Field(None, ge=-100000, le=100000, allow_inf_nan=False)
+    min_score: Annotated[Decimal, Field(ge=-100000, le=100000, allow_inf_nan=False), SCORE_TEXT[0]] | None = Field(
+        None, json_schema_extra=SCORE_TEXT[1])
     format: ExportFormat = "json"
     # Pages of the json format (files hold every row).
     limit: int = Field(100, ge=1, le=1000)
@@ -349,12 +368,34 @@ class EnterprisePointsOut(Schema):
     history: list[HistoryOut]
 
 
+def _what_if_change(dtype: pl.DataType) -> tuple[Any, Any]:
+    """(annotation, Field) of one fact a what-if may change: its engine type, strictly; null clears it."""
+    if isinstance(dtype, pl.Boolean):
+        return StrictBool | None, None
+    if isinstance(dtype, pl.Int64):
+        return Annotated[JsonInt, Field(ge=-(2**53), le=2**53)] | None, None
+    if isinstance(dtype, pl.Date):
+        return IsoDate | None, None
+    if isinstance(dtype, pl.String):
+        return str | None, Field(None, max_length=200, pattern=r"^[^\x00]*$")
+    return Annotated[StrictFloat, Field(allow_inf_nan=False)] | None, None
+
+
+# The facts a what-if may change (facts.md names; not the enterprise's identity), each with its engine type.
+# Other names are refused (422) by the service, which names each of them; the document says so.
+WhatIfChangesIn = create_model(
+    "WhatIfChangesIn",
+    __config__=ConfigDict(extra="allow", json_schema_extra={"additionalProperties": False}),
+    **{name: _what_if_change(dtype) for name, dtype in sorted(FIELD_TYPES.items()) if name not in WHAT_IF_LOCKED},
+)
+
+
 class WhatIfIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     standard_id: StandardIdIn = "scp-v1"
     version: str | None = VersionIn
-    changes: dict[str, Any]
+    changes: WhatIfChangesIn  # type: ignore[valid-type]
 
 
 class WhatIfOut(Schema):

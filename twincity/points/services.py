@@ -26,7 +26,7 @@ from twincity.core.access import require
 from twincity.core.audit import audit_record
 from twincity.core.background import task_enqueue_on_commit, task_live_values
 from twincity.core.bulk import insert_frame
-from twincity.core.errors import InvalidInput
+from twincity.core.errors import Conflict, InvalidInput
 from twincity.core.exports import csv_lines, xlsx_bytes
 from twincity.core.models import AuditEntry
 from twincity.enterprises.models import Enterprise
@@ -543,7 +543,7 @@ def what_if(
                       .order_by("-evaluation_date", "-created_at").first())
         reference = latest_run.reference if latest_run else None
         if engine.uses_percentiles and not reference:
-            raise InvalidInput("该标准版本尚无评分结果，请先运行评分 (run this standard version first)",
+            raise Conflict("该标准版本尚无评分结果，请先运行评分 (run this standard version first)",
                                code="no_run", extra={"standard": str(standard)})
     changed = {**facts, **coerced}
     try:

@@ -46,6 +46,12 @@ def test_a_malformed_json_body_is_400(olivia, method, url, raw_body):
     assert_error(response, 400, "http_error")
 
 
+def test_an_upload_without_its_boundary_is_400_in_the_error_shape(olivia):
+    # Found by the contract fuzz: Django answered its HTML 400 page.
+    response = olivia.post("/api/imports/enterprises", b"--x\r\n", content_type="multipart/form-data")
+    assert_error(response, 400, "bad_upload")
+
+
 @pytest.mark.parametrize(
     ("method", "url", "body", "loc"),
     [

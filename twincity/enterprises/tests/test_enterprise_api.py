@@ -243,6 +243,26 @@ def test_null_clears_a_text_field(client, cast):
     assert (cast.alice_co.industry_code, cast.alice_co.district, cast.alice_co.size_class) == ("", "", "")
 
 
+def test_null_clears_a_money_figure(client, cast):
+    # Found by the contract fuzz: null for a money figure was refused as "not a number" (422).
+    client.force_login(cast.alice)
+    assert put(client, DECLARATION_URL, {"figures": {"employees": 40, "sales": "1234.5"}}).status_code == 200
+
+    response = put(client, DECLARATION_URL, {"figures": {"sales": None}})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["sales"] is None
+    stored = AnnualDeclaration.objects.get(enterprise=cast.alice_co, fiscal_year=YEAR)
+    assert (stored.employees, stored.sales) == (40, None)
+
+
+@pytest.mark.parametrize("sales", ["1e3", " 12", "1_000", "1000000000000", "999999999999.99999", 999999999999.99999])
+def test_money_as_text_is_digits_within_the_limit_as_documented(client, cast, sales):
+    client.force_login(cast.alice)
+    assert put(client, DECLARATION_URL, {"figures": {"sales": sales}}).status_code == 422
+    assert not AnnualDeclaration.objects.filter(enterprise=cast.alice_co).exists()
+
+
 def test_null_sets_the_default_cluster(client, cast):
     client.force_login(cast.olivia)
     response = client.patch(f"/api/enterprises/{ALICE_CODE}", json.dumps({"industry_cluster": None}),
