@@ -118,8 +118,10 @@ frontend web
 backend app
     balance roundrobin
     # At most as many requests in a server as it has threads: the rest wait in HAProxy's queue (and go to the
-    # other server if theirs dies).
-    default-server check inter 1s fall 2 rise 2 maxconn {slots}
+    # other server if theirs dies). A connection refused to live traffic marks the server down at once
+    # (observe layer4): otherwise, while the live server is full, every retry of the second between the kill and
+    # the next check goes to the dead one (the only server with free slots) and ends as 503.
+    default-server check inter 1s fall 2 rise 2 maxconn {slots} observe layer4 error-limit 1 on-error mark-down
     timeout queue 60s
 {servers}
 """
