@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import models
 
-from twincity.core.bulk import bulk_insert
+from twincity.core.bulk import bulk_insert, bulk_insert_encoded
 from twincity.core.caching import REGISTRY, version_bump
 from twincity.core.models import AuditEntry
 
@@ -114,6 +114,17 @@ def audit_rows_write(rows: Sequence[Sequence[Any]]) -> None:
     if rows:
         bulk_insert(AuditEntry, rows, AUDIT_COLUMNS)
         # Raw rows bypass AuditEntry.save: invalidate the cached figures here (twincity.core.caching).
+        version_bump(REGISTRY)
+
+
+ENCODED_AUDIT_COLUMNS = AUDIT_COLUMNS[1:]  # "at" is the same for every entry of a write
+
+
+def audit_rows_write_encoded(rows: Sequence[Sequence[Any]], *, at: datetime) -> None:
+    """`audit_rows_write` for rows whose `changes` are already their JSON text (`json.dumps` of the changes, as
+    the ORM stores them) and that share one time `at`; each row holds the values of ENCODED_AUDIT_COLUMNS."""
+    if rows:
+        bulk_insert_encoded(AuditEntry, rows, ENCODED_AUDIT_COLUMNS, constants={"at": at})
         version_bump(REGISTRY)
 
 

@@ -23,12 +23,13 @@ from twincity.core.audit import (
     audit_record,
     audit_row,
     audit_rows_write,
+    audit_rows_write_encoded,
     creation_changes,
     diff,
     plain,
     snapshot,
 )
-from twincity.core.bulk import bulk_insert, bulk_update
+from twincity.core.bulk import bulk_insert, bulk_insert_encoded, bulk_update, bulk_update_encoded
 from twincity.core.errors import Conflict, Forbidden, InvalidInput
 from twincity.core.models import AuditEntry
 from twincity.enterprises import access
@@ -414,11 +415,6 @@ def _declaration_context(items: Sequence[DeclarationInput]) -> dict[tuple[int, i
     return stored
 
 
-def _context_fingerprint(items: Sequence[DeclarationInput]) -> frozenset:
-    """The fingerprint of the stored rows `_declaration_context` would read, from their ids and stamps only."""
-    return declarations_fingerprint([(i.enterprise.pk, i.fiscal_year) for i in items])
-
-
 def declarations_fingerprint(keys: Iterable[tuple[int, int]]) -> frozenset:
     """The fingerprint a plan of inputs with these (enterprise id, fiscal year) keys holds (`DeclarationPlan`):
     what an import checks before it counts on a plan made earlier."""
@@ -428,6 +424,12 @@ def declarations_fingerprint(keys: Iterable[tuple[int, int]]) -> frozenset:
     return frozenset((pk, stamp) for pk, enterprise_id, year, stamp in _declaration_select(
         ("id", "enterprise_id", "fiscal_year", "updated_at"), {k[0] for k in wanted}, {k[1] for k in wanted})
         if (enterprise_id, year) in wanted)
+
+
+def declarations_companies(ids: Iterable[int]) -> dict[int, tuple[str, int | None]]:
+    """What a plan read of these companies (`DeclarationPlan.companies`), as stored now."""
+    return {pk: (name, organisation_id) for pk, name, organisation_id in
+            Enterprise.objects.filter(pk__in=list(ids)).values_list("pk", "name", "organisation_id")}
 
 
 @dataclass
@@ -444,19 +446,12 @@ class DeclarationPlan:
     fingerprint: frozenset
     names: dict[int, str]  # enterprise id → name (the declarations' audit entries name the company)
     keys: list[tuple[int, int]] = field(default_factory=list)  # the inputs' (enterprise id, fiscal year)
+    # enterprise id → (name, organisation id): what the plan's access checks and audit entries read of a company
+    companies: dict[int, tuple[str, int | None]] = field(default_factory=dict)
 
     @property
     def refused(self) -> bool:
         return any(o.problems for o in self.outcomes)
-
-    def __getstate__(self) -> dict:
-        """What pass 2 of an import needs of the plan (it is spooled between passes): the stored rows it will
-        update, not those it only read; outcomes without their instances."""
-        keep = {*self.touched, *self.refreshed}
-        for outcome in self.outcomes:
-            outcome.instance = None
-        return {**self.__dict__, "stored": {k: v for k, v in self.stored.items() if k in keep},
-                "state": {k: v for k, v in self.state.items() if k in keep}}
 
 
 def _fingerprint(stored: Mapping[tuple[int, int], StoredDeclaration]) -> frozenset:
@@ -512,30 +507,26 @@ def declarations_plan(*, actor, items: Sequence[DeclarationInput], system: bool 
                 refreshed.append(after_key)
     return DeclarationPlan([o for o in outcomes if o is not None], stored, state, touched, refreshed,
                            _fingerprint(stored), {item.enterprise.pk: item.enterprise.name for item in items},
-                           [(item.enterprise.pk, item.fiscal_year) for item in items])
-
-
-def declarations_store(*, actor, plan: DeclarationPlan, items: Sequence[DeclarationInput], context: str = "",
-                       system: bool = False) -> DeclarationPlan:
-    """Store a plan (in the caller's transaction, with the write lock taken). When the rows it read changed
-    since it was made, the batch is planned again first; the plan stored is returned (a refused one is not
-    stored)."""
-    still_allowed = system or all(access.can_edit_declarations(actor, item.enterprise) for item in items)
-    if not still_allowed or _context_fingerprint(items) != plan.fingerprint:
-        plan = declarations_plan(actor=actor, items=items, system=system)
-    if not plan.refused:
-        _declarations_store(actor=actor, context=context, plan=plan)
-    return plan
+                           [(item.enterprise.pk, item.fiscal_year) for item in items],
+                           {item.enterprise.pk: (item.enterprise.name, item.enterprise.organisation_id)
+                            for item in items})
 
 
 def declarations_write(*, actor, items: Sequence[DeclarationInput], write: bool, context: str = "",
                        system: bool = False) -> list[Outcome]:
     """Create or update declarations (one batch): `declarations_plan`, then — when `write` and no input has a
     problem — the write, whole or not at all. Returns an outcome per input, in order."""
+    return declarations_write_planned(actor=actor, items=items, write=write, context=context, system=system).outcomes
+
+
+def declarations_write_planned(*, actor, items: Sequence[DeclarationInput], write: bool, context: str = "",
+                               system: bool = False) -> DeclarationPlan:
+    """`declarations_write`, returning the plan (an import keeps what storing it would write, `declarations_writes`,
+    for its second pass)."""
     plan = declarations_plan(actor=actor, items=items, system=system)
     if write and not plan.refused:
         _declarations_store(actor=actor, context=context, plan=plan)
-    return plan.outcomes
+    return plan
 
 
 def _declaration_changes(old: DeclarationRow, new: DeclarationRow, changed: list[str], *, created: bool
@@ -559,63 +550,126 @@ def _declaration_changes(old: DeclarationRow, new: DeclarationRow, changed: list
 DECLARATION_STORED = (*FIGURE_NAMES, "provenance", "flags", "submitted_by_id")
 
 
-def _declarations_store(*, actor, context: str, plan: DeclarationPlan) -> None:
-    """Write the changed declarations (and the refreshed flags of the years after them) and their audit
-    entries, with executemany statements (core.bulk): the same rows and entries the ORM would write."""
-    now = timezone.now()
+@dataclass(slots=True)
+class DeclarationWrites:
+    """What storing a plan writes, worked out before the write (an import works it out in pass 1, outside the
+    write lock): the rows as the database takes them (figures as text, JSON as its text) and their audit entries'
+    changes as JSON text. Only primitives: an import spools it between its passes cheaply."""
+
+    creates: list[tuple]  # (enterprise id, fiscal year, *DECLARATION_STORED)
+    create_audits: list[tuple]  # (object_repr, subject, changes JSON with CREATED_ID and CREATED_AT to fill in)
+    updates: list[tuple]  # (*DECLARATION_STORED, pk)
+    update_audits: list[tuple]  # (pk, object_repr, subject, changes JSON)
+    refreshes: list[tuple]  # (flags JSON, pk)
+    refresh_audits: list[tuple]  # (pk, object_repr, subject, changes JSON)
+
+    def __bool__(self) -> bool:
+        return bool(self.creates or self.updates or self.refreshes)
+
+
+# Stand-ins in a created declaration's audit changes for what only the write knows: its id and its time.
+CREATED_ID = '"<<twincity:created-id>>"'
+CREATED_AT = '"<<twincity:created-at>>"'
+_EMPTY_JSON = {dict: "{}", list: "[]"}
+
+
+def _json_text(value: Any) -> str:
+    """A JSON field's value as the ORM stores it (`json.dumps`, no encoder)."""
+    return _EMPTY_JSON.get(type(value)) if not value else json.dumps(value)  # type: ignore[return-value]
+
+
+def _figure_texts(figures: Mapping[str, Any]) -> tuple:
+    """The figures as the database takes them: decimals as their text (what the ORM sends), counts as ints."""
+    return tuple(str(v) if type(v) is decimal.Decimal else v for v in map(figures.__getitem__, FIGURE_NAMES))
+
+
+def declarations_writes(*, actor, plan: DeclarationPlan) -> DeclarationWrites:
+    """The rows and audit entries storing `plan` writes: new declarations, changed ones, and the years after
+    them whose flags follow. The same rows and entries the ORM would write."""
     submitter_id = actor.pk if getattr(actor, "pk", None) else None
     stored, state, touched, refreshed, names = plan.stored, plan.state, plan.touched, plan.refreshed, plan.names
-    create_keys = [key for key in touched if key not in stored]
-    update_keys = [key for key in touched if key in stored]
+    writes = DeclarationWrites([], [], [], [], [], [])
+
+    def where(key) -> tuple[str, str]:
+        return f"{names[key[0]]} {key[1]}"[:255], f"enterprises.enterprise:{key[0]}"
+
+    for key, outcome in touched.items():
+        row = state[key]
+        figures = _figure_texts(row.figures)
+        provenance, flags = _json_text(row.provenance), _json_text(row.flags)
+        record = stored.get(key)
+        if record is None:
+            writes.creates.append((key[0], key[1], *figures, provenance, flags, submitter_id))
+            values = {"id": CREATED_ID, "created_at": CREATED_AT, "enterprise_id": key[0], "fiscal_year": key[1],
+                      **{n: plain(row.figures[n]) for n in FIGURE_NAMES}, "provenance": row.provenance,
+                      "flags": row.flags, "submitted_by_id": submitter_id}
+            writes.create_audits.append((*where(key), json.dumps(creation_changes(values))))
+            continue
+        writes.updates.append((*figures, provenance, flags, submitter_id, record.pk))
+        changed = _stored_names(outcome.changed, record, submitter_id)
+        changes = diff(_row_snapshot(record.row, record.submitted_by_id, changed),
+                       _row_snapshot(row, submitter_id, changed))
+        if changes:
+            writes.update_audits.append((record.pk, *where(key), json.dumps(changes)))
+    for key in refreshed:
+        record = stored[key]
+        flags = state[key].flags
+        writes.refreshes.append((_json_text(flags), record.pk))
+        changes = diff({"flags": record.row.flags}, {"flags": flags})
+        if changes:
+            writes.refresh_audits.append((record.pk, *where(key), json.dumps(changes)))
+    return writes
+
+
+def declarations_writes_store(*, actor, context: str, writes: DeclarationWrites) -> Any:
+    """Write what `declarations_writes` worked out, with its audit entries, in one transaction (bulk statements;
+    a COPY on PostgreSQL). Returns the time stamped on the rows."""
+    now = timezone.now()
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    context = context[:255]
+    object_type = "enterprises.annualdeclaration"
     audit: list[tuple] = []
-
-    def declaration_audit(action: str, key, pk, changes) -> tuple:
-        return audit_row(at=now, actor=actor, action=action, object_type="enterprises.annualdeclaration",
-                         object_id=pk, object_repr=f"{names[key[0]]} {key[1]}",
-                         changes=changes, context=context, subject=f"enterprises.enterprise:{key[0]}")
-
     with transaction.atomic():
-        if create_keys:
-            bulk_insert(AnnualDeclaration, [
-                (key[0], key[1], *(state[key].figures[n] for n in FIGURE_NAMES), state[key].provenance,
-                 state[key].flags, submitter_id)
-                for key in create_keys
-            ], ("enterprise_id", "fiscal_year", *DECLARATION_STORED), constants={"created_at": now, "updated_at": now})
-            wanted = set(create_keys)
+        if writes.creates:
+            bulk_insert_encoded(AnnualDeclaration, writes.creates, ("enterprise_id", "fiscal_year", *DECLARATION_STORED),
+                                constants={"created_at": now, "updated_at": now})
+            keys = [(row[0], row[1]) for row in writes.creates]
+            wanted = set(keys)
             ids = {(e, y): pk for e, y, pk in AnnualDeclaration.objects.filter(
                 enterprise_id__in={k[0] for k in wanted}, fiscal_year__in={k[1] for k in wanted},
             ).values_list("enterprise_id", "fiscal_year", "pk") if (e, y) in wanted}
-            stamp = plain(now)
-            for key in create_keys:
-                row = state[key]
-                values = {"id": ids[key], "created_at": stamp, "updated_at": stamp, "enterprise_id": key[0],
-                          "fiscal_year": key[1], **{n: plain(row.figures[n]) for n in FIGURE_NAMES},
-                          "provenance": row.provenance, "flags": row.flags, "submitted_by_id": submitter_id}
-                audit.append(declaration_audit(AuditEntry.Action.CREATE, key, ids[key], creation_changes(values)))
-        if update_keys:
-            rows = []
-            for key in update_keys:
-                record, outcome, row = stored[key], touched[key], state[key]
-                changed = _stored_names(outcome.changed, record, submitter_id)
-                rows.append((*(row.figures[n] for n in FIGURE_NAMES), row.provenance, row.flags, submitter_id,
-                             record.pk))
-                audit.append(declaration_audit(AuditEntry.Action.UPDATE, key, record.pk, diff(
-                    _row_snapshot(record.row, record.submitted_by_id, changed),
-                    _row_snapshot(row, submitter_id, changed))))
-                record.row, record.submitted_by_id, record.updated_at = row, submitter_id, now
-                outcome.instance = record
-            bulk_update(AnnualDeclaration, rows, DECLARATION_STORED, constants={"updated_at": now})
-        if refreshed:
-            rows = []
-            for key in refreshed:
-                record = stored[key]
-                flags = state[key].flags
-                rows.append((flags, record.pk))
-                audit.append(declaration_audit(AuditEntry.Action.UPDATE, key, record.pk,
-                                               diff({"flags": record.row.flags}, {"flags": flags})))
-                record.row, record.updated_at = DeclarationRow(record.row.figures, record.row.provenance, flags), now
-            bulk_update(AnnualDeclaration, rows, ("flags",), constants={"updated_at": now})
-        audit_rows_write([row for row in audit if row[6]])
+            stamp = json.dumps(plain(now))
+            create = AuditEntry.Action.CREATE
+            for key, (object_repr, subject, changes) in zip(keys, writes.create_audits, strict=True):
+                pk = ids[key]
+                audit.append((actor_id, create, object_type, str(pk), object_repr,
+                              changes.replace(CREATED_ID, str(pk), 1).replace(CREATED_AT, stamp, 1), context, subject))
+        update = AuditEntry.Action.UPDATE
+        if writes.updates:
+            bulk_update_encoded(AnnualDeclaration, writes.updates, DECLARATION_STORED, constants={"updated_at": now})
+            audit.extend((actor_id, update, object_type, str(pk), object_repr, changes, context, subject)
+                         for pk, object_repr, subject, changes in writes.update_audits)
+        if writes.refreshes:
+            bulk_update_encoded(AnnualDeclaration, writes.refreshes, ("flags",), constants={"updated_at": now})
+            audit.extend((actor_id, update, object_type, str(pk), object_repr, changes, context, subject)
+                         for pk, object_repr, subject, changes in writes.refresh_audits)
+        audit_rows_write_encoded(audit, at=now)
+    return now
+
+
+def _declarations_store(*, actor, context: str, plan: DeclarationPlan) -> None:
+    """Write the changed declarations (and the refreshed flags of the years after them) and their audit
+    entries: `declarations_writes`, then `declarations_writes_store`."""
+    now = declarations_writes_store(actor=actor, context=context, writes=declarations_writes(actor=actor, plan=plan))
+    submitter_id = actor.pk if getattr(actor, "pk", None) else None
+    for key, outcome in plan.touched.items():
+        record = plan.stored.get(key)
+        if record is not None:
+            record.row, record.submitted_by_id, record.updated_at = plan.state[key], submitter_id, now
+            outcome.instance = record
+    for key in plan.refreshed:
+        record = plan.stored[key]
+        record.row, record.updated_at = plan.state[key], now
 
 
 def _stored_names(changed: list[str], declaration: StoredDeclaration, submitter_id: int | None) -> list[str]:

@@ -17,8 +17,7 @@ from twincity.enterprises.services import (
     EnterpriseInput,
     Outcome,
     declaration_inputs_clean,
-    declarations_plan,
-    declarations_store,
+    declarations_write_planned,
     enterprises_write,
     fiscal_year_max,
 )
@@ -183,11 +182,9 @@ def declaration_parse(walk: Walk, records: Sequence[Record]) -> list[Declaration
     return parsed
 
 
-def declaration_apply(walk: Walk, parsed: Sequence[DeclarationRowIn], *, write: bool,
-                      plan: DeclarationPlan | None = None) -> DeclarationPlan | None:
+def declaration_apply(walk: Walk, parsed: Sequence[DeclarationRowIn], *, write: bool) -> DeclarationPlan:
     """Find each row's company and hand the rows to the declarations' one write path; what it refuses becomes
-    row errors. Without `write`, returns the plan (pass 1); with it, stores `plan` (pass 1's, re-planned if
-    the rows it read changed since) or plans and stores now."""
+    row errors. Returns the plan (pass 1 spools what storing it writes); with `write`, stores it too."""
     # What the declarations' write path reads of a company: its id, its name (the audit entries) and its
     # organisation (the access predicates).
     enterprises = {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in={p[1] for p in parsed})
@@ -205,15 +202,8 @@ def declaration_apply(walk: Walk, parsed: Sequence[DeclarationRowIn], *, write: 
                                   else "you may not change this enterprise")])
             continue
         items.append(DeclarationInput(enterprise, year, figures, provenance, row=row))
-    if walk.error_count:
-        write = False
-    if write and plan is not None:
-        plan = declarations_store(actor=walk.actor, plan=plan, items=items, context=walk.context, system=walk.system)
-    else:
-        plan = declarations_plan(actor=walk.actor, items=items, system=walk.system)
-        if write and not plan.refused:
-            plan = declarations_store(actor=walk.actor, plan=plan, items=items, context=walk.context,
-                                      system=walk.system)
+    plan = declarations_write_planned(actor=walk.actor, items=items, write=write and not walk.error_count,
+                                      context=walk.context, system=walk.system)
     _settle(walk, plan.outcomes, {p[0]: p[5] for p in parsed})
     return plan
 

@@ -14,6 +14,7 @@ import gc
 import itertools
 import pickle
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from twincity.enterprises.imports.files import (
     read_records,
 )
 from twincity.enterprises.imports.rows import (
+    CHANGES_SHOWN,
     ImportResult,
     Walk,
     declaration_apply,
@@ -42,7 +44,14 @@ from twincity.enterprises.imports.rows import (
     enterprise_apply,
     enterprise_parse,
 )
-from twincity.enterprises.services import declarations_fingerprint
+from twincity.enterprises.services import (
+    DeclarationPlan,
+    DeclarationWrites,
+    declarations_companies,
+    declarations_fingerprint,
+    declarations_writes,
+    declarations_writes_store,
+)
 
 CHUNK = 2000  # rows read, looked up and written together
 ERRORS_SHOWN = 200  # errors returned by the API and stored on a job
@@ -93,28 +102,26 @@ def _walk(*, actor, kind: ImportKind, path: Path, filename: str, dry_run: bool, 
             chunks = parsed
         for index, chunk in enumerate(chunks):
             plan = None
-            if isinstance(chunk, UnchangedChunk):  # pass 2: a chunk that changed nothing in pass 1
-                if declarations_fingerprint(chunk.keys) == chunk.fingerprint:
-                    walk.result.rows += chunk.rows
-                    walk.result.unchanged += chunk.rows
-                    walk.result.flagged += chunk.flagged
+            if isinstance(chunk, PlannedChunk):  # pass 2: a declarations chunk pass 1 planned
+                if chunk.still_valid():
+                    if chunk.writes:
+                        declarations_writes_store(actor=actor, context=walk.context, writes=chunk.writes)
+                    chunk.count(walk.result)
                     _progress(walk, on_progress, offset, total)
                     continue
-                # Someone changed its rows in between: read and plan it again.
+                # Someone changed its rows (or its companies) in between: read and plan it again.
                 chunk = parse(walk, _file_chunk(kind, path, filename, index))
-            elif parsed is not None:  # pass 2: pass 1's rows, and for declarations its plan
-                chunk, plan = chunk
+            elif parsed is not None:  # pass 2: pass 1's rows
                 walk.result.rows += len(chunk)
             planned = apply(walk, chunk, write=write, **({"plan": plan} if plan is not None else {}))
             if write and walk.error_count:
                 # Pass 1 found no error; finding one now means the registry changed in between. Roll back.
                 raise ImportRejected(errors=walk.errors, error_count=walk.error_count, filename=filename)
             if spool is not None:
-                entry: object = (chunk, planned)
-                if planned is not None and not (planned.touched or planned.refreshed or planned.refused):
-                    # Nothing to write: pass 2 only checks that nobody changed its rows since.
-                    entry = UnchangedChunk(rows=len(chunk), flagged=sum(o.flagged for o in planned.outcomes),
-                                           keys=planned.keys, fingerprint=planned.fingerprint)
+                entry: object = chunk
+                if planned is not None and not planned.refused:
+                    # What pass 2 writes, worked out now; pass 2 only checks that nobody changed its rows since.
+                    entry = PlannedChunk.of(actor, len(chunk), planned)
                 pickle.dump(entry, spool, protocol=pickle.HIGHEST_PROTOCOL)
             _progress(walk, on_progress, offset, total)
     except FileRejected as exc:
@@ -193,14 +200,44 @@ def _progress(walk: Walk, on_progress: ProgressCallback | None, offset: int, tot
 
 
 @dataclass(frozen=True, slots=True)
-class UnchangedChunk:
-    """What pass 1 spools of a declarations chunk that changes nothing (most of a re-import): its size, and the
-    keys and fingerprint of the stored rows its plan read."""
+class PlannedChunk:
+    """What pass 1 spools of a declarations chunk: its counts and first changes, what storing it writes (nothing,
+    for most of a re-import), and what its plan read — the keys and fingerprint of the stored rows, and the
+    companies (id, name, organisation) — so pass 2 can tell that nobody changed them since. Only primitives."""
 
     rows: int
+    created: int
+    updated: int
+    unchanged: int
     flagged: int
+    changes: list[dict]
     keys: list[tuple[int, int]]
     fingerprint: frozenset
+    companies: frozenset
+    writes: DeclarationWrites
+
+    @classmethod
+    def of(cls, actor, rows: int, plan: DeclarationPlan) -> "PlannedChunk":
+        actions = Counter(outcome.action for outcome in plan.outcomes)
+        changes = [{"row": o.row, "action": o.action, "object": o.key, "changes": o.changes}
+                   for o in itertools.islice((o for o in plan.outcomes if o.action in ("create", "update")),
+                                             CHANGES_SHOWN)]
+        return cls(rows=rows, created=actions["create"], updated=actions["update"], unchanged=actions["unchanged"],
+                   flagged=sum(o.flagged for o in plan.outcomes), changes=changes, keys=plan.keys,
+                   fingerprint=plan.fingerprint, companies=frozenset(plan.companies.items()),
+                   writes=declarations_writes(actor=actor, plan=plan))
+
+    def still_valid(self) -> bool:
+        return (declarations_fingerprint(self.keys) == self.fingerprint
+                and declarations_companies({pk for pk, _ in self.companies}) == dict(self.companies))
+
+    def count(self, result: ImportResult) -> None:
+        result.rows += self.rows
+        result.created += self.created
+        result.updated += self.updated
+        result.unchanged += self.unchanged
+        result.flagged += self.flagged
+        result.changes.extend(self.changes[:max(0, CHANGES_SHOWN - len(result.changes))])
 
 
 def _file_chunk(kind: ImportKind, path: Path, filename: str, index: int) -> tuple:
