@@ -46,11 +46,20 @@ JUMP_CHECKED: tuple[tuple[str, str, Decimal], ...] = (
     ("assets", "资产总额", Decimal(1000)),
 )
 
+# What the flags of a year read of the year before's figures.
+PREVIOUS_YEAR_FIGURES: tuple[str, ...] = tuple(name for name, _zh, _minimum in JUMP_CHECKED)
+
 
 def _jumps(figures: Mapping[str, object], previous_year: Mapping[str, object]) -> list[Flag]:
     flags = []
     for name, zh, minimum in JUMP_CHECKED:
-        now, before = _num(figures, name), _num(previous_year, name)
+        now, before = figures.get(name), previous_year.get(name)
+        if now is None or before is None:
+            continue
+        if type(now) is not Decimal:
+            now = _num(figures, name)
+        if type(before) is not Decimal:
+            before = _num(previous_year, name)
         if now is None or before is None or now < 0 or before < 0 or abs(now - before) < minimum:
             continue
         if now > before * JUMP_FACTOR or before > now * JUMP_FACTOR:
@@ -67,7 +76,10 @@ _CHECKED = ("employees", "tech_staff", "rd_staff", "sales", "rd", "cost", "asset
 def declaration_flags(figures: Mapping[str, object], previous_year: Mapping[str, object] | None = None) -> list[Flag]:
     """The consistency flags of one year's figures; with the year before's figures, also the jumps."""
     flags: list[Flag] = []
-    numbers = {name: _num(figures, name) for name in _CHECKED}
+    numbers: dict[str, Decimal | None] = {}
+    for name in _CHECKED:  # _num of each, without a call for the common values (a decimal, or nothing)
+        value = figures.get(name)
+        numbers[name] = value if value is None or type(value) is Decimal else _num(figures, name)  # type: ignore[assignment]
     get = numbers.__getitem__
 
     for name, zh in (("employees", "职工总数"), ("tech_staff", "科技人员数"), ("rd_staff", "研发人员数")):

@@ -33,6 +33,7 @@ from twincity.core.bulk import bulk_insert, bulk_insert_encoded, bulk_update, bu
 from twincity.core.errors import Conflict, Forbidden, InvalidInput
 from twincity.core.models import AuditEntry
 from twincity.enterprises import access
+from twincity.enterprises.consistency import PREVIOUS_YEAR_FIGURES
 from twincity.enterprises.fields import ENTERPRISE_FIELD, FIGURE, FIGURE_NAMES, PROFILE_FIELD_NAMES
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
 from twincity.enterprises.validation import (
@@ -70,9 +71,10 @@ def _problems_to_error(problems: Sequence[Problem], message_zh: str, message_en:
                         extra={"fields": fields})
 
 
-def clean_values(specs: Mapping[str, Any], raw: Mapping[str, Any], *, year_max: int | None = None
-                 ) -> tuple[dict[str, Any], list[Problem]]:
-    """Clean every given value with `validation.clean_value`; unknown names are problems."""
+def clean_values(specs: Mapping[str, Any], raw: Mapping[str, Any], *, year_max: int | None = None,
+                 clean: Callable[..., Any] = clean_value) -> tuple[dict[str, Any], list[Problem]]:
+    """Clean every given value with `validation.clean_value` (or `clean`: the same function remembering its
+    answers, as an import passes); unknown names are problems."""
     cleaned: dict[str, Any] = {}
     problems: list[Problem] = []
     for name, value in raw.items():
@@ -81,7 +83,7 @@ def clean_values(specs: Mapping[str, Any], raw: Mapping[str, Any], *, year_max: 
             problems.append(Problem(name, "未知字段", "unknown field"))
             continue
         try:
-            cleaned[name] = clean_value(spec, value, year_max=year_max)
+            cleaned[name] = clean(spec, value, year_max=year_max)
         except Invalid as exc:
             problems.append(Problem(name, exc.reason_zh, exc.reason_en))
     return cleaned, problems
@@ -309,10 +311,12 @@ class DeclarationInput:
     row: int | None = None
 
 
-def declaration_inputs_clean(raw_figures: Mapping[str, Any], raw_provenance: Mapping[str, Any] | None
+def declaration_inputs_clean(raw_figures: Mapping[str, Any], raw_provenance: Mapping[str, Any] | None, *,
+                             clean: Callable[..., Any] = clean_value
                              ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[Problem]]:
-    """Clean a declaration's figures and provenance statements (raw values from JSON, a form or a file)."""
-    figures, problems = clean_values(FIGURE, raw_figures)
+    """Clean a declaration's figures and provenance statements (raw values from JSON, a form or a file).
+    `clean`: see clean_values."""
+    figures, problems = clean_values(FIGURE, raw_figures, clean=clean)
     provenance: dict[str, dict[str, Any]] = {}
     for name, entry in (raw_provenance or {}).items():
         if name not in FIGURE:
@@ -324,7 +328,7 @@ def declaration_inputs_clean(raw_figures: Mapping[str, Any], raw_provenance: Map
             if entry.get("source") is not None:
                 stated["source"] = clean_source(entry["source"])
             if entry.get("verified") is not None:
-                verified = clean_value(ENTERPRISE_FIELD["resident"], entry["verified"])  # a yes/no value
+                verified = clean(ENTERPRISE_FIELD["resident"], entry["verified"])  # a yes/no value
                 stated["verified"] = False if verified is CLEAR else verified
         except Invalid as exc:
             problems.append(Problem(name, exc.reason_zh, exc.reason_en))
@@ -346,7 +350,6 @@ class StoredDeclaration:
 
 _CONTEXT_COLUMNS = ("id", "enterprise_id", "fiscal_year", *FIGURE_NAMES, "provenance", "flags", "submitted_by_id",
                     "updated_at")
-_MONEY_INDEXES = tuple(3 + i for i, name in enumerate(FIGURE_NAMES) if FIGURE[name].kind == "money")
 
 
 def _money_reader() -> tuple[Callable[[float], decimal.Decimal], decimal.Decimal, decimal.Context] | None:
@@ -361,7 +364,9 @@ def _money_reader() -> tuple[Callable[[float], decimal.Decimal], decimal.Decimal
 
 
 def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+    if type(value) is str:
+        return {} if value == "{}" else [] if value == "[]" else json.loads(value)
+    return value
 
 
 def _declaration_select(columns: Sequence[str], enterprise_ids: Iterable[int], years: Iterable[int]) -> list[tuple]:
@@ -376,42 +381,55 @@ def _declaration_select(columns: Sequence[str], enterprise_ids: Iterable[int], y
         return cursor.fetchall()
 
 
-def _context_wanted(items: Sequence[DeclarationInput]) -> set[tuple[int, int]]:
-    return _wanted_of((i.enterprise.pk, i.fiscal_year) for i in items)
-
-
 def _wanted_of(keys: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
     return {(pk, y) for pk, year in keys for y in (year - 1, year, year + 1)}
 
 
 def _declaration_context(items: Sequence[DeclarationInput]) -> dict[tuple[int, int], StoredDeclaration]:
     """The stored declarations of the inputs' years, the years before (flags compare with them) and the years
-    after (their flags compare with the inputs), read as values in one query."""
-    wanted = _context_wanted(items)
-    if not wanted:
+    after (their flags compare with the inputs), read as values. A year read only as the year before of an input
+    holds only what the flags read of it (consistency.PREVIOUS_YEAR_FIGURES): it is never written."""
+    keys = {(i.enterprise.pk, i.fiscal_year) for i in items}
+    if not keys:
         return {}
+    full = {(pk, y) for pk, year in keys for y in (year, year + 1)}
+    before = {(pk, year - 1) for pk, year in keys} - full
+    stored = _stored_read(_CONTEXT_COLUMNS, full)
+    if before:
+        stored.update(_stored_read(_BEFORE_COLUMNS, before))
+    return stored
+
+
+_BEFORE_COLUMNS = ("id", "enterprise_id", "fiscal_year", *PREVIOUS_YEAR_FIGURES, "submitted_by_id", "updated_at")
+
+
+def _stored_read(columns: tuple[str, ...], wanted: set[tuple[int, int]]) -> dict[tuple[int, int], StoredDeclaration]:
+    """The stored declarations of these keys, with these columns (`_CONTEXT_COLUMNS`, or `_BEFORE_COLUMNS`)."""
+    names = columns[3:-2] if columns is _BEFORE_COLUMNS else FIGURE_NAMES
     reader = _money_reader()
-    money = _MONEY_INDEXES if reader is not None else ()
+    money = tuple(3 + i for i, name in enumerate(names) if FIGURE[name].kind == "money") if reader else ()
     if reader is not None:
         from_float, step, money_context = reader
     number = decimal.Decimal
-    width = 3 + len(FIGURE_NAMES)
+    width = 3 + len(names)
+    whole = columns is _CONTEXT_COLUMNS
     stored: dict[tuple[int, int], StoredDeclaration] = {}
-    for selected in _declaration_select(_CONTEXT_COLUMNS, {k[0] for k in wanted}, {k[1] for k in wanted}):
+    for selected in _declaration_select(columns, {k[0] for k in wanted}, {k[1] for k in wanted}):
         key = (selected[1], selected[2])
         if key not in wanted:
             continue
         values = list(selected)
-        if money:
-            for i in money:
-                value = values[i]
-                if value is not None:
-                    values[i] = (from_float(value) if type(value) is float else number(value)).quantize(
-                        step, context=money_context)
-        figures = dict(zip(FIGURE_NAMES, values[3:width], strict=True))
-        stored[key] = StoredDeclaration(values[0], values[width + 3], values[width + 2],
-                                        DeclarationRow(figures, _json(values[width]) or {},
-                                                       _json(values[width + 1]) or []))
+        for i in money:
+            value = values[i]
+            if value is not None:
+                values[i] = (from_float(value) if type(value) is float else number(value)).quantize(
+                    step, context=money_context)
+        figures = dict(zip(names, values[3:width], strict=True))
+        if whole:
+            row = DeclarationRow(figures, _json(values[width]) or {}, _json(values[width + 1]) or [])
+        else:
+            row = DeclarationRow(figures)
+        stored[key] = StoredDeclaration(values[0], values[-1], values[-2], row)
     return stored
 
 
@@ -426,10 +444,38 @@ def declarations_fingerprint(keys: Iterable[tuple[int, int]]) -> frozenset:
         if (enterprise_id, year) in wanted)
 
 
+def _select_in(model, columns: Sequence[str], column: str, values: Iterable[Any]) -> list[tuple]:
+    """SELECT columns of the rows whose `column` is one of `values`, as tuples: one plain statement (the ORM's
+    compilation of a lookup with thousands of values costs more than the query)."""
+    values = list(values)
+    if not values:
+        return []
+    quote = connection.ops.quote_name
+    sql = "SELECT {} FROM {} WHERE {} IN ({})".format(", ".join(quote(c) for c in columns),
+                                                       quote(model._meta.db_table), quote(column),
+                                                       ", ".join(["%s"] * len(values)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return cursor.fetchall()
+
+
+# In the model's field order, as Model.from_db takes them.
+DECLARING_COMPANY = tuple(f.attname for f in Enterprise._meta.concrete_fields
+                          if f.attname in ("id", "credit_code", "name", "organisation_id"))
+_CODE_AT = DECLARING_COMPANY.index("credit_code")
+
+
+def declaring_companies(credit_codes: Iterable[str]) -> dict[str, Enterprise]:
+    """The companies with these codes, by code, holding what the declarations' write path reads of a company:
+    its id, its name (the audit entries) and its organisation (the access predicates)."""
+    return {row[_CODE_AT]: Enterprise.from_db(connection.alias, DECLARING_COMPANY, row)
+            for row in _select_in(Enterprise, DECLARING_COMPANY, "credit_code", credit_codes)}
+
+
 def declarations_companies(ids: Iterable[int]) -> dict[int, tuple[str, int | None]]:
     """What a plan read of these companies (`DeclarationPlan.companies`), as stored now."""
-    return {pk: (name, organisation_id) for pk, name, organisation_id in
-            Enterprise.objects.filter(pk__in=list(ids)).values_list("pk", "name", "organisation_id")}
+    return {pk: (name, organisation_id)
+            for pk, name, organisation_id in _select_in(Enterprise, ("id", "name", "organisation_id"), "id", ids)}
 
 
 @dataclass
@@ -635,9 +681,9 @@ def declarations_writes_store(*, actor, context: str, writes: DeclarationWrites)
                                 constants={"created_at": now, "updated_at": now})
             keys = [(row[0], row[1]) for row in writes.creates]
             wanted = set(keys)
-            ids = {(e, y): pk for e, y, pk in AnnualDeclaration.objects.filter(
-                enterprise_id__in={k[0] for k in wanted}, fiscal_year__in={k[1] for k in wanted},
-            ).values_list("enterprise_id", "fiscal_year", "pk") if (e, y) in wanted}
+            ids = {(e, y): pk for pk, e, y in _declaration_select(
+                ("id", "enterprise_id", "fiscal_year"), {k[0] for k in wanted}, {k[1] for k in wanted})
+                if (e, y) in wanted}
             stamp = json.dumps(plain(now))
             create = AuditEntry.Action.CREATE
             for key, (object_repr, subject, changes) in zip(keys, writes.create_audits, strict=True):

@@ -393,8 +393,10 @@ def declaration_merge(
     stated = provenance or {}
     entries: dict[str, dict[str, object]] = {}
     changed_set = set(changed)
-    # Only the figures whose provenance can differ from the default need a look: stated, stored or changed.
-    looked_at = FIGURE_NAMES if replace else {*stated, *base.provenance, *changed_set}
+    # Only the figures whose provenance can differ from the default need a look: those this write states and
+    # those stored with one. Any other figure's entry is the default whatever happens to its value (a new value
+    # is self-declared and unverified, an unchanged one keeps its default entry), and defaults are not stored.
+    looked_at = {*stated, *base.provenance}
     for name in (name for name in FIGURE_NAMES if name in looked_at):
         old_entry = {**DEFAULT_PROVENANCE, **base.provenance.get(name, {})}
         value_changed = name in changed_set

@@ -8,9 +8,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from twincity.enterprises import access
-from twincity.enterprises.fields import DECLARATION_KEY_FIELDS, ENTERPRISE_FIELD, FIGURE
-from twincity.enterprises.imports.files import SOURCE_SUFFIX, VERIFIED_SUFFIX, ImportKind, Record, RowError, shown
-from twincity.enterprises.models import Enterprise
+from twincity.enterprises.fields import DECLARATION_KEY_FIELDS, ENTERPRISE_FIELD, FIGURE, FieldSpec
+from twincity.enterprises.imports.files import (
+    SOURCE_SUFFIX,
+    VERIFIED_SUFFIX,
+    ImportKind,
+    Record,
+    RowError,
+    columns_for,
+    shown,
+)
 from twincity.enterprises.services import (
     DeclarationInput,
     DeclarationPlan,
@@ -18,6 +25,7 @@ from twincity.enterprises.services import (
     Outcome,
     declaration_inputs_clean,
     declarations_write_planned,
+    declaring_companies,
     enterprises_write,
     fiscal_year_max,
 )
@@ -43,6 +51,16 @@ class ImportResult:
         return asdict(self)
 
 
+ANSWERS_KEPT = 100_000  # distinct cells whose cleaning a walk remembers
+_UNKNOWN = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    reason_zh: str
+    reason_en: str
+
+
 @dataclass
 class Walk:
     """The state of one pass over a file: counts, the first changes, the errors, the keys seen."""
@@ -56,6 +74,25 @@ class Walk:
     error_count: int = 0
     errors_kept: int = 1000
     seen: dict[Any, int] = field(default_factory=dict)
+    answers: dict[tuple[str, Any, int | None], Any] = field(default_factory=dict)  # see Walk.clean
+
+    def clean(self, spec: FieldSpec, raw: Any, *, year_max: int | None = None) -> Any:
+        """`validation.clean_value`, asked once per distinct cell of a column: a file repeats its years, head
+        counts, sources and yes/no cells thousands of times. Money cells (rarely repeated) are always asked."""
+        if spec.kind == "money":
+            return clean_value(spec, raw, year_max=year_max)
+        key = (spec.name, raw, year_max)
+        answer = self.answers.get(key, _UNKNOWN)
+        if answer is _UNKNOWN:
+            try:
+                answer = clean_value(spec, raw, year_max=year_max)
+            except Invalid as exc:
+                answer = _Refused(exc.reason_zh, exc.reason_en)
+            if len(self.answers) < ANSWERS_KEPT:
+                self.answers[key] = answer
+        if type(answer) is _Refused:
+            raise Invalid(answer.reason_zh, answer.reason_en)
+        return answer
 
     @property
     def context(self) -> str:
@@ -140,9 +177,28 @@ def enterprise_apply(walk: Walk, parsed: Sequence[EnterpriseRow], *, write: bool
     _settle(walk, outcomes, {row: raw for row, _code, _values, raw in parsed})
 
 
+_FIGURE = ("figure", "")
+_KEY_CELL = ("key", "")
+
+
+def _role(name: str) -> tuple[str, str]:
+    """What a declarations column holds: a key cell, a figure, or a figure's ("source" | "verified", figure)."""
+    if name in _KEY:
+        return _KEY_CELL
+    if name.endswith(SOURCE_SUFFIX):
+        return ("source", name.removesuffix(SOURCE_SUFFIX))
+    if name.endswith(VERIFIED_SUFFIX):
+        return ("verified", name.removesuffix(VERIFIED_SUFFIX))
+    return _FIGURE
+
+
+_ROLE = {column.name: _role(column.name) for column in columns_for("declarations")}
+
+
 def declaration_parse(walk: Walk, records: Sequence[Record]) -> list[DeclarationRowIn]:
     """Clean the cells of a chunk of a declarations file with the one validation; cell errors go to `walk`."""
     year_max = fiscal_year_max()
+    clean = walk.clean
     parsed: list[DeclarationRowIn] = []
     for record in records:
         walk.result.rows += 1
@@ -151,18 +207,23 @@ def declaration_parse(walk: Walk, records: Sequence[Record]) -> list[Declaration
         raw_figures: dict[str, Any] = {}
         raw_provenance: dict[str, dict[str, Any]] = {}
         for name, raw in record.values.items():
-            if name in _KEY:
+            role = _ROLE.get(name)
+            if role is None:
+                role = _role(name)
+            if role is _FIGURE:
+                raw_figures[name] = raw
+            elif role is _KEY_CELL:
+                if name == "credit_code":  # unique per row: nothing to remember
+                    cleaned = clean_value
+                else:
+                    cleaned = clean
                 try:
-                    key[name] = clean_value(_KEY[name], raw, year_max=year_max)
+                    key[name] = cleaned(_KEY[name], raw, year_max=year_max)
                 except Invalid as exc:
                     errors.append(_cell_error(record, name, exc))
-            elif name.endswith(SOURCE_SUFFIX):
-                raw_provenance.setdefault(name.removesuffix(SOURCE_SUFFIX), {})["source"] = raw
-            elif name.endswith(VERIFIED_SUFFIX):
-                raw_provenance.setdefault(name.removesuffix(VERIFIED_SUFFIX), {})["verified"] = raw
             else:
-                raw_figures[name] = raw
-        figures, provenance, problems = declaration_inputs_clean(raw_figures, raw_provenance)
+                raw_provenance.setdefault(role[1], {})[role[0]] = raw
+        figures, provenance, problems = declaration_inputs_clean(raw_figures, raw_provenance, clean=clean)
         for problem in problems:
             column = problem.field
             if column not in record.values and column in FIGURE:  # a provenance cell of this figure
@@ -187,8 +248,7 @@ def declaration_apply(walk: Walk, parsed: Sequence[DeclarationRowIn], *, write: 
     row errors. Returns the plan (pass 1 spools what storing it writes); with `write`, stores it too."""
     # What the declarations' write path reads of a company: its id, its name (the audit entries) and its
     # organisation (the access predicates).
-    enterprises = {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in={p[1] for p in parsed})
-                   .only("id", "credit_code", "name", "organisation_id")}
+    enterprises = declaring_companies({p[1] for p in parsed})
     items: list[DeclarationInput] = []
     for row, code, year, figures, provenance, _raw in parsed:
         enterprise = enterprises.get(code)
