@@ -413,6 +413,7 @@ def _stored_read(columns: tuple[str, ...], wanted: set[tuple[int, int]]) -> dict
     number = decimal.Decimal
     width = 3 + len(names)
     whole = columns is _CONTEXT_COLUMNS
+    decoded: dict[str, Any] = {}  # provenance text → its value, shared by the rows (read, never changed)
     stored: dict[tuple[int, int], StoredDeclaration] = {}
     for selected in _declaration_select(columns, {k[0] for k in wanted}, {k[1] for k in wanted}):
         key = (selected[1], selected[2])
@@ -426,7 +427,13 @@ def _stored_read(columns: tuple[str, ...], wanted: set[tuple[int, int]]) -> dict
                     step, context=money_context)
         figures = dict(zip(names, values[3:width], strict=True))
         if whole:
-            row = DeclarationRow(figures, _json(values[width]) or {}, _json(values[width + 1]) or [])
+            provenance = values[width]
+            if type(provenance) is str:  # SQLite: its text. Most rows state the same provenance: decode it once
+                text = provenance
+                provenance = decoded.get(text)
+                if provenance is None:
+                    provenance = decoded[text] = _json(text)
+            row = DeclarationRow(figures, provenance or {}, _json(values[width + 1]) or [])
         else:
             row = DeclarationRow(figures)
         stored[key] = StoredDeclaration(values[0], values[-1], values[-2], row)
