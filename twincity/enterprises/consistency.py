@@ -79,7 +79,7 @@ def declaration_flags(figures: Mapping[str, object], previous_year: Mapping[str,
     numbers: dict[str, Decimal | None] = {}
     for name in _CHECKED:  # _num of each, without a call for the common values (a decimal, or nothing)
         value = figures.get(name)
-        numbers[name] = value if value is None or type(value) is Decimal else _num(figures, name)  # type: ignore[assignment]
+        numbers[name] = value if value is None or type(value) is Decimal else _num(figures, name)
     get = numbers.__getitem__
 
     for name, zh in (("employees", "职工总数"), ("tech_staff", "科技人员数"), ("rd_staff", "研发人员数")):

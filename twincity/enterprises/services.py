@@ -623,12 +623,14 @@ class DeclarationWrites:
 # Stand-ins in a created declaration's audit changes for what only the write knows: its id and its time.
 CREATED_ID = '"<<twincity:created-id>>"'
 CREATED_AT = '"<<twincity:created-at>>"'
-_EMPTY_JSON = {dict: "{}", list: "[]"}
+_EMPTY_JSON: dict[type, str] = {dict: "{}", list: "[]"}
 
 
 def _json_text(value: Any) -> str:
     """A JSON field's value as the ORM stores it (`json.dumps`, no encoder)."""
-    return _EMPTY_JSON.get(type(value)) if not value else json.dumps(value)  # type: ignore[return-value]
+    if not value and type(value) in _EMPTY_JSON:
+        return _EMPTY_JSON[type(value)]
+    return json.dumps(value)
 
 
 def _figure_texts(figures: Mapping[str, Any]) -> tuple:
@@ -666,9 +668,9 @@ def declarations_writes(*, actor, plan: DeclarationPlan) -> DeclarationWrites:
             writes.update_audits.append((record.pk, *where(key), json.dumps(changes)))
     for key in refreshed:
         record = stored[key]
-        flags = state[key].flags
-        writes.refreshes.append((_json_text(flags), record.pk))
-        changes = diff({"flags": record.row.flags}, {"flags": flags})
+        new_flags = state[key].flags
+        writes.refreshes.append((_json_text(new_flags), record.pk))
+        changes = diff({"flags": record.row.flags}, {"flags": new_flags})
         if changes:
             writes.refresh_audits.append((record.pk, *where(key), json.dumps(changes)))
     return writes

@@ -268,8 +268,8 @@ def read_records(kind: ImportKind, path: Path | str, filename: str) -> Iterator[
                                          "row 1 must hold the header, but it is empty (or the file is)")])
         columns = _map_header(kind, list(header))
         width = len(columns)
-        names = [column.name if column is not None else None for column in columns]
-        text_cells = csv_file and None not in names  # every cell a str, every column named
+        names = [column.name for column in columns if column is not None]
+        text_cells = csv_file and len(names) == width  # every cell a str, every column named
         for number, cells in enumerate(rows, start=2):
             if text_cells and len(cells) <= width:
                 # The common case (a CSV row no wider than its header): the non-blank cells by column name, in one

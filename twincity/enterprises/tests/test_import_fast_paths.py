@@ -77,3 +77,26 @@ def test_an_unchanged_chunk_is_counted_without_being_planned_again(cast, tmp_pat
 
     assert (result.rows, result.created, result.unchanged, result.flagged) == (2, 1, 1, 1)
     assert progress[-2:] == [(3, 4), (4, 4)]  # each row twice: checked, then written (or found unchanged)
+
+
+def test_a_chunk_is_planned_again_when_its_company_changed_between_the_passes(cast, tmp_path, monkeypatch):
+    """Pass 1 works out the rows and audit entries pass 2 writes; a company renamed in between (its name is in
+    the entries) or moved to another organisation (the access predicates read it) makes pass 2 plan again."""
+    monkeypatch.setattr(import_service, "CHUNK", 1)
+    original = import_service._spooled
+
+    def someone_renames_first(spool):
+        type(cast.bob_co).objects.filter(pk=cast.bob_co.pk).update(name="改名后的公司")
+        yield from original(spool)
+
+    monkeypatch.setattr(import_service, "_spooled", someone_renames_first)
+    path = _write(tmp_path / "d.csv", [["credit_code", "fiscal_year", "employees"],
+                                       [ALICE_CODE, str(YEAR), "50"], [BOB_CODE, str(YEAR), "70"]])
+
+    result = import_apply(actor=cast.olivia, kind="declarations", path=path, filename="d.csv")
+
+    assert (result.rows, result.created) == (2, 2)
+    reprs = sorted(AuditEntry.objects.filter(object_type="enterprises.annualdeclaration")
+                   .values_list("object_repr", flat=True))
+    assert reprs == sorted([f"{cast.alice_co.name} {YEAR}", f"改名后的公司 {YEAR}"])
+    assert [c["object"] for c in result.changes] == [f"{ALICE_CODE} {YEAR}", f"{BOB_CODE} {YEAR}"]
