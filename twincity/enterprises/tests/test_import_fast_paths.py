@@ -100,3 +100,22 @@ def test_a_chunk_is_planned_again_when_its_company_changed_between_the_passes(ca
                    .values_list("object_repr", flat=True))
     assert reprs == sorted([f"{cast.alice_co.name} {YEAR}", f"改名后的公司 {YEAR}"])
     assert [c["object"] for c in result.changes] == [f"{ALICE_CODE} {YEAR}", f"{BOB_CODE} {YEAR}"]
+
+
+def test_cells_without_a_header_are_refused_with_their_row_and_column(cast, tmp_path):
+    """A row wider than the header, and a column whose header cell is blank, name the cell (the CSV rows read in
+    one step are only those that fit the header)."""
+    from twincity.enterprises.imports import ImportRejected
+
+    path = _write(tmp_path / "d.csv", [["credit_code", "fiscal_year", "", "employees"],
+                                       [ALICE_CODE, str(YEAR), "", "50", "surplus"],
+                                       [BOB_CODE, str(YEAR), "x", "70"],
+                                       [BOB_CODE, str(YEAR + 1), " ", "71", "  "]])
+    try:
+        import_apply(actor=cast.olivia, kind="declarations", path=path, filename="d.csv")
+    except ImportRejected as exc:
+        errors = [(e.row, e.column, e.value, e.reason_en) for e in exc.errors]
+    else:
+        raise AssertionError("the file was accepted")
+    assert errors == [(2, "#5", "surplus", "this column has no header"), (3, "#3", "x", "this column has no header")]
+    assert not AuditEntry.objects.filter(object_type="enterprises.annualdeclaration").exists()
