@@ -620,9 +620,13 @@ class DeclarationWrites:
         return bool(self.creates or self.updates or self.refreshes)
 
 
-# Stand-ins in a created declaration's audit changes for what only the write knows: its id and its time.
-CREATED_ID = '"<<twincity:created-id>>"'
-CREATED_AT = '"<<twincity:created-at>>"'
+# Stand-ins in a created declaration's audit changes for what only the write knows (its id and its time), and
+# for its provenance and flags (whose JSON text the row's columns already hold): each the value of a JSON string,
+# replaced in the text with its quotes.
+CREATED_ID = "<<twincity:created-id>>"
+CREATED_AT = "<<twincity:created-at>>"
+_PROVENANCE = "<<twincity:provenance>>"
+_FLAGS = "<<twincity:flags>>"
 _EMPTY_JSON: dict[type, str] = {dict: "{}", list: "[]"}
 
 
@@ -656,9 +660,11 @@ def declarations_writes(*, actor, plan: DeclarationPlan) -> DeclarationWrites:
         if record is None:
             writes.creates.append((key[0], key[1], *figures, provenance, flags, submitter_id))
             values = {"id": CREATED_ID, "created_at": CREATED_AT, "enterprise_id": key[0], "fiscal_year": key[1],
-                      **{n: plain(row.figures[n]) for n in FIGURE_NAMES}, "provenance": row.provenance,
-                      "flags": row.flags, "submitted_by_id": submitter_id}
-            writes.create_audits.append((*where(key), json.dumps(creation_changes(values))))
+                      **{n: plain(row.figures[n]) for n in FIGURE_NAMES}, "provenance": _PROVENANCE,
+                      "flags": _FLAGS, "submitted_by_id": submitter_id}
+            changes = json.dumps(creation_changes(values))
+            changes = changes.replace(f'"{_PROVENANCE}"', provenance, 1).replace(f'"{_FLAGS}"', flags, 1)
+            writes.create_audits.append((*where(key), changes))
             continue
         writes.updates.append((*figures, provenance, flags, submitter_id, record.pk))
         changed = _stored_names(outcome.changed, record, submitter_id)
@@ -698,7 +704,8 @@ def declarations_writes_store(*, actor, context: str, writes: DeclarationWrites)
             for key, (object_repr, subject, changes) in zip(keys, writes.create_audits, strict=True):
                 pk = ids[key]
                 audit.append((actor_id, create, object_type, str(pk), object_repr,
-                              changes.replace(CREATED_ID, str(pk), 1).replace(CREATED_AT, stamp, 1), context, subject))
+                              changes.replace(f'"{CREATED_ID}"', str(pk), 1).replace(f'"{CREATED_AT}"', stamp, 1),
+                              context, subject))
         update = AuditEntry.Action.UPDATE
         if writes.updates:
             bulk_update_encoded(AnnualDeclaration, writes.updates, DECLARATION_STORED, constants={"updated_at": now})

@@ -119,3 +119,21 @@ def test_cells_without_a_header_are_refused_with_their_row_and_column(cast, tmp_
         raise AssertionError("the file was accepted")
     assert errors == [(2, "#5", "surplus", "this column has no header"), (3, "#3", "x", "this column has no header")]
     assert not AuditEntry.objects.filter(object_type="enterprises.annualdeclaration").exists()
+
+
+def test_a_created_declarations_audit_entry_is_what_the_orm_snapshot_gives(cast, tmp_path):
+    """The creation entry is worked out before the row exists (its id and time filled in when written): it
+    equals the changes of the stored row's snapshot, id and time included."""
+    from twincity.core.audit import creation_changes, snapshot
+
+    path = _write(tmp_path / "d.csv", [["credit_code", "fiscal_year", "employees", "rd_staff", "sales", "assets",
+                                        "liab", "na", "sales__source", "sales__verified"],
+                                       [ALICE_CODE, str(YEAR), "50", "80", "1234.5", "10", "4", "7", "tax", "Y"]])
+    import_apply(actor=cast.olivia, kind="declarations", path=path, filename="d.csv")
+
+    declaration = AnnualDeclaration.objects.get(enterprise=cast.alice_co, fiscal_year=YEAR)
+    entry = AuditEntry.objects.get(object_type="enterprises.annualdeclaration", object_id=str(declaration.pk))
+    assert declaration.flags and declaration.provenance  # both spliced into the entry's text
+    assert entry.changes == creation_changes(snapshot(declaration))
+    assert entry.changes["id"]["after"] == declaration.pk
+    assert entry.changes["created_at"]["after"] == declaration.created_at.isoformat()
