@@ -662,9 +662,9 @@ def declarations_writes(*, actor, plan: DeclarationPlan) -> DeclarationWrites:
             values = {"id": CREATED_ID, "created_at": CREATED_AT, "enterprise_id": key[0], "fiscal_year": key[1],
                       **{n: plain(row.figures[n]) for n in FIGURE_NAMES}, "provenance": _PROVENANCE,
                       "flags": _FLAGS, "submitted_by_id": submitter_id}
-            changes = json.dumps(creation_changes(values))
-            changes = changes.replace(f'"{_PROVENANCE}"', provenance, 1).replace(f'"{_FLAGS}"', flags, 1)
-            writes.create_audits.append((*where(key), changes))
+            text = json.dumps(creation_changes(values))
+            text = text.replace(f'"{_PROVENANCE}"', provenance, 1).replace(f'"{_FLAGS}"', flags, 1)
+            writes.create_audits.append((*where(key), text))
             continue
         writes.updates.append((*figures, provenance, flags, submitter_id, record.pk))
         changed = _stored_names(outcome.changed, record, submitter_id)
