@@ -137,3 +137,20 @@ def test_a_created_declarations_audit_entry_is_what_the_orm_snapshot_gives(cast,
     assert entry.changes == creation_changes(snapshot(declaration))
     assert entry.changes["id"]["after"] == declaration.pk
     assert entry.changes["created_at"]["after"] == declaration.created_at.isoformat()
+
+
+def test_floats_read_as_15_digit_decimals_as_djangos_sqlite_backend_reads_them():
+    import random
+    import struct
+    from decimal import Context
+
+    reference = Context(prec=15).create_decimal_from_float
+    rng = random.Random(5)
+    floats = [0.0, -0.0, 0.5, 2.5, 1e-5, 0.00005, 0.12345, 1.00005, 5e-324, 999999999999.9999, 99999999999.9999]
+    floats += [rng.randrange(-10**16, 10**16) / 10**4 for _ in range(20000)]
+    floats += [rng.uniform(-1e12, 1e12) for _ in range(20000)]
+    floats += [struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0] for _ in range(20000)]
+    for value in floats:
+        if value != value or value in (float("inf"), float("-inf")):
+            continue
+        assert services.float_decimal15(value) == reference(value), value
