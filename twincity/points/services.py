@@ -25,7 +25,7 @@ from points_engine.facts import KNOWN_FIELDS, coerce_value
 from twincity.core.access import require
 from twincity.core.audit import audit_record
 from twincity.core.background import task_enqueue_on_commit, task_live_values
-from twincity.core.bulk import insert_frame
+from twincity.core.bulk import bulk_writes, insert_frame
 from twincity.core.errors import Conflict, InvalidInput
 from twincity.core.exports import csv_lines, xlsx_bytes
 from twincity.core.models import AuditEntry
@@ -298,12 +298,20 @@ def _digests(texts):
                                    pl.lit(texts).hash(seed=2).cast(pl.String).str.zfill(20))).to_series()
 
 
+def _facts_frame(pks: list[int], facts_frame):
+    """(enterprise_id, digest, facts) of a batch: each enterprise's facts as JSON text with its digest, as
+    `_save_chunk` stores them (made once per batch, whatever the number of runs that scored it)."""
+    import polars as pl
+
+    texts = _facts_texts(facts_frame)
+    return pl.DataFrame({"enterprise_id": pl.Series(pks, dtype=pl.Int64)}).with_columns(
+        digest=_digests(texts), facts=texts)
+
+
 def _results_from_frame(pks: list[int], facts_frame, out):
     """(result rows, facts snapshots) of a batch, as `_save_chunk` writes them: the stored columns of each result
     and each enterprise's facts as JSON text with its digest."""
-    rows = _result_rows(pks, out)
-    texts = _facts_texts(facts_frame)
-    return rows, rows.select("enterprise_id").with_columns(digest=_digests(texts), facts=texts)
+    return _result_rows(pks, out), _facts_frame(pks, facts_frame)
 
 
 def _snapshot_ids(evaluation_date: date, first: int, last: int):
@@ -316,104 +324,165 @@ def _snapshot_ids(evaluation_date: date, first: int, last: int):
                         orient="row")
 
 
-def _save_chunk(run: ScoringRun, rows, facts, *, done: int, total: int) -> Counter[str]:
+def _save_chunk(run: ScoringRun, rows, facts, *, done: int, total: int, linked=None) -> tuple[Counter[str], Any]:
     """Store a chunk's results (`_result_rows`), the snapshots of its facts (enterprise_id, digest, facts text)
-    not stored yet, and the run's progress (`done` before the chunk) in one short transaction; the verdicts
-    stored, counted. Rows are written straight from frames, with no model instance per row; a snapshot already
-    stored for the same enterprise, date and facts is reused."""
+    not stored yet, and the run's progress (`done` before the chunk) in one short transaction. Answers the verdicts
+    stored, counted, and (enterprise_id, snapshot_id) of the chunk, which another run that scored the same facts
+    passes back as `linked` instead of `facts` (its snapshots are stored then). Rows are written straight from
+    frames, with no model instance per row; a snapshot already stored for the same enterprise, date and facts is
+    reused."""
     import polars as pl
 
     pks = rows["enterprise_id"].to_list()
-    with transaction.atomic():
+    with transaction.atomic(), bulk_writes():
         # Lock the chunk's enterprises: one deleted since its facts were read is skipped, and one that someone is
         # deleting now waits for this chunk, then is refused (its results exist).
         present = list(Enterprise.objects.select_for_update(no_key=True)
                        .filter(pk__gte=pks[0], pk__lte=pks[-1]).values_list("pk", flat=True))
         if len(present) != len(pks):
-            keep = rows["enterprise_id"].is_in(pl.Series(present, dtype=pl.Int64).implode())
-            rows, facts = rows.filter(keep), facts.filter(keep)
-        keys = ["enterprise_id", "digest"]
-        linked = facts.join(_snapshot_ids(run.evaluation_date, pks[0], pks[-1]), on=keys, how="left",
-                            maintain_order="left")
-        new = linked.filter(pl.col("snapshot_id").is_null())
-        if new.height:
-            insert_frame(FactsSnapshot, new.select(*keys, "facts").with_columns(
-                evaluation_date=pl.lit(run.evaluation_date)))
+            rows = rows.filter(rows["enterprise_id"].is_in(pl.Series(present, dtype=pl.Int64).implode()))
+        if linked is None:
+            keys = ["enterprise_id", "digest"]
+            facts = facts.filter(pl.col("enterprise_id").is_in(rows["enterprise_id"].implode()))
             linked = facts.join(_snapshot_ids(run.evaluation_date, pks[0], pks[-1]), on=keys, how="left",
                                 maintain_order="left")
-        insert_frame(ScoreResult, rows.with_columns(run_id=pl.lit(run.pk, dtype=pl.Int64),
-                                                    snapshot_id=linked["snapshot_id"]))
+            new = linked.filter(pl.col("snapshot_id").is_null())
+            if new.height:
+                insert_frame(FactsSnapshot, new.select(*keys, "facts").with_columns(
+                    evaluation_date=pl.lit(run.evaluation_date)))
+                linked = facts.join(_snapshot_ids(run.evaluation_date, pks[0], pks[-1]), on=keys, how="left",
+                                    maintain_order="left")
+            linked = linked.select("enterprise_id", "snapshot_id")
+        snapshot_ids = rows.select("enterprise_id").join(linked, on="enterprise_id", how="left",
+                                                         maintain_order="left")["snapshot_id"]
+        insert_frame(ScoreResult, rows.with_columns(run_id=pl.lit(run.pk, dtype=pl.Int64), snapshot_id=snapshot_ids))
         counts: Counter[str] = Counter()
         for verdict, n in rows.group_by("verdict", maintain_order=True).len().iter_rows():
             counts[verdict] += n
         done += rows.height
         ScoringRun.objects.filter(pk=run.pk).update(done=done, total=max(total, done))
-    return counts
+    return counts, linked
 
 
 def scoring_run_execute(
     *, run_id: int, batch_size: int | None = None, on_progress: Callable[[int, int], None] | None = None
 ) -> ScoringRun:
-    """Score the registry for a pending run.
+    """Score the registry for a pending run (`scoring_runs_execute` of that run alone).
 
     Claims the run with a conditional UPDATE (pending → running) so two workers can never execute the
-    same run. Registry facts are read once, in chunks, into typed (polars) frames. Standards with peer
-    percentiles first freeze the reference over the whole registry; then every chunk is scored against it
-    and saved in its own transaction, updating `done` so a page can show the progress. A failure marks the
-    run failed with the reason and leaves no partial results behind.
-    """
-    size = batch_size or int(getattr(settings, "POINTS_RUN_BATCH", DEFAULT_BATCH))
-    claimed = ScoringRun.objects.filter(pk=run_id, status=ScoringRun.Status.PENDING).update(
-        status=ScoringRun.Status.RUNNING, started_at=timezone.now(), done=0
-    )
-    if claimed != 1:
+    same run: a run that is not pending is refused (InvalidInput, code run_not_pending)."""
+    progress = None if on_progress is None else (lambda _run_id, done, total: on_progress(done, total))
+    runs = scoring_runs_execute(run_ids=[run_id], batch_size=batch_size, on_progress=progress)
+    if runs[0] is None:
         raise InvalidInput("该评分任务已在执行或已完成 (run already started)", code="run_not_pending")
-    run = ScoringRun.objects.select_related("standard").get(pk=run_id)
-    try:
-        standard = engine_standard(run.standard)
-        total = Enterprise.objects.count()
-        ScoringRun.objects.filter(pk=run.pk).update(total=total)
-        # Read and scored in larger pieces than saved: fewer queries, and the engine plans once per piece.
-        chunks: Iterable[tuple[list[int], Any]] = registry_frames(evaluation_date=run.evaluation_date,
-                                                                  chunk_size=max(size, READ_BATCH))
-        reference = None
-        if standard.uses_percentiles and total:
-            import polars as pl
+    return runs[0]
 
-            chunks = list(chunks)  # columnar: ~60 MB for 100k enterprises
-            frames = [frame for _pks, frame in chunks]
-            whole = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
-            reference = points_engine.build_reference(standard, whole, evaluation_date=run.evaluation_date)
-            del whole, frames
-        counts: Counter[str] = Counter()
-        done = 0
-        for pks, frame in chunks:
-            result = points_engine.score_batch(
-                frame, standard, evaluation_date=run.evaluation_date, reference=reference, on_error="mark",
-                keep_input=False, application=run.application,
-            )
-            for start in range(0, len(pks), size):  # saved in batches: each transaction stays short
-                rows, facts = _results_from_frame(pks[start:start + size], frame.slice(start, size),
-                                                  result.frame.slice(start, size))
-                saved = _save_chunk(run, rows, facts, done=done, total=total)
-                counts.update(saved)
-                done += saved.total()
-                if on_progress is not None:
-                    on_progress(done, max(total, done))
-        ScoringRun.objects.filter(pk=run.pk).update(
-            status=ScoringRun.Status.DONE, finished_at=timezone.now(), verdict_counts=dict(counts),
-            reference=reference or {}, total=done, done=done, engine_version=points_engine.ENGINE_VERSION,
-        )
-    except Exception as exc:  # a failed run must say why on its page, not stay "running" forever
-        logger.exception("scoring run %s failed", run.pk)
+
+def scoring_runs_execute(
+    *, run_ids: Iterable[int], batch_size: int | None = None,
+    on_progress: Callable[[int, int, int], None] | None = None,
+) -> list[ScoringRun | None]:
+    """Score the registry for pending runs, together: the runs of one evaluation date share one reading of the
+    registry and one facts snapshot per enterprise (the nightly scoring and "score all" run every standard at once).
+    Each run stores exactly what it would alone, and fails alone.
+
+    Each run is claimed with a conditional UPDATE (pending → running) so two workers can never execute the same
+    run; one that is not pending is left to whoever has it (None in the answer, in the order of `run_ids`).
+    Registry facts are read once, in chunks, into typed (polars) frames. Standards with peer percentiles first
+    freeze the reference over the whole registry; then every chunk is scored against it and saved in short
+    transactions (one per run and batch), updating `done` so a page can show the progress
+    (`on_progress(run_id, done, total)`). A failure marks the run failed with the reason and leaves no partial
+    results behind."""
+    size = batch_size or int(getattr(settings, "POINTS_RUN_BATCH", DEFAULT_BATCH))
+    run_ids = list(run_ids)
+    claimed = [run_id for run_id in dict.fromkeys(run_ids) if ScoringRun.objects.filter(
+        pk=run_id, status=ScoringRun.Status.PENDING).update(
+        status=ScoringRun.Status.RUNNING, started_at=timezone.now(), done=0) == 1]
+    runs = ScoringRun.objects.select_related("standard").in_bulk(claimed)
+    by_date: dict[date, list[ScoringRun]] = {}
+    for run_id in claimed:
+        by_date.setdefault(runs[run_id].evaluation_date, []).append(runs[run_id])
+    for evaluation_date, together in by_date.items():
+        _execute_together(together, evaluation_date, size, on_progress)
+    fresh = ScoringRun.objects.select_related("standard").in_bulk(claimed)
+    return [fresh.get(run_id) for run_id in run_ids]
+
+
+def _execute_together(runs: list[ScoringRun], evaluation_date: date, size: int,
+                      on_progress: Callable[[int, int, int], None] | None) -> None:
+    """Score and store claimed runs of one evaluation date (see `scoring_runs_execute`)."""
+    active: dict[int, ScoringRun] = {run.pk: run for run in runs}
+
+    def fail(run: ScoringRun, exc: Exception) -> None:  # a failed run must say why on its page
+        logger.error("scoring run %s failed", run.pk, exc_info=exc)
+        active.pop(run.pk, None)
         # The facts snapshots it stored stay: they are the registry's facts on that date, which a retry (or another
         # standard's run of the date) reuses; an enterprise's snapshots go with it.
         ScoreResult.objects.filter(run_id=run.pk).delete()
         ScoringRun.objects.filter(pk=run.pk).update(
             status=ScoringRun.Status.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:2000]
         )
-    run.refresh_from_db()
-    return run
+
+    def each(work: Callable[[ScoringRun], None]) -> None:
+        for run in list(active.values()):
+            try:
+                work(run)
+            except Exception as exc:  # noqa: BLE001 — this run fails, the others go on
+                fail(run, exc)
+
+    try:
+        standards: dict[int, points_engine.Standard] = {}
+        each(lambda run: standards.__setitem__(run.pk, engine_standard(run.standard)))
+        total = Enterprise.objects.count()
+        ScoringRun.objects.filter(pk__in=list(active)).update(total=total)
+        # Read and scored in larger pieces than saved: fewer queries, and the engine plans once per piece.
+        chunks: Iterable[tuple[list[int], Any]] = registry_frames(evaluation_date=evaluation_date,
+                                                                  chunk_size=max(size, READ_BATCH))
+        references: dict[int, Any] = {}
+        if total and any(standards[pk].uses_percentiles for pk in active):
+            import polars as pl
+
+            chunks = list(chunks)  # columnar: ~60 MB for 100k enterprises
+            frames = [frame for _pks, frame in chunks]
+            whole = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
+            each(lambda run: references.__setitem__(run.pk, points_engine.build_reference(
+                standards[run.pk], whole, evaluation_date=evaluation_date)
+                if standards[run.pk].uses_percentiles else None))
+            del whole, frames
+        counts: dict[int, Counter[str]] = {pk: Counter() for pk in active}
+        done = dict.fromkeys(active, 0)
+        for pks, frame in chunks:
+            if not active:
+                break
+            results: dict[int, Any] = {}
+            each(lambda run: results.__setitem__(run.pk, points_engine.score_batch(
+                frame, standards[run.pk], evaluation_date=evaluation_date, reference=references.get(run.pk),
+                on_error="mark", keep_input=False, application=run.application,
+            ).frame))
+            for start in range(0, len(pks), size):  # saved in batches: each transaction stays short
+                batch = pks[start:start + size]
+                facts = _facts_frame(batch, frame.slice(start, size)) if active else None
+                linked = None
+
+                def save(run: ScoringRun) -> None:
+                    nonlocal linked
+                    rows = _result_rows(batch, results[run.pk].slice(start, size))
+                    saved, linked = _save_chunk(run, rows, facts, done=done[run.pk], total=total, linked=linked)
+                    counts[run.pk].update(saved)
+                    done[run.pk] += saved.total()
+                    if on_progress is not None:
+                        on_progress(run.pk, done[run.pk], max(total, done[run.pk]))
+
+                each(save)
+        for run in list(active.values()):
+            ScoringRun.objects.filter(pk=run.pk).update(
+                status=ScoringRun.Status.DONE, finished_at=timezone.now(), verdict_counts=dict(counts[run.pk]),
+                reference=references.get(run.pk) or {}, total=done[run.pk], done=done[run.pk],
+                engine_version=points_engine.ENGINE_VERSION,
+            )
+    except Exception as exc:  # noqa: BLE001 — reading the registry failed: every run still under way fails
+        for run in list(active.values()):
+            fail(run, exc)
 
 
 def scoring_run_start(*, run: ScoringRun) -> None:
