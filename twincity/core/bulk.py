@@ -139,7 +139,7 @@ def bulk_writes() -> Iterator[None]:
     elif connection.vendor == "sqlite" and os.environ.get("SCO_SQLITE_CACHE", "1") == "1":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size")
-            if -SQLITE_BULK_CACHE_KIB < cursor.fetchone()[0] < 0 or True:
+            if True:
                 cursor.execute(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
     yield
 

@@ -10,6 +10,7 @@ import json
 import logging
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -451,29 +452,61 @@ def _execute_together(runs: list[ScoringRun], evaluation_date: date, size: int,
             del whole, frames
         counts: dict[int, Counter[str]] = {pk: Counter() for pk in active}
         done = dict.fromkeys(active, 0)
-        for pks, frame in chunks:
-            if not active:
-                break
+
+        def prepare(pks: list[int], frame, runs: list[ScoringRun]) -> list[tuple[list[int], Any, dict[int, Any]]]:
+            """A chunk scored and turned into what its batches store: (pks, facts, {run: result rows or the
+            exception that fails the run}) per batch. No database: it runs beside the writes of the chunk before."""
             results: dict[int, Any] = {}
-            each(lambda run: results.__setitem__(run.pk, points_engine.score_batch(
-                frame, standards[run.pk], evaluation_date=evaluation_date, reference=references.get(run.pk),
-                on_error="mark", keep_input=False, application=run.application,
-            ).frame))
+            for run in runs:
+                try:
+                    results[run.pk] = points_engine.score_batch(
+                        frame, standards[run.pk], evaluation_date=evaluation_date, reference=references.get(run.pk),
+                        on_error="mark", keep_input=False, application=run.application).frame
+                except Exception as exc:  # noqa: BLE001 — the run fails when its rows would be written
+                    results[run.pk] = exc
+            batches = []
             for start in range(0, len(pks), size):  # saved in batches: each transaction stays short
                 batch = pks[start:start + size]
-                facts = _facts_frame(batch, frame.slice(start, size)) if active else None
+                rows: dict[int, Any] = {}
+                for run_pk, out in results.items():
+                    try:
+                        rows[run_pk] = out if isinstance(out, Exception) else _result_rows(
+                            batch, out.slice(start, size))
+                    except Exception as exc:  # noqa: BLE001
+                        rows[run_pk] = exc
+                batches.append((batch, _facts_frame(batch, frame.slice(start, size)), rows))
+            return batches
+
+        def write(batches: list[tuple[list[int], Any, dict[int, Any]]]) -> None:
+            for _batch, facts, rows in batches:
                 linked = None
 
                 def save(run: ScoringRun) -> None:
                     nonlocal linked
-                    rows = _result_rows(batch, results[run.pk].slice(start, size))
-                    saved, linked = _save_chunk(run, rows, facts, done=done[run.pk], total=total, linked=linked)
+                    prepared = rows[run.pk]
+                    if isinstance(prepared, Exception):
+                        raise prepared
+                    saved, linked = _save_chunk(run, prepared, facts, done=done[run.pk], total=total, linked=linked)
                     counts[run.pk].update(saved)
                     done[run.pk] += saved.total()
                     if on_progress is not None:
                         on_progress(run.pk, done[run.pk], max(total, done[run.pk]))
 
                 each(save)
+
+        # Each chunk is scored and prepared in a second thread while the chunk before it is written (polars and
+        # the database drivers let the other thread run meanwhile): the two cores work at once.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-prepare") as pool:
+            pending = None
+            for pks, frame in chunks:
+                if not active:
+                    break
+                prepared = pool.submit(prepare, pks, frame, list(active.values()))
+                if pending is not None:
+                    write(pending.result())
+                pending = prepared
+            if pending is not None and active:
+                write(pending.result())
         for run in list(active.values()):
             ScoringRun.objects.filter(pk=run.pk).update(
                 status=ScoringRun.Status.DONE, finished_at=timezone.now(), verdict_counts=dict(counts[run.pk]),
