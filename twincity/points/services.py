@@ -524,15 +524,31 @@ def scoring_run_start(*, run: ScoringRun) -> None:
     under way and is not started again.
 
     The run row is the source of truth: pages poll it, and it is claimed (pending → running) exactly once."""
-    if getattr(run, "joined", False):
+    scoring_runs_start(runs=[run])
+
+
+def scoring_runs_start(*, runs: Iterable[ScoringRun]) -> None:
+    """`scoring_run_start` of several runs at once: executed together (`scoring_runs_execute`, one reading of the
+    registry per evaluation date), inline or as one task. Runs that `scoring_run_create` joined are left to the
+    task that has them."""
+    runs = list(runs)
+    run_ids = [run.pk for run in runs if not getattr(run, "joined", False)]
+    if not run_ids:
         return
     if getattr(settings, "POINTS_RUN_INLINE", False):
-        scoring_run_execute(run_id=run.pk)
-        run.refresh_from_db()
+        if len(run_ids) == 1:
+            scoring_run_execute(run_id=run_ids[0])
+        else:
+            scoring_runs_execute(run_ids=run_ids)
+        for run in runs:
+            run.refresh_from_db()
         return
-    from twincity.points.tasks import scoring_run_task
+    from twincity.points.tasks import scoring_run_task, scoring_runs_task
 
-    task_enqueue_on_commit(scoring_run_task, run_id=run.pk)
+    if len(run_ids) == 1:
+        task_enqueue_on_commit(scoring_run_task, run_id=run_ids[0])
+    else:
+        task_enqueue_on_commit(scoring_runs_task, run_ids=run_ids)
 
 
 # --- evaluation inputs: facts the registry cannot derive ------------------------------------------------------
@@ -710,12 +726,19 @@ def scoring_run_retry_reset(*, run_id: int) -> None:
             ScoreResult.objects.filter(run_id=run_id).delete()
 
 
+def _given_up_run_ids(kwargs: dict) -> list[int]:
+    """The runs of a scoring task's arguments: run_id (one run) or run_ids (runs executed together)."""
+    if "run_ids" in kwargs:
+        return [int(run_id) for run_id in kwargs["run_ids"]]
+    return [int(kwargs["run_id"])]
+
+
 def scoring_run_given_up(kwargs: dict, reason: str) -> None:
-    """The run's task failed for good (its worker was lost and no retry is left): the run says so and keeps no
-    partial results."""
+    """The run's task (or the task of runs executed together) failed for good (its worker was lost and no retry is
+    left): each run still under way says so and keeps no partial results."""
     with transaction.atomic():
         interrupted = ScoringRun.objects.filter(
-            pk=int(kwargs["run_id"]), status__in=(ScoringRun.Status.PENDING, ScoringRun.Status.RUNNING)
+            pk__in=_given_up_run_ids(kwargs), status__in=(ScoringRun.Status.PENDING, ScoringRun.Status.RUNNING)
         )
         ScoreResult.objects.filter(run__in=interrupted).delete()
         interrupted.update(status=ScoringRun.Status.FAILED, finished_at=timezone.now(),
@@ -726,14 +749,17 @@ def scoring_runs_interrupted_fail(started_before) -> int:
     """Mark the runs created before `started_before` that are still pending or running although no task for them
     is queued or running (their task was lost) as failed, saying why, and drop any results they saved, so a
     failed run never shows partial results."""
-    from twincity.points.tasks import scoring_run_task
+    from twincity.points.tasks import scoring_run_task, scoring_runs_task
 
     live = task_live_values(scoring_run_task, "run_id")
-    if live is None:  # the task backend cannot tell which tasks are alive: leave the runs to it
+    together = task_live_values(scoring_runs_task, "run_ids")
+    if live is None or together is None:  # the task backend cannot tell which tasks are alive: leave the runs to it
         return 0
+    live_ids = {run_id for run_id in live if run_id is not None}
+    live_ids.update(run_id for run_ids in together if run_ids for run_id in run_ids)
     stale = ScoringRun.objects.filter(
         status__in=(ScoringRun.Status.PENDING, ScoringRun.Status.RUNNING), created_at__lt=started_before
-    ).exclude(pk__in={run_id for run_id in live if run_id is not None})
+    ).exclude(pk__in=live_ids)
     with transaction.atomic():
         ScoreResult.objects.filter(run__in=stale).delete()
         return stale.update(status=ScoringRun.Status.FAILED, finished_at=timezone.now(), error=INTERRUPTED_ERROR)
