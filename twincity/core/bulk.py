@@ -6,7 +6,6 @@ datetimes, JSON, and decimals on backends other than SQLite) the way the fields 
 prepared statement with executemany. The values stored are the same as the ORM's.
 """
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -131,21 +130,11 @@ def bulk_writes() -> Iterator[None]:
     """Inside a transaction of a long job that writes many rows in short transactions: on PostgreSQL the
     transaction commits without waiting for its WAL to reach the disk (`synchronous_commit = off` for it alone): a
     crash of the server may lose the last such transactions, never half of one nor any other transaction's
-    writes, and the job's last, ordinary commit waits for all of them. On SQLite the connection keeps a larger page
-    cache (the indexes a bulk insert walks stay in memory)."""
+    writes, and the job's next ordinary commit waits for all of them. Nothing changes elsewhere."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
-    elif connection.vendor == "sqlite" and os.environ.get("SCO_SQLITE_CACHE", "1") == "1":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size")
-            if True:
-                cursor.execute(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
     yield
-
-
-# The page cache (KiB) of a SQLite connection that has written in bulk.
-SQLITE_BULK_CACHE_KIB = 65536
 
 
 def insert_frame(model: type[models.Model], frame: Any, *, batch_size: int = 5000) -> int:

@@ -10,14 +10,14 @@ import json
 import logging
 import re
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -309,12 +309,6 @@ def _facts_frame(pks: list[int], facts_frame):
         digest=_digests(texts), facts=texts)
 
 
-def _results_from_frame(pks: list[int], facts_frame, out):
-    """(result rows, facts snapshots) of a batch, as `_save_chunk` writes them: the stored columns of each result
-    and each enterprise's facts as JSON text with its digest."""
-    return _result_rows(pks, out), _facts_frame(pks, facts_frame)
-
-
 def _snapshot_ids(evaluation_date: date, first: int, last: int):
     """(enterprise_id, digest, snapshot_id) of the snapshots stored for the enterprises first..last on the date."""
     import polars as pl
@@ -338,10 +332,14 @@ def _save_chunk(run: ScoringRun, rows, facts, *, done: int, total: int, linked=N
     with transaction.atomic(), bulk_writes():
         # Lock the chunk's enterprises: one deleted since its facts were read is skipped, and one that someone is
         # deleting now waits for this chunk, then is refused (its results exist).
-        present = list(Enterprise.objects.select_for_update(no_key=True)
-                       .filter(pk__gte=pks[0], pk__lte=pks[-1]).values_list("pk", flat=True))
-        if len(present) != len(pks):
-            rows = rows.filter(rows["enterprise_id"].is_in(pl.Series(present, dtype=pl.Int64).implode()))
+        locked = (Enterprise.objects.select_for_update(no_key=True).filter(pk__gte=pks[0], pk__lte=pks[-1])
+                  .values_list("pk", flat=True))
+        sql, params = locked.query.sql_with_params()
+        with connection.cursor() as cursor:  # counted by the database: the pks only come back when one is missing
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS chunk", params)
+            present = cursor.fetchone()[0]
+        if present != len(pks):
+            rows = rows.filter(rows["enterprise_id"].is_in(pl.Series(list(locked), dtype=pl.Int64).implode()))
         if linked is None:
             keys = ["enterprise_id", "digest"]
             facts = facts.filter(pl.col("enterprise_id").is_in(rows["enterprise_id"].implode()))
@@ -477,22 +475,24 @@ def _execute_together(runs: list[ScoringRun], evaluation_date: date, size: int,
                 batches.append((batch, _facts_frame(batch, frame.slice(start, size)), rows))
             return batches
 
+        def save(run: ScoringRun, prepared: Any, facts: Any, linked: Any) -> Any:
+            if isinstance(prepared, Exception):
+                raise prepared
+            saved, linked = _save_chunk(run, prepared, facts, done=done[run.pk], total=total, linked=linked)
+            counts[run.pk].update(saved)
+            done[run.pk] += saved.total()
+            if on_progress is not None:
+                on_progress(run.pk, done[run.pk], max(total, done[run.pk]))
+            return linked
+
         def write(batches: list[tuple[list[int], Any, dict[int, Any]]]) -> None:
             for _batch, facts, rows in batches:
-                linked = None
-
-                def save(run: ScoringRun) -> None:
-                    nonlocal linked
-                    prepared = rows[run.pk]
-                    if isinstance(prepared, Exception):
-                        raise prepared
-                    saved, linked = _save_chunk(run, prepared, facts, done=done[run.pk], total=total, linked=linked)
-                    counts[run.pk].update(saved)
-                    done[run.pk] += saved.total()
-                    if on_progress is not None:
-                        on_progress(run.pk, done[run.pk], max(total, done[run.pk]))
-
-                each(save)
+                linked = None  # the batch's snapshots, once the first run has stored them
+                for run in list(active.values()):
+                    try:
+                        linked = save(run, rows[run.pk], facts, linked)
+                    except Exception as exc:  # noqa: BLE001 — this run fails, the others go on
+                        fail(run, exc)
 
         # Each chunk is scored and prepared in a second thread while the chunk before it is written (polars and
         # the database drivers let the other thread run meanwhile): the two cores work at once.
