@@ -26,7 +26,8 @@ instead of seeding (seed_seconds is then the copy's), so runs while iterating sk
 The last line is one JSON object: enterprises, database, scoring_seconds, import_seconds, reimport_seconds,
 peak_rss_mb (this process), with seed_seconds, per_standard_seconds, cpu_seconds and the load average besides.
 cpu_seconds are this process's; on PostgreSQL `<step>_db_server` adds the CPU of this connection's server backend
-(read from /proc: a server on the same machine), not counting the server's background writers.
+(read from /proc: a server on the same machine), not counting the server's background writers nor the second
+connection that writes results of runs executed together (POINTS_RUN_WRITERS=1 leaves it out).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -331,15 +331,17 @@ def _save_chunk(run: ScoringRun, rows, facts, *, done: int, total: int, linked=N
     pks = rows["enterprise_id"].to_list()
     with transaction.atomic(), bulk_writes():
         # Lock the chunk's enterprises: one deleted since its facts were read is skipped, and one that someone is
-        # deleting now waits for this chunk, then is refused (its results exist).
-        locked = (Enterprise.objects.select_for_update(no_key=True).filter(pk__gte=pks[0], pk__lte=pks[-1])
-                  .values_list("pk", flat=True))
-        sql, params = locked.query.sql_with_params()
+        # deleting now waits for this chunk, then is refused (its results exist). FOR KEY SHARE (what the results'
+        # foreign key takes) blocks a delete but neither an edit of the enterprise nor another run's chunk.
+        sql, params = (Enterprise.objects.filter(pk__gte=pks[0], pk__lte=pks[-1]).order_by()
+                       .values_list("pk", flat=True).query.sql_with_params())
+        lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
         with connection.cursor() as cursor:  # counted by the database: the pks only come back when one is missing
-            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS chunk", params)
-            present = cursor.fetchone()[0]
-        if present != len(pks):
-            rows = rows.filter(rows["enterprise_id"].is_in(pl.Series(list(locked), dtype=pl.Int64).implode()))
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}{lock}) AS chunk", params)
+            if cursor.fetchone()[0] != len(pks):
+                cursor.execute(f"{sql}{lock}", params)
+                present = [pk for (pk,) in cursor.fetchall()]
+                rows = rows.filter(rows["enterprise_id"].is_in(pl.Series(present, dtype=pl.Int64).implode()))
         if linked is None:
             keys = ["enterprise_id", "digest"]
             facts = facts.filter(pl.col("enterprise_id").is_in(rows["enterprise_id"].implode()))
@@ -485,28 +487,61 @@ def _execute_together(runs: list[ScoringRun], evaluation_date: date, size: int,
                 on_progress(run.pk, done[run.pk], max(total, done[run.pk]))
             return linked
 
-        def write(batches: list[tuple[list[int], Any, dict[int, Any]]]) -> None:
+        def write_runs(runs: list[ScoringRun], batches: list[tuple[list[int], Any, dict[int, Any]]],
+                       links: list[tuple[int | None, Any]]) -> None:
+            for run in runs:
+                for (_batch, _facts, rows), (written_by, linked) in zip(batches, links, strict=True):
+                    if run.pk in active and run.pk != written_by and linked is not None:
+                        try:
+                            save(run, rows[run.pk], None, linked)
+                        except Exception as exc:  # noqa: BLE001 — this run fails, the others go on
+                            fail(run, exc)
+
+        def write(batches: list[tuple[list[int], Any, dict[int, Any]]], writer: ThreadPoolExecutor | None) -> None:
+            # First each batch's snapshots, with the results of the first run that stores them...
+            links: list[tuple[int | None, Any]] = []
             for _batch, facts, rows in batches:
-                linked = None  # the batch's snapshots, once the first run has stored them
+                written: tuple[int | None, Any] = (None, None)
                 for run in list(active.values()):
                     try:
-                        linked = save(run, rows[run.pk], facts, linked)
+                        written = (run.pk, save(run, rows[run.pk], facts, None))
+                        break
                     except Exception as exc:  # noqa: BLE001 — this run fails, the others go on
                         fail(run, exc)
+                links.append(written)
+            # ...then the other runs' results, each run's batches in order: on PostgreSQL half of the runs over a
+            # second connection (a second backend: the second core).
+            rest = list(active.values())
+            if writer is None:
+                write_runs(rest, batches, links)
+                return
+            helped = writer.submit(write_runs, rest[1::2], batches, links)
+            write_runs(rest[::2], batches, links)
+            helped.result()
 
+        # With several runs on PostgreSQL outside a caller's transaction (a worker, the command line), results are
+        # written over two connections.
+        writers = 2 if (len(active) > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
+                        and int(getattr(settings, "POINTS_RUN_WRITERS", 2)) > 1) else 1
         # Each chunk is scored and prepared in a second thread while the chunk before it is written (polars and
         # the database drivers let the other thread run meanwhile): the two cores work at once.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-prepare") as pool:
-            pending = None
-            for pks, frame in chunks:
-                if not active:
-                    break
-                prepared = pool.submit(prepare, pks, frame, list(active.values()))
-                if pending is not None:
-                    write(pending.result())
-                pending = prepared
-            if pending is not None and active:
-                write(pending.result())
+        with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-prepare") as pool,
+              ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-write") as writer):
+            try:
+                helper = writer if writers > 1 else None
+                pending = None
+                for pks, frame in chunks:
+                    if not active:
+                        break
+                    prepared = pool.submit(prepare, pks, frame, list(active.values()))
+                    if pending is not None:
+                        write(pending.result(), helper)
+                    pending = prepared
+                if pending is not None and active:
+                    write(pending.result(), helper)
+            finally:
+                if writers > 1:
+                    writer.submit(connections.close_all).result()  # the second connection, in its own thread
         for run in list(active.values()):
             ScoringRun.objects.filter(pk=run.pk).update(
                 status=ScoringRun.Status.DONE, finished_at=timezone.now(), verdict_counts=dict(counts[run.pk]),

@@ -126,3 +126,25 @@ def test_run_scoring_all_executes_the_runs_together(cast):
     assert done.count() == len(points_engine.EVALUATION_KINDS)
     assert FactsSnapshot.objects.count() == Enterprise.objects.count()
     assert out.getvalue().count("enterprises scored in") == done.count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_runs_executed_together_by_a_worker_store_what_each_stores_alone():
+    # outside a transaction, as a worker runs them (on PostgreSQL: over two connections)
+    from twincity.testing import Cast
+
+    cast = Cast.create()
+    varied_registry(cast)
+    alone = created(("tsme-2017", "hnte-2016", "srdi-2022"))
+    for run in alone:
+        services.scoring_run_execute(run_id=run.pk, batch_size=2)
+    expected = {run.standard.standard_id: (stored(run), run_fields(run)[:6]) for run in alone}
+    ScoreResult.objects.all().delete()
+    FactsSnapshot.objects.all().delete()
+
+    together = created(("tsme-2017", "hnte-2016", "srdi-2022"))
+    services.scoring_runs_execute(run_ids=[run.pk for run in together], batch_size=2)
+
+    for run in together:
+        assert (stored(run), run_fields(run)[:6]) == expected[run.standard.standard_id], run.standard
+    assert FactsSnapshot.objects.count() == Enterprise.objects.count()
