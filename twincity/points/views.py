@@ -12,12 +12,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from twincity.core.access import require, visible
+from twincity.core.caching import cached_fixed
 from twincity.core.errors import InvalidInput
 from twincity.enterprises.access import own_enterprise
 from twincity.enterprises.fields import INDUSTRY_CLUSTERS
@@ -64,7 +67,20 @@ def _what_if_form(points, data=None) -> WhatIfForm:
     return WhatIfForm(data, facts=facts, evaluation_year=year)
 
 
-def _enterprise_context(request, enterprise, points) -> dict:
+def _what_if_fields(points) -> str | None:
+    """The what-if form's fields as first shown (pre-filled from the result's facts snapshot), rendered once per
+    result: a finished run's results and snapshots never change, so the key (result, run, finish time, language)
+    names everything they depend on. None while the run is not done."""
+    result = points.result
+    run = result.run
+    if run.status != ScoringRun.Status.DONE or run.finished_at is None:
+        return None
+    key = f"what-if-fields:{result.pk}:{run.pk}:{run.finished_at.isoformat()}:{translation.get_language()}"
+    return mark_safe(cached_fixed(key, lambda: render_to_string(  # noqa: S308 (the template's escaped output)
+        ENTERPRISE_TEMPLATE + "#what-if-fields", {"form": _what_if_form(points)})))
+
+
+def _enterprise_context(request, enterprise, points, *, form=None) -> dict:
     # Without a result there is no version to show: name the standard asked for (or the default).
     asked = request.GET.get("standard") or request.POST.get("standard")
     current = points.current or selectors.standard_latest(standard_id=asked or selectors.DEFAULT_STANDARD_ID)
@@ -76,7 +92,7 @@ def _enterprise_context(request, enterprise, points) -> dict:
         **presentation.enterprise_page(
             points, current=current, can_what_if=access.can_view_points(request.user, enterprise),
             can_manage_runs=access.can_manage_runs(request.user),
-            form=_what_if_form(points) if points.result is not None else None,
+            form=form,
         ),
     }
 
@@ -93,7 +109,11 @@ def enterprise_points_view(request, credit_code: str):
     enterprise = _points_of(request.user, credit_code)
     points = selectors.enterprise_points(enterprise=enterprise, standard_id=request.GET.get("standard") or None,
                                          kind=request.GET.get("kind") or None)
-    return render(request, ENTERPRISE_TEMPLATE, _enterprise_context(request, enterprise, points))
+    fields = _what_if_fields(points) if points.result is not None else None
+    form = _what_if_form(points) if points.result is not None and fields is None else None
+    context = _enterprise_context(request, enterprise, points, form=form)
+    context["what_if_fields"] = fields
+    return render(request, ENTERPRISE_TEMPLATE, context)
 
 
 @login_required
