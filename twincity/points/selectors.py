@@ -135,6 +135,11 @@ def run_get_visible(*, user, public_id) -> ScoringRun | None:
 # --- results -----------------------------------------------------------------------------------------------
 
 
+# A run's frozen reference (the peer distribution, ~50 kB of JSON for scp-v1) is read only to re-score a result
+# for its explanation, which is cached: the pages' result queries leave it out (loaded on first use).
+_RUN_REFERENCE = ("run__reference",)
+
+
 def _finished_results(enterprise: Enterprise) -> QuerySet[ScoreResult]:
     return ScoreResult.objects.filter(enterprise=enterprise, run__status=ScoringRun.Status.DONE)
 
@@ -150,7 +155,7 @@ def result_latest(*, enterprise: Enterprise, standard_id: str | None = None, ver
         results = results.filter(run__standard__standard_id=standard_id)
     if version:
         results = results.filter(run__standard__version=version)
-    return (results.select_related("run__standard", "enterprise", "snapshot")
+    return (results.select_related("run__standard", "enterprise", "snapshot").defer(*_RUN_REFERENCE)
             .order_by("-run__evaluation_date", "-run__created_at", "-pk").first())
 
 
@@ -160,7 +165,7 @@ def result_latest_per_standard(*, user, enterprise: Enterprise) -> list[ScoreRes
     if not access.can_view_points(user, enterprise):
         return []
     latest: dict[str, ScoreResult] = {}
-    results = _finished_results(enterprise).select_related("run__standard").order_by(
+    results = _finished_results(enterprise).select_related("run__standard").defer(*_RUN_REFERENCE).order_by(
         "run__standard__standard_id", "-run__evaluation_date", "-run__created_at", "-pk")
     for result in results:
         latest.setdefault(result.run.standard.standard_id, result)
@@ -312,7 +317,9 @@ def enterprise_points(*, enterprise: Enterprise, standard_id: str | None = None,
     `access.can_view_points`). The result is that of the latest finished run: a run scores under the version
     in force on its evaluation date, so srdi-2022 answers for a run dated 2026-03-31, srdi-2026 for 2026-04-01."""
     done = _finished_results(enterprise)
-    standards = list(StandardVersion.objects.filter(pk__in=done.values("run__standard_id"))
+    # The tabs and the API's references need names and kinds, not the definitions (the current one comes with
+    # the result).
+    standards = list(StandardVersion.objects.filter(pk__in=done.values("run__standard_id")).defer("definition")
                      .order_by("kind", "-effective_from", "-created_at"))
     data = EnterprisePoints(enterprise=enterprise, standards=standards)
     if not standards:
@@ -323,7 +330,7 @@ def enterprise_points(*, enterprise: Enterprise, standard_id: str | None = None,
     else:
         default_kind = next((s.kind for s in standards if s.standard_id == DEFAULT_STANDARD_ID), standards[0].kind)
         chosen = done.filter(run__standard__kind=kind or default_kind)
-        result = (chosen.select_related("run__standard", "enterprise")
+        result = (chosen.select_related("run__standard", "enterprise").defer(*_RUN_REFERENCE)
                   .order_by("-run__evaluation_date", "-run__created_at", "-pk").first())
     if result is None:
         return data
