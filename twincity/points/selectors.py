@@ -34,10 +34,12 @@ HISTOGRAM_BUCKETS = 10
 # --- standards ---------------------------------------------------------------------------------------------
 
 
-def standard_list() -> QuerySet[StandardVersion]:
-    """Every stored standard version, by standard, newest first."""
-    return StandardVersion.objects.select_related("derived_from", "created_by").order_by(
+def standard_list(*, definitions: bool = True) -> QuerySet[StandardVersion]:
+    """Every stored standard version, by standard, newest first; without their definitions (the rules, several
+    kB of JSON each) when `definitions` is False: the lists show names, dates and lineage."""
+    versions = StandardVersion.objects.select_related("derived_from", "created_by").order_by(
         "standard_id", "-effective_from", "-created_at")
+    return versions if definitions else versions.defer("definition", "derived_from__definition")
 
 
 def standard_get(*, standard_id: str, version: str) -> StandardVersion | None:
@@ -81,10 +83,10 @@ class KindInForce:
     superseded: list[StandardVersion]  # versions of this kind no longer in force for new applications
 
 
-def kinds_in_force(*, on: date) -> list[KindInForce]:
+def kinds_in_force(*, on: date, versions: list[StandardVersion] | None = None) -> list[KindInForce]:
     """For every kind of evaluation, which version is in force on a date, for new applications and renewals,
-    and why (the standards page)."""
-    versions = list(standard_list())
+    and why (the standards page; `versions`: the page's `standard_list()` when it has read it already)."""
+    versions = list(standard_list(definitions=False)) if versions is None else versions
     rules = {r.kind: r for r in RenewalRule.objects.select_related("standard").filter(year=on.year)}
     out = []
     for kind, (name_zh, name_en) in points_engine.EVALUATION_KINDS.items():
@@ -117,9 +119,11 @@ def standard_diff(*, a: StandardVersion, b: StandardVersion) -> list[dict[str, A
 # --- runs --------------------------------------------------------------------------------------------------
 
 
-def run_list() -> QuerySet[ScoringRun]:
-    """Every scoring run, newest first (callers check `access.can_manage_runs`)."""
-    return ScoringRun.objects.select_related("standard", "started_by").order_by("-created_at", "-pk")
+def run_list(*, details: bool = True) -> QuerySet[ScoringRun]:
+    """Every scoring run, newest first (callers check `access.can_manage_runs`); without each run's frozen
+    reference and its standard's definition (tens of kB of JSON a run) when `details` is False: the lists."""
+    runs = ScoringRun.objects.select_related("standard", "started_by").order_by("-created_at", "-pk")
+    return runs if details else runs.defer("reference", "standard__definition")
 
 
 def run_get_visible(*, user, public_id) -> ScoringRun | None:

@@ -156,7 +156,7 @@ def what_if_view(request, credit_code: str):
 @require_http_methods(["GET", "POST"])
 def run_list_view(request):
     require(access.can_manage_runs(request.user))
-    standards = list(selectors.standard_list())
+    standards = list(selectors.standard_list(definitions=False))
     form = RunStartForm(request.POST or None, standards=standards)
     if request.method == "POST" and form.is_valid():
         chosen, day = form.cleaned_data["standard"], form.cleaned_data["evaluation_date"]
@@ -174,7 +174,7 @@ def run_list_view(request):
                 form.add_error(None, exc.message)
             else:
                 return redirect("points:runs")
-    rows = [presentation.run_row(run) for run in selectors.run_list()[:100]]
+    rows = [presentation.run_row(run) for run in selectors.run_list(details=False)[:100]]
     return render(request, RUNS_TEMPLATE, {"form": form, "rows": rows})
 
 
@@ -266,13 +266,14 @@ def standard_list_view(request):
                 return redirect("points:standards")
     on = parse_date(request.GET.get("on") or "") or timezone.localdate()
     standards: dict[str, list] = {}
-    for version in selectors.standard_list():
+    versions = list(selectors.standard_list(definitions=False))
+    for version in versions:
         standards.setdefault(version.standard_id, []).append(version)
     return render(request, "points/standard_list.html", {
         "standards": [{"id": sid, "versions": items, "latest": items[0]} for sid, items in standards.items()],
         "can_edit_standards": can_edit,
         "on": on,
-        "in_force": selectors.kinds_in_force(on=on),
+        "in_force": selectors.kinds_in_force(on=on, versions=versions),
         "rules": selectors.renewal_rules(),
         "rule_form": rule_form,
     }, status=422 if rule_form is not None and rule_form.errors else 200)

@@ -76,6 +76,40 @@ def test_alice_sees_her_points_with_every_indicator_of_the_standard(client, cast
     assert "30.0%" in row and "（+11.3 分）" in row
 
 
+def _without_tokens(page: str) -> str:
+    return re.sub(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+', r"\1-", page)
+
+
+def test_the_what_if_fields_rendered_once_per_result_read_as_rendered_afresh(client, cast, scored):
+    """The form's fields are kept per finished result (twincity.core.caching.cached_fixed): the page that reads
+    them from the cache is the page rendered without it, byte for byte, and costs no query for the snapshot."""
+    from django.core.cache import cache
+
+    client.force_login(cast.alice)
+    url = f"/points/enterprises/{ALICE_CODE}/?standard=scp-v1"
+    cache.clear()
+    first = _without_tokens(html(client.get(url)))
+    again = _without_tokens(html(client.get(url)))
+    assert again == first
+    assert 'name="rd_y3" value="400"' in again
+
+
+def test_a_new_run_shows_its_own_figures_in_the_what_if_form(client, cast, scored):
+    """A new result (new figures declared, scored again) has keys of its own: the form shows its figures."""
+    client.force_login(cast.alice)
+    url = f"/points/enterprises/{ALICE_CODE}/?standard=scp-v1"
+    assert 'name="rd_y3" value="400"' in html(client.get(url))
+    declaration = AnnualDeclaration.objects.get(enterprise=cast.alice_co, fiscal_year=2025)
+    figures = {name: getattr(declaration, name) for name in scenario.ALICE_YEARS[2025]}
+    from twincity.enterprises.services import declaration_upsert
+
+    declaration_upsert(actor=cast.olivia, enterprise=cast.alice_co, fiscal_year=2025, figures={**figures, "rd": 444})
+    scenario.run(cast, "scp-v1", "1")
+    page = html(client.get(url))
+    assert 'name="rd_y3" value="444"' in page
+    assert 'name="rd_y3" value="400"' not in page
+
+
 def test_bob_bella_and_charlie_do_not_see_alice_points(client, cast, scored):
     # bob and charlie may not see the company (404); bella sees its profile, not its points (403).
     for user, status in ((cast.bob, 404), (cast.charlie, 404), (cast.bella, 403)):
