@@ -11,7 +11,7 @@ from twincity.accounts.models import City
 from twincity.core.access import require, visible
 from twincity.core.errors import ApplicationError
 from twincity.core.keyset import numbered_page
-from twincity.core.navigation import object_links_for
+from twincity.core.navigation import object_links_for, url_maker
 from twincity.enterprises import access, selectors, services
 from twincity.enterprises.fields import DECLARATION_FIGURES, INDUSTRY_CLUSTERS, PROFILE_FIELD_NAMES, SOURCES
 from twincity.enterprises.forms import EnterpriseProfileForm, QualificationForm, spec_label
@@ -38,6 +38,9 @@ def enterprise_list_view(request):
     # Keyset pages (twincity.core.keyset): page 4,000 costs what page 1 costs; the count is cached.
     page = numbered_page(enterprises, [selectors.search_ordering(filters["ordering"])], request.GET, size=PAGE_SIZE,
                          count=selectors.enterprise_search_count(user=request.user, **filters))
+    detail_url = url_maker("enterprises:detail")
+    for enterprise in page.object_list:
+        enterprise.detail_url = detail_url(enterprise.credit_code)
     querystring = request.GET.copy()
     for name in ("page", "after", "before"):
         querystring.pop(name, None)
