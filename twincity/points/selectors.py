@@ -317,7 +317,7 @@ def category_totals(*, standard: StandardVersion, explanation: points_engine.Exp
 
 
 def enterprise_points(*, enterprise: Enterprise, standard_id: str | None = None, version: str | None = None,
-                      kind: str | None = None) -> EnterprisePoints:
+                      kind: str | None = None, explain: bool = True) -> EnterprisePoints:
     """The enterprise's latest points for a kind of evaluation (or a standard; default: the Science City's own
     points), explained indicator by indicator, with its history under that kind (callers check
     `access.can_view_points`). The result is that of the latest finished run: a run scores under the version
@@ -343,8 +343,8 @@ def enterprise_points(*, enterprise: Enterprise, standard_id: str | None = None,
     run = result.run
     data.current = run.standard
     data.result = result
-    data.explanation, data.explained = result_explanation(result)
-    data.categories = category_totals(standard=run.standard, explanation=data.explanation)
+    if explain:
+        points_explain(data)
     data.history = [
         {"evaluation_date": row[0], "run_public_id": row[1], "standard_version": row[2], "verdict": row[3],
          "score_min": row[4], "score_max": row[5], "grade": row[6], "standard_id": row[7]}
@@ -352,6 +352,15 @@ def enterprise_points(*, enterprise: Enterprise, standard_id: str | None = None,
         .values_list("run__evaluation_date", "run__public_id", "run__standard__version", "verdict",
                      "score_min", "score_max", "grade", "run__standard__standard_id")
     ]
+    return data
+
+
+def points_explain(data: EnterprisePoints) -> EnterprisePoints:
+    """The explanation of `data.result` and its category totals, filled in (`enterprise_points(explain=False)`
+    leaves them out, for a page that keeps them rendered per result)."""
+    if data.result is not None:
+        data.explanation, data.explained = result_explanation(data.result)
+        data.categories = category_totals(standard=data.result.run.standard, explanation=data.explanation)
     return data
 
 

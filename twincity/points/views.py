@@ -11,14 +11,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+import points_engine
 from twincity.core.access import require, visible
 from twincity.core.caching import cached_fixed
 from twincity.core.errors import InvalidInput
@@ -67,34 +68,60 @@ def _what_if_form(points, data=None) -> WhatIfForm:
     return WhatIfForm(data, facts=facts, evaluation_year=year)
 
 
-def _what_if_fields(points) -> str | None:
-    """The what-if form's fields as first shown (pre-filled from the result's facts snapshot), rendered once per
-    result: a finished run's results and snapshots never change, so the key (result, run, finish time, language)
-    names everything they depend on. None while the run is not done."""
+def _result_key(points, name: str) -> str | None:
+    """The cache key of what a page renders from a finished result alone: a finished run's results, their
+    snapshots and explanations never change, so the result, the run, its finish time, the engines and the
+    language name everything it depends on. None while the run is not done."""
     result = points.result
     run = result.run
     if run.status != ScoringRun.Status.DONE or run.finished_at is None:
         return None
-    key = f"what-if-fields:{result.pk}:{run.pk}:{run.finished_at.isoformat()}:{translation.get_language()}"
+    return (f"{name}:{result.pk}:{run.pk}:{run.finished_at.isoformat()}:{run.engine_version}:"
+            f"{points_engine.ENGINE_VERSION}:{translation.get_language()}")
+
+
+def _what_if_fields(points) -> str | None:
+    """The what-if form's fields as first shown (pre-filled from the result's facts snapshot), rendered once per
+    result (twincity.core.caching.cached_fixed; no query)."""
+    key = _result_key(points, "what-if-fields")
+    if key is None:
+        return None
     return mark_safe(cached_fixed(key, lambda: render_to_string(  # noqa: S308 (the template's escaped output)
         ENTERPRISE_TEMPLATE + "#what-if-fields", {"form": _what_if_form(points)})))
 
 
 def _enterprise_context(request, enterprise, points, *, form=None) -> dict:
+    """The page's context. The result's summary, conditions, categories, reasons and indicator rows are rendered
+    once per result (`_result_key`): `points` may come without its explanation (enterprise_points(explain=False)),
+    which is computed only when that section is rendered."""
     # Without a result there is no version to show: name the standard asked for (or the default).
     asked = request.GET.get("standard") or request.POST.get("standard")
     current = points.current or selectors.standard_latest(standard_id=asked or selectors.DEFAULT_STANDARD_ID)
     can_record = access.can_record_evaluation_inputs(request.user, enterprise)
-    return {
+    can_what_if = access.can_view_points(request.user, enterprise)
+    can_manage_runs = access.can_manage_runs(request.user)
+    key = _result_key(points, "points-result") if points.result is not None else None
+    if key is None:
+        selectors.points_explain(points)
+    context = {
         "enterprise": enterprise,
         "inputs": selectors.evaluation_inputs(enterprise=enterprise),
         "input_form": EvaluationInputForm() if can_record else None,
-        **presentation.enterprise_page(
-            points, current=current, can_what_if=access.can_view_points(request.user, enterprise),
-            can_manage_runs=access.can_manage_runs(request.user),
-            form=form,
-        ),
+        **presentation.enterprise_page(points, current=current, can_what_if=can_what_if,
+                                       can_manage_runs=can_manage_runs, form=form),
     }
+    context["has_indicators"] = bool(context.get("indicators"))
+    if key is not None:
+        def render() -> tuple[str, bool]:
+            section = presentation.enterprise_page(selectors.points_explain(points), current=current,
+                                                   can_what_if=can_what_if, can_manage_runs=can_manage_runs,
+                                                   form=None)
+            return render_to_string(ENTERPRISE_TEMPLATE + "#result-section", section), bool(section["indicators"])
+
+        html, has_indicators = cached_fixed(key, render)
+        context["result_section"] = mark_safe(html)  # noqa: S308 (the template's escaped output)
+        context["has_indicators"] = has_indicators
+    return context
 
 
 @login_required
@@ -108,7 +135,7 @@ def my_points_view(request):
 def enterprise_points_view(request, credit_code: str):
     enterprise = _points_of(request.user, credit_code)
     points = selectors.enterprise_points(enterprise=enterprise, standard_id=request.GET.get("standard") or None,
-                                         kind=request.GET.get("kind") or None)
+                                         kind=request.GET.get("kind") or None, explain=False)
     fields = _what_if_fields(points) if points.result is not None else None
     form = _what_if_form(points) if points.result is not None and fields is None else None
     context = _enterprise_context(request, enterprise, points, form=form)
@@ -121,7 +148,8 @@ def enterprise_points_view(request, credit_code: str):
 def what_if_view(request, credit_code: str):
     """Score changed figures without saving anything; answers the what-if partial (or the whole page)."""
     enterprise = _points_of(request.user, credit_code)
-    points = selectors.enterprise_points(enterprise=enterprise, standard_id=request.POST.get("standard") or None)
+    points = selectors.enterprise_points(enterprise=enterprise, standard_id=request.POST.get("standard") or None,
+                                         explain=False)
     result = visible(points.result)
     form = _what_if_form(points, request.POST)
     context: dict = {}
