@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 import points_engine
 from twincity.core.access import require, visible
-from twincity.core.caching import cached_fixed
+from twincity.core.caching import REGISTRY, cached, cached_fixed
 from twincity.core.errors import InvalidInput
 from twincity.enterprises.access import own_enterprise
 from twincity.enterprises.fields import INDUSTRY_CLUSTERS
@@ -47,6 +47,7 @@ ENTERPRISE_TEMPLATE = "points/enterprise_points.html"
 RUNS_TEMPLATE = "points/run_list.html"
 RUN_TEMPLATE = "points/run_detail.html"
 STANDARD_TEMPLATE = "points/standard_detail.html"
+STANDARDS_TEMPLATE = "points/standard_list.html"
 
 
 def _htmx(request) -> bool:
@@ -293,18 +294,28 @@ def standard_list_view(request):
             else:
                 return redirect("points:standards")
     on = parse_date(request.GET.get("on") or "") or timezone.localdate()
-    standards: dict[str, list] = {}
-    versions = list(selectors.standard_list(definitions=False))
-    for version in versions:
-        standards.setdefault(version.standard_id, []).append(version)
-    return render(request, "points/standard_list.html", {
-        "standards": [{"id": sid, "versions": items, "latest": items[0]} for sid, items in standards.items()],
-        "can_edit_standards": can_edit,
-        "on": on,
-        "in_force": selectors.kinds_in_force(on=on, versions=versions),
-        "rules": selectors.renewal_rules(),
-        "rule_form": rule_form,
-    }, status=422 if rule_form is not None and rule_form.errors else 200)
+
+    def page() -> dict:
+        standards: dict[str, list] = {}
+        versions = list(selectors.standard_list(definitions=False))
+        for version in versions:
+            standards.setdefault(version.standard_id, []).append(version)
+        return {
+            "standards": [{"id": sid, "versions": items, "latest": items[0]} for sid, items in standards.items()],
+            "can_edit_standards": can_edit,
+            "on": on,
+            "in_force": selectors.kinds_in_force(on=on, versions=versions),
+            "rules": selectors.renewal_rules(),
+            "rule_form": rule_form,
+        }
+
+    if can_edit:  # the renewal rule's form (with its CSRF token) is part of the page: rendered each time
+        return render(request, STANDARDS_TEMPLATE, page(), status=422 if rule_form.errors else 200)
+    # Everyone else reads the same page for a date: rendered once until an audited write changes the registry
+    # (a new version, a renewal rule: both audited; twincity.core.caching).
+    body = cached(REGISTRY, f"standards-page:{on.isoformat()}:{translation.get_language()}",
+                  lambda: render_to_string(STANDARDS_TEMPLATE + "#standards-body", page()))
+    return render(request, STANDARDS_TEMPLATE, {"standards_body": mark_safe(body)})  # noqa: S308
 
 
 @login_required

@@ -13,7 +13,7 @@ WALK = [
     ("alice", "/", 7),
     ("alice", f"/enterprises/{ALICE_CODE}/", 6),
     ("alice", f"/points/enterprises/{ALICE_CODE}/", 7),
-    ("alice", "/points/standards/", 6),
+    ("alice", "/points/standards/", 4),
     ("alice", f"/api/points/enterprises/{ALICE_CODE}", 7),
     ("alice", "/api/accounts/me", 2),
     ("bella", "/", 4),

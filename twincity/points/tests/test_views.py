@@ -365,6 +365,26 @@ def test_olivia_derives_a_new_version_and_lands_on_the_diff(client, cast):
     assert '<tr data-version="2">' in listing and "Ⅰ类知识产权A档降为90分" in listing
 
 
+def test_the_standards_page_read_from_the_cache_follows_a_new_version(client, cast,
+                                                                     django_capture_on_commit_callbacks):
+    """Readers' standards page is rendered once per registry version (twincity.core.caching): the same page as
+    rendered afresh, and a new version (audited) shows at once."""
+    from django.core.cache import cache
+
+    client.force_login(cast.alice)
+    cache.clear()
+    first = _without_tokens(html(client.get("/points/standards/")))
+    assert _without_tokens(html(client.get("/points/standards/"))) == first
+    assert '<tr data-version="2">' not in first
+
+    base = selectors.standard_get(standard_id="scp-v1", version="1")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.standard_version_create(actor=cast.olivia, base=base, definition=base.definition, version="2",
+                                         note="新版本")
+    listing = html(client.get("/points/standards/"))
+    assert '<tr data-version="2">' in listing and "新版本" in listing
+
+
 def test_invalid_json_is_shown_with_the_text_kept_and_nothing_saved(client, cast):
     client.force_login(cast.olivia)
     broken = '{"id": "scp-v1", "indicators": [ oops'
