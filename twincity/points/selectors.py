@@ -169,9 +169,10 @@ def result_latest_per_standard(*, user, enterprise: Enterprise) -> list[ScoreRes
     if not access.can_view_points(user, enterprise):
         return []
     latest: dict[str, ScoreResult] = {}
-    # Summaries name the standard and show the scores: no definition, no reference.
+    # Summaries name the standard and show the verdict, scores and grade: no points, bands or reasons, no
+    # definition, no reference.
     results = (_finished_results(enterprise).select_related("run__standard")
-               .defer(*_RUN_REFERENCE, "run__standard__definition")
+               .defer("points", "bands", "reasons", *_RUN_REFERENCE, "run__standard__definition")
                .order_by("run__standard__standard_id", "-run__evaluation_date", "-run__created_at", "-pk"))
     for result in results:
         latest.setdefault(result.run.standard.standard_id, result)
