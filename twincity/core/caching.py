@@ -16,8 +16,9 @@ Who bumps what:
   rankings' groups (which group by the enterprises' current city and cluster) follow every change.
 - A scoring run's results never change once it is done; its rankings are keyed by the run and its finish time,
   so a run that finishes (or is retried) has new keys of its own.
-- `cached_fixed` keeps what is computed from such rows alone (a finished run's result rendered as a page's
-  fragment): its key names the run and its finish time, so no version is read and nothing needs bumping.
+- A finished result's explanation and what its page renders of it are keyed the same way (the result, the run's
+  finish time, the engines), under REGISTRY too: a result changed around the services is shown anew after the
+  next audited write.
 """
 
 import hashlib
@@ -64,18 +65,6 @@ def cached[T](name: str, key: str, compute: Callable[[], T], *, seconds: int = F
         return compute()
     # The database's name keeps two databases that share one cache (Redis) apart.
     full_key = f"{PREFIX}:{connection.settings_dict['NAME']}:{name}:{version}:{key}"
-    value = cache.get(full_key, _MISSING)
-    if value is _MISSING:
-        value = compute()
-        cache.set(full_key, value, seconds)
-    return value
-
-
-def cached_fixed[T](key: str, compute: Callable[[], T], *, seconds: int = FIGURE_SECONDS) -> T:
-    """The figure `key`, computed from rows that never change once written (a finished run's results, their
-    snapshots): `key` must name everything the figure depends on (the run, its finish time, the language).
-    No query: no version is read."""
-    full_key = f"{PREFIX}:{connection.settings_dict['NAME']}:fixed:{key}"
     value = cache.get(full_key, _MISSING)
     if value is _MISSING:
         value = compute()

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 import points_engine
 from twincity.core.access import require, visible
-from twincity.core.caching import REGISTRY, cached, cached_fixed
+from twincity.core.caching import REGISTRY, cached
 from twincity.core.errors import InvalidInput
 from twincity.enterprises.access import own_enterprise
 from twincity.enterprises.fields import INDUSTRY_CLUSTERS
@@ -69,41 +69,50 @@ def _what_if_form(points, data=None) -> WhatIfForm:
     return WhatIfForm(data, facts=facts, evaluation_year=year)
 
 
-def _result_key(points, name: str) -> str | None:
-    """The cache key of what a page renders from a finished result alone: a finished run's results, their
-    snapshots and explanations never change, so the result, the run, its finish time, the engines and the
-    language name everything it depends on. None while the run is not done."""
+def _result_fragments(points, *, current, can_what_if: bool, can_manage_runs: bool) -> dict | None:
+    """What the page shows of a finished result alone, rendered once: its summary, conditions, categories, reasons
+    and indicator rows, and the what-if form's fields pre-filled from its facts snapshot. Cached like the result's
+    explanation (`selectors.result_explanation`): the key names the result, the run's finish time, the engines
+    and the language, and any audited write computes it again. None while the run is not done."""
     result = points.result
     run = result.run
     if run.status != ScoringRun.Status.DONE or run.finished_at is None:
         return None
-    return (f"{name}:{result.pk}:{run.pk}:{run.finished_at.isoformat()}:{run.engine_version}:"
-            f"{points_engine.ENGINE_VERSION}:{translation.get_language()}")
+    key = (f"points-page:{result.pk}:{run.pk}:{run.finished_at.isoformat()}:{run.engine_version}:"
+           f"{points_engine.ENGINE_VERSION}:{translation.get_language()}")
 
+    def render() -> dict:
+        section = presentation.enterprise_page(selectors.points_explain(points), current=current,
+                                               can_what_if=can_what_if, can_manage_runs=can_manage_runs, form=None)
+        return {
+            "result_section": render_to_string(ENTERPRISE_TEMPLATE + "#result-section", section),
+            "has_indicators": bool(section["indicators"]),
+            "what_if_fields": render_to_string(ENTERPRISE_TEMPLATE + "#what-if-fields",
+                                               {"form": _what_if_form(points)}),
+        }
 
-def _what_if_fields(points) -> str | None:
-    """The what-if form's fields as first shown (pre-filled from the result's facts snapshot), rendered once per
-    result (twincity.core.caching.cached_fixed; no query)."""
-    key = _result_key(points, "what-if-fields")
-    if key is None:
-        return None
-    return mark_safe(cached_fixed(key, lambda: render_to_string(  # noqa: S308 (the template's escaped output)
-        ENTERPRISE_TEMPLATE + "#what-if-fields", {"form": _what_if_form(points)})))
+    fragments = cached(REGISTRY, key, render)
+    # The templates' own escaped output.
+    return {**fragments, "result_section": mark_safe(fragments["result_section"]),  # noqa: S308
+            "what_if_fields": mark_safe(fragments["what_if_fields"])}  # noqa: S308
 
 
 def _enterprise_context(request, enterprise, points, *, form=None) -> dict:
-    """The page's context. The result's summary, conditions, categories, reasons and indicator rows are rendered
-    once per result (`_result_key`): `points` may come without its explanation (enterprise_points(explain=False)),
-    which is computed only when that section is rendered."""
+    """The page's context. `points` may come without its explanation (enterprise_points(explain=False)): it is
+    computed only when the result's fragments are (`_result_fragments`)."""
     # Without a result there is no version to show: name the standard asked for (or the default).
     asked = request.GET.get("standard") or request.POST.get("standard")
     current = points.current or selectors.standard_latest(standard_id=asked or selectors.DEFAULT_STANDARD_ID)
     can_record = access.can_record_evaluation_inputs(request.user, enterprise)
     can_what_if = access.can_view_points(request.user, enterprise)
     can_manage_runs = access.can_manage_runs(request.user)
-    key = _result_key(points, "points-result") if points.result is not None else None
-    if key is None:
-        selectors.points_explain(points)
+    fragments = None
+    if points.result is not None:
+        fragments = _result_fragments(points, current=current, can_what_if=can_what_if,
+                                      can_manage_runs=can_manage_runs)
+        if fragments is None:
+            selectors.points_explain(points)
+            form = form or _what_if_form(points)
     context = {
         "enterprise": enterprise,
         "inputs": selectors.evaluation_inputs(enterprise=enterprise),
@@ -112,16 +121,7 @@ def _enterprise_context(request, enterprise, points, *, form=None) -> dict:
                                        can_manage_runs=can_manage_runs, form=form),
     }
     context["has_indicators"] = bool(context.get("indicators"))
-    if key is not None:
-        def render() -> tuple[str, bool]:
-            section = presentation.enterprise_page(selectors.points_explain(points), current=current,
-                                                   can_what_if=can_what_if, can_manage_runs=can_manage_runs,
-                                                   form=None)
-            return render_to_string(ENTERPRISE_TEMPLATE + "#result-section", section), bool(section["indicators"])
-
-        html, has_indicators = cached_fixed(key, render)
-        context["result_section"] = mark_safe(html)  # noqa: S308 (the template's escaped output)
-        context["has_indicators"] = has_indicators
+    context.update(fragments or {})
     return context
 
 
@@ -137,11 +137,7 @@ def enterprise_points_view(request, credit_code: str):
     enterprise = _points_of(request.user, credit_code)
     points = selectors.enterprise_points(enterprise=enterprise, standard_id=request.GET.get("standard") or None,
                                          kind=request.GET.get("kind") or None, explain=False)
-    fields = _what_if_fields(points) if points.result is not None else None
-    form = _what_if_form(points) if points.result is not None and fields is None else None
-    context = _enterprise_context(request, enterprise, points, form=form)
-    context["what_if_fields"] = fields
-    return render(request, ENTERPRISE_TEMPLATE, context)
+    return render(request, ENTERPRISE_TEMPLATE, _enterprise_context(request, enterprise, points))
 
 
 @login_required
@@ -174,7 +170,7 @@ def what_if_view(request, credit_code: str):
         context.update({"enterprise": enterprise, "current": points.current, "form": form})
         return render(request, ENTERPRISE_TEMPLATE + "#what-if-result", context)
     page = _enterprise_context(request, enterprise, points)
-    page.update(context, form=form)
+    page.update(context, form=form, what_if_fields=None)  # the form as sent, with its errors
     return render(request, ENTERPRISE_TEMPLATE, page)
 
 

@@ -12,7 +12,7 @@ from twincity.testing import ALICE_CODE, BOB_CODE
 WALK = [
     ("alice", "/", 7),
     ("alice", f"/enterprises/{ALICE_CODE}/", 6),
-    ("alice", f"/points/enterprises/{ALICE_CODE}/", 7),
+    ("alice", f"/points/enterprises/{ALICE_CODE}/", 8),
     ("alice", "/points/standards/", 4),
     ("alice", f"/api/points/enterprises/{ALICE_CODE}", 7),
     ("alice", "/api/accounts/me", 2),
@@ -26,7 +26,7 @@ WALK = [
     ("olivia", "/", 5),
     ("olivia", "/enterprises/", 4),
     ("olivia", f"/enterprises/{BOB_CODE}/", 7),
-    ("olivia", f"/points/enterprises/{BOB_CODE}/", 7),
+    ("olivia", f"/points/enterprises/{BOB_CODE}/", 8),
     ("olivia", "/points/runs/", 4),
     ("olivia", "/points/runs/{run}/", 5),
     ("olivia", "/audit/", 4),

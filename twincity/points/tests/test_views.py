@@ -81,8 +81,8 @@ def _without_tokens(page: str) -> str:
 
 
 def test_the_what_if_fields_rendered_once_per_result_read_as_rendered_afresh(client, cast, scored):
-    """The form's fields are kept per finished result (twincity.core.caching.cached_fixed): the page that reads
-    them from the cache is the page rendered without it, byte for byte, and costs no query for the snapshot."""
+    """The result's section and the form's fields are kept per finished result (points.views._result_fragments):
+    the page that reads them from the cache is the page rendered without it, byte for byte."""
     from django.core.cache import cache
 
     client.force_login(cast.alice)
