@@ -321,14 +321,26 @@ def match_batch(
         except PointsFactsError as exc:
             raise FactsError(str(exc)) from None
     lf = prepare_batch(df, items, evaluation_date or dt.date.today())
+    if not detail:  # eligibility alone is the Kleene AND of the conditions: no masks to build
+        return lf.select(pl.col("id"), *(_all_expr(p).alias(f"eligible.{p.id}") for p in items)).collect()
     masks = [_mask_expr(p).alias(f"mask.{p.id}") for p in items]
     lf = lf.select(pl.col("id"), *masks)
     out = [pl.col("id")]
     for p in items:
         out.append(_eligible_expr(pl.col(f"mask.{p.id}")).alias(f"eligible.{p.id}"))
-        if detail:
-            out.append(pl.col(f"mask.{p.id}"))
+        out.append(pl.col(f"mask.{p.id}"))
     return lf.select(out).collect()
+
+
+def _all_expr(product: Product) -> pl.Expr:
+    """True when every condition is met, false when one is not, null otherwise (Kleene AND)."""
+    parts = [expr.compile_pl(c.ast) for c in product.conditions]
+    if not parts:
+        return pl.lit(True)
+    out = parts[0].cast(pl.Boolean)
+    for e in parts[1:]:
+        out = out & e
+    return out
 
 
 def decode_mask(product: Product, mask: int) -> list[tuple[str, bool | None]]:

@@ -91,6 +91,9 @@ def assert_agree(rows, items, frame=None):
             m = match_product(prepared, p)
             assert out[i, f"mask.{p.id}"] == m.mask, (row, p.id, [c.met for c in m.conditions])
             assert out[i, f"eligible.{p.id}"] == m.eligible
+    lean = match_batch(rows if frame is None else frame, items, evaluation_date=EVALUATION_DATE, detail=False)
+    assert lean.columns == ["id", *(f"eligible.{p.id}" for p in items)]
+    assert lean.equals(out.select(lean.columns))
     return out
 
 

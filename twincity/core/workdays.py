@@ -169,3 +169,42 @@ def is_overdue(start: dt.date | dt.datetime, n: int, now: dt.datetime) -> bool:
     """Whether a clock of ``n`` working days started at ``start`` has run out at ``now`` (aware): true from
     00:00 Asia/Shanghai of the day after the n-th working day."""
     return shanghai_date(now) > _nth_after(shanghai_date(start), n)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``workdays add --from DATE --days N`` prints the N-th working day after DATE (DATE not counted);
+    ``workdays between --from A --to B`` prints how many working days d satisfy A < d <= B. A bad date, or
+    one outside the covered years, prints the error on stderr and exits 2.
+
+    Run as ``python -m twincity.core.workdays …`` (pure: no Django, no database)."""
+    import argparse
+    import sys
+
+    def iso_date(text: str) -> dt.date:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"不是日期 / not a date (YYYY-MM-DD): {text!r}") from None
+
+    parser = argparse.ArgumentParser(prog="twincity workdays", description="官方工作日历 / official working days")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add = sub.add_parser("add", help="the N-th working day after DATE (DATE itself not counted)")
+    add.add_argument("--from", dest="start", type=iso_date, required=True)
+    add.add_argument("--days", type=int, required=True)
+    between = sub.add_parser("between", help="how many working days d satisfy A < d <= B")
+    between.add_argument("--from", dest="start", type=iso_date, required=True)
+    between.add_argument("--to", dest="end", type=iso_date, required=True)
+    args = parser.parse_args(argv)  # a bad argument exits 2 (argparse)
+    try:
+        if args.command == "add":
+            print(add_working_days(args.start, args.days).isoformat())
+        else:
+            print(working_days_between(args.start, args.end))
+    except ValueError as exc:  # CalendarRangeError, or a negative number of days
+        print(f"twincity workdays: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -185,3 +185,37 @@ def test_override_takes_precedence_over_the_package(monkeypatch):
         workdays.OVERRIDES, 2025, YearSchedule(holidays=frozenset(), workdays=frozenset(), source="test")
     )
     assert is_working_day(D("2025-10-01"))  # the override says: no holidays in 2025
+
+
+# ---- command line ---------------------------------------------------------------------------
+
+
+def test_command_line(capsys):
+    assert workdays.main(["add", "--from", "2025-09-30", "--days", "3"]) == 0
+    assert capsys.readouterr().out == "2025-10-11\n"
+    assert workdays.main(["between", "--from", "2026-02-13", "--to", "2026-02-28"]) == 0
+    assert capsys.readouterr().out == "6\n"
+
+
+def test_command_line_outside_the_calendar_exits_2(capsys):
+    hi = workdays.covered_years()[1]
+    assert workdays.main(["add", "--from", f"{hi + 1}-03-01", "--days", "1"]) == 2
+    assert f"does not cover {hi + 1}" in capsys.readouterr().err
+    assert workdays.main(["between", "--from", f"{hi}-12-01", "--to", f"{hi + 1}-01-10"]) == 2
+    with pytest.raises(SystemExit) as exc:
+        workdays.main(["add", "--from", "2025-13-01", "--days", "1"])
+    assert exc.value.code == 2
+
+
+def test_command_line_runs_without_django():
+    import subprocess
+    import sys
+
+    code = "import sys, twincity.core.workdays; assert 'django' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).returncode == 0
+    done = subprocess.run(
+        [sys.executable, "-m", "twincity.core.workdays", "add", "--from", "2026-02-12", "--days", "10"],
+        capture_output=True,
+        text=True,
+    )
+    assert (done.returncode, done.stdout) == (0, "2026-03-04\n")
