@@ -261,6 +261,8 @@ def match(
     """Every product for one enterprise, ranked (:func:`rank_key`), each with the reason for every
     condition, the credit line at its grade and, when ``amount`` (yuan) and ``term_months`` are given, the
     net cost of that loan."""
+    if (amount is None) != (term_months is None):
+        raise ValueError("金额与期限须同时给出 / give both the amount and the term, or neither")
     items = as_products(products)
     row = prepare_facts(enterprise_facts, evaluation_date or dt.date.today())
     asked = None if amount is None else Decimal(amount)

@@ -237,7 +237,7 @@ def validate_product(d: Any) -> list[str]:
                 if not standard:
                     errs.append(f"{where}.expr: 使用 {name} 须指定 standard / {name} needs the product's standard")
             elif name not in FIELD_TYPES:
-                errs.append(f"{where}.expr: 未知事实 {name!r} / unknown fact (see facts.md)")
+                errs.append(f"{where}.expr: 未知事实 {name!r} / unknown fact {name!r} (see facts.md)")
         if not _is_boolean(ast):
             errs.append(f"{where}.expr: 条件必须是是/否判断 / a condition must be a yes/no test")
     pricing = d.get("pricing")

@@ -122,6 +122,14 @@ def test_bad_facts_are_refused_in_both_paths():
         match_batch(pl.DataFrame({"city": ["chongqing"]}), [POINTS_LOAN], evaluation_date=EVALUATION_DATE)
 
 
+def test_amount_and_term_come_together():
+    with pytest.raises(ValueError, match="both the amount and the term"):
+        match(ALICE, [POINTS_LOAN], amount=100000, evaluation_date=EVALUATION_DATE)
+    unpriced = {**STARTUP, "id": "unpriced", "pricing": None}
+    m = match(ALICE, [unpriced], amount=100000, term_months=6, evaluation_date=EVALUATION_DATE)[0]
+    assert m.cost is None and m.annual_rate is None
+
+
 def test_products_may_be_passed_built():
     built = [Product.from_dict(p) for p in (POINTS_LOAN, TWIN_CITY)]
     assert [m.product_id for m in match(ALICE, built, evaluation_date=EVALUATION_DATE)] == [
