@@ -14,6 +14,7 @@ the same column.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -103,8 +104,6 @@ class Product:
         return _build(d)
 
     def to_dict(self) -> dict[str, Any]:
-        import copy
-
         return copy.deepcopy(self.source)
 
     @property
@@ -276,8 +275,6 @@ def validate_product(d: Any) -> list[str]:
 
 
 def _build(d: Mapping[str, Any]) -> Product:
-    import copy
-
     standard = d.get("standard")
     conditions = []
     for c in d.get("conditions", []):
