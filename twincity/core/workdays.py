@@ -176,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     ``workdays between --from A --to B`` prints how many working days d satisfy A < d <= B. A bad date, or
     one outside the covered years, prints the error on stderr and exits 2.
 
-    Run as ``python -m twincity.core.workdays …`` (pure: no Django, no database)."""
+    Run as ``twincity workdays …`` (twincity.cli) or ``python -m twincity.core.workdays …`` (pure: no Django,
+    no database)."""
     import argparse
     import sys
 
