@@ -72,9 +72,16 @@ def _input_field(spec: FieldSpec, *, required: bool = False) -> tuple[Any, Any]:
         field = Field(default, json_schema_extra=MONEY_TEXT[1], description=description + " (万元; rounded to 4 places)")
     else:  # pragma: no cover - every kind of fields.py is handled above
         raise ValueError(kind)
-    if not required:
+    if spec.required and not required:
+        # A change may leave a required field out, never clear it: not nullable, and no null default shown.
+        field.json_schema_extra = _without_default
+    elif not required:
         annotation = annotation | None
     return annotation, field
+
+
+def _without_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
 
 
 class StrictSchema(Schema):
