@@ -74,6 +74,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# Django's model backend, loading the person's organisation with the person (one query a request, not two).
+AUTHENTICATION_BACKENDS = ["twincity.accounts.backends.OrganisationModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home:home"
 LOGOUT_REDIRECT_URL = "home:home"
