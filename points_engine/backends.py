@@ -227,6 +227,19 @@ def _lit(v: Any) -> pl.Expr:
     return v if isinstance(v, pl.Expr) else pl.lit(v)
 
 
+def text_series(values: list) -> pl.Series:
+    """A look-up table of texts (band labels, verdicts, routes, grades, stages, peer groups) as a polars
+    Enum of its distinct texts in sorted order: a gathered column is then one byte per row (UInt8)
+    instead of a 16-byte string view, it sorts as the texts do and reads and writes as plain strings
+    (``cast(pl.String)``, CSV, JSON, ``to_dicts``). The categories depend only on the table, so the
+    frames of one standard (chunks of a run) have the same dtype."""
+    return pl.Series(values, dtype=pl.Enum(sorted({v for v in values if v is not None})))
+
+
+def _is_texts(values: list) -> bool:
+    return any(isinstance(v, str) for v in values) and all(v is None or isinstance(v, str) for v in values)
+
+
 def _is_number(v: Any) -> bool:
     """A known (Python) number, not a column and not a boolean."""
     return isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -365,7 +378,7 @@ class PlBackend:
                 pos = pos.when(_lit(c)).then(pl.lit(texts.index(v), dtype=pl.UInt32))
             other = None if default is None else pl.lit(texts.index(default), dtype=pl.UInt32)
             idx = pos.otherwise(pl.lit(other, dtype=pl.UInt32) if other is None else other)
-            return pl.lit(pl.Series(texts, dtype=pl.String)).gather(idx)
+            return pl.lit(text_series(texts)).gather(idx)
         if default is None:
             looked_up = self._select_looked_up(pairs)
             if looked_up is not None:
@@ -388,10 +401,11 @@ class PlBackend:
             _e, values, idx = src
             chain = chain.when(_lit(c)).then(_lit(idx).cast(pl.Int64) + len(table))
             table += values
-        return pl.lit(pl.Series(table, dtype=pl.String)).gather(chain.otherwise(pl.lit(None, dtype=pl.Int64)))
+        return pl.lit(text_series(table)).gather(chain.otherwise(pl.lit(None, dtype=pl.Int64)))
 
     def gather(self, values: list, idx: Any) -> pl.Expr:
-        e = pl.lit(pl.Series(values, strict=False)).gather(_lit(idx))
+        table = text_series(values) if _is_texts(values) else pl.Series(values, strict=False)
+        e = pl.lit(table).gather(_lit(idx))
         if isinstance(idx, pl.Expr) and idx.meta.is_column():
             # the same look-up by the same column (a peer group's weight, read for lo and hi) is
             # computed once

@@ -273,6 +273,7 @@ class _Job:
     reference: dict[str, Any] | None
     evaluation_date: dt.date
     application: str
+    helpers: pl.LazyFrame  # __xlo / __xhi / __xband of the expert inputs (see _raise_expert)
 
 
 def _plan(
@@ -321,13 +322,22 @@ def _plan(
             e = e.cast(pl.Float64)  # no score: a typed null column
         exprs.append(e.alias(name))
     exprs += [pl.col(c) for c in bad_cols]
+    # the band an expert input must lie in is only read to word the error of the first bad row: a
+    # separate query, collected for that one row (never for the whole table)
+    helpers = []
     for ind, _bad, alo, ahi in out["__expert_bad"]:
-        exprs += [pl.lit(alo).alias(f"__xlo.{ind.id}") if not isinstance(alo, pl.Expr) else alo.alias(f"__xlo.{ind.id}")]
-        exprs += [pl.lit(ahi).alias(f"__xhi.{ind.id}") if not isinstance(ahi, pl.Expr) else ahi.alias(f"__xhi.{ind.id}")]
-        exprs += [out[f"band.{ind.id}"].alias(f"__xband.{ind.id}") if isinstance(out[f"band.{ind.id}"], pl.Expr) else pl.lit(out[f"band.{ind.id}"]).alias(f"__xband.{ind.id}")]
+        helpers += [_lit(alo).alias(f"__xlo.{ind.id}"), _lit(ahi).alias(f"__xhi.{ind.id}")]
+        helpers += [_lit(out[f"band.{ind.id}"]).alias(f"__xband.{ind.id}")]
     if keep_input:
         exprs += [pl.col(c) for c in input_cols]
-    return _Job(cs, lf.select(exprs), out, mask_cols, bad_cols, reference, evaluation_date, application)
+    return _Job(
+        cs, lf.select(exprs), out, mask_cols, bad_cols, reference, evaluation_date, application,
+        lf.select([pl.col("id"), *helpers]),  # the id column gives the literals the height of the table
+    )
+
+
+def _lit(v: Any) -> pl.Expr:
+    return v if isinstance(v, pl.Expr) else pl.lit(v)
 
 
 def _finish(job: _Job, result: pl.DataFrame, on_error: str) -> BatchResult:
@@ -337,24 +347,24 @@ def _finish(job: _Job, result: pl.DataFrame, on_error: str) -> BatchResult:
     result = result.select(output_columns(cs) + [c for c in result.columns if c not in output_columns(cs)])
     if job.bad_cols:
         if on_error == "raise":
-            _raise_expert(result, out["__expert_bad"])
-        helper = [c for c in result.columns if c.startswith("__x")]
-        result = result.drop(helper)
+            _raise_expert(result, out["__expert_bad"], job.helpers)
+        result = result.drop(job.bad_cols)
     return BatchResult(result, job.reference, cs.id, cs.version, job.evaluation_date, job.application)
 
 
-def _raise_expert(result: pl.DataFrame, bad: list) -> None:
+def _raise_expert(result: pl.DataFrame, bad: list, helpers: pl.LazyFrame) -> None:
     cols = [f"__xbad.{ind.id}" for ind, *_ in bad]
     any_bad = pl.any_horizontal([pl.col(c).fill_null(False) for c in cols])
     idx = result.select(any_bad.arg_true()).to_series()
     if idx.len() == 0:
         return
     i = int(idx[0])
+    row = helpers.slice(i, 1).collect()
     for ind, *_ in bad:
         if result[f"__xbad.{ind.id}"][i]:
             col = ind.expert_field
             x = result[col][i] if col in result.columns else None
-            lo, hi, band = result[f"__xlo.{ind.id}"][i], result[f"__xhi.{ind.id}"][i], result[f"__xband.{ind.id}"][i]
+            lo, hi, band = row[f"__xlo.{ind.id}"][0], row[f"__xhi.{ind.id}"][0], row[f"__xband.{ind.id}"][0]
             raise expert_error(i + 2, col, x, lo, hi, band, result["id"][i])
 
 
