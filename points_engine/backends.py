@@ -427,8 +427,16 @@ class PlBackend:
     def search_right(sorted_values: list[float], v: Any) -> pl.Expr:
         """``#{sorted_values <= v}``; for an unknown v some position (the caller masks it out, once,
         after the look-up it feeds: percentile_points)."""
-        v = _lit(v).cast(pl.Float64)
-        return pl.lit(pl.Series(sorted_values, dtype=pl.Float64)).search_sorted(v, side="right").cast(pl.Int64)
+        table = pl.Series(sorted_values, dtype=pl.Float64)
+        # the same search_sorted kernel, applied to the values batch by batch: as an expression over
+        # the literal table polars must see the whole column at once, which stops the streaming
+        # engine there (the column and everything around it materialised at full length)
+        return (
+            _lit(v)
+            .cast(pl.Float64)
+            .map_batches(lambda s: table.search_sorted(s, side="right"), return_dtype=pl.UInt32, is_elementwise=True)
+            .cast(pl.Int64)
+        )
 
     @staticmethod
     def coalesce(a: Any, b: Any) -> pl.Expr:
