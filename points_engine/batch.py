@@ -18,7 +18,7 @@ import polars as pl
 
 from . import expr
 from .backends import PlBackend, decode_reasons
-from .compiled import CompiledStandard
+from .compiled import CompiledStandard, Ind
 from .errors import ExpertInputError, StandardError
 from .facts import FIELD_TYPES, coerce_frame, frame_from_records, prepare_frame
 from .plan import group_code, run_plan
@@ -110,8 +110,10 @@ def _build_reference_sharing(cs: CompiledStandard, lf: pl.LazyFrame) -> tuple[di
     own = {f"__v.{ind.id}.{alt.id}": f"__v.{ind.id}" for ind, alt in cs.percentile_inds}
     shared = lf.select(["__stage", "__code", *own]).collect()
     vcols = list(own.values())
+    # lazy: each table reads the shared columns where they are (no filtered copy of them)
     data = (
-        shared.select([pl.col("__code"), *[pl.col(c).cast(pl.Float64).alias(v) for c, v in own.items()]])
+        shared.lazy()
+        .select([pl.col("__code"), *[pl.col(c).cast(pl.Float64).alias(v) for c, v in own.items()]])
         .filter(pl.col("__code").is_not_null())
         .with_columns((pl.col("__code") // n_cl).alias("__stage_idx"), pl.lit(0).alias("__all"))
     )
@@ -129,7 +131,7 @@ def _build_reference_sharing(cs: CompiledStandard, lf: pl.LazyFrame) -> tuple[di
         return out
 
     def table(key: str) -> dict[Any, dict[str, Any]]:
-        rows = {row[key]: row for row in data.group_by(key).agg(cut_exprs()).to_dicts()}
+        rows = {row[key]: row for row in data.group_by(key).agg(cut_exprs()).collect().to_dicts()}
         for row in rows.values():
             for c in vcols:
                 if not row[f"n:{c}"]:
@@ -139,7 +141,7 @@ def _build_reference_sharing(cs: CompiledStandard, lf: pl.LazyFrame) -> tuple[di
     by_code = table("__code")
     by_stage: dict[Any, dict[str, Any]] | None = None
     everyone: dict[Any, dict[str, Any]] | None = None
-    population = data.height
+    population = shared.height - shared.get_column("__code").null_count()
     groups: dict[str, Any] = {}
     for s_idx, s in enumerate(cs.stage_ids):
         for c_idx, c in enumerate(cs.clusters):
@@ -192,6 +194,28 @@ def check_reference(cs: CompiledStandard, reference: dict[str, Any]) -> None:
 def _check_application(application: str) -> None:
     if application not in APPLICATIONS:
         raise ValueError(f"application must be one of {APPLICATIONS}, not {application!r}")
+
+
+def points_dtype(cs: CompiledStandard, ind: Ind) -> pl.DataType | None:
+    """The narrow integer type that holds every value of ``points.<id>`` of an indicator whose points
+    are whole numbers by construction (banded alternatives with whole-number points, no expert input,
+    no peer weight: the plan only looks those numbers up, takes 0 or the maximum for an unknown value
+    and the larger of two alternatives), else None (the column keeps the plan's type). One byte a row
+    instead of eight; the values, and what JSON, CSV and ``to_dicts`` make of them, are the same."""
+    if ind.expert_field or (cs.peer and ind.id in cs.weight_factor):
+        return None
+    values: list[Any] = [0, ind.max_points]
+    for alt in ind.alts:
+        if alt.btype not in ("thresholds", "map", "flag"):
+            return None
+        values += [v for b in alt.bands for v in (b.lo, b.hi) if v is not None]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return None
+    lo, hi = min(values), max(values)
+    for dtype, bits in ((pl.Int8, 8), (pl.Int16, 16), (pl.Int32, 32)):
+        if -(1 << (bits - 1)) <= lo and hi < 1 << (bits - 1):
+            return dtype()
+    return None
 
 
 def output_columns(cs: CompiledStandard) -> list[str]:
@@ -321,6 +345,14 @@ def _plan(
         if name in ("score_min", "score_max") and not cs.has_score:
             e = e.cast(pl.Float64)  # no score: a typed null column
         exprs.append(e.alias(name))
+    narrow = {f"points.{ind.id}": points_dtype(cs, ind) for ind in cs.indicators}
+    if any(narrow.values()):
+        # only where the plan's column is indeed whole numbers (a strict cast: never a silent change)
+        schema = lf.select([e for e in exprs if narrow.get(e.meta.output_name())]).collect_schema()
+        exprs = [
+            e.cast(dtype) if (dtype := narrow.get(e.meta.output_name())) and schema[e.meta.output_name()].is_integer() else e
+            for e in exprs
+        ]
     exprs += [pl.col(c) for c in bad_cols]
     # the band an expert input must lie in is only read to word the error of the first bad row: a
     # separate query, collected for that one row (never for the whole table)
