@@ -349,10 +349,8 @@ def _plan(
     if any(narrow.values()):
         # only where the plan's column is indeed whole numbers (a strict cast: never a silent change)
         schema = lf.select([e for e in exprs if narrow.get(e.meta.output_name())]).collect_schema()
-        exprs = [
-            e.cast(dtype) if (dtype := narrow.get(e.meta.output_name())) and schema[e.meta.output_name()].is_integer() else e
-            for e in exprs
-        ]
+        cast = {c: dtype for c, dtype in narrow.items() if dtype is not None and schema[c].is_integer()}
+        exprs = [e.cast(cast[n]) if (n := e.meta.output_name()) in cast else e for e in exprs]
     exprs += [pl.col(c) for c in bad_cols]
     # the band an expert input must lie in is only read to word the error of the first bad row: a
     # separate query, collected for that one row (never for the whole table)
