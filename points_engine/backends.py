@@ -434,8 +434,11 @@ class PlBackend:
         return (
             _lit(v)
             .cast(pl.Float64)
-            .map_batches(lambda s: table.search_sorted(s, side="right"), return_dtype=pl.UInt32, is_elementwise=True)
-            .cast(pl.Int64)
+            .map_batches(
+                lambda s: table.search_sorted(s, side="right").cast(pl.Int64),  # UInt32 or UInt64 (runtime)
+                return_dtype=pl.Int64,
+                is_elementwise=True,
+            )
         )
 
     @staticmethod
