@@ -196,7 +196,7 @@ class PyBackend:
         return None if c is None else (a if c else b)
 
     @staticmethod
-    def select(pairs: list[tuple[Any, Any]], default: Any = None) -> Any:
+    def select(pairs: list[tuple[Any, Any]], default: Any = None, vocabulary: tuple[str, ...] = ()) -> Any:
         for c, v in pairs:
             if c is True:
                 return v
@@ -227,13 +227,14 @@ def _lit(v: Any) -> pl.Expr:
     return v if isinstance(v, pl.Expr) else pl.lit(v)
 
 
-def text_series(values: list) -> pl.Series:
+def text_series(values: list, vocabulary: tuple[str, ...] = ()) -> pl.Series:
     """A look-up table of texts (band labels, verdicts, routes, grades, stages, peer groups) as a polars
     Enum of its distinct texts in sorted order: a gathered column is then one byte per row (UInt8)
     instead of a 16-byte string view, it sorts as the texts do and reads and writes as plain strings
-    (``cast(pl.String)``, CSV, JSON, ``to_dicts``). The categories depend only on the table, so the
-    frames of one standard (chunks of a run) have the same dtype."""
-    return pl.Series(values, dtype=pl.Enum(sorted({v for v in values if v is not None})))
+    (``cast(pl.String)``, CSV, JSON, ``to_dicts``). The categories depend only on the table (and on
+    ``vocabulary``, texts added to them), so the frames of one standard (chunks of a run) have the same
+    dtype; with a vocabulary (verdicts, routes) the column has the same dtype under every standard."""
+    return pl.Series(values, dtype=pl.Enum(sorted({v for v in values if v is not None} | set(vocabulary))))
 
 
 def _is_texts(values: list) -> bool:
@@ -365,7 +366,9 @@ class PlBackend:
             return pl.when(~c).then(_lit(b))
         return pl.when(c.is_null()).then(None).when(c).then(_lit(a)).otherwise(_lit(b))
 
-    def select(self, pairs: list[tuple[Any, Any]], default: Any = None) -> pl.Expr:
+    def select(self, pairs: list[tuple[Any, Any]], default: Any = None, vocabulary: tuple[str, ...] = ()) -> pl.Expr:
+        """The value of the first pair whose condition is true, else ``default``. ``vocabulary``: every
+        text a choice between texts can take (its Enum's categories, the same under every standard)."""
         if not pairs:
             return _lit(default)
         values = [v for _c, v in pairs]
@@ -378,7 +381,7 @@ class PlBackend:
                 pos = pos.when(_lit(c)).then(pl.lit(texts.index(v), dtype=pl.UInt32))
             other = None if default is None else pl.lit(texts.index(default), dtype=pl.UInt32)
             idx = pos.otherwise(pl.lit(other, dtype=pl.UInt32) if other is None else other)
-            return pl.lit(text_series(texts)).gather(idx)
+            return pl.lit(text_series(texts, vocabulary)).gather(idx)
         if default is None:
             looked_up = self._select_looked_up(pairs)
             if looked_up is not None:

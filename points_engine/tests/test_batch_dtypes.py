@@ -71,3 +71,12 @@ def test_points_with_expert_input_or_peer_weight_keep_their_type():
     assert weighted and all(points_dtype(scp.compiled, i) is None for i in weighted)
     frame = score_batch(POP, scp).frame
     assert all(frame[f"points.{i.id}"].dtype == pl.Float64 for i in weighted)
+
+
+def test_verdict_and_route_have_one_dtype_under_every_standard():
+    """Their Enums list the whole vocabulary, so results of different standards concatenate."""
+    frames = [score_batch(POP, std, on_error="mark").frame.select("verdict", "route") for std in list_builtin()]
+    assert len({f.schema["verdict"] for f in frames}) == 1 and len({f.schema["route"] for f in frames}) == 1
+    both = pl.concat(frames)
+    assert set(both["verdict"].unique().to_list()) <= {"pass", "fail", "expert_dependent", "needs_review", "not_applicable"}
+    assert set(both["route"].unique().to_list()) <= {"", "direct", "score"}
