@@ -93,8 +93,17 @@ def audit_record(
         subject=subject,
     )
     if entry is not None:
-        entry.save()  # which invalidates the cached figures when it commits (AuditEntry.save)
+        entry.save()
+        version_bump(REGISTRY)  # the cached figures are computed again once the change commits
     return entry
+
+
+def audit_entries_write(entries: Iterable[AuditEntry | None]) -> None:
+    """Save built entries (audit_entry_build) at once; None entries (updates that changed nothing) are skipped."""
+    kept = [entry for entry in entries if entry is not None]
+    if kept:
+        AuditEntry.objects.bulk_create(kept)
+        version_bump(REGISTRY)
 
 
 # --- many entries at once (imports) ------------------------------------------------------------------------
@@ -113,7 +122,6 @@ def audit_rows_write(rows: Sequence[Sequence[Any]]) -> None:
     """Write many audit entries at once; each row holds the values of AUDIT_COLUMNS (see audit_row)."""
     if rows:
         bulk_insert(AuditEntry, rows, AUDIT_COLUMNS)
-        # Raw rows bypass AuditEntry.save: invalidate the cached figures here (twincity.core.caching).
         version_bump(REGISTRY)
 
 

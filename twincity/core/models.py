@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class TimeStampedModel(models.Model):
@@ -11,30 +12,14 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-class AuditEntryManager(models.Manager):
-    def bulk_create(self, objs, *args, **kwargs):
-        created = super().bulk_create(objs, *args, **kwargs)
-        if created:
-            _registry_changed()
-        return created
-
-
-def _registry_changed() -> None:
-    """An audit entry is written exactly when a change is: the registry's cached figures are computed again once
-    it commits (twincity.core.caching)."""
-    from twincity.core.caching import REGISTRY, version_bump
-
-    version_bump(REGISTRY)
-
-
 class AuditEntry(models.Model):
-    """Who changed what, when, with the values before and after. Written by services, never by signals. Writing
-    one (save, bulk_create, core.audit.audit_rows_write) invalidates the cached figures when it commits."""
+    """Who changed what, when, with the values before and after. Written by services through the audit trail's
+    write path (twincity.core.audit), never by signals; that path also invalidates the cached figures."""
 
     class Action(models.TextChoices):
-        CREATE = "create", "创建"
-        UPDATE = "update", "修改"
-        DELETE = "delete", "删除"
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Changed")
+        DELETE = "delete", _("Deleted")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -53,8 +38,6 @@ class AuditEntry(models.Model):
     # changes and for those of its declarations and qualifications, so the history outlives deleted rows.
     subject = models.CharField(max_length=100, blank=True, default="")
 
-    objects = AuditEntryManager()
-
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [
@@ -66,10 +49,6 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
-
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        _registry_changed()
 
 
 class WorkerHeartbeat(models.Model):

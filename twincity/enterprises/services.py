@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from twincity.core.access import require
 from twincity.core.audit import (
+    audit_entries_write,
     audit_entry_build,
     audit_record,
     audit_row,
@@ -294,7 +295,7 @@ def enterprise_delete(*, actor, enterprise: Enterprise) -> None:
     ]
     entries.append(audit_entry_build(actor=actor, action=AuditEntry.Action.DELETE, instance=enterprise,
                                      before=snapshot(enterprise), after=None))
-    AuditEntry.objects.bulk_create([entry for entry in entries if entry is not None])
+    audit_entries_write(entries)
     enterprise.delete()
 
 
