@@ -28,13 +28,15 @@ def yuan(amount: Decimal | None) -> str:
     if amount is None:
         return "—"
     text = f"{amount.quantize(Decimal('0.01')):,f}"
-    return f"{text} {_('yuan')}"
+    unit = _("yuan")
+    return f"{text} {unit}"
 
 
 def wan(amount: Decimal | None) -> str:
     if amount is None:
         return "—"
-    return f"{(amount / 10000).normalize():,f} {_('10,000 yuan')}"
+    unit = _("10,000 yuan")
+    return f"{(amount / 10000).normalize():,f} {unit}"
 
 
 def verdict_label(verdict: str) -> str:

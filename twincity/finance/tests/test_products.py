@@ -1,0 +1,107 @@
+"""Products: one write path (publish, new version, withdraw), versioning, validation by finance_engine,
+access (an institution's officers manage only their own institution's products) and the audit trail."""
+
+import copy
+from decimal import Decimal
+
+import pytest
+
+from twincity.core.errors import Conflict, Forbidden, InvalidInput
+from twincity.core.models import AuditEntry
+from twincity.demo.finance import DEMO_PRODUCTS
+from twincity.finance import access, selectors, services
+from twincity.finance.models import FinancialProduct
+
+POINTS_LOAN = copy.deepcopy(next(d for _key, pid, d in DEMO_PRODUCTS if pid == "crcb-points-loan"))
+
+
+@pytest.fixture
+def loan(cast):
+    return services.product_create(actor=cast.bella, institution=cast.bank_a_branch, product_id="kxc-loan",
+                                   definition=POINTS_LOAN, note="first")
+
+
+def test_an_officer_publishes_a_product_of_her_institution_as_version_1(cast, loan):
+    assert (loan.product_id, loan.version, loan.status) == ("kxc-loan", 1, "published")
+    loan.refresh_from_db()
+    assert (loan.kind, loan.name_zh, loan.rate, loan.interest_subsidy) == (
+        "points_loan", "知识价值信用贷（创新积分贷）", Decimal("0.0345"), Decimal("0.015"))
+    assert (loan.min_amount, loan.max_amount, loan.min_term_months, loan.max_term_months) == (100000, 5000000, 6, 36)
+    # The stored definition is the engine's, with the id, version and institution the platform set.
+    assert loan.definition["id"] == "kxc-loan" and loan.definition["version"] == "1"
+    assert loan.definition["institution"] == f"org-{cast.bank_a_branch.pk}"
+    entry = AuditEntry.objects.get(object_type="finance.financialproduct", object_id=str(loan.pk))
+    assert entry.actor == cast.bella and entry.action == "create"
+    assert entry.changes["product_id"]["after"] == "kxc-loan"
+
+
+def test_a_change_is_a_new_version_and_the_old_one_is_kept(cast, loan):
+    changed = {**POINTS_LOAN, "pricing": {"rate": "0.0330", "interest_subsidy": "0.015"}}
+    v2 = services.product_version_create(actor=cast.bella, product=loan, definition=changed, note="rate cut")
+    loan.refresh_from_db()
+    assert (v2.version, v2.status, v2.derived_from_id, v2.rate) == (2, "published", loan.pk, Decimal("0.033"))
+    assert (loan.version, loan.status, loan.rate) == (1, "superseded", Decimal("0.0345"))
+    assert [(p.version, p.status) for p in selectors.product_versions(product_id="kxc-loan")] == [
+        (2, "published"), (1, "superseded")]
+    assert list(selectors.products_published().filter(product_id="kxc-loan")) == [v2]
+    assert loan.definition["pricing"]["rate"] == "0.0345"  # the old version's definition is untouched
+    assert AuditEntry.objects.filter(object_type="finance.financialproduct").count() == 3  # create, supersede, create
+
+
+def test_withdrawal_keeps_every_version_and_refuses_further_changes(cast, loan):
+    services.product_withdraw(actor=cast.olivia, product=loan, note="programme ended")
+    loan.refresh_from_db()
+    assert loan.status == "withdrawn" and loan.withdrawn_at is not None
+    assert not selectors.products_published().filter(product_id="kxc-loan").exists()
+    with pytest.raises(Conflict):
+        services.product_version_create(actor=cast.bella, product=loan, definition=POINTS_LOAN)
+    with pytest.raises(Conflict):
+        services.product_withdraw(actor=cast.bella, product=loan)
+    assert FinancialProduct.objects.filter(product_id="kxc-loan").count() == 1
+    # A withdrawn product is seen by its institution and administrators only.
+    assert access.can_view_product(cast.bella, loan) and access.can_view_product(cast.olivia, loan)
+    assert not access.can_view_product(cast.alice, loan) and not access.can_view_product(cast.bruno, loan)
+
+
+def test_bruno_cannot_publish_change_or_withdraw_bellas_banks_products(cast, loan):
+    with pytest.raises(Forbidden):
+        services.product_version_create(actor=cast.bruno, product=loan, definition=POINTS_LOAN)
+    with pytest.raises(Forbidden):
+        services.product_withdraw(actor=cast.bruno, product=loan)
+    with pytest.raises(Forbidden):
+        services.product_create(actor=cast.bruno, institution=cast.bank_a_branch, product_id="sneaky",
+                                definition=POINTS_LOAN)
+    for persona in ("alice", "gary", "charlie", "clara"):
+        with pytest.raises(Forbidden):
+            services.product_withdraw(actor=getattr(cast, persona), product=loan)
+    loan.refresh_from_db()
+    assert (loan.status, FinancialProduct.objects.count()) == ("published", 1)
+    # The bank's head office and its other branches are one institution; bruno's bank is another.
+    assert access.can_manage_products(cast.bella, cast.bank_a)
+    assert not access.can_manage_products(cast.bella, cast.bank_b_branch)
+    assert set(access.institutions_managed(cast.bruno)) == {cast.bank_b, cast.bank_b_branch}
+
+
+def test_the_engine_validates_the_definition_and_the_limits(cast):
+    bad = {**POINTS_LOAN, "conditions": [{"id": "x", "name_zh": "x", "name_en": "x", "expr": "no_such_fact > 1"}],
+           "pricing": {"rate": 0.03}, "limits": {"min_amount": "500", "max_amount": "100", "max_term_months": 0}}
+    with pytest.raises(InvalidInput) as caught:
+        services.product_create(actor=cast.bella, institution=cast.bank_a_branch, product_id="bad", definition=bad)
+    errors = caught.value.extra["errors"]
+    assert any("no_such_fact" in e for e in errors)
+    assert any(e.startswith("pricing.rate") for e in errors)
+    assert any(e.startswith("limits.max_term_months") for e in errors)
+    assert any("min_amount is above max_amount" in e for e in errors)
+    assert not FinancialProduct.objects.exists()
+
+
+def test_a_product_id_is_taken_once_and_only_institutions_publish(cast, loan):
+    with pytest.raises(Conflict):
+        services.product_create(actor=cast.olivia, institution=cast.bank_a_branch, product_id="kxc-loan",
+                                definition=POINTS_LOAN)
+    with pytest.raises(InvalidInput):
+        services.product_create(actor=cast.olivia, institution=cast.institute, product_id="lab-loan",
+                                definition=POINTS_LOAN)
+    with pytest.raises(InvalidInput):
+        services.product_create(actor=cast.olivia, institution=cast.bank_a, product_id="Bad Id",
+                                definition=POINTS_LOAN)
