@@ -41,14 +41,16 @@ def product_versions(*, product_id: str) -> QuerySet[FinancialProduct]:
     return FinancialProduct.objects.filter(product_id=product_id).select_related("created_by").order_by("-version")
 
 
-# A stored version never changes: its engine product is parsed once per process.
-_ENGINE_PRODUCTS: dict[int, finance_engine.Product] = {}
+# A stored version never changes: its engine product is parsed once per process (keyed by the row and its
+# creation time, so a row id reused after a deletion is never taken for another product).
+_ENGINE_PRODUCTS: dict[tuple, finance_engine.Product] = {}
 
 
 def engine_product(product: FinancialProduct) -> finance_engine.Product:
-    parsed = _ENGINE_PRODUCTS.get(product.pk)
+    key = (product.pk, product.product_id, product.version, product.created_at)
+    parsed = _ENGINE_PRODUCTS.get(key)
     if parsed is None:
-        parsed = _ENGINE_PRODUCTS[product.pk] = finance_engine.Product.from_dict(product.definition)
+        parsed = _ENGINE_PRODUCTS[key] = finance_engine.Product.from_dict(product.definition)
     return parsed
 
 

@@ -23,6 +23,8 @@ PRODUCT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 NOT_YOUR_PRODUCTS = "只能管理本机构的产品 (you may manage your own institution's products only)"
 NOT_YOUR_CONSENTS = "只有企业本身可以授权或撤销 (only the enterprise itself grants and revokes consent)"
 NO_CONSENT = "该企业未授权本机构查看其申报数据与积分 (the enterprise has not consented to your institution reading its data)"
+RATE_PLACES = Decimal("0.000001")
+FEN = Decimal("0.01")
 LIMIT_KEYS = ("min_amount", "max_amount", "min_term_months", "max_term_months")
 PRODUCT_AUDIT_FIELDS = ("product_id", "version", "status", "institution_id", "kind", "name_zh", "rate",
                         "guarantee_fee", "interest_subsidy", "fee_subsidy", "min_amount", "max_amount",
@@ -95,15 +97,23 @@ def product_version_build(*, institution: Organisation, product_id: str, version
         raise InvalidInput("产品定义无效 (invalid product)", code="invalid_product", extra={"errors": errors})
     engine_product = finance_engine.Product.from_dict(data)
     pricing = engine_product.pricing
+    for key in ("min_amount", "max_amount"):
+        if limits[key] is not None:
+            limits[key] = limits[key].quantize(FEN)
     return FinancialProduct(
         product_id=product_id, version=version, institution=institution, kind=engine_product.kind,
         name_zh=engine_product.name_zh[:100], name_en=engine_product.name_en[:200],
-        rate=pricing.rate if pricing else None,
-        guarantee_fee=pricing.guarantee_fee if pricing else Decimal(0),
-        interest_subsidy=pricing.interest_subsidy if pricing else Decimal(0),
-        fee_subsidy=pricing.fee_subsidy if pricing else Decimal(0),
+        rate=_rate(pricing.rate) if pricing else None,
+        guarantee_fee=_rate(pricing.guarantee_fee if pricing else Decimal(0)),
+        interest_subsidy=_rate(pricing.interest_subsidy if pricing else Decimal(0)),
+        fee_subsidy=_rate(pricing.fee_subsidy if pricing else Decimal(0)),
         definition=engine_product.to_dict(), **limits,
     )
+
+
+def _rate(value: Decimal) -> Decimal:
+    """A rate as its column holds it (six places); the definition keeps the exact value the engine prices with."""
+    return value.quantize(RATE_PLACES)
 
 
 def _save_audited(*, actor, product: FinancialProduct, action: str = AuditEntry.Action.CREATE) -> FinancialProduct:

@@ -50,8 +50,24 @@ def product_view(request, product_id: str):
     versions = [presentation.product_row(v) for v in selectors.product_versions(product_id=product_id)]
     return render(request, "finance/product.html", {
         "product": presentation.product_detail(product), "versions": versions,
-        "can_manage": access.can_manage_products(request.user, product.institution),
+        "can_withdraw": product.is_published and access.can_manage_products(request.user, product.institution),
     })
+
+
+@login_required
+@require_POST
+def product_withdraw_view(request, product_id: str):
+    product = visible(selectors.product_current(product_id=product_id))
+    if not access.can_view_product(request.user, product):
+        visible(None)
+    require(access.can_manage_products(request.user, product.institution))
+    try:
+        services.product_withdraw(actor=request.user, product=product, note=request.POST.get("note", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The product is withdrawn; every version is kept."))
+    return redirect("finance:product", product_id=product_id)
 
 
 @login_required
@@ -86,6 +102,7 @@ def consents_view(request):
 def consent_revoke_view(request, consent_id: int):
     enterprise = visible(own_enterprise(request.user))
     consent = visible(selectors.consent_get(enterprise=enterprise, consent_id=consent_id))
+    require(access.can_manage_consents(request.user, enterprise))
     try:
         services.consent_revoke(actor=request.user, consent=consent)
     except ApplicationError as exc:

@@ -105,3 +105,47 @@ def test_a_product_id_is_taken_once_and_only_institutions_publish(cast, loan):
     with pytest.raises(InvalidInput):
         services.product_create(actor=cast.olivia, institution=cast.bank_a, product_id="Bad Id",
                                 definition=POINTS_LOAN)
+
+
+def test_the_product_page_offers_withdrawal_to_its_institution_only(client, cast, loan):
+    for persona in ("alice", "bruno"):
+        client.force_login(getattr(cast, persona))
+        assert 'id="withdraw"' not in client.get("/finance/products/kxc-loan/").content.decode()
+    assert client.post("/finance/products/kxc-loan/withdraw").status_code == 403  # bruno
+    loan.refresh_from_db()
+    assert loan.status == "published"
+    client.force_login(cast.bella)
+    assert 'id="withdraw"' in client.get("/finance/products/kxc-loan/").content.decode()
+    assert client.post("/finance/products/kxc-loan/withdraw", {"note": "sold out"}).status_code == 302
+    loan.refresh_from_db()
+    assert loan.status == "withdrawn"
+    page = client.get("/finance/products/kxc-loan/").content.decode()
+    assert "已撤下" in page and 'id="withdraw"' not in page
+    client.force_login(cast.alice)
+    assert client.get("/finance/products/kxc-loan/").status_code == 404  # withdrawn: its institution's only
+
+
+def test_the_products_write_api(client, cast, loan):
+    import json
+
+    def post(url, body):
+        return client.post(url, json.dumps(body), content_type="application/json")
+
+    client.force_login(cast.bruno)
+    assert post("/api/finance/products/kxc-loan/versions", {"definition": POINTS_LOAN}).status_code == 403
+    r = post("/api/finance/products", {"product_id": "cdb-new", "institution_id": cast.bank_a_branch.pk,
+                                       "definition": POINTS_LOAN})
+    assert r.status_code == 403
+    r = post("/api/finance/products", {"product_id": "cdb-new", "institution_id": cast.bank_b_branch.pk,
+                                       "definition": POINTS_LOAN})
+    assert r.status_code == 201 and r.json()["version"] == 1
+    client.force_login(cast.bella)
+    r = post("/api/finance/products/kxc-loan/versions",
+             {"definition": {**POINTS_LOAN, "pricing": {"rate": "0.031"}}, "note": "cheaper"})
+    assert r.status_code == 201
+    assert (r.json()["version"], r.json()["rate"], [v["status"] for v in r.json()["versions"]]) == (
+        2, "0.031000", ["published", "superseded"])
+    r = post("/api/finance/products/kxc-loan/versions", {"definition": {"kind": "nope"}})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_product" and r.json()["extra"]["errors"]
+    assert post("/api/finance/products/kxc-loan/withdraw", {}).status_code == 200
+    assert post("/api/finance/products/kxc-loan/withdraw", {}).status_code == 409
