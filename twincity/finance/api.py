@@ -5,7 +5,7 @@ a consent at the moment of access and logged where the enterprise sees it.
 
 Money is in yuan as decimal strings (to the fen); rates are annual fractions as decimal strings."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP
 
 from django.utils import timezone
 from ninja import Path, Query, Router, Status
@@ -26,6 +26,7 @@ from twincity.finance.schemas import (
     ConsentIn,
     ConsentOut,
     KindIn,
+    MatchFilters,
     MatchOut,
     PointsResultOut,
     ProductCreateIn,
@@ -34,6 +35,7 @@ from twincity.finance.schemas import (
     ProductVersionIn,
     ProductWithdrawIn,
 )
+from twincity.finance.services import FEN
 
 router = Router(tags=["finance 科技金融"])
 
@@ -137,27 +139,23 @@ def product_withdraw_api(request, payload: ProductWithdrawIn, product_id: str = 
 @router.get("/match", response={200: MatchOut, **errors(401, 403, 404, 422)},
             summary="The products an enterprise qualifies for, with reasons and the net cost",
             description="Every published product, ranked: eligible, needs review, ineligible (cheapest net "
-                        "annual rate first). `amount` (yuan) and `term_months` go together; with them each priced "
-                        "product carries its net cost and whether the amount and term fit it. The company's own "
-                        "users and administrators may match it; an institution only under the company's consent "
-                        "(403 without), and the read is logged where the company sees it.")
-def match_api(request,
-              enterprise: str | None = Query(None, pattern=CREDIT_CODE_PATTERN,
-                                             description="credit code; default: your own company"),
-              amount: Decimal | None = Query(None, gt=0, lt=Decimal("1e12"), max_digits=14, decimal_places=2,
-                                             description="yuan"),
-              term_months: int | None = Query(None, ge=1, le=600)):
+                        "annual rate first). With an `amount` (yuan, counted to the fen) each priced product "
+                        "carries its net cost over `term_months` (default 12) and whether the amount and term fit "
+                        "it; without one, eligibility alone. The company's own users and administrators may match "
+                        "it; an institution only under the company's consent (403 without), and the read is logged "
+                        "where the company sees it.")
+def match_api(request, filters: Query[MatchFilters]):
+    enterprise, amount, term_months = filters.enterprise, filters.amount, filters.term_months
     company = _enterprise(request, enterprise)
-    if (amount is None) != (term_months is None):
-        from twincity.core.errors import InvalidInput
-
-        raise InvalidInput("金额与期限须同时给出 (give both the amount and the term)",
-                           extra={"fields": {"amount": ["with term_months"], "term_months": ["with amount"]}})
+    term = None
+    if amount is not None:
+        amount = amount.quantize(FEN, rounding=ROUND_HALF_UP)  # "1e6" and "1000000" ask the same
+        term = term_months
     _read_as_institution_or_own(request, company, AccessLog.What.MATCH, "api: GET /api/finance/match")
     on = timezone.localdate()
-    offers = selectors.enterprise_match(enterprise=company, on=on, amount=amount, term_months=term_months)
+    offers = selectors.enterprise_match(enterprise=company, on=on, amount=amount, term_months=term)
     return {
-        "credit_code": company.credit_code, "evaluation_date": on, "amount": amount, "term_months": term_months,
+        "credit_code": company.credit_code, "evaluation_date": on, "amount": amount, "term_months": term,
         "offers": [{
             "product_id": o.product.product_id, "version": o.product.version, "name_zh": o.product.name_zh,
             "name_en": o.product.name_en, "institution": o.product.institution.name, "kind": o.product.kind,
@@ -214,13 +212,16 @@ def consent_list_api(request, enterprise: str | None = Query(None, pattern=CREDI
              description="Name `institution_id` or `institution_kind`, not both. Only the company's own users grant.")
 def consent_grant_api(request, payload: ConsentIn):
     company = _enterprise(request, payload.credit_code)
+    valid_until = payload.valid_until
+    if timezone.is_naive(valid_until):
+        valid_until = timezone.make_aware(valid_until)
     institution = None
     if payload.institution_id is not None:
         institution = visible(Organisation.objects.filter(pk=payload.institution_id).first(),
                               "机构不存在 (no such institution)")
     consent = services.consent_grant(actor=request.user, enterprise=company, purpose=payload.purpose,
                                      institution=institution, institution_kind=payload.institution_kind or "",
-                                     valid_until=payload.valid_until)
+                                     valid_until=valid_until)
     return Status(201, consent)
 
 

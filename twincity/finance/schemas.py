@@ -3,15 +3,30 @@ to the fen; rates are annual fractions as decimal strings (0.0345 = 3.45 % a yea
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 
+from twincity.core.api import IsoDateTime, decimal_text
+from twincity.enterprises.fields import CREDIT_CODE_PATTERN
 from twincity.finance.models import INSTITUTION_KINDS, ProductKind, Purpose
 
 InstitutionKind = Literal[tuple(k.value for k in INSTITUTION_KINDS)]  # type: ignore[valid-type]
 PurposeIn = Literal[tuple(Purpose.values)]  # type: ignore[valid-type]
 KindIn = Literal[tuple(ProductKind.values)]  # type: ignore[valid-type]
+
+
+# An amount asked, in yuan: at least one fen, under 10^12; as text, digits with an optional fraction.
+AMOUNT_TEXT = decimal_text(r"^([1-9]\d{0,11}(\.\d+)?|0?\.(0[1-9]|[1-9])\d*)$")
+
+
+class MatchFilters(Schema):
+    enterprise: str | None = Field(None, pattern=CREDIT_CODE_PATTERN, description="credit code; default: your own "
+                                   "company")
+    amount: Annotated[Decimal, Field(ge=Decimal("0.01"), lt=Decimal("1e12"), allow_inf_nan=False),
+                      AMOUNT_TEXT[0]] | None = Field(None, json_schema_extra=AMOUNT_TEXT[1],
+                                                     description="yuan; counted to the fen (half up)")
+    term_months: int = Field(12, ge=1, le=600, description="months; used with an amount")
 
 
 class ProductOut(Schema):
@@ -138,11 +153,11 @@ class ConsentOut(Schema):
 
 
 class ConsentIn(Schema):
-    credit_code: str | None = Field(None, description="default: your own company")
+    credit_code: str | None = Field(None, pattern=CREDIT_CODE_PATTERN, description="default: your own company")
     institution_id: int | None = Field(None, ge=1, le=2**31 - 1)
     institution_kind: InstitutionKind | None = None
     purpose: PurposeIn
-    valid_until: datetime
+    valid_until: IsoDateTime = Field(..., description="ISO 8601; without an offset it is read in Asia/Shanghai")
 
 
 class AccessLogOut(Schema):

@@ -72,17 +72,27 @@ def test_the_match_api_for_alice(client, cast, products, scored):
     r = client.get("/api/finance/match?amount=1500000&term_months=24")
     assert r.status_code == 200
     body = r.json()
-    assert body["credit_code"] == ALICE_CODE and body["amount"] == "1500000" and body["term_months"] == 24
+    assert body["credit_code"] == ALICE_CODE and body["amount"] == "1500000.00" and body["term_months"] == 24
     loan = next(o for o in body["offers"] if o["product_id"] == "crcb-points-loan")
     assert loan["verdict"] == "eligible" and loan["credit_line"] == "5000000" and loan["annual_rate"] == "0.0195"
-    assert loan["cost"] == {"amount": "1500000", "term_months": 24, "annual_rate": "0.0195", "interest": "103500.00",
+    assert loan["cost"] == {"amount": "1500000.00", "term_months": 24, "annual_rate": "0.0195", "interest": "103500.00",
                             "guarantee_fee": "0.00", "interest_subsidy": "45000.00", "fee_subsidy": "0.00",
                             "total": "58500.00"}
     assert [c["met"] for c in loan["conditions"]] == [True, True, True, True]
     assert [c["id"] for c in loan["limits"]] == ["amount", "credit_line", "term"]
 
 
-@pytest.mark.parametrize("query", ["amount=100", "term_months=12", "amount=-5&term_months=12",
+def test_the_match_api_counts_an_amount_to_the_fen_over_twelve_months_by_default(client, cast, products, scored):
+    client.force_login(cast.alice)
+    body = client.get("/api/finance/match?amount=1000000.005").json()
+    assert (body["amount"], body["term_months"]) == ("1000000.01", 12)
+    assert next(o for o in body["offers"] if o["product_id"] == "crcb-points-loan")["cost"]["total"] == "19500.00"
+    body = client.get("/api/finance/match?term_months=24").json()  # no amount: eligibility alone
+    assert body["amount"] is None and body["term_months"] is None
+    assert all(o["cost"] is None and o["limits"] == [] for o in body["offers"])
+
+
+@pytest.mark.parametrize("query", ["amount=0.001", "amount=-5&term_months=12", "amount=1e12",
                                    "amount=100&term_months=0", "enterprise=nope"])
 def test_the_match_api_refuses_bad_input_in_the_one_error_shape(client, cast, products, query):
     client.force_login(cast.alice)
