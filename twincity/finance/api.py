@@ -102,6 +102,14 @@ def product_detail_api(request, product_id: str = ProductId):
     return _product_out(_product(request, product_id))
 
 
+@router.get("/products/{product_id}/versions/{version}", response={200: ProductDetailOut, **errors(401, 404, 422)},
+            summary="One version of a product, as it was published (versions are never changed)")
+def product_version_detail_api(request, product_id: str = ProductId, version: int = Path(..., ge=1, le=2**31 - 1)):
+    _product(request, product_id)  # who may see the product may see its versions
+    return _product_out(visible(selectors.product_version(product_id=product_id, version=version),
+                                "该版本不存在 (no such version)"))
+
+
 @router.post("/products", response={201: ProductDetailOut, **errors(403, 404, 409, 422)},
              summary="Publish a product (the institution's officers, administrators)",
              description="An invalid definition answers 422 with every error (`extra.errors`); a product id "

@@ -147,5 +147,9 @@ def test_the_products_write_api(client, cast, loan):
         2, "0.031000", ["published", "superseded"])
     r = post("/api/finance/products/kxc-loan/versions", {"definition": {"kind": "nope"}})
     assert r.status_code == 422 and r.json()["code"] == "invalid_product" and r.json()["extra"]["errors"]
+    old = client.get("/api/finance/products/kxc-loan/versions/1").json()
+    assert (old["version"], old["status"], old["rate"], old["definition"]["pricing"]["rate"]) == (
+        1, "superseded", "0.034500", "0.0345")
+    assert client.get("/api/finance/products/kxc-loan/versions/3").status_code == 404
     assert post("/api/finance/products/kxc-loan/withdraw", {}).status_code == 200
     assert post("/api/finance/products/kxc-loan/withdraw", {}).status_code == 409
