@@ -202,7 +202,8 @@ def stop_server(process: subprocess.Popen, timeout: float = 30) -> None:
 
 
 def server_description(server: str, env: dict[str, str]) -> str:
-    workers = env.get("WEB_CONCURRENCY") or str(2 * (os.cpu_count() or 1))
+    # scripts/serve's defaults: granian one process per core, gunicorn two.
+    workers = env.get("WEB_CONCURRENCY") or str((1 if server == "granian" else 2) * (os.cpu_count() or 1))
     threads = env.get("WEB_THREADS") or "4"
     output = subprocess.run([str(Path(sys.executable).parent / server), "--version"], capture_output=True,
                             text=True, check=False).stdout

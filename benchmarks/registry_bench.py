@@ -10,16 +10,24 @@ end (--keep keeps either). Steps, each timed:
 
 - seed: `seed_demo` for N enterprises (three fiscal years of declarations, qualifications; not in the targets);
 - scoring: a scoring run for each of the five standards of issue #3 (tsme-2017, hnte-2016, innov-2022,
-  srdi-2022, scp-v1; their latest versions), one after the other, as `run_scoring` does it;
+  srdi-2022, scp-v1; their latest versions), executed together as the nightly scoring and `run_scoring --all` do
+  it (`scoring_runs_execute`: one reading of the registry for the five), or with `--one-by-one` one after the
+  other (per_standard_seconds then says each one's time);
 - import: a declarations CSV with one row per enterprise for the current fiscal year (all created), through the
   import service (all or nothing, an audit entry per row), as the import page and `import_registry` do it;
 - reimport: the same file again (nothing changes, nothing is written).
 
 `--skip-scoring` leaves the scoring step out (seed, then import and re-import only).
 `--scoring-only` stops after the scoring (the import figures are then null).
+`--seed-only` seeds and keeps the database (its location is printed), for `--from`: `--from PATH` (SQLite: a
+seeded file, copied) or `--from NAME` (PostgreSQL: a seeded database, the template of the new one) starts from it
+instead of seeding (seed_seconds is then the copy's), so runs while iterating skip the minutes of seeding.
 
 The last line is one JSON object: enterprises, database, scoring_seconds, import_seconds, reimport_seconds,
 peak_rss_mb (this process), with seed_seconds, per_standard_seconds, cpu_seconds and the load average besides.
+cpu_seconds are this process's; on PostgreSQL `<step>_db_server` adds the CPU of this connection's server backend
+(read from /proc: a server on the same machine), not counting the server's background writers nor the second
+connection that writes results of runs executed together (POINTS_RUN_WRITERS=1 leaves it out).
 """
 
 from __future__ import annotations
@@ -66,7 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-scoring", action="store_true", help="seed, then import and re-import only")
     parser.add_argument("--scoring-only", action="store_true",
                         help="seed and score only (no import steps: their figures are null)")
+    parser.add_argument("--one-by-one", action="store_true",
+                        help="score the five standards one run after the other (default: together, as the nightly "
+                             "scoring does, reading the registry once)")
+    parser.add_argument("--seed-only", action="store_true", help="seed, keep the database and stop (for --from)")
+    parser.add_argument("--from", dest="template", default="",
+                        help="start from a database --seed-only kept (SQLite file path or PostgreSQL database name)")
     args = parser.parse_args(argv)
+    if args.seed_only:
+        args.keep = True
 
     workdir = Path(tempfile.mkdtemp(prefix="twincity-registry-bench-"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
@@ -78,11 +94,14 @@ def main(argv: list[str] | None = None) -> int:
 
         admin_url, name = _admin(base_url)
         pg_database = f"{name}_registry_{os.getpid()}"
-        _pg(admin_url, f'CREATE DATABASE "{pg_database}"')
+        template = f' TEMPLATE "{args.template}"' if args.template else ""
+        _pg(admin_url, f'CREATE DATABASE "{pg_database}"{template}')
         os.environ["DATABASE_URL"] = urllib.parse.urlunsplit(
             urllib.parse.urlsplit(base_url)._replace(path=f"/{pg_database}"))
     else:
         os.environ["SQLITE_NAME"] = str(workdir / "registry.sqlite3")  # absolute: BASE_DIR / "/abs" == "/abs"
+        if args.template:
+            shutil.copyfile(args.template, workdir / "registry.sqlite3")
     sys.path.insert(0, str(ROOT))
 
     import django
@@ -100,10 +119,26 @@ def main(argv: list[str] | None = None) -> int:
 
     cpu: dict[str, float] = {}
 
+    def server_cpu() -> float | None:
+        """CPU seconds of this connection's PostgreSQL backend so far (a server on this machine), else None."""
+        if connection.vendor != "postgresql":
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def timed(label: str, work):
-        t0, c0 = time.perf_counter(), time.process_time()
+        t0, c0, s0 = time.perf_counter(), time.process_time(), server_cpu()
         result = work()
         cpu[label] = round(cpu.get(label, 0.0) + time.process_time() - c0, 1)
+        s1 = server_cpu()
+        if s0 is not None and s1 is not None:
+            cpu[f"{label}_db_server"] = round(cpu.get(f"{label}_db_server", 0.0) + s1 - s0, 1)
         return time.perf_counter() - t0, result
 
     try:
@@ -111,22 +146,36 @@ def main(argv: list[str] | None = None) -> int:
         call_command("migrate", verbosity=0)
         vendor = connection.vendor
         print(f"database: {vendor} {connection.settings_dict['NAME']}", file=sys.stderr)
-        seed_seconds, seeded = timed("seed", lambda: demo.seed(enterprises=args.enterprises, seed=args.seed))
-        print(f"seed: {seed_seconds:.1f}s, {seeded.enterprises} enterprises, {seeded.declarations} declarations",
-              file=sys.stderr, flush=True)
+        if args.template:
+            seed_seconds = 0.0
+            print(f"from {args.template}: {Enterprise.objects.count()} enterprises", file=sys.stderr, flush=True)
+        else:
+            seed_seconds, seeded = timed("seed", lambda: demo.seed(enterprises=args.enterprises, seed=args.seed))
+            print(f"seed: {seed_seconds:.1f}s, {seeded.enterprises} enterprises, {seeded.declarations} declarations",
+                  file=sys.stderr, flush=True)
+        if args.seed_only:
+            connection.close()
+            print(f"seeded: {pg_database or workdir / 'registry.sqlite3'}", file=sys.stderr)
+            return 0
 
         services.standards_builtin_sync()
         per_standard = {}
         scoring_started = time.perf_counter()
-        for standard_id in () if args.skip_scoring else FIVE:
-            standard = selectors.standard_latest(standard_id=standard_id)
-            run = services.scoring_run_create(actor=None, standard=standard, evaluation_date=date_today(),
-                                              system=True)
-            seconds, run = timed("scoring", lambda run=run: services.scoring_run_execute(run_id=run.pk))
-            if run.status != ScoringRun.Status.DONE:
-                raise SystemExit(f"{standard}: {run.status}: {run.error}")
-            per_standard[standard_id] = round(seconds, 2)
-            print(f"scoring {standard}: {seconds:.1f}s, {run.done} enterprises", file=sys.stderr, flush=True)
+        runs = [] if args.skip_scoring else [
+            services.scoring_run_create(actor=None, standard=selectors.standard_latest(standard_id=standard_id),
+                                        evaluation_date=date_today(), system=True) for standard_id in FIVE]
+        if args.one_by_one:
+            for standard_id, run in zip(FIVE, runs):
+                seconds, run = timed("scoring", lambda run=run: services.scoring_run_execute(run_id=run.pk))
+                per_standard[standard_id] = round(seconds, 2)
+                print(f"scoring {run.standard}: {seconds:.1f}s, {run.done} enterprises", file=sys.stderr, flush=True)
+        elif runs:
+            seconds, _scored = timed("scoring", lambda: services.scoring_runs_execute(run_ids=[r.pk for r in runs]))
+            print(f"scoring the five together: {seconds:.1f}s", file=sys.stderr, flush=True)
+        for run in runs:
+            run.refresh_from_db()
+            if run.status != ScoringRun.Status.DONE or run.done != args.enterprises:
+                raise SystemExit(f"{run.standard}: {run.status} {run.done}: {run.error}")
         scoring_seconds = time.perf_counter() - scoring_started
         if args.scoring_only:
             import_seconds = reimport_seconds = None

@@ -75,6 +75,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# Django's model backend, loading the person's organisation with the person (one query a request, not two).
+AUTHENTICATION_BACKENDS = ["twincity.accounts.backends.OrganisationModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home:home"
 LOGOUT_REDIRECT_URL = "home:home"
@@ -213,6 +215,8 @@ SCHEDULE_MODULES = env_list("SCHEDULE_MODULES")
 # tests that check a page's outcome in one request, and the command line. Off in every deployment.
 IMPORT_RUN_INLINE = env_bool("IMPORT_RUN_INLINE", False)
 POINTS_RUN_INLINE = env_bool("POINTS_RUN_INLINE", False)
+# Connections that write the results of runs executed together on PostgreSQL (1: one, as on SQLite).
+POINTS_RUN_WRITERS = env_int("POINTS_RUN_WRITERS", 2)
 # /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>` when this is set (else to anyone).
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 

@@ -196,7 +196,7 @@ class PyBackend:
         return None if c is None else (a if c else b)
 
     @staticmethod
-    def select(pairs: list[tuple[Any, Any]], default: Any = None) -> Any:
+    def select(pairs: list[tuple[Any, Any]], default: Any = None, vocabulary: tuple[str, ...] = ()) -> Any:
         for c, v in pairs:
             if c is True:
                 return v
@@ -225,6 +225,20 @@ class PyBackend:
 
 def _lit(v: Any) -> pl.Expr:
     return v if isinstance(v, pl.Expr) else pl.lit(v)
+
+
+def text_series(values: list, vocabulary: tuple[str, ...] = ()) -> pl.Series:
+    """A look-up table of texts (band labels, verdicts, routes, grades, stages, peer groups) as a polars
+    Enum of its distinct texts in sorted order: a gathered column is then one byte per row (UInt8)
+    instead of a 16-byte string view, it sorts as the texts do and reads and writes as plain strings
+    (``cast(pl.String)``, CSV, JSON, ``to_dicts``). The categories depend only on the table (and on
+    ``vocabulary``, texts added to them), so the frames of one standard (chunks of a run) have the same
+    dtype; with a vocabulary (verdicts, routes) the column has the same dtype under every standard."""
+    return pl.Series(values, dtype=pl.Enum(sorted({v for v in values if v is not None} | set(vocabulary))))
+
+
+def _is_texts(values: list) -> bool:
+    return any(isinstance(v, str) for v in values) and all(v is None or isinstance(v, str) for v in values)
 
 
 def _is_number(v: Any) -> bool:
@@ -352,7 +366,9 @@ class PlBackend:
             return pl.when(~c).then(_lit(b))
         return pl.when(c.is_null()).then(None).when(c).then(_lit(a)).otherwise(_lit(b))
 
-    def select(self, pairs: list[tuple[Any, Any]], default: Any = None) -> pl.Expr:
+    def select(self, pairs: list[tuple[Any, Any]], default: Any = None, vocabulary: tuple[str, ...] = ()) -> pl.Expr:
+        """The value of the first pair whose condition is true, else ``default``. ``vocabulary``: every
+        text a choice between texts can take (its Enum's categories, the same under every standard)."""
         if not pairs:
             return _lit(default)
         values = [v for _c, v in pairs]
@@ -365,7 +381,7 @@ class PlBackend:
                 pos = pos.when(_lit(c)).then(pl.lit(texts.index(v), dtype=pl.UInt32))
             other = None if default is None else pl.lit(texts.index(default), dtype=pl.UInt32)
             idx = pos.otherwise(pl.lit(other, dtype=pl.UInt32) if other is None else other)
-            return pl.lit(pl.Series(texts, dtype=pl.String)).gather(idx)
+            return pl.lit(text_series(texts, vocabulary)).gather(idx)
         if default is None:
             looked_up = self._select_looked_up(pairs)
             if looked_up is not None:
@@ -388,10 +404,11 @@ class PlBackend:
             _e, values, idx = src
             chain = chain.when(_lit(c)).then(_lit(idx).cast(pl.Int64) + len(table))
             table += values
-        return pl.lit(pl.Series(table, dtype=pl.String)).gather(chain.otherwise(pl.lit(None, dtype=pl.Int64)))
+        return pl.lit(text_series(table)).gather(chain.otherwise(pl.lit(None, dtype=pl.Int64)))
 
     def gather(self, values: list, idx: Any) -> pl.Expr:
-        e = pl.lit(pl.Series(values, strict=False)).gather(_lit(idx))
+        table = text_series(values) if _is_texts(values) else pl.Series(values, strict=False)
+        e = pl.lit(table).gather(_lit(idx))
         if isinstance(idx, pl.Expr) and idx.meta.is_column():
             # the same look-up by the same column (a peer group's weight, read for lo and hi) is
             # computed once
@@ -413,8 +430,19 @@ class PlBackend:
     def search_right(sorted_values: list[float], v: Any) -> pl.Expr:
         """``#{sorted_values <= v}``; for an unknown v some position (the caller masks it out, once,
         after the look-up it feeds: percentile_points)."""
-        v = _lit(v).cast(pl.Float64)
-        return pl.lit(pl.Series(sorted_values, dtype=pl.Float64)).search_sorted(v, side="right").cast(pl.Int64)
+        table = pl.Series(sorted_values, dtype=pl.Float64)
+        # the same search_sorted kernel, applied to the values batch by batch: as an expression over
+        # the literal table polars must see the whole column at once, which stops the streaming
+        # engine there (the column and everything around it materialised at full length)
+        return (
+            _lit(v)
+            .cast(pl.Float64)
+            .map_batches(
+                lambda s: table.search_sorted(s, side="right").cast(pl.Int64),  # UInt32 or UInt64 (runtime)
+                return_dtype=pl.Int64,
+                is_elementwise=True,
+            )
+        )
 
     @staticmethod
     def coalesce(a: Any, b: Any) -> pl.Expr:

@@ -18,7 +18,7 @@ import polars as pl
 
 from . import expr
 from .backends import PlBackend, decode_reasons
-from .compiled import CompiledStandard
+from .compiled import CompiledStandard, Ind
 from .errors import ExpertInputError, StandardError
 from .facts import FIELD_TYPES, coerce_frame, frame_from_records, prepare_frame
 from .plan import group_code, run_plan
@@ -110,8 +110,10 @@ def _build_reference_sharing(cs: CompiledStandard, lf: pl.LazyFrame) -> tuple[di
     own = {f"__v.{ind.id}.{alt.id}": f"__v.{ind.id}" for ind, alt in cs.percentile_inds}
     shared = lf.select(["__stage", "__code", *own]).collect()
     vcols = list(own.values())
+    # lazy: each table reads the shared columns where they are (no filtered copy of them)
     data = (
-        shared.select([pl.col("__code"), *[pl.col(c).cast(pl.Float64).alias(v) for c, v in own.items()]])
+        shared.lazy()
+        .select([pl.col("__code"), *[pl.col(c).cast(pl.Float64).alias(v) for c, v in own.items()]])
         .filter(pl.col("__code").is_not_null())
         .with_columns((pl.col("__code") // n_cl).alias("__stage_idx"), pl.lit(0).alias("__all"))
     )
@@ -129,7 +131,7 @@ def _build_reference_sharing(cs: CompiledStandard, lf: pl.LazyFrame) -> tuple[di
         return out
 
     def table(key: str) -> dict[Any, dict[str, Any]]:
-        rows = {row[key]: row for row in data.group_by(key).agg(cut_exprs()).to_dicts()}
+        rows = {row[key]: row for row in data.group_by(key).agg(cut_exprs()).collect().to_dicts()}
         for row in rows.values():
             for c in vcols:
                 if not row[f"n:{c}"]:
@@ -139,7 +141,7 @@ def _build_reference_sharing(cs: CompiledStandard, lf: pl.LazyFrame) -> tuple[di
     by_code = table("__code")
     by_stage: dict[Any, dict[str, Any]] | None = None
     everyone: dict[Any, dict[str, Any]] | None = None
-    population = data.height
+    population = shared.height - shared.get_column("__code").null_count()
     groups: dict[str, Any] = {}
     for s_idx, s in enumerate(cs.stage_ids):
         for c_idx, c in enumerate(cs.clusters):
@@ -192,6 +194,28 @@ def check_reference(cs: CompiledStandard, reference: dict[str, Any]) -> None:
 def _check_application(application: str) -> None:
     if application not in APPLICATIONS:
         raise ValueError(f"application must be one of {APPLICATIONS}, not {application!r}")
+
+
+def points_dtype(cs: CompiledStandard, ind: Ind) -> pl.DataType | None:
+    """The narrow integer type that holds every value of ``points.<id>`` of an indicator whose points
+    are whole numbers by construction (banded alternatives with whole-number points, no expert input,
+    no peer weight: the plan only looks those numbers up, takes 0 or the maximum for an unknown value
+    and the larger of two alternatives), else None (the column keeps the plan's type). One byte a row
+    instead of eight; the values, and what JSON, CSV and ``to_dicts`` make of them, are the same."""
+    if ind.expert_field or (cs.peer and ind.id in cs.weight_factor):
+        return None
+    values: list[Any] = [0, ind.max_points]
+    for alt in ind.alts:
+        if alt.btype not in ("thresholds", "map", "flag"):
+            return None
+        values += [v for b in alt.bands for v in (b.lo, b.hi) if v is not None]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return None
+    lo, hi = min(values), max(values)
+    for dtype, bits in ((pl.Int8, 8), (pl.Int16, 16), (pl.Int32, 32)):
+        if -(1 << (bits - 1)) <= lo and hi < 1 << (bits - 1):
+            return dtype()
+    return None
 
 
 def output_columns(cs: CompiledStandard) -> list[str]:
@@ -273,6 +297,7 @@ class _Job:
     reference: dict[str, Any] | None
     evaluation_date: dt.date
     application: str
+    helpers: pl.LazyFrame  # __xlo / __xhi / __xband of the expert inputs (see _raise_expert)
 
 
 def _plan(
@@ -320,14 +345,29 @@ def _plan(
         if name in ("score_min", "score_max") and not cs.has_score:
             e = e.cast(pl.Float64)  # no score: a typed null column
         exprs.append(e.alias(name))
+    narrow = {f"points.{ind.id}": points_dtype(cs, ind) for ind in cs.indicators}
+    if any(narrow.values()):
+        # only where the plan's column is indeed whole numbers (a strict cast: never a silent change)
+        schema = lf.select([e for e in exprs if narrow.get(e.meta.output_name())]).collect_schema()
+        cast = {c: dtype for c, dtype in narrow.items() if dtype is not None and schema[c].is_integer()}
+        exprs = [e.cast(cast[n]) if (n := e.meta.output_name()) in cast else e for e in exprs]
     exprs += [pl.col(c) for c in bad_cols]
+    # the band an expert input must lie in is only read to word the error of the first bad row: a
+    # separate query, collected for that one row (never for the whole table)
+    helpers = []
     for ind, _bad, alo, ahi in out["__expert_bad"]:
-        exprs += [pl.lit(alo).alias(f"__xlo.{ind.id}") if not isinstance(alo, pl.Expr) else alo.alias(f"__xlo.{ind.id}")]
-        exprs += [pl.lit(ahi).alias(f"__xhi.{ind.id}") if not isinstance(ahi, pl.Expr) else ahi.alias(f"__xhi.{ind.id}")]
-        exprs += [out[f"band.{ind.id}"].alias(f"__xband.{ind.id}") if isinstance(out[f"band.{ind.id}"], pl.Expr) else pl.lit(out[f"band.{ind.id}"]).alias(f"__xband.{ind.id}")]
+        helpers += [_lit(alo).alias(f"__xlo.{ind.id}"), _lit(ahi).alias(f"__xhi.{ind.id}")]
+        helpers += [_lit(out[f"band.{ind.id}"]).alias(f"__xband.{ind.id}")]
     if keep_input:
         exprs += [pl.col(c) for c in input_cols]
-    return _Job(cs, lf.select(exprs), out, mask_cols, bad_cols, reference, evaluation_date, application)
+    return _Job(
+        cs, lf.select(exprs), out, mask_cols, bad_cols, reference, evaluation_date, application,
+        lf.select([pl.col("id"), *helpers]),  # the id column gives the literals the height of the table
+    )
+
+
+def _lit(v: Any) -> pl.Expr:
+    return v if isinstance(v, pl.Expr) else pl.lit(v)
 
 
 def _finish(job: _Job, result: pl.DataFrame, on_error: str) -> BatchResult:
@@ -337,24 +377,24 @@ def _finish(job: _Job, result: pl.DataFrame, on_error: str) -> BatchResult:
     result = result.select(output_columns(cs) + [c for c in result.columns if c not in output_columns(cs)])
     if job.bad_cols:
         if on_error == "raise":
-            _raise_expert(result, out["__expert_bad"])
-        helper = [c for c in result.columns if c.startswith("__x")]
-        result = result.drop(helper)
+            _raise_expert(result, out["__expert_bad"], job.helpers)
+        result = result.drop(job.bad_cols)
     return BatchResult(result, job.reference, cs.id, cs.version, job.evaluation_date, job.application)
 
 
-def _raise_expert(result: pl.DataFrame, bad: list) -> None:
+def _raise_expert(result: pl.DataFrame, bad: list, helpers: pl.LazyFrame) -> None:
     cols = [f"__xbad.{ind.id}" for ind, *_ in bad]
     any_bad = pl.any_horizontal([pl.col(c).fill_null(False) for c in cols])
     idx = result.select(any_bad.arg_true()).to_series()
     if idx.len() == 0:
         return
     i = int(idx[0])
+    row = helpers.slice(i, 1).collect()
     for ind, *_ in bad:
         if result[f"__xbad.{ind.id}"][i]:
             col = ind.expert_field
             x = result[col][i] if col in result.columns else None
-            lo, hi, band = result[f"__xlo.{ind.id}"][i], result[f"__xhi.{ind.id}"][i], result[f"__xband.{ind.id}"][i]
+            lo, hi, band = row[f"__xlo.{ind.id}"][0], row[f"__xhi.{ind.id}"][0], row[f"__xband.{ind.id}"][0]
             raise expert_error(i + 2, col, x, lo, hi, band, result["id"][i])
 
 

@@ -30,6 +30,7 @@ from .compiled import Alt, Band, CompiledStandard, Component, Ind
 from .errors import StandardError
 
 VERDICTS = ("pass", "fail", "expert_dependent", "needs_review", "not_applicable")
+ROUTES = ("", "direct", "score")
 
 Piece = tuple[Any, Text, Text]  # (condition, zh, en): a reason that applies where the condition is true
 
@@ -475,10 +476,13 @@ def verdict_and_route(p: Plan, conds: list[Any], routes: list[Any], score_ok: An
             (any_unknown, "needs_review"),
         ],
         "expert_dependent",
+        vocabulary=VERDICTS,
     )
     passed = B.cmp("==", qualifies, True)
     by_rule = [(passed, "score")] if cs.has_score else []
-    p.out["route"] = B.select([(B.and_([passed, B.cmp("==", direct, True)]), "direct"), *by_rule], "")
+    p.out["route"] = B.select(
+        [(B.and_([passed, B.cmp("==", direct, True)]), "direct"), *by_rule], "", vocabulary=ROUTES
+    )
     return B.is_null(qualifies)
 
 

@@ -39,3 +39,14 @@ def test_the_navigation_per_persona(client, cast):
     assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "api-docs"]
     assert keys(cast.owen) == ["home", "standards", "finance-products", "api-docs"]
     assert keys(cast.charlie) == ["home", "standards", "finance-products", "api-docs"]
+
+
+def test_url_maker_answers_what_reverse_answers():
+    """A list's row URLs reversed once (url_maker) are reverse()'s, quoting included."""
+    from django.urls import reverse
+
+    from twincity.core.navigation import url_maker
+
+    detail = url_maker("enterprises:detail")
+    for value in ("91500107MA5YP4QX2A", "abc-1_2.3~", "名字", "a b", "x?y#z", "%41"):
+        assert detail(value) == reverse("enterprises:detail", args=[value])

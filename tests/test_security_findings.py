@@ -159,7 +159,7 @@ def test_deleting_an_enterprise_while_a_run_writes_does_not_fail_the_run(monkeyp
     standard = scenario.selectors.standard_get(standard_id="tsme-2017", version="1")
     run = points_services.scoring_run_create(actor=cast.olivia, standard=standard, evaluation_date=scenario.EVAL)
     second_chunk, deleted = threading.Event(), threading.Event()
-    original = points_services._results_from_frame
+    original = points_services._save_chunk
     calls = []
 
     def pause_before_the_second_chunk(*args, **kwargs):
@@ -169,7 +169,7 @@ def test_deleting_an_enterprise_while_a_run_writes_does_not_fail_the_run(monkeyp
             deleted.wait(timeout=30)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(points_services, "_results_from_frame", pause_before_the_second_chunk)
+    monkeypatch.setattr(points_services, "_save_chunk", pause_before_the_second_chunk)
     outcome = {}
 
     def execute():

@@ -61,6 +61,7 @@ def test_expert_input_outside_its_band_is_an_error(field, value, band_label, lo,
     with pytest.raises(ExpertInputError) as batch:
         score_batch([BASE, facts], HNTE)
     assert (batch.value.row, batch.value.column, batch.value.band) == (3, field, band_label)
+    assert batch.value.allowed == (lo, hi)  # the band, read for the bad row only (batch._raise_expert)
     marked = score_batch([facts], HNTE, on_error="mark").frame.row(0, named=True)
     assert marked["verdict"] == "needs_review"
     assert f"expert input {field} is outside its computed band" in marked["reasons"]

@@ -110,15 +110,21 @@ def task_enqueue_on_commit(task: Task, **kwargs: Any) -> None:
         transaction.on_commit(lambda: task.enqueue(**kwargs), robust=False)
 
 
+def hashable(value: Any) -> Any:
+    """A task argument as a set member: a list (JSON has no tuples) as a tuple."""
+    return tuple(hashable(item) for item in value) if isinstance(value, list) else value
+
+
 def task_live_values(task: Task, key: str) -> set[Any] | None:
     """The values of keyword argument `key` over the tasks of `task` that are queued or running (for the
-    recovery sweep: a job whose task is in neither state was lost). None where the backend cannot tell."""
+    recovery sweep: a job whose task is in neither state was lost), lists as tuples. None where the backend cannot
+    tell."""
     if _uses_default_database(task):
         from django_tasks_db.models import DBTaskResult
 
         rows = DBTaskResult.objects.filter(
             task_path=task.module_path, status__in=(TaskResultStatus.READY, TaskResultStatus.RUNNING)
         ).values_list("args_kwargs", flat=True)
-        return {row.get("kwargs", {}).get(key) for row in rows}
+        return {hashable(row.get("kwargs", {}).get(key)) for row in rows}
     live_values = getattr(task.get_backend(), "live_values", None)  # twincity.core.task_backends.RQBackend
     return live_values(task, key) if live_values is not None else None

@@ -6,7 +6,8 @@ datetimes, JSON, and decimals on backends other than SQLite) the way the fields 
 prepared statement with executemany. The values stored are the same as the ORM's.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -122,6 +123,18 @@ def _execute_keyed(sql: str, rows: Sequence[Sequence[Any]], fields: list[models.
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch_size):
             cursor.executemany(sql, [adapted(row) for row in rows[start:start + batch_size]])
+
+
+@contextmanager
+def bulk_writes() -> Iterator[None]:
+    """Inside a transaction of a long job that writes many rows in short transactions: on PostgreSQL the
+    transaction commits without waiting for its WAL to reach the disk (`synchronous_commit = off` for it alone): a
+    crash of the server may lose the last such transactions, never half of one nor any other transaction's
+    writes, and the job's next ordinary commit waits for all of them. Nothing changes elsewhere."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+    yield
 
 
 def insert_frame(model: type[models.Model], frame: Any, *, batch_size: int = 5000) -> int:

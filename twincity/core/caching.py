@@ -16,6 +16,9 @@ Who bumps what:
   rankings' groups (which group by the enterprises' current city and cluster) follow every change.
 - A scoring run's results never change once it is done; its rankings are keyed by the run and its finish time,
   so a run that finishes (or is retried) has new keys of its own.
+- A finished result's explanation and what its page renders of it are keyed the same way (the result, the run's
+  finish time, the engines), under REGISTRY too: a result changed around the services is shown anew after the
+  next audited write.
 """
 
 import hashlib

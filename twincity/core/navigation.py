@@ -5,6 +5,7 @@ Domains register in their AppConfig.ready() (see e.g. twincity/enterprises/apps.
 of them.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -80,3 +81,24 @@ def object_link_register(model_label: str, link: ObjectLink) -> None:
 def object_links_for(user, obj) -> list[NavItem]:
     links = sorted(_OBJECT_LINKS.get(obj._meta.label_lower, {}).values(), key=lambda link: (link.order, link.key))
     return [NavItem(link.key, str(link.label), link.url(obj), False) for link in links if link.visible(user, obj)]
+
+
+# --- the URLs of a list's rows --------------------------------------------------------------------------------
+
+_SLOT = "twincity0slot"
+# What reverse() leaves as it is in a path segment (it quotes anything else).
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+")
+
+
+def url_maker(url_name: str) -> Callable[[str], str]:
+    """`reverse(url_name, args=[value])` for every row of a list at the cost of one reverse (a page of 25
+    enterprises spent a tenth of its time reversing): for URL names whose one argument is a `<str:…>` segment.
+    A value that reverse() would quote is reversed as it is."""
+    pattern = reverse(url_name, args=[_SLOT])
+    head, tail = pattern.split(_SLOT)
+
+    def url(value: str) -> str:
+        value = str(value)
+        return head + value + tail if _PLAIN_SEGMENT.fullmatch(value) else reverse(url_name, args=[value])
+
+    return url

@@ -20,7 +20,7 @@ from rq.exceptions import AbandonedJobError
 from rq.job import JobStatus
 from rq.registry import DeferredJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
-from twincity.core.background import retry_policy, task_given_up
+from twincity.core.background import hashable, retry_policy, task_given_up
 
 
 class TaskJob(Job):
@@ -86,5 +86,6 @@ class RQBackend(BaseRQBackend):
         for registry in (StartedJobRegistry, ScheduledJobRegistry, DeferredJobRegistry):
             ids.update(registry(queue=queue).get_job_ids())
         jobs = TaskJob.fetch_many(sorted(ids), connection=queue.connection)
-        return {job.kwargs.get(key) for job in jobs if job is not None and job.func_name == task.module_path}
+        return {hashable(job.kwargs.get(key)) for job in jobs
+                if job is not None and job.func_name == task.module_path}
 

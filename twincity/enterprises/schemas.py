@@ -6,7 +6,8 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, StrictBool, create_model
+from ninja.schema import DjangoGetter
+from pydantic import ConfigDict, ModelWrapValidatorHandler, StrictBool, ValidationInfo, create_model, model_validator
 
 from twincity.core.api import IsoDate, JsonInt, decimal_text
 from twincity.enterprises.fields import (
@@ -182,6 +183,16 @@ class EnterpriseOut(Schema):
     led_standard_5y: bool | None
     maker_top500_3y: bool | None
     updated_at: datetime
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(cls, values: Any, handler: ModelWrapValidatorHandler, info: ValidationInfo) -> Any:
+        """Every field is a plain attribute of the enterprise: pydantic reads them itself (from_attributes),
+        several times faster than ninja's getter on a page of 100. A subclass with related lists
+        (EnterpriseDetailOut's qualifications) goes through ninja's getter, as every other schema does."""
+        if cls is EnterpriseOut:
+            return handler(values)
+        return handler(DjangoGetter(values, cls, info.context))
 
 
 class EnterpriseDetailOut(EnterpriseOut):

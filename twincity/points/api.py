@@ -144,7 +144,7 @@ def renewal_rule_set_api(request, kind: KindIn, payload: RenewalRuleIn,
 @paginate(Pagination)
 def run_list_api(request):
     require(access.can_manage_runs(request.user), ADMINISTRATORS_ONLY)
-    return selectors.run_list()
+    return selectors.run_list(details=False)
 
 
 @router.post("/runs", response={202: RunOut, **errors(401, 403, 404, 422)},

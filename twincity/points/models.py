@@ -172,25 +172,31 @@ class ScoreResult(models.Model):
     """One enterprise's result in one run, with (through its snapshot) the facts it was computed from."""
 
     # No index of their own: the constraint (run, enterprise) and the index (enterprise, run) lead with them.
-    run = models.ForeignKey(ScoringRun, models.CASCADE, related_name="results", db_index=False)
+    # No constraint in the database either (Django cascades a run's deletion to its results): a run writes 100,000
+    # results in bulk, and the database would look its one run up once per row.
+    run = models.ForeignKey(ScoringRun, models.CASCADE, related_name="results", db_index=False, db_constraint=False)
     # PROTECT: a finished run's results are part of the record; an enterprise that has any cannot be deleted.
     enterprise = models.ForeignKey("enterprises.Enterprise", models.PROTECT, related_name="score_results",
                                    db_index=False)
-    verdict = models.CharField(max_length=20, db_index=True)
+    # verdict, grade and stage: indexed in Meta (a plain index; db_index would add a LIKE index on PostgreSQL that
+    # no query uses and every write maintains).
+    verdict = models.CharField(max_length=20)
     route = models.CharField(max_length=8, blank=True)
     score_min = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
     score_max = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
-    grade = models.CharField(max_length=2, blank=True, db_index=True)
+    grade = models.CharField(max_length=2, blank=True)
     # {indicator_id: points}; None where a range is still open (expert input missing)
     points = models.JSONField(default=dict)
     # {indicator_id: band label}
     bands = models.JSONField(default=dict)
     reasons = models.JSONField(default=list)
     # The facts the result was computed from (read them as `facts`).
-    snapshot = models.ForeignKey(FactsSnapshot, models.PROTECT, related_name="results")
+    # No constraint in the database (Django protects a snapshot that has results): the run stores the snapshot in
+    # the same transaction as the results that name it, and the database would look it up once per row.
+    snapshot = models.ForeignKey(FactsSnapshot, models.PROTECT, related_name="results", db_constraint=False)
     # Stage (scp: startup / growth / mature) and the peer group the enterprise was normalised in,
     # e.g. "growth|ic"; empty where the standard uses none.
-    stage = models.CharField(max_length=16, blank=True, db_index=True)
+    stage = models.CharField(max_length=16, blank=True)
     peer_group = models.CharField(max_length=40, blank=True)
 
     objects = ScoreResultQuerySet.as_manager()
@@ -204,6 +210,9 @@ class ScoreResult(models.Model):
             models.Index(fields=["run", "-score_max"], name="score_result_ranking"),
             # An enterprise's history across runs.
             models.Index(fields=["enterprise", "run"], name="score_result_enterprise"),
+            models.Index(fields=["verdict"], name="score_result_verdict"),
+            models.Index(fields=["grade"], name="score_result_grade"),
+            models.Index(fields=["stage"], name="score_result_stage"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,8 @@ from twincity.points.models import ScoringRun
 
 def registry_scoring_start(*, evaluation_date: date) -> list[ScoringRun]:
     """Start a run of every built-in standard's latest version at `evaluation_date`, by the system: skipped where
-    a run of that version and date is done, joined where one is under way. The runs started or joined."""
+    a run of that version and date is done, joined where one is under way. The runs started are executed together
+    (one reading of the registry). The runs started or joined."""
     services.standards_builtin_sync()
     runs = []
     for standard_id in sorted({standard.id for standard in points_engine.list_builtin()}):
@@ -21,6 +22,6 @@ def registry_scoring_start(*, evaluation_date: date) -> list[ScoringRun]:
             continue
         run = services.scoring_run_create(actor=None, standard=standard, evaluation_date=evaluation_date,
                                           system=True)
-        services.scoring_run_start(run=run)
         runs.append(run)
+    services.scoring_runs_start(runs=runs)
     return runs

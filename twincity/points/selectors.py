@@ -34,10 +34,12 @@ HISTOGRAM_BUCKETS = 10
 # --- standards ---------------------------------------------------------------------------------------------
 
 
-def standard_list() -> QuerySet[StandardVersion]:
-    """Every stored standard version, by standard, newest first."""
-    return StandardVersion.objects.select_related("derived_from", "created_by").order_by(
+def standard_list(*, definitions: bool = True) -> QuerySet[StandardVersion]:
+    """Every stored standard version, by standard, newest first; without their definitions (the rules, several
+    kB of JSON each) when `definitions` is False: the lists show names, dates and lineage."""
+    versions = StandardVersion.objects.select_related("derived_from", "created_by").order_by(
         "standard_id", "-effective_from", "-created_at")
+    return versions if definitions else versions.defer("definition", "derived_from__definition")
 
 
 def standard_get(*, standard_id: str, version: str) -> StandardVersion | None:
@@ -81,10 +83,10 @@ class KindInForce:
     superseded: list[StandardVersion]  # versions of this kind no longer in force for new applications
 
 
-def kinds_in_force(*, on: date) -> list[KindInForce]:
+def kinds_in_force(*, on: date, versions: list[StandardVersion] | None = None) -> list[KindInForce]:
     """For every kind of evaluation, which version is in force on a date, for new applications and renewals,
-    and why (the standards page)."""
-    versions = list(standard_list())
+    and why (the standards page; `versions`: the page's `standard_list()` when it has read it already)."""
+    versions = list(standard_list(definitions=False)) if versions is None else versions
     rules = {r.kind: r for r in RenewalRule.objects.select_related("standard").filter(year=on.year)}
     out = []
     for kind, (name_zh, name_en) in points_engine.EVALUATION_KINDS.items():
@@ -117,9 +119,11 @@ def standard_diff(*, a: StandardVersion, b: StandardVersion) -> list[dict[str, A
 # --- runs --------------------------------------------------------------------------------------------------
 
 
-def run_list() -> QuerySet[ScoringRun]:
-    """Every scoring run, newest first (callers check `access.can_manage_runs`)."""
-    return ScoringRun.objects.select_related("standard", "started_by").order_by("-created_at", "-pk")
+def run_list(*, details: bool = True) -> QuerySet[ScoringRun]:
+    """Every scoring run, newest first (callers check `access.can_manage_runs`); without each run's frozen
+    reference and its standard's definition (tens of kB of JSON a run) when `details` is False: the lists."""
+    runs = ScoringRun.objects.select_related("standard", "started_by").order_by("-created_at", "-pk")
+    return runs if details else runs.defer("reference", "standard__definition")
 
 
 def run_get_visible(*, user, public_id) -> ScoringRun | None:
@@ -133,6 +137,11 @@ def run_get_visible(*, user, public_id) -> ScoringRun | None:
 
 
 # --- results -----------------------------------------------------------------------------------------------
+
+
+# A run's frozen reference (the peer distribution, ~50 kB of JSON for scp-v1) is read only to re-score a result
+# for its explanation, which is cached: the pages' result queries leave it out (loaded on first use).
+_RUN_REFERENCE = ("run__reference",)
 
 
 def _finished_results(enterprise: Enterprise) -> QuerySet[ScoreResult]:
@@ -150,7 +159,7 @@ def result_latest(*, enterprise: Enterprise, standard_id: str | None = None, ver
         results = results.filter(run__standard__standard_id=standard_id)
     if version:
         results = results.filter(run__standard__version=version)
-    return (results.select_related("run__standard", "enterprise", "snapshot")
+    return (results.select_related("run__standard", "enterprise", "snapshot").defer(*_RUN_REFERENCE)
             .order_by("-run__evaluation_date", "-run__created_at", "-pk").first())
 
 
@@ -160,8 +169,11 @@ def result_latest_per_standard(*, user, enterprise: Enterprise) -> list[ScoreRes
     if not access.can_view_points(user, enterprise):
         return []
     latest: dict[str, ScoreResult] = {}
-    results = _finished_results(enterprise).select_related("run__standard").order_by(
-        "run__standard__standard_id", "-run__evaluation_date", "-run__created_at", "-pk")
+    # Summaries name the standard and show the verdict, scores and grade: no points, bands or reasons, no
+    # definition, no reference.
+    results = (_finished_results(enterprise).select_related("run__standard")
+               .defer("points", "bands", "reasons", *_RUN_REFERENCE, "run__standard__definition")
+               .order_by("run__standard__standard_id", "-run__evaluation_date", "-run__created_at", "-pk"))
     for result in results:
         latest.setdefault(result.run.standard.standard_id, result)
     return list(latest.values())
@@ -306,13 +318,15 @@ def category_totals(*, standard: StandardVersion, explanation: points_engine.Exp
 
 
 def enterprise_points(*, enterprise: Enterprise, standard_id: str | None = None, version: str | None = None,
-                      kind: str | None = None) -> EnterprisePoints:
+                      kind: str | None = None, explain: bool = True) -> EnterprisePoints:
     """The enterprise's latest points for a kind of evaluation (or a standard; default: the Science City's own
     points), explained indicator by indicator, with its history under that kind (callers check
     `access.can_view_points`). The result is that of the latest finished run: a run scores under the version
     in force on its evaluation date, so srdi-2022 answers for a run dated 2026-03-31, srdi-2026 for 2026-04-01."""
     done = _finished_results(enterprise)
-    standards = list(StandardVersion.objects.filter(pk__in=done.values("run__standard_id"))
+    # The tabs and the API's references need names and kinds, not the definitions (the current one comes with
+    # the result).
+    standards = list(StandardVersion.objects.filter(pk__in=done.values("run__standard_id")).defer("definition")
                      .order_by("kind", "-effective_from", "-created_at"))
     data = EnterprisePoints(enterprise=enterprise, standards=standards)
     if not standards:
@@ -323,15 +337,15 @@ def enterprise_points(*, enterprise: Enterprise, standard_id: str | None = None,
     else:
         default_kind = next((s.kind for s in standards if s.standard_id == DEFAULT_STANDARD_ID), standards[0].kind)
         chosen = done.filter(run__standard__kind=kind or default_kind)
-        result = (chosen.select_related("run__standard", "enterprise")
+        result = (chosen.select_related("run__standard", "enterprise").defer(*_RUN_REFERENCE)
                   .order_by("-run__evaluation_date", "-run__created_at", "-pk").first())
     if result is None:
         return data
     run = result.run
     data.current = run.standard
     data.result = result
-    data.explanation, data.explained = result_explanation(result)
-    data.categories = category_totals(standard=run.standard, explanation=data.explanation)
+    if explain:
+        points_explain(data)
     data.history = [
         {"evaluation_date": row[0], "run_public_id": row[1], "standard_version": row[2], "verdict": row[3],
          "score_min": row[4], "score_max": row[5], "grade": row[6], "standard_id": row[7]}
@@ -339,6 +353,15 @@ def enterprise_points(*, enterprise: Enterprise, standard_id: str | None = None,
         .values_list("run__evaluation_date", "run__public_id", "run__standard__version", "verdict",
                      "score_min", "score_max", "grade", "run__standard__standard_id")
     ]
+    return data
+
+
+def points_explain(data: EnterprisePoints) -> EnterprisePoints:
+    """The explanation of `data.result` and its category totals, filled in (`enterprise_points(explain=False)`
+    leaves them out, for a page that keeps them rendered per result)."""
+    if data.result is not None:
+        data.explanation, data.explained = result_explanation(data.result)
+        data.categories = category_totals(standard=data.result.run.standard, explanation=data.explanation)
     return data
 
 

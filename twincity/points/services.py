@@ -11,12 +11,13 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -25,7 +26,7 @@ from points_engine.facts import KNOWN_FIELDS, coerce_value
 from twincity.core.access import require
 from twincity.core.audit import audit_record
 from twincity.core.background import task_enqueue_on_commit, task_live_values
-from twincity.core.bulk import insert_frame
+from twincity.core.bulk import bulk_writes, insert_frame
 from twincity.core.errors import Conflict, InvalidInput
 from twincity.core.exports import csv_lines, xlsx_bytes
 from twincity.core.models import AuditEntry
@@ -298,12 +299,14 @@ def _digests(texts):
                                    pl.lit(texts).hash(seed=2).cast(pl.String).str.zfill(20))).to_series()
 
 
-def _results_from_frame(pks: list[int], facts_frame, out):
-    """(result rows, facts snapshots) of a batch, as `_save_chunk` writes them: the stored columns of each result
-    and each enterprise's facts as JSON text with its digest."""
-    rows = _result_rows(pks, out)
+def _facts_frame(pks: list[int], facts_frame):
+    """(enterprise_id, digest, facts) of a batch: each enterprise's facts as JSON text with its digest, as
+    `_save_chunk` stores them (made once per batch, whatever the number of runs that scored it)."""
+    import polars as pl
+
     texts = _facts_texts(facts_frame)
-    return rows, rows.select("enterprise_id").with_columns(digest=_digests(texts), facts=texts)
+    return pl.DataFrame({"enterprise_id": pl.Series(pks, dtype=pl.Int64)}).with_columns(
+        digest=_digests(texts), facts=texts)
 
 
 def _snapshot_ids(evaluation_date: date, first: int, last: int):
@@ -316,104 +319,238 @@ def _snapshot_ids(evaluation_date: date, first: int, last: int):
                         orient="row")
 
 
-def _save_chunk(run: ScoringRun, rows, facts, *, done: int, total: int) -> Counter[str]:
+def _save_chunk(run: ScoringRun, rows, facts, *, done: int, total: int, linked=None) -> tuple[Counter[str], Any]:
     """Store a chunk's results (`_result_rows`), the snapshots of its facts (enterprise_id, digest, facts text)
-    not stored yet, and the run's progress (`done` before the chunk) in one short transaction; the verdicts
-    stored, counted. Rows are written straight from frames, with no model instance per row; a snapshot already
-    stored for the same enterprise, date and facts is reused."""
+    not stored yet, and the run's progress (`done` before the chunk) in one short transaction. Answers the verdicts
+    stored, counted, and (enterprise_id, snapshot_id) of the chunk, which another run that scored the same facts
+    passes back as `linked` instead of `facts` (its snapshots are stored then). Rows are written straight from
+    frames, with no model instance per row; a snapshot already stored for the same enterprise, date and facts is
+    reused."""
     import polars as pl
 
     pks = rows["enterprise_id"].to_list()
-    with transaction.atomic():
+    with transaction.atomic(), bulk_writes():
         # Lock the chunk's enterprises: one deleted since its facts were read is skipped, and one that someone is
-        # deleting now waits for this chunk, then is refused (its results exist).
-        present = list(Enterprise.objects.select_for_update(no_key=True)
-                       .filter(pk__gte=pks[0], pk__lte=pks[-1]).values_list("pk", flat=True))
-        if len(present) != len(pks):
-            keep = rows["enterprise_id"].is_in(pl.Series(present, dtype=pl.Int64).implode())
-            rows, facts = rows.filter(keep), facts.filter(keep)
-        keys = ["enterprise_id", "digest"]
-        linked = facts.join(_snapshot_ids(run.evaluation_date, pks[0], pks[-1]), on=keys, how="left",
-                            maintain_order="left")
-        new = linked.filter(pl.col("snapshot_id").is_null())
-        if new.height:
-            insert_frame(FactsSnapshot, new.select(*keys, "facts").with_columns(
-                evaluation_date=pl.lit(run.evaluation_date)))
+        # deleting now waits for this chunk, then is refused (its results exist). FOR KEY SHARE (what the results'
+        # foreign key takes) blocks a delete but neither an edit of the enterprise nor another run's chunk.
+        sql, params = (Enterprise.objects.filter(pk__gte=pks[0], pk__lte=pks[-1]).order_by()
+                       .values_list("pk", flat=True).query.sql_with_params())
+        lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+        with connection.cursor() as cursor:  # counted by the database: the pks only come back when one is missing
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}{lock}) AS chunk", params)
+            if cursor.fetchone()[0] != len(pks):
+                cursor.execute(f"{sql}{lock}", params)
+                present = [pk for (pk,) in cursor.fetchall()]
+                rows = rows.filter(rows["enterprise_id"].is_in(pl.Series(present, dtype=pl.Int64).implode()))
+        if linked is None:
+            keys = ["enterprise_id", "digest"]
+            facts = facts.filter(pl.col("enterprise_id").is_in(rows["enterprise_id"].implode()))
             linked = facts.join(_snapshot_ids(run.evaluation_date, pks[0], pks[-1]), on=keys, how="left",
                                 maintain_order="left")
-        insert_frame(ScoreResult, rows.with_columns(run_id=pl.lit(run.pk, dtype=pl.Int64),
-                                                    snapshot_id=linked["snapshot_id"]))
+            new = linked.filter(pl.col("snapshot_id").is_null())
+            if new.height:
+                insert_frame(FactsSnapshot, new.select(*keys, "facts").with_columns(
+                    evaluation_date=pl.lit(run.evaluation_date)))
+                linked = facts.join(_snapshot_ids(run.evaluation_date, pks[0], pks[-1]), on=keys, how="left",
+                                    maintain_order="left")
+            linked = linked.select("enterprise_id", "snapshot_id")
+        snapshot_ids = rows.select("enterprise_id").join(linked, on="enterprise_id", how="left",
+                                                         maintain_order="left")["snapshot_id"]
+        insert_frame(ScoreResult, rows.with_columns(run_id=pl.lit(run.pk, dtype=pl.Int64), snapshot_id=snapshot_ids))
         counts: Counter[str] = Counter()
         for verdict, n in rows.group_by("verdict", maintain_order=True).len().iter_rows():
             counts[verdict] += n
         done += rows.height
         ScoringRun.objects.filter(pk=run.pk).update(done=done, total=max(total, done))
-    return counts
+    return counts, linked
 
 
 def scoring_run_execute(
     *, run_id: int, batch_size: int | None = None, on_progress: Callable[[int, int], None] | None = None
 ) -> ScoringRun:
-    """Score the registry for a pending run.
+    """Score the registry for a pending run (`scoring_runs_execute` of that run alone).
 
     Claims the run with a conditional UPDATE (pending → running) so two workers can never execute the
-    same run. Registry facts are read once, in chunks, into typed (polars) frames. Standards with peer
-    percentiles first freeze the reference over the whole registry; then every chunk is scored against it
-    and saved in its own transaction, updating `done` so a page can show the progress. A failure marks the
-    run failed with the reason and leaves no partial results behind.
-    """
-    size = batch_size or int(getattr(settings, "POINTS_RUN_BATCH", DEFAULT_BATCH))
-    claimed = ScoringRun.objects.filter(pk=run_id, status=ScoringRun.Status.PENDING).update(
-        status=ScoringRun.Status.RUNNING, started_at=timezone.now(), done=0
-    )
-    if claimed != 1:
+    same run: a run that is not pending is refused (InvalidInput, code run_not_pending)."""
+    progress = None if on_progress is None else (lambda _run_id, done, total: on_progress(done, total))
+    runs = scoring_runs_execute(run_ids=[run_id], batch_size=batch_size, on_progress=progress)
+    if runs[0] is None:
         raise InvalidInput("该评分任务已在执行或已完成 (run already started)", code="run_not_pending")
-    run = ScoringRun.objects.select_related("standard").get(pk=run_id)
-    try:
-        standard = engine_standard(run.standard)
-        total = Enterprise.objects.count()
-        ScoringRun.objects.filter(pk=run.pk).update(total=total)
-        # Read and scored in larger pieces than saved: fewer queries, and the engine plans once per piece.
-        chunks: Iterable[tuple[list[int], Any]] = registry_frames(evaluation_date=run.evaluation_date,
-                                                                  chunk_size=max(size, READ_BATCH))
-        reference = None
-        if standard.uses_percentiles and total:
-            import polars as pl
+    return runs[0]
 
-            chunks = list(chunks)  # columnar: ~60 MB for 100k enterprises
-            frames = [frame for _pks, frame in chunks]
-            whole = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
-            reference = points_engine.build_reference(standard, whole, evaluation_date=run.evaluation_date)
-            del whole, frames
-        counts: Counter[str] = Counter()
-        done = 0
-        for pks, frame in chunks:
-            result = points_engine.score_batch(
-                frame, standard, evaluation_date=run.evaluation_date, reference=reference, on_error="mark",
-                keep_input=False, application=run.application,
-            )
-            for start in range(0, len(pks), size):  # saved in batches: each transaction stays short
-                rows, facts = _results_from_frame(pks[start:start + size], frame.slice(start, size),
-                                                  result.frame.slice(start, size))
-                saved = _save_chunk(run, rows, facts, done=done, total=total)
-                counts.update(saved)
-                done += saved.total()
-                if on_progress is not None:
-                    on_progress(done, max(total, done))
-        ScoringRun.objects.filter(pk=run.pk).update(
-            status=ScoringRun.Status.DONE, finished_at=timezone.now(), verdict_counts=dict(counts),
-            reference=reference or {}, total=done, done=done, engine_version=points_engine.ENGINE_VERSION,
-        )
-    except Exception as exc:  # a failed run must say why on its page, not stay "running" forever
-        logger.exception("scoring run %s failed", run.pk)
+
+def scoring_runs_execute(
+    *, run_ids: Iterable[int], batch_size: int | None = None,
+    on_progress: Callable[[int, int, int], None] | None = None,
+) -> list[ScoringRun | None]:
+    """Score the registry for pending runs, together: the runs of one evaluation date share one reading of the
+    registry and one facts snapshot per enterprise (the nightly scoring and "score all" run every standard at once).
+    Each run stores exactly what it would alone, and fails alone.
+
+    Each run is claimed with a conditional UPDATE (pending → running) so two workers can never execute the same
+    run; one that is not pending is left to whoever has it (None in the answer, in the order of `run_ids`).
+    Registry facts are read once, in chunks, into typed (polars) frames. Standards with peer percentiles first
+    freeze the reference over the whole registry; then every chunk is scored against it and saved in short
+    transactions (one per run and batch), updating `done` so a page can show the progress
+    (`on_progress(run_id, done, total)`). A failure marks the run failed with the reason and leaves no partial
+    results behind."""
+    size = batch_size or int(getattr(settings, "POINTS_RUN_BATCH", DEFAULT_BATCH))
+    run_ids = list(run_ids)
+    claimed = [run_id for run_id in dict.fromkeys(run_ids) if ScoringRun.objects.filter(
+        pk=run_id, status=ScoringRun.Status.PENDING).update(
+        status=ScoringRun.Status.RUNNING, started_at=timezone.now(), done=0) == 1]
+    runs = ScoringRun.objects.select_related("standard").in_bulk(claimed)
+    by_date: dict[date, list[ScoringRun]] = {}
+    for run_id in claimed:
+        by_date.setdefault(runs[run_id].evaluation_date, []).append(runs[run_id])
+    for evaluation_date, together in by_date.items():
+        _execute_together(together, evaluation_date, size, on_progress)
+    fresh = ScoringRun.objects.select_related("standard").in_bulk(claimed)
+    return [fresh.get(run_id) for run_id in run_ids]
+
+
+def _execute_together(runs: list[ScoringRun], evaluation_date: date, size: int,
+                      on_progress: Callable[[int, int, int], None] | None) -> None:
+    """Score and store claimed runs of one evaluation date (see `scoring_runs_execute`)."""
+    active: dict[int, ScoringRun] = {run.pk: run for run in runs}
+
+    def fail(run: ScoringRun, exc: Exception) -> None:  # a failed run must say why on its page
+        logger.error("scoring run %s failed", run.pk, exc_info=exc)
+        active.pop(run.pk, None)
         # The facts snapshots it stored stay: they are the registry's facts on that date, which a retry (or another
         # standard's run of the date) reuses; an enterprise's snapshots go with it.
         ScoreResult.objects.filter(run_id=run.pk).delete()
         ScoringRun.objects.filter(pk=run.pk).update(
             status=ScoringRun.Status.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:2000]
         )
-    run.refresh_from_db()
-    return run
+
+    def each(work: Callable[[ScoringRun], None]) -> None:
+        for run in list(active.values()):
+            try:
+                work(run)
+            except Exception as exc:  # noqa: BLE001 — this run fails, the others go on
+                fail(run, exc)
+
+    try:
+        standards: dict[int, points_engine.Standard] = {}
+        each(lambda run: standards.__setitem__(run.pk, engine_standard(run.standard)))
+        total = Enterprise.objects.count()
+        ScoringRun.objects.filter(pk__in=list(active)).update(total=total)
+        # Read and scored in larger pieces than saved: fewer queries, and the engine plans once per piece.
+        chunks: Iterable[tuple[list[int], Any]] = registry_frames(evaluation_date=evaluation_date,
+                                                                  chunk_size=max(size, READ_BATCH))
+        references: dict[int, Any] = {}
+        if total and any(standards[pk].uses_percentiles for pk in active):
+            import polars as pl
+
+            chunks = list(chunks)  # columnar: ~60 MB for 100k enterprises
+            frames = [frame for _pks, frame in chunks]
+            whole = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
+            each(lambda run: references.__setitem__(run.pk, points_engine.build_reference(
+                standards[run.pk], whole, evaluation_date=evaluation_date)
+                if standards[run.pk].uses_percentiles else None))
+            del whole, frames
+        counts: dict[int, Counter[str]] = {pk: Counter() for pk in active}
+        done = dict.fromkeys(active, 0)
+
+        def prepare(pks: list[int], frame, runs: list[ScoringRun]) -> list[tuple[list[int], Any, dict[int, Any]]]:
+            """A chunk scored and turned into what its batches store: (pks, facts, {run: result rows or the
+            exception that fails the run}) per batch. No database: it runs beside the writes of the chunk before."""
+            results: dict[int, Any] = {}
+            for run in runs:
+                try:
+                    results[run.pk] = points_engine.score_batch(
+                        frame, standards[run.pk], evaluation_date=evaluation_date, reference=references.get(run.pk),
+                        on_error="mark", keep_input=False, application=run.application).frame
+                except Exception as exc:  # noqa: BLE001 — the run fails when its rows would be written
+                    results[run.pk] = exc
+            batches = []
+            for start in range(0, len(pks), size):  # saved in batches: each transaction stays short
+                batch = pks[start:start + size]
+                rows: dict[int, Any] = {}
+                for run_pk, out in results.items():
+                    try:
+                        rows[run_pk] = out if isinstance(out, Exception) else _result_rows(
+                            batch, out.slice(start, size))
+                    except Exception as exc:  # noqa: BLE001
+                        rows[run_pk] = exc
+                batches.append((batch, _facts_frame(batch, frame.slice(start, size)), rows))
+            return batches
+
+        def save(run: ScoringRun, prepared: Any, facts: Any, linked: Any) -> Any:
+            if isinstance(prepared, Exception):
+                raise prepared
+            saved, linked = _save_chunk(run, prepared, facts, done=done[run.pk], total=total, linked=linked)
+            counts[run.pk].update(saved)
+            done[run.pk] += saved.total()
+            if on_progress is not None:
+                on_progress(run.pk, done[run.pk], max(total, done[run.pk]))
+            return linked
+
+        def write_runs(runs: list[ScoringRun], batches: list[tuple[list[int], Any, dict[int, Any]]],
+                       links: list[tuple[int | None, Any]]) -> None:
+            for run in runs:
+                for (_batch, _facts, rows), (written_by, linked) in zip(batches, links, strict=True):
+                    if run.pk in active and run.pk != written_by and linked is not None:
+                        try:
+                            save(run, rows[run.pk], None, linked)
+                        except Exception as exc:  # noqa: BLE001 — this run fails, the others go on
+                            fail(run, exc)
+
+        def write(batches: list[tuple[list[int], Any, dict[int, Any]]], writer: ThreadPoolExecutor | None) -> None:
+            # First each batch's snapshots, with the results of the first run that stores them...
+            links: list[tuple[int | None, Any]] = []
+            for _batch, facts, rows in batches:
+                written: tuple[int | None, Any] = (None, None)
+                for run in list(active.values()):
+                    try:
+                        written = (run.pk, save(run, rows[run.pk], facts, None))
+                        break
+                    except Exception as exc:  # noqa: BLE001 — this run fails, the others go on
+                        fail(run, exc)
+                links.append(written)
+            # ...then the other runs' results, each run's batches in order: on PostgreSQL half of the runs over a
+            # second connection (a second backend: the second core).
+            rest = list(active.values())
+            if writer is None:
+                write_runs(rest, batches, links)
+                return
+            helped = writer.submit(write_runs, rest[1::2], batches, links)
+            write_runs(rest[::2], batches, links)
+            helped.result()
+
+        # With several runs on PostgreSQL outside a caller's transaction (a worker, the command line), results are
+        # written over two connections.
+        writers = 2 if (len(active) > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
+                        and int(getattr(settings, "POINTS_RUN_WRITERS", 2)) > 1) else 1
+        # Each chunk is scored and prepared in a second thread while the chunk before it is written (polars and
+        # the database drivers let the other thread run meanwhile): the two cores work at once.
+        with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-prepare") as pool,
+              ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-write") as writer):
+            try:
+                helper = writer if writers > 1 else None
+                pending = None
+                for pks, frame in chunks:
+                    if not active:
+                        break
+                    prepared = pool.submit(prepare, pks, frame, list(active.values()))
+                    if pending is not None:
+                        write(pending.result(), helper)
+                    pending = prepared
+                if pending is not None and active:
+                    write(pending.result(), helper)
+            finally:
+                if writers > 1:
+                    writer.submit(connections.close_all).result()  # the second connection, in its own thread
+        for run in list(active.values()):
+            ScoringRun.objects.filter(pk=run.pk).update(
+                status=ScoringRun.Status.DONE, finished_at=timezone.now(), verdict_counts=dict(counts[run.pk]),
+                reference=references.get(run.pk) or {}, total=done[run.pk], done=done[run.pk],
+                engine_version=points_engine.ENGINE_VERSION,
+            )
+    except Exception as exc:  # noqa: BLE001 — reading the registry failed: every run still under way fails
+        for run in list(active.values()):
+            fail(run, exc)
 
 
 def scoring_run_start(*, run: ScoringRun) -> None:
@@ -422,15 +559,31 @@ def scoring_run_start(*, run: ScoringRun) -> None:
     under way and is not started again.
 
     The run row is the source of truth: pages poll it, and it is claimed (pending → running) exactly once."""
-    if getattr(run, "joined", False):
+    scoring_runs_start(runs=[run])
+
+
+def scoring_runs_start(*, runs: Iterable[ScoringRun]) -> None:
+    """`scoring_run_start` of several runs at once: executed together (`scoring_runs_execute`, one reading of the
+    registry per evaluation date), inline or as one task. Runs that `scoring_run_create` joined are left to the
+    task that has them."""
+    runs = list(runs)
+    run_ids = [run.pk for run in runs if not getattr(run, "joined", False)]
+    if not run_ids:
         return
     if getattr(settings, "POINTS_RUN_INLINE", False):
-        scoring_run_execute(run_id=run.pk)
-        run.refresh_from_db()
+        if len(run_ids) == 1:
+            scoring_run_execute(run_id=run_ids[0])
+        else:
+            scoring_runs_execute(run_ids=run_ids)
+        for run in runs:
+            run.refresh_from_db()
         return
-    from twincity.points.tasks import scoring_run_task
+    from twincity.points.tasks import scoring_run_task, scoring_runs_task
 
-    task_enqueue_on_commit(scoring_run_task, run_id=run.pk)
+    if len(run_ids) == 1:
+        task_enqueue_on_commit(scoring_run_task, run_id=run_ids[0])
+    else:
+        task_enqueue_on_commit(scoring_runs_task, run_ids=run_ids)
 
 
 # --- evaluation inputs: facts the registry cannot derive ------------------------------------------------------
@@ -608,12 +761,19 @@ def scoring_run_retry_reset(*, run_id: int) -> None:
             ScoreResult.objects.filter(run_id=run_id).delete()
 
 
+def _given_up_run_ids(kwargs: dict) -> list[int]:
+    """The runs of a scoring task's arguments: run_id (one run) or run_ids (runs executed together)."""
+    if "run_ids" in kwargs:
+        return [int(run_id) for run_id in kwargs["run_ids"]]
+    return [int(kwargs["run_id"])]
+
+
 def scoring_run_given_up(kwargs: dict, reason: str) -> None:
-    """The run's task failed for good (its worker was lost and no retry is left): the run says so and keeps no
-    partial results."""
+    """The run's task (or the task of runs executed together) failed for good (its worker was lost and no retry is
+    left): each run still under way says so and keeps no partial results."""
     with transaction.atomic():
         interrupted = ScoringRun.objects.filter(
-            pk=int(kwargs["run_id"]), status__in=(ScoringRun.Status.PENDING, ScoringRun.Status.RUNNING)
+            pk__in=_given_up_run_ids(kwargs), status__in=(ScoringRun.Status.PENDING, ScoringRun.Status.RUNNING)
         )
         ScoreResult.objects.filter(run__in=interrupted).delete()
         interrupted.update(status=ScoringRun.Status.FAILED, finished_at=timezone.now(),
@@ -624,14 +784,17 @@ def scoring_runs_interrupted_fail(started_before) -> int:
     """Mark the runs created before `started_before` that are still pending or running although no task for them
     is queued or running (their task was lost) as failed, saying why, and drop any results they saved, so a
     failed run never shows partial results."""
-    from twincity.points.tasks import scoring_run_task
+    from twincity.points.tasks import scoring_run_task, scoring_runs_task
 
     live = task_live_values(scoring_run_task, "run_id")
-    if live is None:  # the task backend cannot tell which tasks are alive: leave the runs to it
+    together = task_live_values(scoring_runs_task, "run_ids")
+    if live is None or together is None:  # the task backend cannot tell which tasks are alive: leave the runs to it
         return 0
+    live_ids = {run_id for run_id in live if run_id is not None}
+    live_ids.update(run_id for run_ids in together if run_ids for run_id in run_ids)
     stale = ScoringRun.objects.filter(
         status__in=(ScoringRun.Status.PENDING, ScoringRun.Status.RUNNING), created_at__lt=started_before
-    ).exclude(pk__in={run_id for run_id in live if run_id is not None})
+    ).exclude(pk__in=live_ids)
     with transaction.atomic():
         ScoreResult.objects.filter(run__in=stale).delete()
         return stale.update(status=ScoringRun.Status.FAILED, finished_at=timezone.now(), error=INTERRUPTED_ERROR)

@@ -11,13 +11,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+import points_engine
 from twincity.core.access import require, visible
+from twincity.core.caching import REGISTRY, cached
 from twincity.core.errors import InvalidInput
 from twincity.enterprises.access import own_enterprise
 from twincity.enterprises.fields import INDUSTRY_CLUSTERS
@@ -43,6 +47,7 @@ ENTERPRISE_TEMPLATE = "points/enterprise_points.html"
 RUNS_TEMPLATE = "points/run_list.html"
 RUN_TEMPLATE = "points/run_detail.html"
 STANDARD_TEMPLATE = "points/standard_detail.html"
+STANDARDS_TEMPLATE = "points/standard_list.html"
 
 
 def _htmx(request) -> bool:
@@ -64,21 +69,60 @@ def _what_if_form(points, data=None) -> WhatIfForm:
     return WhatIfForm(data, facts=facts, evaluation_year=year)
 
 
-def _enterprise_context(request, enterprise, points) -> dict:
+def _result_fragments(points, *, current, can_what_if: bool, can_manage_runs: bool) -> dict | None:
+    """What the page shows of a finished result alone, rendered once: its summary, conditions, categories, reasons
+    and indicator rows, and the what-if form's fields pre-filled from its facts snapshot. Cached like the result's
+    explanation (`selectors.result_explanation`): the key names the result, the run's finish time, the engines
+    and the language, and any audited write computes it again. None while the run is not done."""
+    result = points.result
+    run = result.run
+    if run.status != ScoringRun.Status.DONE or run.finished_at is None:
+        return None
+    key = (f"points-page:{result.pk}:{run.pk}:{run.finished_at.isoformat()}:{run.engine_version}:"
+           f"{points_engine.ENGINE_VERSION}:{translation.get_language()}")
+
+    def render() -> dict:
+        section = presentation.enterprise_page(selectors.points_explain(points), current=current,
+                                               can_what_if=can_what_if, can_manage_runs=can_manage_runs, form=None)
+        return {
+            "result_section": render_to_string(ENTERPRISE_TEMPLATE + "#result-section", section),
+            "has_indicators": bool(section["indicators"]),
+            "what_if_fields": render_to_string(ENTERPRISE_TEMPLATE + "#what-if-fields",
+                                               {"form": _what_if_form(points)}),
+        }
+
+    fragments = cached(REGISTRY, key, render)
+    # The templates' own escaped output.
+    return {**fragments, "result_section": mark_safe(fragments["result_section"]),  # noqa: S308
+            "what_if_fields": mark_safe(fragments["what_if_fields"])}  # noqa: S308
+
+
+def _enterprise_context(request, enterprise, points, *, form=None) -> dict:
+    """The page's context. `points` may come without its explanation (enterprise_points(explain=False)): it is
+    computed only when the result's fragments are (`_result_fragments`)."""
     # Without a result there is no version to show: name the standard asked for (or the default).
     asked = request.GET.get("standard") or request.POST.get("standard")
     current = points.current or selectors.standard_latest(standard_id=asked or selectors.DEFAULT_STANDARD_ID)
     can_record = access.can_record_evaluation_inputs(request.user, enterprise)
-    return {
+    can_what_if = access.can_view_points(request.user, enterprise)
+    can_manage_runs = access.can_manage_runs(request.user)
+    fragments = None
+    if points.result is not None:
+        fragments = _result_fragments(points, current=current, can_what_if=can_what_if,
+                                      can_manage_runs=can_manage_runs)
+        if fragments is None:
+            selectors.points_explain(points)
+            form = form or _what_if_form(points)
+    context = {
         "enterprise": enterprise,
         "inputs": selectors.evaluation_inputs(enterprise=enterprise),
         "input_form": EvaluationInputForm() if can_record else None,
-        **presentation.enterprise_page(
-            points, current=current, can_what_if=access.can_view_points(request.user, enterprise),
-            can_manage_runs=access.can_manage_runs(request.user),
-            form=_what_if_form(points) if points.result is not None else None,
-        ),
+        **presentation.enterprise_page(points, current=current, can_what_if=can_what_if,
+                                       can_manage_runs=can_manage_runs, form=form),
     }
+    context["has_indicators"] = bool(context.get("indicators"))
+    context.update(fragments or {})
+    return context
 
 
 @login_required
@@ -92,7 +136,7 @@ def my_points_view(request):
 def enterprise_points_view(request, credit_code: str):
     enterprise = _points_of(request.user, credit_code)
     points = selectors.enterprise_points(enterprise=enterprise, standard_id=request.GET.get("standard") or None,
-                                         kind=request.GET.get("kind") or None)
+                                         kind=request.GET.get("kind") or None, explain=False)
     return render(request, ENTERPRISE_TEMPLATE, _enterprise_context(request, enterprise, points))
 
 
@@ -101,7 +145,8 @@ def enterprise_points_view(request, credit_code: str):
 def what_if_view(request, credit_code: str):
     """Score changed figures without saving anything; answers the what-if partial (or the whole page)."""
     enterprise = _points_of(request.user, credit_code)
-    points = selectors.enterprise_points(enterprise=enterprise, standard_id=request.POST.get("standard") or None)
+    points = selectors.enterprise_points(enterprise=enterprise, standard_id=request.POST.get("standard") or None,
+                                         explain=False)
     result = visible(points.result)
     form = _what_if_form(points, request.POST)
     context: dict = {}
@@ -125,7 +170,7 @@ def what_if_view(request, credit_code: str):
         context.update({"enterprise": enterprise, "current": points.current, "form": form})
         return render(request, ENTERPRISE_TEMPLATE + "#what-if-result", context)
     page = _enterprise_context(request, enterprise, points)
-    page.update(context, form=form)
+    page.update(context, form=form, what_if_fields=None)  # the form as sent, with its errors
     return render(request, ENTERPRISE_TEMPLATE, page)
 
 
@@ -136,7 +181,7 @@ def what_if_view(request, credit_code: str):
 @require_http_methods(["GET", "POST"])
 def run_list_view(request):
     require(access.can_manage_runs(request.user))
-    standards = list(selectors.standard_list())
+    standards = list(selectors.standard_list(definitions=False))
     form = RunStartForm(request.POST or None, standards=standards)
     if request.method == "POST" and form.is_valid():
         chosen, day = form.cleaned_data["standard"], form.cleaned_data["evaluation_date"]
@@ -154,7 +199,7 @@ def run_list_view(request):
                 form.add_error(None, exc.message)
             else:
                 return redirect("points:runs")
-    rows = [presentation.run_row(run) for run in selectors.run_list()[:100]]
+    rows = [presentation.run_row(run) for run in selectors.run_list(details=False)[:100]]
     return render(request, RUNS_TEMPLATE, {"form": form, "rows": rows})
 
 
@@ -245,17 +290,28 @@ def standard_list_view(request):
             else:
                 return redirect("points:standards")
     on = parse_date(request.GET.get("on") or "") or timezone.localdate()
-    standards: dict[str, list] = {}
-    for version in selectors.standard_list():
-        standards.setdefault(version.standard_id, []).append(version)
-    return render(request, "points/standard_list.html", {
-        "standards": [{"id": sid, "versions": items, "latest": items[0]} for sid, items in standards.items()],
-        "can_edit_standards": can_edit,
-        "on": on,
-        "in_force": selectors.kinds_in_force(on=on),
-        "rules": selectors.renewal_rules(),
-        "rule_form": rule_form,
-    }, status=422 if rule_form is not None and rule_form.errors else 200)
+
+    def page() -> dict:
+        standards: dict[str, list] = {}
+        versions = list(selectors.standard_list(definitions=False))
+        for version in versions:
+            standards.setdefault(version.standard_id, []).append(version)
+        return {
+            "standards": [{"id": sid, "versions": items, "latest": items[0]} for sid, items in standards.items()],
+            "can_edit_standards": can_edit,
+            "on": on,
+            "in_force": selectors.kinds_in_force(on=on, versions=versions),
+            "rules": selectors.renewal_rules(),
+            "rule_form": rule_form,
+        }
+
+    if can_edit:  # the renewal rule's form (with its CSRF token) is part of the page: rendered each time
+        return render(request, STANDARDS_TEMPLATE, page(), status=422 if rule_form.errors else 200)
+    # Everyone else reads the same page for a date: rendered once until an audited write changes the registry
+    # (a new version, a renewal rule: both audited; twincity.core.caching).
+    body = cached(REGISTRY, f"standards-page:{on.isoformat()}:{translation.get_language()}",
+                  lambda: render_to_string(STANDARDS_TEMPLATE + "#standards-body", page()))
+    return render(request, STANDARDS_TEMPLATE, {"standards_body": mark_safe(body)})  # noqa: S308
 
 
 @login_required

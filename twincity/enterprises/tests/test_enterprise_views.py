@@ -1,5 +1,7 @@
 """The registry's pages: the list with its filters, the detail page, and "my enterprise"."""
 
+import re
+
 import pytest
 
 from twincity.enterprises.services import declaration_upsert
@@ -79,6 +81,32 @@ def test_alice_sees_her_declarations_and_their_flags(client, cast):
     assert rows["sales"]["flagged"] is False
 
 
+def _without_tokens(page: str) -> str:
+    return re.sub(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+', r"\1-", page)
+
+
+def test_the_declarations_table_follows_every_change(client, cast, django_capture_on_commit_callbacks):
+    """The table is rendered once per registry version (twincity.core.caching): a change of a declaration,
+    audited, shows at once; the page read from the cache is the page rendered afresh."""
+    from django.core.cache import cache
+
+    declaration_upsert(actor=cast.olivia, enterprise=cast.alice_co, fiscal_year=YEAR,
+                       figures={"employees": 10, "rd_staff": 5, "sales": "1000"})
+    client.force_login(cast.alice)
+    url = f"/enterprises/{ALICE_CODE}/"
+    cache.clear()
+    first = client.get(url).content.decode()
+    assert first.count('data-code="rd_staff_exceeds_employees"') == 0
+    assert _without_tokens(client.get(url).content.decode()) == _without_tokens(first)
+
+    with django_capture_on_commit_callbacks(execute=True):  # the write commits: the version moves on
+        declaration_upsert(actor=cast.alice, enterprise=cast.alice_co, fiscal_year=YEAR,
+                           figures={"employees": 10, "rd_staff": 25, "sales": "1234.5"})
+    page = client.get(url).content.decode()
+    assert 'data-code="rd_staff_exceeds_employees"' in page
+    assert ">1234.5000<" in page and ">1000.0000<" not in page
+
+
 def test_bella_sees_the_profile_but_not_the_declarations(client, cast):
     declaration_upsert(actor=cast.alice, enterprise=cast.alice_co, fiscal_year=YEAR,
                        figures={"employees": 10, "rd_staff": 25})
@@ -88,7 +116,7 @@ def test_bella_sees_the_profile_but_not_the_declarations(client, cast):
 
     assert response.status_code == 200
     assert response.context["can_view_declarations"] is False
-    assert response.context["declarations"] == []
+    assert response.context["declarations_html"] is None
     assert "研发人员数大于职工总数" not in response.content.decode()
     assert response.context["history"] is None
 

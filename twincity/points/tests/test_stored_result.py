@@ -89,14 +89,19 @@ def test_a_result_the_engine_does_not_reproduce_is_shown_as_stored(client, cast,
 def test_the_explanation_is_cached_until_a_write_commits(client, cast, scored, django_capture_on_commit_callbacks):
     client.force_login(cast.olivia)
     assert client.get(API).json()["explained"] is True
-    # A finished run's results never change; changed around the services, the cached explanation stays.
+    assert 'data-explained="stored"' not in client.get(PAGE).content.decode()
+    # A finished run's results never change; changed around the services, the cached explanation stays (and the
+    # page's rendered section with it).
     stored = _stored(scored)
     ScoreResult.objects.filter(pk=stored.pk).update(points={**stored.points, "rd": 45}, score_min=Decimal("95"),
                                                     score_max=Decimal("95"))
     assert client.get(API).json()["explained"] is True
+    assert 'data-explained="stored"' not in client.get(PAGE).content.decode()
     # Any audited write computes it again: now it shows the stored result, which the engine does not reproduce.
     with django_capture_on_commit_callbacks(execute=True):
         enterprise_update(actor=cast.olivia, enterprise=cast.alice_co, changes={"district": "沙坪坝区"})
     body = client.get(API).json()
     assert body["explained"] is False
     assert _api_numbers(body) == _stored_numbers(_stored(scored))
+    page = client.get(PAGE).content.decode()
+    assert 'data-explained="stored"' in page and re.search(r"data-score>95</div>", page)

@@ -76,6 +76,40 @@ def test_alice_sees_her_points_with_every_indicator_of_the_standard(client, cast
     assert "30.0%" in row and "（+11.3 分）" in row
 
 
+def _without_tokens(page: str) -> str:
+    return re.sub(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+', r"\1-", page)
+
+
+def test_the_what_if_fields_rendered_once_per_result_read_as_rendered_afresh(client, cast, scored):
+    """The result's section and the form's fields are kept per finished result (points.views._result_fragments):
+    the page that reads them from the cache is the page rendered without it, byte for byte."""
+    from django.core.cache import cache
+
+    client.force_login(cast.alice)
+    url = f"/points/enterprises/{ALICE_CODE}/?standard=scp-v1"
+    cache.clear()
+    first = _without_tokens(html(client.get(url)))
+    again = _without_tokens(html(client.get(url)))
+    assert again == first
+    assert 'name="rd_y3" value="400"' in again
+
+
+def test_a_new_run_shows_its_own_figures_in_the_what_if_form(client, cast, scored):
+    """A new result (new figures declared, scored again) has keys of its own: the form shows its figures."""
+    client.force_login(cast.alice)
+    url = f"/points/enterprises/{ALICE_CODE}/?standard=scp-v1"
+    assert 'name="rd_y3" value="400"' in html(client.get(url))
+    declaration = AnnualDeclaration.objects.get(enterprise=cast.alice_co, fiscal_year=2025)
+    figures = {name: getattr(declaration, name) for name in scenario.ALICE_YEARS[2025]}
+    from twincity.enterprises.services import declaration_upsert
+
+    declaration_upsert(actor=cast.olivia, enterprise=cast.alice_co, fiscal_year=2025, figures={**figures, "rd": 444})
+    scenario.run(cast, "scp-v1", "1")
+    page = html(client.get(url))
+    assert 'name="rd_y3" value="444"' in page
+    assert 'name="rd_y3" value="400"' not in page
+
+
 def test_bob_bella_and_charlie_do_not_see_alice_points(client, cast, scored):
     # bob and charlie may not see the company (404); bella sees its profile, not its points (403).
     for user, status in ((cast.bob, 404), (cast.charlie, 404), (cast.bella, 403)):
@@ -329,6 +363,26 @@ def test_olivia_derives_a_new_version_and_lands_on_the_diff(client, cast):
     assert '<tr data-path="version">' in page
     listing = html(client.get("/points/standards/"))
     assert '<tr data-version="2">' in listing and "Ⅰ类知识产权A档降为90分" in listing
+
+
+def test_the_standards_page_read_from_the_cache_follows_a_new_version(client, cast,
+                                                                     django_capture_on_commit_callbacks):
+    """Readers' standards page is rendered once per registry version (twincity.core.caching): the same page as
+    rendered afresh, and a new version (audited) shows at once."""
+    from django.core.cache import cache
+
+    client.force_login(cast.alice)
+    cache.clear()
+    first = _without_tokens(html(client.get("/points/standards/")))
+    assert _without_tokens(html(client.get("/points/standards/"))) == first
+    assert '<tr data-version="2">' not in first
+
+    base = selectors.standard_get(standard_id="scp-v1", version="1")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.standard_version_create(actor=cast.olivia, base=base, definition=base.definition, version="2",
+                                         note="新版本")
+    listing = html(client.get("/points/standards/"))
+    assert '<tr data-version="2">' in listing and "新版本" in listing
 
 
 def test_invalid_json_is_shown_with_the_text_kept_and_nothing_saved(client, cast):

@@ -3,7 +3,7 @@
 
 Scores the whole registry inline and prints progress, counts by verdict and the duration. `--kind` (and
 `--all`, every kind of evaluation) scores under the version in force on the date — for renewals the one
-configured for that year. Idempotent: a standard version already scored (done) at that date is skipped unless
+configured for that year; the runs of `--all` are executed together (one reading of the registry). Idempotent: a standard version already scored (done) at that date is skipped unless
 --force, so the start script can call `run_scoring --all` every time.
 """
 
@@ -59,9 +59,31 @@ class Command(BaseCommand):
             if target is None:
                 raise CommandError(f"unknown standard {standard!r} version {standard_version or '(latest)'}")
             targets = [target]
-        for target in targets:
-            if target is not None:
-                self._run(target, evaluation_date, application=application, force=force, batch_size=batch_size)
+        runs = [run for target in targets if target is not None
+                for run in [self._create(target, evaluation_date, application=application, force=force)] if run]
+        if not runs:
+            return
+
+        def progress(run_id: int, count: int, total: int) -> None:
+            self.stdout.write(f"  {names[run_id]}: {count}/{total}" if len(runs) > 1 else f"  {count}/{total}")
+
+        names = {run.pk: str(run.standard) for run in runs}
+        executed = services.scoring_runs_execute(run_ids=[run.pk for run in runs], batch_size=batch_size,
+                                                 on_progress=progress)
+        failed = []
+        for run in executed:
+            if run is None:
+                continue
+            if run.status != ScoringRun.Status.DONE:
+                failed.append(f"{run.standard} @ {evaluation_date}: {run.status}: {run.error}")
+                continue
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(run.verdict_counts.items())) or "none"
+            self.stdout.write(self.style.SUCCESS(
+                f"{run.standard} @ {evaluation_date}: {run.done} enterprises scored in {run.duration_seconds:.1f}s "
+                f"({counts})"
+            ))
+        if failed:
+            raise CommandError("; ".join(failed))
 
     def _date(self, text: str | None) -> date:
         if not text:
@@ -71,28 +93,18 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"--date must be YYYY-MM-DD, not {text!r}") from exc
 
-    def _run(self, standard, evaluation_date: date, *, application: str, force: bool, batch_size: int | None
-             ) -> None:
+    def _create(self, standard, evaluation_date: date, *, application: str, force: bool) -> ScoringRun | None:
+        """A pending run to execute, or None (already scored, or under way elsewhere)."""
         done = ScoringRun.objects.filter(standard=standard, evaluation_date=evaluation_date, application=application,
                                          status=ScoringRun.Status.DONE)
         if done.exists() and not force:
             self.stdout.write(f"{standard} @ {evaluation_date}: already scored, skipped (use --force to run again)")
-            return
+            return None
         run = services.scoring_run_create(actor=None, standard=standard, evaluation_date=evaluation_date,
                                           application=application, system=True)
         if getattr(run, "joined", False):
             self.stdout.write(f"{standard} @ {evaluation_date}: run {run.public_id} is under way ({run.status}), "
                               "left to it")
-            return
+            return None
         self.stdout.write(f"{standard} @ {evaluation_date}: run {run.public_id}")
-
-        def progress(count: int, total: int) -> None:
-            self.stdout.write(f"  {count}/{total}")
-
-        run = services.scoring_run_execute(run_id=run.pk, batch_size=batch_size, on_progress=progress)
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(run.verdict_counts.items())) or "none"
-        if run.status != ScoringRun.Status.DONE:
-            raise CommandError(f"{standard} @ {evaluation_date}: {run.status}: {run.error}")
-        self.stdout.write(self.style.SUCCESS(
-            f"{standard} @ {evaluation_date}: {run.done} enterprises scored in {run.duration_seconds:.1f}s ({counts})"
-        ))
+        return run
