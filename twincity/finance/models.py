@@ -140,7 +140,8 @@ class AccessLog(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
     institution = models.ForeignKey(Organisation, models.PROTECT, related_name="+", verbose_name=_("institution"))
     what = models.CharField(_("what"), max_length=16, choices=What)
-    consent = models.ForeignKey(Consent, models.PROTECT, related_name="accesses")
+    # Consents are never deleted, only revoked (they go with their enterprise, and so do its log entries).
+    consent = models.ForeignKey(Consent, models.CASCADE, related_name="accesses")
     purpose = models.CharField(_("purpose"), max_length=24, choices=Purpose)
     via = models.CharField(_("through"), max_length=100, blank=True)
 

@@ -161,3 +161,12 @@ def test_the_consent_page_grants_and_lists(client, cast):
         assert client.get("/finance/consents/").status_code == 404
     client.force_login(cast.bob)
     assert client.post(f"/finance/consents/{consent.pk}/revoke").status_code == 404
+
+
+def test_an_enterprise_deleted_takes_its_consents_and_access_log_with_it(cast):
+    from twincity.enterprises.models import Enterprise
+
+    grant(cast)
+    services.institution_read_record(user=cast.bella, enterprise=cast.alice_co, what="points", via="test")
+    Enterprise.objects.filter(pk=cast.alice_co.pk).delete()
+    assert not Consent.objects.exists() and not AccessLog.objects.exists()
