@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("twincity.accounts.urls")),
     path("enterprises/", include("twincity.enterprises.urls")),
     path("points/", include("twincity.points.urls")),
+    path("finance/", include("twincity.finance.urls")),
     path("audit/", include("twincity.audit.urls")),
     path("ops/", include("twincity.ops.urls")),
     path("", include("twincity.core.urls")),

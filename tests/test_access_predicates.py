@@ -15,6 +15,7 @@ from twincity.audit import access as audit_access
 from twincity.enterprises import access as enterprises_access
 from twincity.enterprises.fields import COMPANY_EDITABLE_FIELDS, PROFILE_FIELD_NAMES
 from twincity.enterprises.models import ImportJob
+from twincity.finance import access as finance_access
 from twincity.points import access as points_access
 from twincity.testing import PERSONA_NAMES
 
@@ -30,9 +31,21 @@ def people(cast) -> dict:
 
 @pytest.fixture
 def objects(cast) -> dict:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from twincity.demo.finance import DEMO_PRODUCTS
+    from twincity.finance.services import consent_grant, product_create
+
     job = ImportJob.objects.create(created_by=cast.alice, kind="declarations", filename="d.csv", stored_path="x")
+    # bella's bank publishes a product; alice's company consents to bella's bank (head office: every branch).
+    loan = product_create(actor=cast.olivia, institution=cast.bank_a_branch, product_id="loan",
+                          definition=DEMO_PRODUCTS[0][2])
+    consent_grant(actor=cast.alice, enterprise=cast.alice_co, institution=cast.bank_a, purpose="financing",
+                  valid_until=timezone.now() + timedelta(days=1))
     return {"alice_co": cast.alice_co, "bob_co": cast.bob_co, "bank_a_branch": cast.bank_a_branch,
-            "alice_job": job, "run": None}
+            "alice_job": job, "run": None, "loan": loan}
 
 
 # (module, predicate, the object it is asked about or None, who gets True)
@@ -66,11 +79,23 @@ TABLE = [
     (points_access, "can_view_points", "alice_co", ("olivia", "alice")),
     (points_access, "can_view_own_points", None, ("alice", "bob")),
     (points_access, "can_record_evaluation_inputs", "alice_co", ("olivia",)),
+    (finance_access, "is_institution_officer", None, ("bella", "bruno", "gary")),
+    (finance_access, "can_view_products", None, SIGNED_IN),
+    (finance_access, "can_view_product", "loan", SIGNED_IN),
+    (finance_access, "can_create_products", None, ("olivia", "bella", "bruno", "gary")),
+    (finance_access, "can_manage_products", "bank_a_branch", ("olivia", "bella")),
+    (finance_access, "can_match_own", None, ("alice", "bob")),
+    (finance_access, "can_match", "alice_co", ("olivia", "alice", "bella")),  # bella: alice consented to her bank
+    (finance_access, "can_institution_read", "alice_co", ("bella",)),
+    (finance_access, "can_manage_consents", "alice_co", ("alice",)),
+    (finance_access, "can_manage_own_consents", None, ("alice", "bob")),
+    (finance_access, "can_view_consents", "alice_co", ("olivia", "alice")),
 ]
 # Answers that are not yes/no: asserted separately below.
-NOT_BOOLEAN = {"own_enterprise", "editable_profile_fields"}
+NOT_BOOLEAN = {"own_enterprise", "editable_profile_fields", "institution_of", "consent_in_force"}
 LIST_FORMS = {"organisations_visible", "users_visible", "tokens_visible", "enterprises_visible",
-              "enterprises_editable", "declarations_visible", "import_jobs_visible"}
+              "enterprises_editable", "declarations_visible", "import_jobs_visible", "institutions_managed",
+              "enterprises_institution_may_read"}
 
 
 @pytest.mark.parametrize(("module", "name", "about", "allowed"), TABLE,
@@ -87,9 +112,9 @@ def test_each_predicate_answers_for_the_whole_cast(people, objects, module, name
 
 def test_every_predicate_is_tested():
     tested = {(module.__name__, name) for module, name, _a, _w in TABLE}
-    for module in (accounts_access, enterprises_access, audit_access, points_access):
+    for module in (accounts_access, enterprises_access, audit_access, points_access, finance_access):
         for name, function in inspect.getmembers(module, inspect.isfunction):
-            if function.__module__ != module.__name__ or name in NOT_BOOLEAN | LIST_FORMS:
+            if function.__module__ != module.__name__ or name in NOT_BOOLEAN | LIST_FORMS or name.startswith("_"):
                 continue
             assert (module.__name__, name) in tested, f"{module.__name__}.{name} has no row in TABLE"
 
@@ -138,3 +163,14 @@ def test_declarations_visible_agrees_with_can_view_declarations(people, cast):
         for company in (cast.alice_co, cast.bob_co):
             listed = enterprises_access.declarations_visible(user).filter(enterprise=company).exists()
             assert listed == enterprises_access.can_view_declarations(user, company), (who, company)
+
+
+def test_the_finance_list_forms_agree_with_the_predicates(people, objects, cast):
+    institutions = (cast.bank_a, cast.bank_a_branch, cast.bank_b, cast.bank_b_branch, cast.guarantor)
+    for who, user in people.items():
+        for company in (cast.alice_co, cast.bob_co):
+            listed = finance_access.enterprises_institution_may_read(user).filter(pk=company.pk).exists()
+            assert listed == finance_access.can_institution_read(user, company), (who, company)
+        for institution in institutions:
+            managed = finance_access.institutions_managed(user).filter(pk=institution.pk).exists()
+            assert managed == finance_access.can_manage_products(user, institution), (who, institution)

@@ -32,12 +32,13 @@ def test_the_navigation_per_persona(client, cast):
         client.force_login(user)
         return [item.key for item in client.get("/").context["navigation"]]
 
-    assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "audit", "accounts", "schedules", "tokens",
-                                 "api-docs"]
-    assert keys(cast.alice) == ["home", "my-enterprise", "import", "my-points", "standards", "api-docs"]
-    assert keys(cast.bella) == ["home", "registry", "standards", "api-docs"]
-    assert keys(cast.owen) == ["home", "standards", "api-docs"]
-    assert keys(cast.charlie) == ["home", "standards", "api-docs"]
+    assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "finance-products", "audit",
+                                 "accounts", "schedules", "tokens", "api-docs"]
+    assert keys(cast.alice) == ["home", "my-enterprise", "import", "my-points", "standards", "finance-products",
+                                "finance-consents", "api-docs"]
+    assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "api-docs"]
+    assert keys(cast.owen) == ["home", "standards", "finance-products", "api-docs"]
+    assert keys(cast.charlie) == ["home", "standards", "finance-products", "api-docs"]
 
 
 def test_url_maker_answers_what_reverse_answers():

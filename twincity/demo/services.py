@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from twincity.accounts.models import Organisation, User
 from twincity.core.bulk import bulk_insert
+from twincity.demo.finance import demo_products_load
 from twincity.demo.generator import (
     DECLARATION_COLUMNS,
     DEFAULT_ENTERPRISES,
@@ -41,6 +42,7 @@ class SeedResult:
     flagged: int = 0
     qualifications: int = 0
     organisations: int = 0
+    products: int = 0
     users: int = 0
     seconds: float = 0.0
     reason: str = ""
@@ -197,6 +199,7 @@ def seed(*, enterprises: int = DEFAULT_ENTERPRISES, seed: int = DEFAULT_SEED, fo
                 for row in enterprise_rows:
                     result.by_city[row[city_at]] = result.by_city.get(row[city_at], 0) + 1
             _persona_inputs(recorded_by=user_ids["olivia"])
+            result.products = demo_products_load(orgs)
     finally:
         if gc_was_enabled:
             gc.enable()

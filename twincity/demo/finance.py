@@ -1,0 +1,100 @@
+"""The demo's financial products: what the demo banks, guarantor and fund publish, as finance_engine product
+definitions (conditions in the points standards' rule language, pricing as annual rates, limits in yuan).
+Loaded by the demo seed (no audit entries: seeding is not a user action) and used by the finance tests."""
+
+from typing import Any
+
+from twincity.accounts.models import Organisation
+from twincity.finance.models import FinancialProduct
+from twincity.finance.services import product_version_build
+
+GRADES_A_TO_E = "grade == 'A' or grade == 'B' or grade == 'C' or grade == 'D' or grade == 'E'"
+
+# (organisation key of twincity.demo.personas, product id, definition)
+DEMO_PRODUCTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("crcb_kxc", "crcb-points-loan", {
+        "kind": "points_loan", "name_zh": "知识价值信用贷（创新积分贷）", "name_en": "Knowledge-value credit loan (innovation points)",
+        "standard": "scp-v1",
+        "conditions": [
+            {"id": "grade", "name_zh": "科学城创新积分评级 A–E", "name_en": "Science City points grade A–E",
+             "expr": GRADES_A_TO_E},
+            {"id": "city", "name_zh": "注册在重庆", "name_en": "registered in Chongqing", "expr": "city == 'chongqing'"},
+            {"id": "age", "name_zh": "成立满1年", "name_en": "at least one year since registration",
+             "expr": "reg_days >= 365"},
+            {"id": "compliant", "name_zh": "近三年无重大违法违规", "name_en": "no serious violation in three years",
+             "expr": "compliant and not prohibited"},
+        ],
+        # 知识价值信用贷款: the A–E lines (500/400/300/160/80万) are the points loan's default table.
+        "pricing": {"rate": "0.0345", "interest_subsidy": "0.015"},
+        "limits": {"min_amount": "100000", "max_amount": "5000000", "min_term_months": 6, "max_term_months": 36},
+    }),
+    ("cdb_cq", "cdb-twin-city-loan", {
+        "kind": "twin_city_loan", "name_zh": "双城贷", "name_en": "Twin-city loan",
+        "conditions": [
+            {"id": "cities", "name_zh": "注册在重庆或成都", "name_en": "registered in Chongqing or Chengdu",
+             "expr": "city == 'chongqing' or city == 'chengdu'"},
+            {"id": "title", "name_zh": "高新技术企业或科技型中小企业", "name_en": "high-tech enterprise or tech-based SME",
+             "expr": "hnte_valid or tsme_valid"},
+            {"id": "revenue", "name_zh": "上年营业收入不低于1000万元", "name_en": "last year's revenue at least 10 million yuan",
+             "expr": "oprev_y3 >= 1000"},
+        ],
+        "pricing": {"rate": "0.039", "guarantee_fee": "0.01", "fee_subsidy": "0.005"},
+        "credit_line": {"max_amount": "300000000"},
+        "limits": {"min_amount": "1000000", "max_amount": "300000000", "min_term_months": 12, "max_term_months": 60},
+    }),
+    ("ccb_cq", "ccb-tech-credit", {
+        "kind": "credit_loan", "name_zh": "科技信用贷", "name_en": "Tech credit loan",
+        "conditions": [
+            {"id": "hnte", "name_zh": "有效期内的高新技术企业", "name_en": "a valid high-tech enterprise title",
+             "expr": "hnte_valid"},
+            {"id": "revenue", "name_zh": "上年营业收入不低于2000万元", "name_en": "last year's revenue at least 20 million yuan",
+             "expr": "oprev_y3 >= 2000"},
+            {"id": "profit", "name_zh": "上年盈利", "name_en": "profitable last year", "expr": "net_profit_y3 > 0"},
+        ],
+        "pricing": {"rate": "0.0365"},
+        "limits": {"min_amount": "500000", "max_amount": "10000000", "min_term_months": 6, "max_term_months": 36},
+    }),
+    ("cqb_kxc", "cqb-srdi-loan", {
+        "kind": "credit_loan", "name_zh": "专精特新贷", "name_en": "SRDI loan",
+        "conditions": [
+            {"id": "srdi", "name_zh": "专精特新中小企业", "name_en": "a specialised-and-sophisticated SME",
+             "expr": "srdi_valid"},
+            {"id": "city", "name_zh": "注册在重庆", "name_en": "registered in Chongqing", "expr": "city == 'chongqing'"},
+        ],
+        "pricing": {"rate": "0.033", "interest_subsidy": "0.01"},
+        "limits": {"min_amount": "500000", "max_amount": "20000000", "min_term_months": 12, "max_term_months": 36},
+    }),
+    ("cq_guarantee", "cqg-tech-guarantee", {
+        "kind": "guarantee", "name_zh": "科技型企业融资担保", "name_en": "Tech enterprise financing guarantee",
+        "conditions": [
+            {"id": "city", "name_zh": "注册在重庆", "name_en": "registered in Chongqing", "expr": "city == 'chongqing'"},
+            {"id": "title", "name_zh": "科技型中小企业", "name_en": "a tech-based SME", "expr": "tsme_valid"},
+        ],
+        "pricing": {"rate": "0", "guarantee_fee": "0.01", "fee_subsidy": "0.005"},
+        "limits": {"min_amount": "100000", "max_amount": "10000000", "min_term_months": 6, "max_term_months": 36},
+    }),
+    ("kxc_fund", "kxc-fund-equity", {
+        "kind": "equity", "name_zh": "科学城产业引导基金直投", "name_en": "Science City guidance fund: direct equity",
+        "conditions": [
+            {"id": "cluster", "name_zh": "集成电路、智能网联新能源汽车或生物医药", "name_en": "IC, EV or biomedicine",
+             "expr": "industry_cluster == 'ic' or industry_cluster == 'ev' or industry_cluster == 'biomed'"},
+            {"id": "young", "name_zh": "成立不超过10年", "name_en": "at most ten years since registration",
+             "expr": "reg_days <= 3650"},
+        ],
+    }),
+)
+
+
+def demo_products(organisations: dict[str, Organisation]) -> list[FinancialProduct]:
+    """Version 1 of every demo product, unsaved, for the organisations by persona key (those present)."""
+    return [product_version_build(institution=organisations[key], product_id=product_id, version=1,
+                                  definition=definition)
+            for key, product_id, definition in DEMO_PRODUCTS if key in organisations]
+
+
+def demo_products_load(organisations: dict[str, Organisation]) -> int:
+    """Publish the demo products that are not there yet; how many were added."""
+    have = set(FinancialProduct.objects.values_list("product_id", flat=True))
+    new = [p for p in demo_products(organisations) if p.product_id not in have]
+    FinancialProduct.objects.bulk_create(new)
+    return len(new)

@@ -1,0 +1,142 @@
+"""Who may see and do what in tech finance: one predicate per decision.
+
+* Products are published offers: every signed-in person reads the published ones. An institution's officers
+  manage the products of their own institution (its bank tree: head office and branches); administrators all.
+* An enterprise's declarations and points are read by an institution only under the enterprise's consent,
+  checked at the moment of access (`can_institution_read`); each such read is logged (services).
+* Consents are the enterprise's own decision: its users grant and revoke them and read who looked;
+  administrators read them too.
+"""
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from twincity.accounts.access import is_admin, is_signed_in
+from twincity.accounts.models import Organisation, User
+from twincity.enterprises.access import has_own_enterprise, is_own_enterprise
+from twincity.enterprises.models import Enterprise
+from twincity.finance.models import INSTITUTION_KINDS, Consent, FinancialProduct
+
+INSTITUTION_ROLES = frozenset({User.Role.BANK_OFFICER, User.Role.GUARANTEE_OFFICER, User.Role.FUND_MANAGER})
+
+
+def institution_of(user) -> Organisation | None:
+    """The bank, guarantor or fund a person acts for as its officer (None for anyone else)."""
+    if not is_signed_in(user) or user.role not in INSTITUTION_ROLES or user.organisation_id is None:
+        return None
+    organisation = user.organisation
+    return organisation if organisation.kind in INSTITUTION_KINDS else None
+
+
+def is_institution_officer(user) -> bool:
+    return institution_of(user) is not None
+
+
+# --- products ----------------------------------------------------------------------------------------------
+
+
+def can_view_products(user) -> bool:
+    """Published products are public to every signed-in person."""
+    return is_signed_in(user)
+
+
+def can_view_product(user, product: FinancialProduct) -> bool:
+    """Published versions and the versions they superseded: everyone signed in; a withdrawn product: its
+    institution's officers and administrators."""
+    if product.status != FinancialProduct.Status.WITHDRAWN:
+        return can_view_products(user)
+    return can_manage_products(user, product.institution)
+
+
+def can_create_products(user) -> bool:
+    return is_admin(user) or is_institution_officer(user)
+
+
+def can_manage_products(user, institution: Organisation) -> bool:
+    """Publish, change (as a new version) and withdraw the products of `institution`: its own officers (any
+    branch of the same bank) and administrators."""
+    if is_admin(user):
+        return True
+    own = institution_of(user)
+    return own is not None and own.root_id == institution.root_id
+
+
+def institutions_managed(user) -> QuerySet[Organisation]:
+    """The institutions whose products this person may publish."""
+    if is_admin(user):
+        return Organisation.objects.filter(kind__in=INSTITUTION_KINDS)
+    own = institution_of(user)
+    if own is None:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(Q(pk=own.root_id) | Q(parent_id=own.root_id))
+
+
+# --- matching ----------------------------------------------------------------------------------------------
+
+
+def can_match_own(user) -> bool:
+    """See the products one's own company qualifies for."""
+    return has_own_enterprise(user)
+
+
+def can_match(user, enterprise: Enterprise) -> bool:
+    """Match an enterprise against the products: its own users, administrators, and an institution with the
+    enterprise's consent (matching reads its declarations and points)."""
+    return is_admin(user) or is_own_enterprise(user, enterprise) or can_institution_read(user, enterprise)
+
+
+# --- consent -----------------------------------------------------------------------------------------------
+
+
+def _consents_active(at: datetime) -> Q:
+    return (Q(valid_from__lte=at, valid_until__gt=at)
+            & (Q(revoked_at__isnull=True) | Q(revoked_at__gt=at)))
+
+
+def _consents_covering(institution: Organisation) -> Q:
+    """A consent covers an institution when it names it, names its head office, or names its kind."""
+    named = [institution.pk] + ([institution.parent_id] if institution.parent_id else [])
+    return Q(institution_id__in=named) | Q(institution_kind=institution.kind)
+
+
+def consent_in_force(user, enterprise: Enterprise, at: datetime | None = None) -> Consent | None:
+    """The consent under which this person's institution may read the enterprise's declarations and points at
+    `at` (default: now), or None."""
+    institution = institution_of(user)
+    if institution is None:
+        return None
+    at = at or timezone.now()
+    return (Consent.objects.filter(_consents_active(at), _consents_covering(institution), enterprise=enterprise)
+            .order_by("valid_until", "pk").first())
+
+
+def can_institution_read(user, enterprise: Enterprise, at: datetime | None = None) -> bool:
+    """An institution reads an enterprise's declarations and points only while a consent covers it."""
+    return consent_in_force(user, enterprise, at) is not None
+
+
+def enterprises_institution_may_read(user, at: datetime | None = None) -> QuerySet[Enterprise]:
+    """The list form of `can_institution_read`: every enterprise whose consent covers this person's
+    institution at `at` (for whitelists and exports)."""
+    institution = institution_of(user)
+    if institution is None:
+        return Enterprise.objects.none()
+    at = at or timezone.now()
+    consents = Consent.objects.filter(_consents_active(at), _consents_covering(institution))
+    return Enterprise.objects.filter(pk__in=consents.values("enterprise_id"))
+
+
+def can_manage_consents(user, enterprise: Enterprise) -> bool:
+    """Grant and revoke: the enterprise's own users only (the consent is the company's decision)."""
+    return is_own_enterprise(user, enterprise)
+
+
+def can_manage_own_consents(user) -> bool:
+    return has_own_enterprise(user)
+
+
+def can_view_consents(user, enterprise: Enterprise) -> bool:
+    """The grants and the access log: the enterprise's own users and administrators."""
+    return is_admin(user) or is_own_enterprise(user, enterprise)

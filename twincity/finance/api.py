@@ -1,0 +1,251 @@
+"""The finance JSON endpoints: products (read by everyone signed in; published, changed as new versions and
+withdrawn by their institution's officers and administrators), matching an enterprise against them, the
+enterprise's consents, and the institution-side reads of its points and declarations, each checked against
+a consent at the moment of access and logged where the enterprise sees it.
+
+Money is in yuan as decimal strings (to the fen); rates are annual fractions as decimal strings."""
+
+from decimal import ROUND_HALF_UP
+
+from django.utils import timezone
+from ninja import Path, Query, Router, Status
+from ninja.pagination import paginate
+
+from twincity.accounts.models import Organisation
+from twincity.core.access import require, visible
+from twincity.core.api import Pagination, errors
+from twincity.enterprises.access import own_enterprise
+from twincity.enterprises.api import CreditCode
+from twincity.enterprises.fields import CREDIT_CODE_PATTERN
+from twincity.enterprises.schemas import DeclarationOut
+from twincity.enterprises.selectors import declaration_list_for_enterprise, enterprise_get_visible
+from twincity.finance import access, selectors, services
+from twincity.finance.models import AccessLog, FinancialProduct
+from twincity.finance.schemas import (
+    AccessLogOut,
+    ConsentIn,
+    ConsentOut,
+    KindIn,
+    MatchFilters,
+    MatchOut,
+    PointsResultOut,
+    ProductCreateIn,
+    ProductDetailOut,
+    ProductOut,
+    ProductVersionIn,
+    ProductWithdrawIn,
+)
+from twincity.finance.services import FEN
+
+router = Router(tags=["finance 科技金融"])
+
+ProductId = Path(..., max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+NO_ENTERPRISE = "企业不存在或无权查看 (no such enterprise)"
+NOT_YOURS = "无权查看该企业的数据 (you may not read this enterprise's data)"
+
+
+def _product(request, product_id: str) -> FinancialProduct:
+    product = selectors.product_current(product_id=product_id)
+    if product is None or not access.can_view_product(request.user, product):
+        visible(None, "产品不存在 (no such product)")
+    assert product is not None
+    return product
+
+
+def _product_out(product: FinancialProduct) -> dict:
+    data = {f: getattr(product, f) for f in (
+        "product_id", "version", "status", "institution_id", "kind", "name_zh", "name_en", "rate", "guarantee_fee",
+        "interest_subsidy", "fee_subsidy", "min_amount", "max_amount", "min_term_months", "max_term_months",
+        "created_at", "definition")}
+    data["institution.name"] = product.institution.name
+    data["versions"] = list(selectors.product_versions(product_id=product.product_id)
+                            .values("version", "status", "created_at", "note"))
+    return data
+
+
+def _enterprise(request, credit_code: str | None):
+    """The enterprise named (default: the caller's own company), or 404."""
+    if credit_code:
+        return visible(enterprise_get_visible(user=request.user, credit_code=credit_code), NO_ENTERPRISE)
+    return visible(own_enterprise(request.user), NO_ENTERPRISE)
+
+
+def _read_as_institution_or_own(request, enterprise, what: str, via: str) -> None:
+    """An institution reads under consent (checked now, and logged); the company's own users and
+    administrators read without one; anyone else is refused."""
+    if access.is_institution_officer(request.user):
+        services.institution_read_record(user=request.user, enterprise=enterprise, what=what, via=via)
+        return
+    require(access.can_view_consents(request.user, enterprise), NOT_YOURS)
+
+
+# --- products ----------------------------------------------------------------------------------------------
+
+
+@router.get("/products", response={200: list[ProductOut], **errors(401, 422)},
+            summary="Published products (every signed-in user)")
+@paginate(Pagination)
+def product_list_api(request, kind: KindIn | None = None,
+                     institution_id: int | None = Query(None, ge=1, le=2**31 - 1)):
+    products = selectors.products_published()
+    if kind:
+        products = products.filter(kind=kind)
+    if institution_id:
+        products = products.filter(institution_id=institution_id)
+    return products
+
+
+@router.get("/products/{product_id}", response={200: ProductDetailOut, **errors(401, 404, 422)},
+            summary="A product's latest version, with its definition and every version",
+            description="A withdrawn product answers 404 except to its institution's officers and administrators.")
+def product_detail_api(request, product_id: str = ProductId):
+    return _product_out(_product(request, product_id))
+
+
+@router.get("/products/{product_id}/versions/{version}", response={200: ProductDetailOut, **errors(401, 404, 422)},
+            summary="One version of a product, as it was published (versions are never changed)")
+def product_version_detail_api(request, product_id: str = ProductId, version: int = Path(..., ge=1, le=2**31 - 1)):
+    _product(request, product_id)  # who may see the product may see its versions
+    return _product_out(visible(selectors.product_version(product_id=product_id, version=version),
+                                "该版本不存在 (no such version)"))
+
+
+@router.post("/products", response={201: ProductDetailOut, **errors(403, 404, 409, 422)},
+             summary="Publish a product (the institution's officers, administrators)",
+             description="An invalid definition answers 422 with every error (`extra.errors`); a product id "
+                         "already taken answers 409.")
+def product_create_api(request, payload: ProductCreateIn):
+    require(access.can_create_products(request.user))
+    institution = visible(Organisation.objects.filter(pk=payload.institution_id).first(),
+                          "机构不存在 (no such institution)")
+    product = services.product_create(actor=request.user, institution=institution, product_id=payload.product_id,
+                                      definition=payload.definition, note=payload.note)
+    return Status(201, _product_out(product))
+
+
+@router.post("/products/{product_id}/versions", response={201: ProductDetailOut, **errors(403, 404, 409, 422)},
+             summary="Publish a change as the product's next version (the old one is kept, superseded)",
+             description="A withdrawn product answers 409.")
+def product_version_api(request, payload: ProductVersionIn, product_id: str = ProductId):
+    product = _product(request, product_id)
+    created = services.product_version_create(actor=request.user, product=product, definition=payload.definition,
+                                              note=payload.note)
+    return Status(201, _product_out(created))
+
+
+@router.post("/products/{product_id}/withdraw", response={200: ProductDetailOut, **errors(403, 404, 409, 422)},
+             summary="Withdraw a product (it is kept with every version)",
+             description="A product already withdrawn answers 409.")
+def product_withdraw_api(request, payload: ProductWithdrawIn, product_id: str = ProductId):
+    product = _product(request, product_id)
+    return _product_out(services.product_withdraw(actor=request.user, product=product, note=payload.note))
+
+
+# --- matching ----------------------------------------------------------------------------------------------
+
+
+@router.get("/match", response={200: MatchOut, **errors(401, 403, 404, 422)},
+            summary="The products an enterprise qualifies for, with reasons and the net cost",
+            description="Every published product, ranked: eligible, needs review, ineligible (cheapest net "
+                        "annual rate first). With an `amount` (yuan, counted to the fen) each priced product "
+                        "carries its net cost over `term_months` (default 12) and whether the amount and term fit "
+                        "it; without one, eligibility alone. The company's own users and administrators may match "
+                        "it; an institution only under the company's consent (403 without), and the read is logged "
+                        "where the company sees it.")
+def match_api(request, filters: Query[MatchFilters]):
+    enterprise, amount, term_months = filters.enterprise, filters.amount, filters.term_months
+    company = _enterprise(request, enterprise)
+    term = None
+    if amount is not None:
+        amount = amount.quantize(FEN, rounding=ROUND_HALF_UP)  # "1e6" and "1000000" ask the same
+        term = term_months
+    _read_as_institution_or_own(request, company, AccessLog.What.MATCH, "api: GET /api/finance/match")
+    on = timezone.localdate()
+    offers = selectors.enterprise_match(enterprise=company, on=on, amount=amount, term_months=term)
+    return {
+        "credit_code": company.credit_code, "evaluation_date": on, "amount": amount, "term_months": term,
+        "offers": [{
+            "product_id": o.product.product_id, "version": o.product.version, "name_zh": o.product.name_zh,
+            "name_en": o.product.name_en, "institution": o.product.institution.name, "kind": o.product.kind,
+            "verdict": o.verdict,
+            "conditions": [{"id": c.id, "name_zh": c.name_zh, "name_en": c.name_en, "met": c.met,
+                            "reason_zh": c.reason_zh, "reason_en": c.reason_en} for c in o.match.conditions],
+            "limits": [vars(c) for c in o.limits],
+            "credit_line": o.match.credit_line, "annual_rate": o.match.annual_rate,
+            "cost": None if o.match.cost is None else vars(o.match.cost),
+        } for o in offers],
+    }
+
+
+# --- institution-side reads (consent checked at the moment of access, logged) ------------------------------
+
+
+@router.get("/enterprises/{credit_code}/points", response={200: list[PointsResultOut], **errors(401, 403, 404, 422)},
+            summary="An enterprise's latest points per standard, for an institution with its consent",
+            description="An institution without a consent in force answers 403 (and reads nothing); each read "
+                        "is logged. The company's own users and administrators read it too.")
+def enterprise_points_api(request, credit_code: str = CreditCode):
+    company = _enterprise(request, credit_code)
+    _read_as_institution_or_own(request, company, AccessLog.What.POINTS, "api: points")
+    return [{"standard_id": r.run.standard.standard_id, "version": r.run.standard.version,
+             "evaluation_date": r.run.evaluation_date, "verdict": r.verdict, "score_min": r.score_min,
+             "score_max": r.score_max, "grade": r.grade} for r in selectors.points_latest(enterprise=company)]
+
+
+@router.get("/enterprises/{credit_code}/declarations",
+            response={200: list[DeclarationOut], **errors(401, 403, 404, 422)},
+            summary="An enterprise's annual declarations, for an institution with its consent",
+            description="An institution without a consent in force answers 403 (and reads nothing); each read "
+                        "is logged.")
+def enterprise_declarations_api(request, credit_code: str = CreditCode):
+    company = _enterprise(request, credit_code)
+    _read_as_institution_or_own(request, company, AccessLog.What.DECLARATIONS, "api: declarations")
+    return declaration_list_for_enterprise(enterprise=company).select_related("enterprise")
+
+
+# --- consent -----------------------------------------------------------------------------------------------
+
+
+@router.get("/consents", response={200: list[ConsentOut], **errors(401, 403, 404, 422)},
+            summary="An enterprise's consents (its own users, administrators)")
+@paginate(Pagination)
+def consent_list_api(request, enterprise: str | None = Query(None, pattern=CREDIT_CODE_PATTERN)):
+    company = _enterprise(request, enterprise)
+    require(access.can_view_consents(request.user, company), NOT_YOURS)
+    return selectors.consents_of(enterprise=company).select_related("enterprise")
+
+
+@router.post("/consents", response={201: ConsentOut, **errors(403, 404, 422)},
+             summary="Grant an institution (or every institution of a kind) access for a purpose until a time",
+             description="Name `institution_id` or `institution_kind`, not both. Only the company's own users grant.")
+def consent_grant_api(request, payload: ConsentIn):
+    company = _enterprise(request, payload.credit_code)
+    valid_until = payload.valid_until
+    if timezone.is_naive(valid_until):
+        valid_until = timezone.make_aware(valid_until)
+    institution = None
+    if payload.institution_id is not None:
+        institution = visible(Organisation.objects.filter(pk=payload.institution_id).first(),
+                              "机构不存在 (no such institution)")
+    consent = services.consent_grant(actor=request.user, enterprise=company, purpose=payload.purpose,
+                                     institution=institution, institution_kind=payload.institution_kind or "",
+                                     valid_until=valid_until)
+    return Status(201, consent)
+
+
+@router.post("/consents/{consent_id}/revoke", response={200: ConsentOut, **errors(403, 404, 409, 422)},
+             summary="Revoke a consent: no read is allowed under it from this moment",
+             description="A consent already revoked answers 409.")
+def consent_revoke_api(request, consent_id: int = Path(..., ge=1, le=2**31 - 1)):
+    company = visible(own_enterprise(request.user), NO_ENTERPRISE)
+    consent = visible(selectors.consent_get(enterprise=company, consent_id=consent_id), "授权不存在 (no such consent)")
+    return services.consent_revoke(actor=request.user, consent=consent)
+
+
+@router.get("/access-log", response={200: list[AccessLogOut], **errors(401, 403, 404, 422)},
+            summary="Who at which institution read the enterprise's data, when and why")
+@paginate(Pagination)
+def access_log_api(request, enterprise: str | None = Query(None, pattern=CREDIT_CODE_PATTERN)):
+    company = _enterprise(request, enterprise)
+    require(access.can_view_consents(request.user, company), NOT_YOURS)
+    return selectors.access_log_of(enterprise=company)

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FinanceConfig(AppConfig):
+    name = "twincity.finance"
+    verbose_name = "科技金融"
+
+    def ready(self) -> None:
+        from twincity.core.navigation import NavEntry, nav_register
+        from twincity.finance import access
+
+        nav_register(NavEntry("finance-products", _("Financial products"), "finance:products",
+                              access.can_view_products, order=40))
+        nav_register(NavEntry("finance-consents", _("Consents"), "finance:consents",
+                              access.can_manage_own_consents, order=41))

@@ -1,0 +1,186 @@
+"""The finance API's shapes. Money is in **yuan** as decimal strings (to the fen), since costs are computed
+to the fen; rates are annual fractions as decimal strings (0.0345 = 3.45 % a year)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from ninja import Field, Schema
+
+from twincity.core.api import IsoDateTime, decimal_text
+from twincity.enterprises.fields import CREDIT_CODE_PATTERN
+from twincity.finance.models import INSTITUTION_KINDS, ProductKind, Purpose
+
+InstitutionKind = Literal[tuple(k.value for k in INSTITUTION_KINDS)]  # type: ignore[valid-type]
+PurposeIn = Literal[tuple(Purpose.values)]  # type: ignore[valid-type]
+KindIn = Literal[tuple(ProductKind.values)]  # type: ignore[valid-type]
+
+
+# An amount asked, in yuan: at least one fen, under 10^12; as text, digits with an optional fraction.
+AMOUNT_TEXT = decimal_text(r"^([1-9]\d{0,11}(\.\d+)?|0?\.(0[1-9]|[1-9])\d*)$")
+
+
+class MatchFilters(Schema):
+    enterprise: str | None = Field(None, pattern=CREDIT_CODE_PATTERN, description="credit code; default: your own "
+                                   "company")
+    amount: Annotated[Decimal, Field(ge=Decimal("0.01"), lt=Decimal("1e12"), allow_inf_nan=False),
+                      AMOUNT_TEXT[0]] | None = Field(None, json_schema_extra=AMOUNT_TEXT[1],
+                                                     description="yuan; counted to the fen (half up)")
+    term_months: int = Field(12, ge=1, le=600, description="months; used with an amount")
+
+
+class ProductOut(Schema):
+    product_id: str
+    version: int
+    status: str
+    institution_id: int
+    institution: str = Field(..., alias="institution.name")
+    kind: str
+    name_zh: str
+    name_en: str
+    rate: Decimal | None
+    guarantee_fee: Decimal
+    interest_subsidy: Decimal
+    fee_subsidy: Decimal
+    min_amount: Decimal | None = Field(None, description="yuan")
+    max_amount: Decimal | None = Field(None, description="yuan")
+    min_term_months: int | None
+    max_term_months: int | None
+    created_at: datetime
+
+
+class ProductVersionOut(Schema):
+    version: int
+    status: str
+    created_at: datetime
+    note: str
+
+
+class ProductDetailOut(ProductOut):
+    definition: dict[str, Any] = Field(..., description="the product in finance_engine's format")
+    versions: list[ProductVersionOut]
+
+
+class ProductCreateIn(Schema):
+    product_id: str = Field(..., max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+    institution_id: int = Field(..., ge=1, le=2**31 - 1)
+    definition: dict[str, Any] = Field(..., description="finance_engine's product format (id, version and "
+                                       "institution are set by the platform), plus `limits`: min_amount, "
+                                       "max_amount (yuan, text), min_term_months, max_term_months")
+    note: str = Field("", max_length=255, pattern=r"^[^\x00]*$")
+
+
+class ProductVersionIn(Schema):
+    definition: dict[str, Any]
+    note: str = Field("", max_length=255, pattern=r"^[^\x00]*$")
+
+
+class ProductWithdrawIn(Schema):
+    note: str = Field("", max_length=255, pattern=r"^[^\x00]*$")
+
+
+class ConditionOut(Schema):
+    id: str
+    name_zh: str
+    name_en: str
+    met: bool | None = Field(..., description="null: unknown (a fact it reads is blank)")
+    reason_zh: str
+    reason_en: str
+
+
+class LimitOut(Schema):
+    id: Literal["amount", "credit_line", "term"]
+    met: bool
+    reason_zh: str
+    reason_en: str
+
+
+class CostOut(Schema):
+    amount: Decimal = Field(..., description="yuan")
+    term_months: int
+    annual_rate: Decimal = Field(..., description="net: rate + guarantee fee − interest subsidy − fee subsidy")
+    interest: Decimal
+    guarantee_fee: Decimal
+    interest_subsidy: Decimal
+    fee_subsidy: Decimal
+    total: Decimal = Field(..., description="yuan, to the fen: interest + guarantee fee − both subsidies")
+
+
+class OfferOut(Schema):
+    product_id: str
+    version: int
+    name_zh: str
+    name_en: str
+    institution: str
+    kind: str
+    verdict: Literal["eligible", "needs_review", "ineligible"]
+    conditions: list[ConditionOut]
+    limits: list[LimitOut]
+    credit_line: Decimal | None = Field(None, description="yuan, at the enterprise's grade")
+    annual_rate: Decimal | None = Field(None, description="net annual rate")
+    cost: CostOut | None = None
+
+
+class MatchOut(Schema):
+    credit_code: str
+    evaluation_date: date
+    amount: Decimal | None
+    term_months: int | None
+    offers: list[OfferOut]
+
+
+class ConsentOut(Schema):
+    id: int
+    credit_code: str = Field(..., alias="enterprise.credit_code")
+    institution_id: int | None
+    institution: str | None
+    institution_kind: str
+    purpose: str
+    valid_from: datetime
+    valid_until: datetime
+    revoked_at: datetime | None
+    active: bool
+
+    @staticmethod
+    def resolve_institution(obj) -> str | None:
+        return obj.institution.name if obj.institution_id else None
+
+    @staticmethod
+    def resolve_active(obj) -> bool:
+        from django.utils import timezone
+
+        return obj.active_at(timezone.now())
+
+
+class ConsentIn(Schema):
+    credit_code: str | None = Field(None, pattern=CREDIT_CODE_PATTERN, description="default: your own company")
+    institution_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    institution_kind: InstitutionKind | None = None
+    purpose: PurposeIn
+    valid_until: IsoDateTime = Field(..., description="ISO 8601; without an offset it is read in Asia/Shanghai")
+
+
+class AccessLogOut(Schema):
+    id: int
+    at: datetime
+    user: str | None
+    institution_id: int
+    institution: str = Field(..., alias="institution.name")
+    what: str
+    purpose: str
+    consent_id: int
+    via: str
+
+    @staticmethod
+    def resolve_user(obj) -> str | None:
+        return obj.user.username if obj.user_id else None
+
+
+class PointsResultOut(Schema):
+    standard_id: str
+    version: str
+    evaluation_date: date
+    verdict: str
+    score_min: Decimal | None
+    score_max: Decimal | None
+    grade: str

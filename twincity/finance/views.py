@@ -1,0 +1,112 @@
+"""The finance pages: 金融产品 (for a company, the products it qualifies for with the net cost of the amount
+and term it asks; for everyone else, the catalogue), a product with its versions, and 授权管理 (a company's
+consents and who read its data)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from twincity.core.access import require, visible
+from twincity.core.errors import ApplicationError
+from twincity.enterprises.access import own_enterprise
+from twincity.finance import access, presentation, selectors, services
+from twincity.finance.forms import ConsentForm, MatchForm
+
+
+def _htmx(request) -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+@login_required
+@require_GET
+def products_view(request):
+    require(access.can_view_products(request.user))
+    enterprise = own_enterprise(request.user)
+    if enterprise is None:
+        products = [presentation.product_row(p) for p in selectors.products_published()]
+        return render(request, "finance/catalogue.html", {"products": products})
+    form = MatchForm(request.GET or None)
+    amount = term_months = None
+    if form.is_bound and form.is_valid():
+        amount, term_months = form.asked()
+    offers = selectors.enterprise_match(enterprise=enterprise, on=timezone.localdate(), amount=amount,
+                                        term_months=term_months)
+    context = {"enterprise": enterprise, "form": form, "offers": [presentation.offer_row(o) for o in offers],
+               "asked": amount is not None,
+               "counts": {v: sum(1 for o in offers if o.verdict == v) for v in presentation.VERDICT_BADGE}}
+    template = "finance/_offers.html" if _htmx(request) else "finance/match.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def product_view(request, product_id: str):
+    product = visible(selectors.product_current(product_id=product_id))
+    if not access.can_view_product(request.user, product):
+        visible(None)
+    versions = [presentation.product_row(v) for v in selectors.product_versions(product_id=product_id)]
+    return render(request, "finance/product.html", {
+        "product": presentation.product_detail(product), "versions": versions,
+        "can_withdraw": product.is_published and access.can_manage_products(request.user, product.institution),
+    })
+
+
+@login_required
+@require_POST
+def product_withdraw_view(request, product_id: str):
+    product = visible(selectors.product_current(product_id=product_id))
+    if not access.can_view_product(request.user, product):
+        visible(None)
+    require(access.can_manage_products(request.user, product.institution))
+    try:
+        services.product_withdraw(actor=request.user, product=product, note=request.POST.get("note", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The product is withdrawn; every version is kept."))
+    return redirect("finance:product", product_id=product_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consents_view(request):
+    enterprise = visible(own_enterprise(request.user))
+    require(access.can_view_consents(request.user, enterprise))
+    form = ConsentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_grant(
+                actor=request.user, enterprise=enterprise, purpose=form.cleaned_data["purpose"],
+                institution=form.cleaned_data["institution"],
+                institution_kind=form.cleaned_data["institution_kind"] or "", valid_until=form.valid_until_at(),
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Consent granted."))
+            return redirect("finance:consents")
+    now = timezone.now()
+    consents = [{"consent": c, "active": c.active_at(now)} for c in selectors.consents_of(enterprise=enterprise)]
+    return render(request, "finance/consents.html", {
+        "enterprise": enterprise, "form": form, "consents": consents,
+        "log": selectors.access_log_of(enterprise=enterprise)[:200],
+        "can_manage": access.can_manage_consents(request.user, enterprise),
+    })
+
+
+@login_required
+@require_POST
+def consent_revoke_view(request, consent_id: int):
+    enterprise = visible(own_enterprise(request.user))
+    consent = visible(selectors.consent_get(enterprise=enterprise, consent_id=consent_id))
+    require(access.can_manage_consents(request.user, enterprise))
+    try:
+        services.consent_revoke(actor=request.user, consent=consent)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Consent revoked: from now on the institution cannot read your data."))
+    return redirect("finance:consents")
