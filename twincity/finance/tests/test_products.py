@@ -153,3 +153,11 @@ def test_the_products_write_api(client, cast, loan):
     assert client.get("/api/finance/products/kxc-loan/versions/3").status_code == 404
     assert post("/api/finance/products/kxc-loan/withdraw", {}).status_code == 200
     assert post("/api/finance/products/kxc-loan/withdraw", {}).status_code == 409
+
+
+def test_the_product_kinds_are_the_engines():
+    """The kinds are defined once, by the engine; the model's choices only give them translated labels."""
+    import finance_engine
+    from twincity.finance.models import ProductKind
+
+    assert list(ProductKind.values) == list(finance_engine.PRODUCT_KINDS)
