@@ -37,7 +37,7 @@ class ConsentForm(forms.Form):
     """Grant one institution, or every institution of a kind, access for a purpose until a day."""
 
     institution = forms.ModelChoiceField(
-        label=_("Institution"), required=False,
+        label=_("Institution"), required=False, empty_label="—",
         queryset=Organisation.objects.filter(kind__in=INSTITUTION_KINDS).order_by("kind", "name"))
     institution_kind = forms.ChoiceField(
         label=_("Or every institution of a kind"), required=False,
