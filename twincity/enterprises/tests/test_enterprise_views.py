@@ -143,4 +143,5 @@ def test_the_navigation_offers_only_pages_the_person_may_open(client, cast):
     assert "/audit/" not in labels(cast.alice)
     assert "/enterprises/mine/" in labels(cast.alice)
     assert "/enterprises/" in labels(cast.bella)
-    assert labels(cast.charlie) == ["/", "/points/standards/", "/api/docs"]  # published rules only
+    # published rules and published financial products only
+    assert labels(cast.charlie) == ["/", "/points/standards/", "/finance/products/", "/api/docs"]
