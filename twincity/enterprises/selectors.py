@@ -113,6 +113,15 @@ def _valid_on(on: date) -> Q:
     return Q(valid_from__lte=on) & (Q(valid_until__isnull=True) | Q(valid_until__gte=on))
 
 
+def qualifications_held(*, enterprise: Enterprise, on: date) -> list[Qualification]:
+    """The qualifications in force on a date, one per kind (its newest valid certificate): what a company holds,
+    not every certificate it ever had."""
+    held: dict[str, Qualification] = {}
+    for qualification in enterprise.qualifications.filter(_valid_on(on)).order_by("kind", "-valid_from"):
+        held.setdefault(qualification.kind, qualification)
+    return list(held.values())
+
+
 def tech_innovative_tier(*, enterprise: Enterprise, on: date) -> Tier:
     """Whether the enterprise holds the 科技和创新型 tier on a date, and the certificates it rests on."""
     basis = tuple(enterprise.qualifications.filter(_valid_on(on), kind__in=TECH_INNOVATIVE_BASIS)

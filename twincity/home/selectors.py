@@ -1,12 +1,14 @@
 """What each person's home page shows, composed from the domains' selectors and access predicates."""
 
 from django.db.models import Count
+from django.utils import timezone
 
 from twincity.accounts import access as accounts_access
 from twincity.audit.access import can_view_audit_trail
 from twincity.audit.selectors import audit_search
 from twincity.core.caching import REGISTRY, cached
 from twincity.enterprises import access as enterprises_access
+from twincity.enterprises import selectors as enterprises_selectors
 from twincity.enterprises.fields import INDUSTRY_CLUSTERS
 from twincity.enterprises.models import Enterprise
 from twincity.points.presentation import VERDICT_BADGES, verdict_labels
@@ -55,7 +57,8 @@ def home_context_for(user) -> dict[str, object]:
         context["panel"] = "enterprise"
         enterprise = enterprises_access.own_enterprise(user)
         context["enterprise"] = enterprise
-        context["qualifications"] = list(enterprise.qualifications.all())
+        context["qualifications"] = enterprises_selectors.qualifications_held(enterprise=enterprise,
+                                                                               on=timezone.localdate())
         context["can_import"] = enterprises_access.can_import(user)
         context["declarations"] = list(enterprise.declarations.order_by("-fiscal_year")[:3])
         labels = verdict_labels()

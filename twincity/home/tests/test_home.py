@@ -96,3 +96,22 @@ def test_each_home_page_costs_a_fixed_number_of_queries(client, cast, django_ass
     client.get("/")  # the figures are cached from here on
     with django_assert_max_num_queries(queries):
         assert client.get("/").status_code == 200
+
+
+def test_a_company_sees_the_qualifications_it_holds_today_once_each(client, cast):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from twincity.enterprises.services import qualification_add
+
+    today = timezone.localdate()
+    cast.alice_co.qualifications.all().delete()
+    qualification_add(actor=cast.olivia, enterprise=cast.alice_co, kind="tsme", certificate_no="T-OLD",
+                      valid_from=today - timedelta(days=800), valid_until=today - timedelta(days=400))
+    newest = qualification_add(actor=cast.olivia, enterprise=cast.alice_co, kind="tsme", certificate_no="T-NEW",
+                               valid_from=today - timedelta(days=30), valid_until=today + timedelta(days=335))
+    qualification_add(actor=cast.olivia, enterprise=cast.alice_co, kind="hnte", certificate_no="H-EXPIRED",
+                      valid_from=today - timedelta(days=1200), valid_until=today - timedelta(days=1))
+    client.force_login(cast.alice)
+    assert client.get("/").context["qualifications"] == [newest]  # the expired ones are not held
