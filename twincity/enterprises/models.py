@@ -103,6 +103,19 @@ class Enterprise(TimeStampedModel):
         return INDUSTRY_CLUSTERS.get(self.industry_cluster, ("", ""))[0]
 
 
+def in_force(valid_from, valid_until, day) -> bool:
+    """Whether a certificate is in force on `day`: from its first day to its last (inclusive), open-ended without
+    one. The one rule; `QualificationQuerySet.valid_on` is its query form."""
+    return valid_from <= day and (valid_until is None or day <= valid_until)
+
+
+class QualificationQuerySet(models.QuerySet):
+    def valid_on(self, day) -> "QualificationQuerySet":
+        """The certificates in force on `day` (`in_force` as a query)."""
+        return self.filter(models.Q(valid_from__lte=day),
+                           models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=day))
+
+
 class Qualification(TimeStampedModel):
     class Kind(models.TextChoices):
         HNTE = "hnte", _("High-tech enterprise")
@@ -135,8 +148,10 @@ class Qualification(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.certificate_no}"
 
+    objects = QualificationQuerySet.as_manager()
+
     def is_valid_on(self, day) -> bool:
-        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+        return in_force(self.valid_from, self.valid_until, day)
 
 
 class AnnualDeclaration(TimeStampedModel):

@@ -109,22 +109,18 @@ class Tier:
     basis: tuple[Qualification, ...]  # the valid certificates that make it so
 
 
-def _valid_on(on: date) -> Q:
-    return Q(valid_from__lte=on) & (Q(valid_until__isnull=True) | Q(valid_until__gte=on))
-
-
 def qualifications_held(*, enterprise: Enterprise, on: date) -> list[Qualification]:
     """The qualifications in force on a date, one per kind (its newest valid certificate): what a company holds,
     not every certificate it ever had."""
     held: dict[str, Qualification] = {}
-    for qualification in enterprise.qualifications.filter(_valid_on(on)).order_by("kind", "-valid_from"):
+    for qualification in enterprise.qualifications.valid_on(on).order_by("kind", "-valid_from"):
         held.setdefault(qualification.kind, qualification)
     return list(held.values())
 
 
 def tech_innovative_tier(*, enterprise: Enterprise, on: date) -> Tier:
     """Whether the enterprise holds the 科技和创新型 tier on a date, and the certificates it rests on."""
-    basis = tuple(enterprise.qualifications.filter(_valid_on(on), kind__in=TECH_INNOVATIVE_BASIS)
+    basis = tuple(enterprise.qualifications.valid_on(on).filter(kind__in=TECH_INNOVATIVE_BASIS)
                   .order_by("kind", "-valid_from"))
     return Tier(held=bool(basis), basis=basis)
 
@@ -132,7 +128,8 @@ def tech_innovative_tier(*, enterprise: Enterprise, on: date) -> Tier:
 def tech_innovative_tiers(*, enterprise_ids: Iterable[int], on: date) -> dict[int, Tier]:
     """The tier of many enterprises at once (rankings): one query."""
     basis: dict[int, list[Qualification]] = {}
-    for qualification in Qualification.objects.filter(_valid_on(on), enterprise_id__in=list(enterprise_ids),
-                                                      kind__in=TECH_INNOVATIVE_BASIS).order_by("kind", "-valid_from"):
+    for qualification in (Qualification.objects.valid_on(on)
+                          .filter(enterprise_id__in=list(enterprise_ids), kind__in=TECH_INNOVATIVE_BASIS)
+                          .order_by("kind", "-valid_from")):
         basis.setdefault(qualification.enterprise_id, []).append(qualification)
     return {pk: Tier(held=True, basis=tuple(items)) for pk, items in basis.items()}

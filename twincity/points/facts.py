@@ -22,12 +22,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import CharField, FloatField, Q
+from django.db.models import CharField, FloatField
 from django.db.models.functions import Cast
 
 from points_engine.facts import FACTS, FIELD_TYPES
 from twincity.enterprises.fields import ENTERPRISE_FIELDS, FIGURE_NAMES, HEADCOUNT_FIGURES, MONEY_FIGURES
-from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
+from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification, in_force
 from twincity.points.models import EvaluationInput
 
 YEAR_SUFFIXES = ("_y1", "_y2", "_y3")
@@ -157,11 +157,8 @@ def facts_for(
         year = 0 if offset is None else evaluation_date.year + offset
         facts[fact] = _input_value(inputs.get((source, year)))
     for fact, kind in TITLES.items():
-        facts[fact] = any(
-            q["kind"] == kind and q["valid_from"] <= evaluation_date
-            and (q["valid_until"] is None or evaluation_date <= q["valid_until"])
-            for q in qualifications
-        )
+        facts[fact] = any(q["kind"] == kind and in_force(q["valid_from"], q["valid_until"], evaluation_date)
+                          for q in qualifications)
     return facts
 
 
@@ -288,8 +285,7 @@ def registry_frames(*, evaluation_date: date, chunk_size: int = 5000) -> Iterato
                 for fact, (figure, suffixes) in SUMS.items()}
         held = {kind for kind in TITLES.values()}
         titles = _frame(_fetch(
-            Qualification.objects.filter(**in_chunk, kind__in=held, valid_from__lte=evaluation_date)
-            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=evaluation_date))
+            Qualification.objects.valid_on(evaluation_date).filter(**in_chunk, kind__in=held)
             .order_by().values_list("enterprise_id", "kind").distinct()
         ), {"enterprise_id": pl.Int64, "kind": pl.String})
         held_by = {kind: titles.filter(pl.col("kind") == kind)["enterprise_id"] for kind in held}

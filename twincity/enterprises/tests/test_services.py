@@ -181,3 +181,24 @@ def test_deleting_an_enterprise_records_its_declarations_deletion(cast):
     ]
     assert deletions[0].changes["employees"] == {"before": 40, "after": None}
     assert deletions[1].changes["credit_code"] == {"before": "91500107MA5YP4QX2A", "after": None}
+
+
+def test_a_certificate_is_in_force_from_its_first_to_its_last_day_in_python_and_in_sql(cast):
+    from datetime import date, timedelta
+
+    from twincity.enterprises.models import Qualification, in_force
+    from twincity.enterprises.services import qualification_add
+
+    first, last = date(2024, 3, 1), date(2027, 2, 28)
+    bounded = qualification_add(actor=cast.olivia, enterprise=cast.alice_co, kind="innov", certificate_no="B-1",
+                                valid_from=first, valid_until=last)
+    open_ended = qualification_add(actor=cast.olivia, enterprise=cast.alice_co, kind="srdi", certificate_no="O-1",
+                                   valid_from=first)
+    one = timedelta(days=1)
+    for day, expected in [(first - one, False), (first, True), (last, True), (last + one, False)]:
+        assert in_force(first, last, day) is expected
+        assert bounded.is_valid_on(day) is expected
+        assert Qualification.objects.valid_on(day).filter(pk=bounded.pk).exists() is expected
+    assert in_force(first, None, date(2099, 1, 1)) is True
+    assert Qualification.objects.valid_on(date(2099, 1, 1)).filter(pk=open_ended.pk).exists()
+    assert not Qualification.objects.valid_on(first - one).filter(pk=open_ended.pk).exists()
