@@ -79,6 +79,17 @@ def offer_row(offer: Offer) -> dict[str, Any]:
     }
 
 
+def span(low: str | None, high: str | None) -> str:
+    """A range as a person reads it: "low – high", "≥ low", "≤ high", or "—" when the product sets no limit."""
+    if low and high:
+        return f"{low} – {high}"
+    if low:
+        return f"≥ {low}"
+    if high:
+        return f"≤ {high}"
+    return "—"
+
+
 def product_row(product: FinancialProduct) -> dict[str, Any]:
     engine = engine_product(product)
     pricing = engine.pricing
@@ -90,8 +101,9 @@ def product_row(product: FinancialProduct) -> dict[str, Any]:
         "kind": product.get_kind_display(),
         "rate": percent(product.rate),
         "net_rate": percent(finance_engine.net_annual_rate(pricing)) if pricing else "—",
-        "amounts": f"{wan(product.min_amount)} – {wan(product.max_amount)}",
-        "terms": f"{product.min_term_months or '—'} – {product.max_term_months or '—'}",
+        "amounts": span(wan(product.min_amount) if product.min_amount is not None else None,
+                        wan(product.max_amount) if product.max_amount is not None else None),
+        "terms": span(str(product.min_term_months or "") or None, str(product.max_term_months or "") or None),
         "status": product.status,
         "status_label": product.get_status_display(),
     }

@@ -141,3 +141,13 @@ def test_the_products_api(client, cast, products):
     assert (body["version"], body["rate"], body["institution"]) == (1, "0.034500", "重庆农村商业银行科学城支行")
     assert body["definition"]["standard"] == "scp-v1" and [v["version"] for v in body["versions"]] == [1]
     assert client.get("/api/finance/products/nope").status_code == 404
+
+
+def test_the_catalogue_says_a_range_as_a_person_reads_it(products):
+    from twincity.finance.presentation import product_row, span
+
+    assert [span("1", "2"), span("1", None), span(None, "2"), span(None, None)] == ["1 – 2", "≥ 1", "≤ 2", "—"]
+    points_loan = product_row(products["crcb-points-loan"])
+    assert (points_loan["amounts"], points_loan["terms"]) == ("10 万元 – 500 万元", "6 – 36")
+    equity = next(p for p in products.values() if p.kind == "equity")
+    assert (product_row(equity)["amounts"], product_row(equity)["terms"]) == ("—", "—")
