@@ -90,11 +90,6 @@ def can_match(user, enterprise: Enterprise) -> bool:
 # --- consent -----------------------------------------------------------------------------------------------
 
 
-def _consents_active(at: datetime) -> Q:
-    return (Q(valid_from__lte=at, valid_until__gt=at)
-            & (Q(revoked_at__isnull=True) | Q(revoked_at__gt=at)))
-
-
 def _consents_covering(institution: Organisation) -> Q:
     """A consent covers an institution when it names it, names its head office, or names its kind."""
     named = [institution.pk] + ([institution.parent_id] if institution.parent_id else [])
@@ -108,7 +103,7 @@ def consent_in_force(user, enterprise: Enterprise, at: datetime | None = None) -
     if institution is None:
         return None
     at = at or timezone.now()
-    return (Consent.objects.filter(_consents_active(at), _consents_covering(institution), enterprise=enterprise)
+    return (Consent.objects.active_at(at).filter(_consents_covering(institution), enterprise=enterprise)
             .order_by("valid_until", "pk").first())
 
 
@@ -124,7 +119,7 @@ def enterprises_institution_may_read(user, at: datetime | None = None) -> QueryS
     if institution is None:
         return Enterprise.objects.none()
     at = at or timezone.now()
-    consents = Consent.objects.filter(_consents_active(at), _consents_covering(institution))
+    consents = Consent.objects.active_at(at).filter(_consents_covering(institution))
     return Enterprise.objects.filter(pk__in=consents.values("enterprise_id"))
 
 

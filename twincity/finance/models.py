@@ -85,6 +85,13 @@ class Purpose(models.TextChoices):
     EQUITY = "equity", _("Equity investment")
 
 
+class ConsentQuerySet(models.QuerySet):
+    def active_at(self, at) -> "ConsentQuerySet":
+        """The consents in force at `at`: `Consent.active_at` as a query (the one rule, in both forms)."""
+        return self.filter(models.Q(valid_from__lte=at, valid_until__gt=at),
+                           models.Q(revoked_at__isnull=True) | models.Q(revoked_at__gt=at))
+
+
 class Consent(TimeStampedModel):
     """An enterprise lets an institution (or every institution of a kind) read its declarations and points,
     for a purpose and a period, until it revokes the consent. A consent given to a bank covers its branches."""
@@ -104,6 +111,8 @@ class Consent(TimeStampedModel):
     revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
                                    related_name="+")
 
+    objects = ConsentQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("consent")
@@ -122,6 +131,7 @@ class Consent(TimeStampedModel):
         return f"{self.enterprise_id} → {self.institution or self.get_institution_kind_display()}"
 
     def active_at(self, at) -> bool:
+        """In force from `valid_from` (included) until `valid_until` or its revocation (excluded)."""
         return self.valid_from <= at < self.valid_until and (self.revoked_at is None or at < self.revoked_at)
 
 

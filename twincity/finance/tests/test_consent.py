@@ -96,6 +96,16 @@ def test_a_consent_holds_only_within_its_period(cast):
     assert not access.can_institution_read(cast.bella, cast.alice_co, at=now + timedelta(days=2))
 
 
+def test_a_consent_is_in_force_the_same_in_python_and_in_sql(cast):
+    now = timezone.now()
+    start, end = now + timedelta(days=1), now + timedelta(days=3)
+    consent = grant(cast, valid_from=start, valid_until=end)
+    tick = timedelta(microseconds=1)
+    for at, expected in [(start - tick, False), (start, True), (end - tick, True), (end, False)]:
+        assert consent.active_at(at) is expected
+        assert Consent.objects.active_at(at).filter(pk=consent.pk).exists() is expected
+
+
 def test_only_the_enterprise_grants_and_revokes_and_both_are_audited(cast):
     for persona in ("bella", "olivia", "bob", "charlie"):
         with pytest.raises(Forbidden):
