@@ -299,7 +299,7 @@ def _shanghai_today(at: datetime) -> date:
 
 
 def _locked(case: Application) -> Application:
-    return (Application.objects.select_for_update().select_related("enterprise", "product")
+    return (Application.objects.select_for_update(of=("self",)).select_related("enterprise", "product")
             .get(pk=case.pk))
 
 
