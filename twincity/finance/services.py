@@ -520,6 +520,7 @@ def case_claim(*, actor, case: Application, comment: str = "", at: datetime | No
     the routed branch accepts (受理) an application. The decision clock starts: DECISION_LIMIT_WORKING_DAYS
     working days from acceptance."""
     case = _locked(case)
+    require(access.is_institution_officer(actor), NOT_YOUR_CASE)
     at = at or timezone.now()
     if case.kind == ApplicationKind.DEMAND:
         if case.state != ApplicationState.PUBLISHED or case.lead_institution_id is not None:
