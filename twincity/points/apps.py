@@ -12,7 +12,7 @@ class PointsConfig(AppConfig):
         from twincity.core.recovery import recovery_register
         from twincity.core.schedules import Schedule, schedule_register
         from twincity.points import access
-        from twincity.points.services import scoring_runs_interrupted_fail
+        from twincity.points.tasks import scoring_runs_interrupted_fail
 
         nav_register(NavEntry("runs", _("Innovation points"), "points:runs", access.can_manage_runs, order=30))
         nav_register(NavEntry("my-points", _("My points"), "points:mine", access.can_view_own_points, order=31))
