@@ -81,15 +81,21 @@ def engine_standard(version: StandardVersion) -> points_engine.Standard:
 # --- standards ---------------------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def standards_builtin_sync() -> list[StandardVersion]:
-    """Store the engine's built-in standards that the database does not hold yet. Existing versions are
-    never touched: a stored version is immutable."""
+    """Store the engine's built-in standards that the database does not hold yet, each audited as created by the
+    system (which also refreshes the cached standards pages). Existing versions are never touched: a stored
+    version is immutable."""
     created = []
     existing = set(StandardVersion.objects.values_list("standard_id", "version"))
     for standard in points_engine.list_builtin():
         if (standard.id, standard.version) not in existing:
             version = _version_from_standard(standard, note="built-in")
             version.save()
+            audit_record(actor=None, action=AuditEntry.Action.CREATE, instance=version,
+                         after={"standard_id": version.standard_id, "version": version.version,
+                                "note": version.note},
+                         context="内置评分标准同步 (built-in standards sync)")
             created.append(version)
     return created
 
