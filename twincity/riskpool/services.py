@@ -228,6 +228,18 @@ def pool_resume(*, actor, pool: RiskPool, note: str = "") -> RiskPool:
 # --- guarantees ----------------------------------------------------------------------------------------------
 
 
+def _fee_rate(value: Any) -> Decimal:
+    """An annual fee rate: a fraction in [0, 0.2), at most six places (0.01 = 1 % a year)."""
+    try:
+        d = Decimal(str(value)) if not isinstance(value, (float, bool)) else None
+    except InvalidOperation:
+        d = None
+    if d is None or not d.is_finite() or not 0 <= d < Decimal("0.2") or d != d.quantize(Decimal("0.000001")):
+        raise InvalidInput("担保费率须为 [0, 0.2) 的年费率 (an annual fee rate in [0, 0.2))",
+                           extra={"fields": {"fee_rate": [str(value)]}})
+    return d
+
+
 def _loan_amount(application: Application) -> Decimal:
     return application.disbursed_amount or application.approved_amount or application.amount
 
