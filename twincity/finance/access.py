@@ -261,3 +261,27 @@ def can_view_own_cases(user) -> bool:
 def can_view_overdue(user) -> bool:
     """The list of cases past their legal clocks, with who is late: administrators."""
     return is_admin(user)
+
+
+# --- the finance dashboard (科技金融看板) -------------------------------------------------------------------------
+# Administrators see every figure. An institution's officer sees the figures of the cases routed to its
+# institution (a head office: also its branches', as for the cases themselves) and the league table of every
+# bank branch with the others anonymised: the league table compares service (claim rate, time to decision,
+# approval rate) as the regulator's appraisal (考核) does, and naming other banks is the regulator's decision to
+# publish (通报), not the platform's by default; other banks' rejection reasons are free text and may name the
+# enterprise, so they are not shown. An enterprise sees nothing here (its own cases are on its own pages).
+
+
+def can_view_dashboard(user) -> bool:
+    return is_admin(user) or is_institution_officer(user)
+
+
+def dashboard_institutions(user) -> list[int] | None:
+    """The institutions whose figures this person sees: None for every case (administrators), else its own
+    institution and that institution's branches (empty for anyone else)."""
+    if is_admin(user):
+        return None
+    own = institution_of(user)
+    if own is None:
+        return []
+    return list(Organisation.objects.filter(Q(pk=own.pk) | Q(parent_id=own.pk)).values_list("pk", flat=True))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from twincity.finance import views
+from twincity.finance import views, views_dashboard
 
 app_name = "finance"
 urlpatterns = [
@@ -9,4 +9,6 @@ urlpatterns = [
     path("products/<str:product_id>/withdraw", views.product_withdraw_view, name="product-withdraw"),
     path("consents/", views.consents_view, name="consents"),
     path("consents/<int:consent_id>/revoke", views.consent_revoke_view, name="consent-revoke"),
+    path("dashboard/", views_dashboard.dashboard_view, name="dashboard"),
+    path("dashboard/export/<slug:table>.<str:fmt>", views_dashboard.dashboard_export_view, name="dashboard-export"),
 ]

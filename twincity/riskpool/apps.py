@@ -9,7 +9,10 @@ class RiskPoolConfig(AppConfig):
 
     def ready(self) -> None:
         from twincity.core.navigation import NavEntry, nav_register
+        from twincity.finance.dashboard import dashboard_table_register
         from twincity.riskpool import access
+        from twincity.riskpool.dashboard import POOL_TABLE
 
         nav_register(NavEntry("riskpool", _("Guarantees and risk pools"), "riskpool:index",
                               access.can_use_riskpool, order=42))
+        dashboard_table_register(POOL_TABLE)
