@@ -303,18 +303,69 @@ def _locked(case: Application) -> Application:
             .get(pk=case.pk))
 
 
+# Event names of the announcements (notifications and webhooks): finance.<kind>.<what happened>.
+ANNOUNCED = {
+    "publish": ("published", "已发布", "published"), "submit": ("submitted", "已提交", "submitted"),
+    "claim": ("claimed", "已受理（认领）", "claimed"), "start_review": ("review_started", "进入尽职调查", "in due diligence"),
+    "branch_decision": ("branch_decided", "一方已作出决定", "one branch decided"),
+    "approve": ("approved", "已批准", "approved"), "reject": ("rejected", "未获批准", "rejected"),
+    "refer_back": ("referred_back", "退回补充材料", "referred back"), "resubmit": ("resubmitted", "已重新提交", "resubmitted"),
+    "disburse": ("disbursed", "已放款", "disbursed"), "repayment": ("repayment", "已还款（部分）", "part repaid"),
+    "repay": ("repaid", "已结清", "repaid"), "mark_overdue": ("overdue", "已逾期", "overdue"),
+    "default": ("defaulted", "已违约", "defaulted"), "withdraw": ("withdrawn", "已撤回", "withdrawn"),
+    "escalate": ("escalated", "认领超时，已升级督办", "escalated"),
+}
+
+
+def _institutions_told(case: Application, action: str) -> list[Organisation]:
+    """The institutions told of a transition: the routed branches; while a demand waits for a claim (published,
+    escalated), every institution it is offered to."""
+    routed = [i for i in (case.lead_institution, case.partner_institution) if i is not None]
+    if routed:
+        return routed
+    if case.kind == ApplicationKind.DEMAND and action in ("publish", "escalate"):
+        return list(access.demand_candidates(case).order_by("pk"))
+    return []
+
+
 def _transition_announce(case: Application, event: ApplicationEvent) -> None:
-    """Tell the parties about a transition (the one place that does): the enterprise's users and the routed
-    institutions in-app, and the routed institutions' systems by webhook. Called inside the transaction.
-    Until the notifications and webhooks apps are merged, the case's timeline (ApplicationEvent) is the
-    in-app record the enterprise and the institutions read."""
-    announce = _ANNOUNCERS.get("notify")
-    if announce is not None:
-        announce(case, event)
+    """Tell the parties about a transition, the one place that does: in-app (and the channels each person
+    switched on) to the enterprise's users and the institutions' officers, plus the administrators when a
+    demand is escalated; a signed webhook to each institution's systems. Inside the caller's transaction: the
+    announcements exist exactly when the transition does."""
+    from django.urls import reverse
 
+    from twincity.accounts.models import User
+    from twincity.notifications.services import notify
+    from twincity.webhooks.services import webhook_emit
 
-# Set by the notifications integration (see _transition_announce); empty until it is merged.
-_ANNOUNCERS: dict[str, Any] = {}
+    what, zh, en = ANNOUNCED.get(event.action, (event.action, event.action, event.action))
+    name = f"finance.{case.kind}.{what}"
+    kind_zh = "融资需求" if case.kind == ApplicationKind.DEMAND else "融资申请"
+    title = f"{kind_zh} #{case.pk}（{case.enterprise.name}）{zh} / {case.get_kind_display()} #{case.pk} {en}"
+    body = event.comment
+    institutions = _institutions_told(case, event.action)
+    recipients: list[Any] = [*institutions]
+    if case.enterprise.organisation_id:
+        recipients.append(case.enterprise.organisation)
+    if event.action == "escalate":
+        recipients.extend(User.objects.filter(role=User.Role.ADMINISTRATOR, is_active=True))
+    actor = event.actor
+    notify(recipients, event=name, title=title, body=body, link=reverse("finance:case", args=[case.pk]),
+           actor=actor)
+    payload = {
+        "event": name, "case_id": case.pk, "kind": case.kind, "action": event.action, "from_state": event.from_state,
+        "state": case.state, "at": event.at, "comment": event.comment, "data": event.data,
+        "enterprise": {"credit_code": case.enterprise.credit_code, "name": case.enterprise.name},
+        "product": ({"product_id": case.product.product_id, "version": case.product.version}
+                    if case.product_id else None),
+        "amount": case.amount, "term_months": case.term_months, "registered_city": case.registered_city,
+        "project_city": case.project_city, "lead_institution_id": case.lead_institution_id,
+        "partner_institution_id": case.partner_institution_id, "claim_due": case.claim_due,
+        "decision_due": case.decision_due,
+    }
+    for institution in institutions:
+        webhook_emit(institution, name, payload)
 
 
 def _event_data(values: dict[str, Any]) -> dict[str, Any]:
@@ -400,7 +451,7 @@ def _checked_amount(value: Any, field_name: str) -> Decimal:
     if amount != amount.quantize(FEN):
         raise InvalidInput("金额精确到分 (an amount is counted to the fen)",
                            extra={"fields": {field_name: [str(value)]}})
-    return amount
+    return amount.quantize(FEN)
 
 
 def _checked_months(value: Any, field_name: str) -> int:
