@@ -1,6 +1,7 @@
 """The one write path of tech finance: products (publish, new version, withdraw), consents (grant, revoke)
 and the access log of institution-side reads. Every write that matters is audited in its transaction."""
 
+import logging
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -31,6 +32,7 @@ from twincity.finance.models import (
     Purpose,
 )
 
+logger = logging.getLogger("twincity.finance")
 PRODUCT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 NOT_YOUR_PRODUCTS = "只能管理本机构的产品 (you may manage your own institution's products only)"
 NOT_YOUR_CONSENTS = "只有企业本身可以授权或撤销 (only the enterprise itself grants and revokes consent)"
@@ -294,6 +296,18 @@ def decision_limit_days() -> int:
     return int(getattr(settings, "FINANCE_DECISION_LIMIT_WORKING_DAYS", DECISION_LIMIT_WORKING_DAYS))
 
 
+def _due(start: date, working_days: int) -> date | None:
+    """The last day of a clock of `working_days` from `start` (not counted); None while the official calendar
+    does not cover that year yet (twincity.core.workdays never guesses): the clock then shows no due date and
+    the overdue list skips it until the calendar is updated."""
+    try:
+        return workdays.add_working_days(start, working_days)
+    except workdays.CalendarRangeError:
+        logger.warning("working-day calendar does not cover the clock of a financing case",
+                       extra={"start": start.isoformat(), "working_days": working_days})
+        return None
+
+
 def _shanghai_today(at: datetime) -> date:
     return workdays.shanghai_date(at)
 
@@ -523,7 +537,7 @@ def case_submit(*, actor, case: Application, at: datetime | None = None) -> Appl
     require(access.can_act_as_enterprise(actor, case), NOT_YOUR_CASE)
     at = at or timezone.now()
     action = "publish" if case.kind == ApplicationKind.DEMAND else "submit"
-    claim_due = (workdays.add_working_days(_shanghai_today(at), claim_window_days())
+    claim_due = (_due(_shanghai_today(at), claim_window_days())
                  if case.kind == ApplicationKind.DEMAND else None)
     return _transition(case, action, actor=actor, at=at, submitted_at=at, claim_due=claim_due,
                        data={"claim_due": claim_due})
@@ -552,7 +566,7 @@ def case_resubmit(*, actor, case: Application, comment: str = "", amount: Any = 
         changes["term_months"] = _checked_months(term_months, "term_months")
     if purpose is not None and purpose.strip():
         changes["purpose"] = purpose.strip()[:500]
-    decision_due = workdays.add_working_days(_shanghai_today(at), decision_limit_days())
+    decision_due = _due(_shanghai_today(at), decision_limit_days())
     return _transition(case, "resubmit", actor=actor, comment=comment, at=at, data={**changes,
                        "decision_due": decision_due}, decision_round=case.decision_round + 1,
                        decision_due=decision_due, reason="", **changes)
@@ -584,7 +598,7 @@ def case_claim(*, actor, case: Application, comment: str = "", at: datetime | No
     else:
         _acting_institution(actor, case)
         lead = case.lead_institution
-    decision_due = workdays.add_working_days(_shanghai_today(at), decision_limit_days())
+    decision_due = _due(_shanghai_today(at), decision_limit_days())
     return _transition(case, "claim", actor=actor, institution=lead, comment=comment, at=at, claimed_at=at,
                        lead_institution=lead, decision_due=decision_due, data={"decision_due": decision_due})
 
