@@ -61,7 +61,10 @@ def offer_row(offer: Offer) -> dict[str, Any]:
     cost = m.cost
     return {
         "product_id": offer.product.product_id,
+        "pk": offer.product.pk,
         "version": offer.product.version,
+        "applicable": offer.product.kind in ("credit_loan", "points_loan", "twin_city_loan")
+                      and offer.verdict != finance_engine.INELIGIBLE,
         "name": name(offer.product),
         "institution": offer.product.institution.name,
         "kind": offer.product.get_kind_display(),

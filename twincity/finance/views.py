@@ -182,8 +182,9 @@ def _case_context(request, case) -> dict:
             "overdue": servicing and state == "disbursed",
             "default": servicing and state == "overdue",
         },
-        "decision_form": DecisionForm(initial={"amount": case.amount / 10000, "term_months": case.term_months}),
-        "money_form": MoneyEventForm(),
+        "decision_form": DecisionForm(auto_id="decision_%s",
+                                      initial={"amount": case.amount / 10000, "term_months": case.term_months}),
+        "money_form": MoneyEventForm(auto_id=False),  # in several forms of one page
     }
 
 
