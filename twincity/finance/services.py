@@ -1,6 +1,7 @@
 """The one write path of tech finance: products (publish, new version, withdraw), consents (grant, revoke)
 and the access log of institution-side reads. Every write that matters is audited in its transaction."""
 
+import logging
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -31,6 +32,7 @@ from twincity.finance.models import (
     Purpose,
 )
 
+logger = logging.getLogger("twincity.finance")
 PRODUCT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 NOT_YOUR_PRODUCTS = "只能管理本机构的产品 (you may manage your own institution's products only)"
 NOT_YOUR_CONSENTS = "只有企业本身可以授权或撤销 (only the enterprise itself grants and revokes consent)"
@@ -294,6 +296,18 @@ def decision_limit_days() -> int:
     return int(getattr(settings, "FINANCE_DECISION_LIMIT_WORKING_DAYS", DECISION_LIMIT_WORKING_DAYS))
 
 
+def _due(start: date, working_days: int) -> date | None:
+    """The last day of a clock of `working_days` from `start` (not counted); None while the official calendar
+    does not cover that year yet (twincity.core.workdays never guesses): the clock then shows no due date and
+    the overdue list skips it until the calendar is updated."""
+    try:
+        return workdays.add_working_days(start, working_days)
+    except workdays.CalendarRangeError:
+        logger.warning("working-day calendar does not cover the clock of a financing case",
+                       extra={"start": start.isoformat(), "working_days": working_days})
+        return None
+
+
 def _shanghai_today(at: datetime) -> date:
     return workdays.shanghai_date(at)
 
@@ -303,18 +317,69 @@ def _locked(case: Application) -> Application:
             .get(pk=case.pk))
 
 
+# Event names of the announcements (notifications and webhooks): finance.<kind>.<what happened>.
+ANNOUNCED = {
+    "publish": ("published", "已发布", "published"), "submit": ("submitted", "已提交", "submitted"),
+    "claim": ("claimed", "已受理（认领）", "claimed"), "start_review": ("review_started", "进入尽职调查", "in due diligence"),
+    "branch_decision": ("branch_decided", "一方已作出决定", "one branch decided"),
+    "approve": ("approved", "已批准", "approved"), "reject": ("rejected", "未获批准", "rejected"),
+    "refer_back": ("referred_back", "退回补充材料", "referred back"), "resubmit": ("resubmitted", "已重新提交", "resubmitted"),
+    "disburse": ("disbursed", "已放款", "disbursed"), "repayment": ("repayment", "已还款（部分）", "part repaid"),
+    "repay": ("repaid", "已结清", "repaid"), "mark_overdue": ("overdue", "已逾期", "overdue"),
+    "default": ("defaulted", "已违约", "defaulted"), "withdraw": ("withdrawn", "已撤回", "withdrawn"),
+    "escalate": ("escalated", "认领超时，已升级督办", "escalated"),
+}
+
+
+def _institutions_told(case: Application, action: str) -> list[Organisation]:
+    """The institutions told of a transition: the routed branches; while a demand waits for a claim (published,
+    escalated), every institution it is offered to."""
+    routed = [i for i in (case.lead_institution, case.partner_institution) if i is not None]
+    if routed:
+        return routed
+    if case.kind == ApplicationKind.DEMAND and action in ("publish", "escalate"):
+        return list(access.demand_candidates(case).order_by("pk"))
+    return []
+
+
 def _transition_announce(case: Application, event: ApplicationEvent) -> None:
-    """Tell the parties about a transition (the one place that does): the enterprise's users and the routed
-    institutions in-app, and the routed institutions' systems by webhook. Called inside the transaction.
-    Until the notifications and webhooks apps are merged, the case's timeline (ApplicationEvent) is the
-    in-app record the enterprise and the institutions read."""
-    announce = _ANNOUNCERS.get("notify")
-    if announce is not None:
-        announce(case, event)
+    """Tell the parties about a transition, the one place that does: in-app (and the channels each person
+    switched on) to the enterprise's users and the institutions' officers, plus the administrators when a
+    demand is escalated; a signed webhook to each institution's systems. Inside the caller's transaction: the
+    announcements exist exactly when the transition does."""
+    from django.urls import reverse
 
+    from twincity.accounts.models import User
+    from twincity.notifications.services import notify
+    from twincity.webhooks.services import webhook_emit
 
-# Set by the notifications integration (see _transition_announce); empty until it is merged.
-_ANNOUNCERS: dict[str, Any] = {}
+    what, zh, en = ANNOUNCED.get(event.action, (event.action, event.action, event.action))
+    name = f"finance.{case.kind}.{what}"
+    kind_zh = "融资需求" if case.kind == ApplicationKind.DEMAND else "融资申请"
+    title = f"{kind_zh} #{case.pk}（{case.enterprise.name}）{zh} / {case.get_kind_display()} #{case.pk} {en}"
+    body = event.comment
+    institutions = _institutions_told(case, event.action)
+    recipients: list[Any] = [*institutions]
+    if case.enterprise.organisation_id:
+        recipients.append(case.enterprise.organisation)
+    if event.action == "escalate":
+        recipients.extend(User.objects.filter(role=User.Role.ADMINISTRATOR, is_active=True))
+    actor = event.actor
+    notify(recipients, event=name, title=title, body=body, link=reverse("finance:case", args=[case.pk]),
+           actor=actor)
+    payload = {
+        "event": name, "case_id": case.pk, "kind": case.kind, "action": event.action, "from_state": event.from_state,
+        "state": case.state, "at": event.at, "comment": event.comment, "data": event.data,
+        "enterprise": {"credit_code": case.enterprise.credit_code, "name": case.enterprise.name},
+        "product": ({"product_id": case.product.product_id, "version": case.product.version}
+                    if case.product_id else None),
+        "amount": case.amount, "term_months": case.term_months, "registered_city": case.registered_city,
+        "project_city": case.project_city, "lead_institution_id": case.lead_institution_id,
+        "partner_institution_id": case.partner_institution_id, "claim_due": case.claim_due,
+        "decision_due": case.decision_due,
+    }
+    for institution in institutions:
+        webhook_emit(institution, name, payload)
 
 
 def _event_data(values: dict[str, Any]) -> dict[str, Any]:
@@ -400,7 +465,7 @@ def _checked_amount(value: Any, field_name: str) -> Decimal:
     if amount != amount.quantize(FEN):
         raise InvalidInput("金额精确到分 (an amount is counted to the fen)",
                            extra={"fields": {field_name: [str(value)]}})
-    return amount
+    return amount.quantize(FEN)
 
 
 def _checked_months(value: Any, field_name: str) -> int:
@@ -472,7 +537,7 @@ def case_submit(*, actor, case: Application, at: datetime | None = None) -> Appl
     require(access.can_act_as_enterprise(actor, case), NOT_YOUR_CASE)
     at = at or timezone.now()
     action = "publish" if case.kind == ApplicationKind.DEMAND else "submit"
-    claim_due = (workdays.add_working_days(_shanghai_today(at), claim_window_days())
+    claim_due = (_due(_shanghai_today(at), claim_window_days())
                  if case.kind == ApplicationKind.DEMAND else None)
     return _transition(case, action, actor=actor, at=at, submitted_at=at, claim_due=claim_due,
                        data={"claim_due": claim_due})
@@ -501,7 +566,7 @@ def case_resubmit(*, actor, case: Application, comment: str = "", amount: Any = 
         changes["term_months"] = _checked_months(term_months, "term_months")
     if purpose is not None and purpose.strip():
         changes["purpose"] = purpose.strip()[:500]
-    decision_due = workdays.add_working_days(_shanghai_today(at), decision_limit_days())
+    decision_due = _due(_shanghai_today(at), decision_limit_days())
     return _transition(case, "resubmit", actor=actor, comment=comment, at=at, data={**changes,
                        "decision_due": decision_due}, decision_round=case.decision_round + 1,
                        decision_due=decision_due, reason="", **changes)
@@ -533,7 +598,7 @@ def case_claim(*, actor, case: Application, comment: str = "", at: datetime | No
     else:
         _acting_institution(actor, case)
         lead = case.lead_institution
-    decision_due = workdays.add_working_days(_shanghai_today(at), decision_limit_days())
+    decision_due = _due(_shanghai_today(at), decision_limit_days())
     return _transition(case, "claim", actor=actor, institution=lead, comment=comment, at=at, claimed_at=at,
                        lead_institution=lead, decision_due=decision_due, data={"decision_due": decision_due})
 

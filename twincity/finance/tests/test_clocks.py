@@ -102,3 +102,9 @@ def test_overdue_list_says_who_is_late(cast):
     assert on_time.pk not in {o.case.pk for o in overdue}
     services.case_decide(actor=cast.bella, case=undecided, decision="approve", amount="1000000", rate="0.04")
     assert [o.case.pk for o in selectors.cases_overdue(now=shanghai(2026, 3, 5, 9))] == [unclaimed.pk]
+
+
+def test_a_clock_past_the_calendar_has_no_due_date_rather_than_a_guess(cast):
+    case = publish(cast, shanghai(2026, 12, 30))  # 3 working days reach 2027: no official notice yet
+    assert (case.state, case.claim_due) == ("published", None)
+    assert services.demands_escalate(now=shanghai(2026, 12, 31)) == []
