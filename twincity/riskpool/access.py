@@ -68,7 +68,7 @@ def can_attach_guarantee(user, pool: RiskPool, guarantor: Organisation) -> bool:
     """A guarantee officer for its own institution, administrators; under a pool the person may use."""
     if is_admin(user):
         return True
-    return (user.role == User.Role.GUARANTEE_OFFICER and user.organisation_id == guarantor.pk
+    return (is_signed_in(user) and user.role == User.Role.GUARANTEE_OFFICER and user.organisation_id == guarantor.pk
             and guarantor.kind == Organisation.Kind.GUARANTOR)
 
 

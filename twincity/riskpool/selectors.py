@@ -9,9 +9,14 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from finance_engine import risk
 from twincity.accounts.models import Organisation
-from twincity.riskpool.models import Claim, Guarantee, LedgerEntry, LedgerTransaction, RiskPool
+from twincity.riskpool.models import Claim, Guarantee, LedgerEntry, LedgerTransaction, Recovery, RiskPool
 
 ZERO = risk.ZERO
+
+
+def fen(value: Decimal | None) -> Decimal:
+    """A database sum as yuan to the fen (SQLite sums decimals with more places; None is 0)."""
+    return (value or ZERO).quantize(risk.FEN)
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,8 @@ def _sides(entries) -> dict[tuple[bool, str], tuple[Decimal, Decimal]]:
         d=Sum("debit"), c=Sum("credit"))
     out = {}
     for r in rows:
-        out[(True, r["account__kind"])] = (r["d_own"] or ZERO, r["c_own"] or ZERO)
-        out[(False, r["account__kind"])] = (r["d"] or ZERO, r["c"] or ZERO)
+        out[(True, r["account__kind"])] = (fen(r["d_own"]), fen(r["c_own"]))
+        out[(False, r["account__kind"])] = (fen(r["d"]), fen(r["c"]))
     return out
 
 
@@ -57,7 +62,7 @@ def pool_figures(pool: RiskPool) -> PoolFigures:
         payouts=payouts, recoveries=recoveries, net_losses=payouts - recoveries,
         loss_ratio=risk.loss_ratio(contributions, payouts - recoveries), threshold=pool.breaker_threshold,
         tripped=risk.breaker_tripped(contributions, payouts - recoveries, pool.breaker_threshold),
-        guarantees=g["n"] or 0, covered=g["covered"] or ZERO,
+        guarantees=g["n"] or 0, covered=fen(g["covered"]),
         open_claims=Claim.objects.filter(guarantee__pool=pool).exclude(
             status__in=(Claim.Status.PAID, Claim.Status.REJECTED)).count(),
     )
@@ -82,7 +87,7 @@ def trial_balance(pool: RiskPool) -> list[AccountBalance]:
             .values("account__party", "account__kind").annotate(d=Sum("debit"), c=Sum("credit"))
             .order_by("account__party", "account__kind"))
     orgs = Organisation.objects.in_bulk([r["account__party"] for r in rows if r["account__party"]])
-    return [AccountBalance(orgs.get(r["account__party"]), r["account__kind"], r["d"] or ZERO, r["c"] or ZERO)
+    return [AccountBalance(orgs.get(r["account__party"]), r["account__kind"], fen(r["d"]), fen(r["c"]))
             for r in rows]
 
 
@@ -134,6 +139,10 @@ def guarantee_parties(guarantee: Guarantee) -> list[PartyFigures]:
     return [PartyFigures(role, orgs[role], str(guarantee.shares.get(role, 0)), fee.get(role, ZERO),
                          loss.get(role, ZERO), recovered.get(role, ZERO))
             for role in risk.PARTY_ROLES if role in guarantee.shares or loss.get(role)]
+
+
+def recoveries_of(guarantee: Guarantee) -> QuerySet[Recovery]:
+    return Recovery.objects.filter(claim__guarantee=guarantee).order_by("created_at", "pk")
 
 
 def guarantee_detail(guarantee_id: int) -> Guarantee | None:

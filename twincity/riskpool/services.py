@@ -103,7 +103,7 @@ def pool_cash(pool: RiskPool) -> Decimal:
     """The pool's balance: debits − credits of its own cash account."""
     sums = LedgerEntry.objects.filter(account__pool=pool, account__party__isnull=True,
                                       account__kind=risk.CASH).aggregate(d=Sum("debit"), c=Sum("credit"))
-    return (sums["d"] or ZERO) - (sums["c"] or ZERO)
+    return ((sums["d"] or ZERO) - (sums["c"] or ZERO)).quantize(FEN)
 
 
 def pool_loss_position(pool: RiskPool) -> tuple[Decimal, Decimal]:
@@ -115,7 +115,7 @@ def pool_loss_position(pool: RiskPool) -> tuple[Decimal, Decimal]:
     recovered = own.filter(account__kind=risk.RECOVERY).aggregate(d=Sum("debit"), c=Sum("credit"))
     contributions = (contributed["c"] or ZERO) - (contributed["d"] or ZERO)
     net = ((loss["d"] or ZERO) - (loss["c"] or ZERO)) - ((recovered["c"] or ZERO) - (recovered["d"] or ZERO))
-    return contributions, net
+    return contributions.quantize(FEN), net.quantize(FEN)
 
 
 def _pool_locked(pool: RiskPool) -> RiskPool:
