@@ -40,6 +40,7 @@ from typing import Any
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, NullIf, TruncDate
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from twincity.accounts.models import Organisation
@@ -541,7 +542,8 @@ def dashboard(*, filters: Filters, institution_ids: Sequence[int] | None, today:
     from twincity.finance.access.dashboard_institutions), cached per registry version (audited writes, which
     every case transition is, bump it)."""
     scope = "all" if institution_ids is None else ",".join(map(str, sorted(institution_ids)))
-    key = f"finance-dashboard:{scope}:{filters.key}:{today.isoformat()}"
+    # Labels are translated when the figures are computed: the language is part of the key.
+    key = f"finance-dashboard:{get_language()}:{scope}:{filters.key}:{today.isoformat()}"
     return cached(REGISTRY, key, lambda: _dashboard(filters, institution_ids, today))
 
 
