@@ -476,6 +476,7 @@ class ExtraTable:
     rows: Callable[[Any, Filters], list[list[Any]]]  # rows(user, filters): what this person may see
     note: str | Any = ""
     chart: Callable[[list[list[Any]]], dict] | None = None
+    empty: str | Any = _("Nothing you may see.")  # said when there are no rows
     order: int = 100
 
 

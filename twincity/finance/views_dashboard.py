@@ -54,10 +54,14 @@ class DashboardFilterForm(forms.Form):
 
 def _board(request) -> tuple[DashboardFilterForm, figures.Dashboard | None]:
     require(access.can_view_dashboard(request.user))
-    form = DashboardFilterForm(request.GET)
+    today = timezone.localdate()
+    default = figures.Filters.default(today)
+    # The form shows the period in force: the last 12 months unless asked otherwise.
+    data = {"date_from": default.date_from.isoformat(), "date_to": default.date_to.isoformat(), "city": ""}
+    data.update({k: v for k, v in request.GET.items() if k in data and v})
+    form = DashboardFilterForm(data)
     if not form.is_valid():
         return form, None
-    today = timezone.localdate()
     board = figures.dashboard(filters=form.filters(today), institution_ids=access.dashboard_institutions(request.user),
                               today=today)
     return form, board

@@ -50,5 +50,6 @@ POOL_TABLE = ExtraTable(
     key="pools", title=_("Risk pools: balance and losses"), columns=COLUMNS, rows=pool_rows, chart=pool_chart,
     note=_("From each pool's double-entry ledger, as of now (the period and city do not apply). Shown to "
            "administrators, the pool's operator and the guarantors with guarantees in it."),
+    empty=_("No risk pool whose figures you may see."),
     order=10,
 )
