@@ -35,7 +35,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from statistics import median
 from typing import Any
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -130,14 +129,20 @@ class _Calendar:
 
 
 def _weighted_median(pairs: list[tuple[int, int]]) -> float | None:
-    """The median of values given as (value, count) pairs."""
+    """The median of values given as (value, count) pairs, from the cumulative counts (no list of the cases)."""
     total = sum(n for _v, n in pairs)
     if not total:
         return None
-    values: list[int] = []
+    wanted = (total - 1) // 2, total // 2  # the middle position(s), 0-based
+    found: list[int] = []
+    seen = 0
     for value, n in sorted(pairs):
-        values.extend([value] * n)  # bounded by the number of cases of one group; plain for clarity
-    return float(median(values))
+        while len(found) < 2 and seen <= wanted[len(found)] < seen + n:
+            found.append(value)
+        seen += n
+        if len(found) == 2:
+            break
+    return (found[0] + found[1]) / 2
 
 
 def durations_from_groups(groups: Iterable[tuple[dt.date, dt.date, int]],

@@ -52,7 +52,7 @@ class DashboardFilterForm(forms.Form):
         return data
 
 
-def _board(request) -> tuple[DashboardFilterForm, figures.Dashboard | None]:
+def _board(request) -> tuple[DashboardFilterForm, figures.Dashboard | None, list[int] | None]:
     require(access.can_view_dashboard(request.user))
     today = timezone.localdate()
     default = figures.Filters.default(today)
@@ -60,11 +60,11 @@ def _board(request) -> tuple[DashboardFilterForm, figures.Dashboard | None]:
     data = {"date_from": default.date_from.isoformat(), "date_to": default.date_to.isoformat(), "city": ""}
     data.update({k: v for k, v in request.GET.items() if k in data and v})
     form = DashboardFilterForm(data)
+    institution_ids = access.dashboard_institutions(request.user)
     if not form.is_valid():
-        return form, None
-    board = figures.dashboard(filters=form.filters(today), institution_ids=access.dashboard_institutions(request.user),
-                              today=today)
-    return form, board
+        return form, None, institution_ids
+    board = figures.dashboard(filters=form.filters(today), institution_ids=institution_ids, today=today)
+    return form, board, institution_ids
 
 
 def _charts(board: figures.Dashboard) -> dict[str, Any]:
@@ -107,10 +107,9 @@ def _extras(request, filters: figures.Filters, charts: dict[str, Any]) -> list[d
 @login_required
 @require_GET
 def dashboard_view(request):
-    form, board = _board(request)
+    form, board, institution_ids = _board(request)
     context: dict[str, Any] = {"form": form, "board": board, "dimensions": figures.DIMENSIONS,
-                               "query": request.GET.urlencode(), "is_admin": access.dashboard_institutions(
-                                   request.user) is None}
+                               "query": request.GET.urlencode(), "is_admin": institution_ids is None}
     if board is not None:
         context["charts"] = _charts(board)
         context["extras"] = _extras(request, board.filters, context["charts"])
@@ -125,7 +124,7 @@ def dashboard_export_view(request, table: str, fmt: str):
     """One of the dashboard's tables, with the filters of the page, as CSV or XLSX."""
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    form, board = _board(request)
+    form, board, _ids = _board(request)
     if board is None:
         return HttpResponse("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()), status=400,
                             content_type="text/plain; charset=utf-8")

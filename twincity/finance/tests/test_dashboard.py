@@ -8,6 +8,8 @@ import io
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from twincity.core import workdays
@@ -296,3 +298,31 @@ def test_the_page_costs_a_bounded_number_of_queries(client, cases, cast, django_
     assert page.context["board"].overview.cases == 4 + 20
     with django_assert_max_num_queries(4):
         assert client.get(f"/finance/dashboard/?{YEAR_2025}&city=chongqing").status_code == 200
+
+
+# --- the durations' arithmetic ----------------------------------------------------------------------------------
+
+
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(1, 5)), max_size=8))
+def test_the_median_of_grouped_values_is_the_median_of_the_values(pairs):
+    import statistics
+
+    values = [v for v, n in pairs for _ in range(n)]
+    expected = float(statistics.median(values)) if values else None
+    assert figures._weighted_median(pairs) == expected
+
+
+@given(st.dates(dt.date(2024, 1, 1), dt.date(2026, 12, 31)), st.integers(0, 60))
+def test_the_calendar_counts_as_the_clocks_do(start, days):
+    end = min(start + dt.timedelta(days=days), dt.date(2026, 12, 31))
+    calendar = figures._Calendar([start, end])
+    assert calendar.between(start, end) == workdays.working_days_between(start, end)
+
+
+def test_an_officer_s_page_costs_as_much(client, cases, cast, django_assert_max_num_queries):
+    """bella: her institutions (one query) on top of the administrator's count."""
+    client.force_login(cast.bella)
+    with django_assert_max_num_queries(23):
+        assert client.get(f"/finance/dashboard/?{YEAR_2025}").status_code == 200
+    with django_assert_max_num_queries(5):
+        assert client.get(f"/finance/dashboard/?{YEAR_2025}").status_code == 200
