@@ -35,6 +35,10 @@ def d(day: str) -> dt.date:
 
 @pytest.fixture
 def cases(cast):
+    return make_cases(cast)
+
+
+def make_cases(cast) -> dict[str, Application]:
     """Five demands, one application, one twin-city loan (see the module's figures below)."""
     kxc, gx = cast.bank_a_branch, cast.bank_b_branch  # 重庆农商行科学城支行 (bella), 成都银行高新支行 (bruno)
     product = FinancialProduct.objects.create(product_id="t-points", version=1, institution=kxc, kind="points_loan",
