@@ -4,3 +4,4 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     name = "twincity.notifications"
     verbose_name = "消息通知"
+    # The inbox is reached from the link with the unread badge in the top bar (templates/base.html), on every page.
