@@ -33,10 +33,10 @@ def test_the_navigation_per_persona(client, cast):
         return [item.key for item in client.get("/").context["navigation"]]
 
     assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "finance-products", "audit",
-                                 "accounts", "schedules", "tokens", "api-docs"]
+                                 "webhooks", "accounts", "schedules", "tokens", "api-docs"]
     assert keys(cast.alice) == ["home", "my-enterprise", "import", "my-points", "standards", "finance-products",
                                 "finance-consents", "api-docs"]
-    assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "api-docs"]
+    assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "webhooks", "api-docs"]
     assert keys(cast.owen) == ["home", "standards", "finance-products", "api-docs"]
     assert keys(cast.charlie) == ["home", "standards", "finance-products", "api-docs"]
 

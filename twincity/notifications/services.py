@@ -145,7 +145,11 @@ def channel_subscription_set(*, user: User, channel: str, active: bool, address:
     subscription = ChannelSubscription.objects.select_for_update().filter(user=user, channel=channel).first()
     before = snapshot(subscription, ["channel", "address", "active"]) if subscription else None
     if subscription is None:
-        subscription = ChannelSubscription(user=user, channel=channel)
+        subscription = ChannelSubscription(user=user, channel=channel, address=address, active=active)
+        if not active:
+            return subscription  # off, and never was: nothing to store
+    elif (subscription.address, subscription.active) == (address, active):
+        return subscription
     subscription.address, subscription.active = address, active
     subscription.save()
     audit_record(actor=user, action="update" if before else "create", instance=subscription, before=before,

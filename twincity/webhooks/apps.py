@@ -10,4 +10,4 @@ class WebhooksConfig(AppConfig):
         from twincity.core.navigation import NavEntry, nav_register
         from twincity.webhooks.access import can_use_webhooks
 
-        nav_register(NavEntry("webhooks", _("Webhooks"), "webhooks:endpoints", can_use_webhooks, order=85))
+        nav_register(NavEntry("webhooks", _("Webhooks"), "webhooks:endpoints", can_use_webhooks, order=82))
