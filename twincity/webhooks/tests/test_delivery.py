@@ -225,3 +225,19 @@ def test_a_pending_delivery_whose_task_was_lost_is_failed_by_the_recovery_sweep(
     assert (lost.status, queued.status) == ("failed", "pending")
     assert "interrupted" in lost.last_error
     assert "1 webhook delivery(ies)" in capsys.readouterr().out
+
+
+def test_the_python_snippet_in_the_docs_verifies_what_the_platform_signs():
+    import re
+    import time
+    from pathlib import Path
+
+    from django.conf import settings
+
+    text = (Path(settings.BASE_DIR) / "docs" / "webhooks.md").read_text(encoding="utf-8")
+    namespace: dict = {}
+    exec(re.search(r"```python\n(import hashlib.*?)\n# Django", text, re.S)[1], namespace)
+    now = int(time.time())
+    body = b'{"data":{"amount":"300.00"},"event":"a.b"}'
+    assert namespace["signature_verify"](SECRET, str(now), body, signature_header(SECRET, now, body))
+    assert not namespace["signature_verify"](SECRET, str(now), body + b" ", signature_header(SECRET, now, body))
