@@ -3,7 +3,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -53,8 +55,10 @@ def notification_open_view(request, notification_id: int):
 @require_POST
 def notification_read_view(request, notification_id: int):
     notification = services.notification_mark_read(user=request.user, notification=_own(request, notification_id))
-    if request.headers.get("HX-Request"):
-        return render(request, "notifications/inbox.html#notification-row", {"notification": notification})
+    if request.headers.get("HX-Request"):  # the row, and the top bar's badge out of band
+        row = render_to_string("notifications/inbox.html#notification-row", {"notification": notification}, request)
+        badge = render_to_string("notifications/_badge.html", {"oob": True}, request)
+        return HttpResponse(row + badge)
     return redirect("notifications:inbox")
 
 

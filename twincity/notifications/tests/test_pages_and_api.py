@@ -50,9 +50,9 @@ def test_the_badge_says_99_plus_beyond_the_cap(client, cast):
 
 
 def test_no_badge_without_unread_notifications_and_none_for_visitors(client, cast):
-    assert "unread-badge" not in client.get("/").content.decode()
+    assert 'id="unread-badge"' not in client.get("/").content.decode()
     client.force_login(cast.alice)
-    assert "unread-badge" not in client.get("/").content.decode()
+    assert 'id="unread-badge"' not in client.get("/").content.decode()
 
 
 def test_mark_read_with_htmx_returns_the_row(client, cast):
@@ -61,7 +61,9 @@ def test_mark_read_with_htmx_returns_the_row(client, cast):
     response = client.post(f"/notifications/{n.pk}/read", headers={"HX-Request": "true"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.strip().startswith(f'<tr id="notification-{n.pk}"') and "unread" not in html
+    row, badge = html.strip().split("</tr>")
+    assert row.startswith(f'<tr id="notification-{n.pk}"') and "unread" not in row
+    assert badge.strip() == '<span id="unread-badge-slot" hx-swap-oob="true"></span>'  # no unread left
     n.refresh_from_db()
     assert n.read_at is not None
 

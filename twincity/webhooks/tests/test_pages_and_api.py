@@ -194,3 +194,19 @@ def test_the_endpoint_page_costs_a_fixed_number_of_queries(client, cast, endpoin
         endpoint_create(actor=cast.bella, organisation=cast.bank_a, url="https://crcb.example/x", events=["*"])
     assert (queries(f"/webhooks/endpoints/{a.public_id}/"), queries("/webhooks/")) == few
     assert max(few) <= 10
+
+
+def test_the_delivery_page_shows_the_payload_and_every_attempt(client, cast, endpoints):
+    from twincity.webhooks.models import DeliveryAttempt
+
+    [delivery] = webhook_emit(cast.bank_a_branch, "finance.demand.published", {"amount": "300.00", "企业": "金凤"})
+    Delivery.objects.filter(pk=delivery.pk).update(status="failed", attempts=1, last_status_code=500)
+    DeliveryAttempt.objects.create(delivery=delivery, number=1, timestamp=1764417600, status_code=500,
+                                   error="HTTP 500", response_excerpt="oops")
+    client.force_login(cast.bella)
+    html = client.get(f"/webhooks/deliveries/{delivery.public_id}/").content.decode()
+    assert '"企业": "金凤"' in html.replace("&quot;", '"') and "1764417600" in html and "HTTP 500" in html
+    assert f"/webhooks/deliveries/{delivery.public_id}/resend" in html  # failed: may be resent
+    client.force_login(cast.bruno)
+    assert client.get(f"/webhooks/deliveries/{delivery.public_id}/").status_code == 404
+    assert client.post(f"/webhooks/deliveries/{delivery.public_id}/resend").status_code == 404
