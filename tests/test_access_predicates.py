@@ -16,8 +16,10 @@ from twincity.enterprises import access as enterprises_access
 from twincity.enterprises.fields import COMPANY_EDITABLE_FIELDS, PROFILE_FIELD_NAMES
 from twincity.enterprises.models import ImportJob
 from twincity.finance import access as finance_access
+from twincity.notifications import access as notifications_access
 from twincity.points import access as points_access
 from twincity.testing import PERSONA_NAMES
+from twincity.webhooks import access as webhooks_access
 
 EVERYONE = (*PERSONA_NAMES, "anonymous")
 SIGNED_IN = PERSONA_NAMES
@@ -63,6 +65,7 @@ TABLE = [
     (accounts_access, "is_admin", None, ("olivia",)),
     (accounts_access, "is_registry_reader", None, REGISTRY_READERS),
     (accounts_access, "is_enterprise_user", None, ("alice", "bob")),
+    (accounts_access, "is_institution_officer", None, ("bella", "bruno", "gary")),
     (accounts_access, "can_manage_accounts", None, ("olivia",)),
     (accounts_access, "can_view_organisation", "bank_a_branch", ("olivia", "bella")),
     (enterprises_access, "is_own_enterprise", "alice_co", ("alice",)),
@@ -115,13 +118,17 @@ TABLE = [
     (finance_access, "can_decide", "alice_demand", ()),
     (finance_access, "can_decide", "claimed_case", ("bella",)),
     (finance_access, "can_service", "claimed_case", ("bella",)),
+    (notifications_access, "can_view_own_notifications", None, SIGNED_IN),
+    (webhooks_access, "can_use_webhooks", None, ("olivia", "bella", "bruno", "gary")),
+    (webhooks_access, "can_manage_webhooks_of", "bank_a_branch", ("olivia", "bella")),
 ]
 # Answers that are not yes/no: asserted separately below.
 NOT_BOOLEAN = {"own_enterprise", "editable_profile_fields", "institution_of", "consent_in_force",
                "routed_institution_of"}
 LIST_FORMS = {"organisations_visible", "users_visible", "tokens_visible", "enterprises_visible",
               "enterprises_editable", "declarations_visible", "import_jobs_visible", "institutions_managed",
-              "enterprises_institution_may_read", "cases_visible", "demand_candidates"}
+              "enterprises_institution_may_read", "cases_visible", "demand_candidates", "notifications_visible",
+              "deliveries_visible", "webhook_organisations", "endpoints_visible"}
 
 
 @pytest.mark.parametrize(("module", "name", "about", "allowed"), TABLE,
@@ -138,7 +145,8 @@ def test_each_predicate_answers_for_the_whole_cast(people, objects, module, name
 
 def test_every_predicate_is_tested():
     tested = {(module.__name__, name) for module, name, _a, _w in TABLE}
-    for module in (accounts_access, enterprises_access, audit_access, points_access, finance_access):
+    for module in (accounts_access, enterprises_access, audit_access, points_access, finance_access,
+                   notifications_access, webhooks_access):
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if function.__module__ != module.__name__ or name in NOT_BOOLEAN | LIST_FORMS or name.startswith("_"):
                 continue
@@ -211,3 +219,17 @@ def test_the_financing_case_list_form_agrees_with_can_view_case(people, objects,
     assert finance_access.routed_institution_of(cast.bella, objects["claimed_case"]) == cast.bank_a_branch
     assert finance_access.routed_institution_of(cast.bruno, objects["claimed_case"]) is None
     assert list(finance_access.demand_candidates(objects["alice_demand"])) == [cast.bank_a_branch]
+
+
+def test_the_webhook_list_forms_agree_with_the_predicates(people, cast):
+    from twincity.webhooks.models import Endpoint
+
+    organisations = (cast.bank_a, cast.bank_a_branch, cast.bank_b, cast.bank_b_branch, cast.guarantor)
+    endpoints = {o.pk: Endpoint.objects.create(organisation=o, url="https://x.example/", events=["*"])
+                 for o in organisations}
+    for who, user in people.items():
+        for organisation in organisations:
+            allowed = webhooks_access.can_manage_webhooks_of(user, organisation)
+            assert webhooks_access.webhook_organisations(user).filter(pk=organisation.pk).exists() == allowed, who
+            assert webhooks_access.endpoints_visible(user).filter(pk=endpoints[organisation.pk].pk).exists() == \
+                allowed, (who, organisation)

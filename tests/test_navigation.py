@@ -33,10 +33,11 @@ def test_the_navigation_per_persona(client, cast):
         return [item.key for item in client.get("/").context["navigation"]]
 
     assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "finance-products",
-                                 "finance-overdue", "audit", "accounts", "schedules", "tokens", "api-docs"]
+                                 "finance-overdue", "audit", "webhooks", "accounts", "schedules", "tokens", "api-docs"]
     assert keys(cast.alice) == ["home", "my-enterprise", "import", "my-points", "standards", "finance-products",
                                 "finance-consents", "finance-cases", "api-docs"]
-    assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "finance-queue", "api-docs"]
+    assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "finance-queue", "webhooks",
+                                "api-docs"]
     assert keys(cast.owen) == ["home", "standards", "finance-products", "api-docs"]
     assert keys(cast.charlie) == ["home", "standards", "finance-products", "api-docs"]
 
