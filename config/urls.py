@@ -12,6 +12,8 @@ urlpatterns = [
     path("finance/", include("twincity.finance.urls")),
     path("riskpool/", include("twincity.riskpool.urls")),
     path("audit/", include("twincity.audit.urls")),
+    path("notifications/", include("twincity.notifications.urls")),
+    path("webhooks/", include("twincity.webhooks.urls")),
     path("ops/", include("twincity.ops.urls")),
     path("", include("twincity.core.urls")),
     path("", include("twincity.home.urls")),

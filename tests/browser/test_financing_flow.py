@@ -106,6 +106,11 @@ def test_alice_publishes_a_demand_bella_claims_approves_lends_and_it_is_repaid(p
     notified = list(Notification.objects.filter(recipient=cast.alice).order_by("pk").values_list("event", flat=True))
     assert notified == ["finance.demand.published", "finance.demand.claimed", "finance.demand.approved",
                         "finance.demand.disbursed", "finance.demand.repaid"]
+    assert page.locator("#unread-badge").inner_text() == "5"
+    page.goto(f"{page.base_url}/notifications/")
+    inbox = page.locator("#notifications").inner_text()
+    for step in ("已发布", "已受理（认领）", "已批准", "已放款", "已结清"):
+        assert f"融资需求 #{case.pk}（{cast.alice_co.name}）{step}" in inbox, step
     states = [e.changes.get("state", {}).get("after") for e in AuditEntry.objects.filter(
         object_type="finance.application", object_id=str(case.pk)).order_by("id")]
     assert states == ["draft", "published", "claimed", "approved", "disbursed", "repaid"]

@@ -13,26 +13,18 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from twincity.accounts.access import is_admin, is_signed_in
-from twincity.accounts.models import Organisation, User
+# institution_of and is_institution_officer are accounts' role predicates, re-exported for finance's callers.
+from twincity.accounts.access import (  # noqa: F401 — institution_of and is_institution_officer re-exported
+    institution_of,
+    is_admin,
+    is_enterprise_user,
+    is_institution_officer,
+    is_signed_in,
+)
+from twincity.accounts.models import Organisation
 from twincity.enterprises.access import has_own_enterprise, is_own_enterprise
 from twincity.enterprises.models import Enterprise
 from twincity.finance.models import INSTITUTION_KINDS, Consent, FinancialProduct
-
-INSTITUTION_ROLES = frozenset({User.Role.BANK_OFFICER, User.Role.GUARANTEE_OFFICER, User.Role.FUND_MANAGER})
-
-
-def institution_of(user) -> Organisation | None:
-    """The bank, guarantor or fund a person acts for as its officer (None for anyone else)."""
-    if not is_signed_in(user) or user.role not in INSTITUTION_ROLES or user.organisation_id is None:
-        return None
-    organisation = user.organisation
-    return organisation if organisation.kind in INSTITUTION_KINDS else None
-
-
-def is_institution_officer(user) -> bool:
-    return institution_of(user) is not None
-
 
 # --- products ----------------------------------------------------------------------------------------------
 
@@ -205,7 +197,7 @@ def cases_visible(user) -> QuerySet:
     if is_admin(user):
         return Application.objects.exclude(state="draft")
     enterprise_q = Q(pk__in=[])
-    if is_signed_in(user) and user.role == User.Role.ENTERPRISE_USER and user.organisation_id:
+    if is_enterprise_user(user):
         enterprise_q = Q(enterprise__organisation_id=user.organisation_id)
     own = institution_of(user)
     if own is None:

@@ -7,11 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from twincity.accounts.models import Organisation
+from twincity.accounts.models import INSTITUTION_KINDS, Organisation
 from twincity.core.models import TimeStampedModel
-
-# The organisations that publish products and read enterprises' data with their consent.
-INSTITUTION_KINDS = (Organisation.Kind.BANK, Organisation.Kind.GUARANTOR, Organisation.Kind.FUND)
 
 
 class ProductKind(models.TextChoices):

@@ -143,6 +143,21 @@ def _local(at):
     return timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else "—"
 
 
+def _city(value: str) -> str:
+    from twincity.accounts.models import City
+
+    return str(City(value).label) if value in City.values else (value or "—")
+
+
+def decision_row(decision) -> dict[str, Any]:
+    return {"round": decision.round, "institution": decision.institution.name,
+            "decision": decision.get_decision_display(),
+            "share": yuan(decision.share_amount) if decision.share_amount is not None else "",
+            "rate": percent(decision.rate) if decision.rate is not None else "",
+            "term_months": decision.term_months or "", "comment": decision.comment,
+            "by": (decision.decided_by.display_name or decision.decided_by.username) if decision.decided_by_id else ""}
+
+
 def case_row(case) -> dict[str, Any]:
     """A case as the pages show it (amounts in yuan to the fen, rates in %, times in Asia/Shanghai)."""
     return {
@@ -152,7 +167,7 @@ def case_row(case) -> dict[str, Any]:
         "product": case.product.name_zh if case.product_id else "—",
         "product_version": case.product.version if case.product_id else None,
         "amount": yuan(case.amount), "term_months": case.term_months, "purpose": case.purpose,
-        "registered_city": case.registered_city, "project_city": case.project_city,
+        "registered_city": _city(case.registered_city), "project_city": _city(case.project_city),
         "lead": case.lead_institution.name if case.lead_institution_id else "—",
         "partner": case.partner_institution.name if case.partner_institution_id else "",
         "approved_amount": yuan(case.approved_amount) if case.approved_amount is not None else "",

@@ -355,8 +355,9 @@ def _transition_announce(case: Application, event: ApplicationEvent) -> None:
 
     what, zh, en = ANNOUNCED.get(event.action, (event.action, event.action, event.action))
     name = f"finance.{case.kind}.{what}"
-    kind_zh = "融资需求" if case.kind == ApplicationKind.DEMAND else "融资申请"
-    title = f"{kind_zh} #{case.pk}（{case.enterprise.name}）{zh} / {case.get_kind_display()} #{case.pk} {en}"
+    kind_zh, kind_en = (("融资需求", "Financing demand") if case.kind == ApplicationKind.DEMAND
+                        else ("融资申请", "Product application"))
+    title = f"{kind_zh} #{case.pk}（{case.enterprise.name}）{zh} / {kind_en} #{case.pk} {en}"
     body = event.comment
     institutions = _institutions_told(case, event.action)
     recipients: list[Any] = [*institutions]

@@ -167,7 +167,7 @@ def _case_context(request, case) -> dict:
     return {
         "case": presentation.case_row(case), "obj": case,
         "timeline": [presentation.event_row(e) for e in selectors.case_timeline(case=case)],
-        "decisions": list(selectors.case_decisions(case=case)),
+        "decisions": [presentation.decision_row(d) for d in selectors.case_decisions(case=case)],
         "consent": consent, "points": points, "is_institution": access.is_institution_officer(user),
         "actions": {
             "submit": is_company and state == "draft",

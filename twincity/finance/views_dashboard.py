@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from twincity.accounts.models import City
@@ -29,9 +29,9 @@ MAX_DAYS = 3 * 366  # the longest period asked at once
 
 
 class DashboardFilterForm(forms.Form):
-    date_from = forms.DateField(label=gettext_lazy("From"), required=False,
+    date_from = forms.DateField(label=pgettext_lazy("period", "From"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=pgettext_lazy("period", "To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     city = forms.ChoiceField(label=gettext_lazy("City"), required=False,
                              choices=[("", gettext_lazy("Both cities")), *City.choices])
 

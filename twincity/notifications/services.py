@@ -145,7 +145,11 @@ def channel_subscription_set(*, user: User, channel: str, active: bool, address:
     subscription = ChannelSubscription.objects.select_for_update().filter(user=user, channel=channel).first()
     before = snapshot(subscription, ["channel", "address", "active"]) if subscription else None
     if subscription is None:
-        subscription = ChannelSubscription(user=user, channel=channel)
+        subscription = ChannelSubscription(user=user, channel=channel, address=address, active=active)
+        if not active:
+            return subscription  # off, and never was: nothing to store
+    elif (subscription.address, subscription.active) == (address, active):
+        return subscription
     subscription.address, subscription.active = address, active
     subscription.save()
     audit_record(actor=user, action="update" if before else "create", instance=subscription, before=before,
@@ -184,3 +188,19 @@ def channel_delivery_fail(*, delivery_id: int, reason: str) -> None:
     """The task gave up (its worker was lost on the last attempt, or it broke): the delivery failed."""
     ChannelDelivery.objects.filter(pk=delivery_id, status=ChannelDelivery.Status.PENDING).update(
         status=ChannelDelivery.Status.FAILED, last_error=reason[:2000], updated_at=timezone.now())
+
+
+def deliveries_interrupted_recover(started_before) -> int:
+    """The recovery sweep (twincity.core.recovery): a pending channel delivery last touched before `started_before`
+    whose task is neither queued nor running was lost: fail it with the reason. Backends that cannot tell are left
+    alone."""
+    from twincity.core.background import task_live_values
+    from twincity.notifications.tasks import channel_delivery_task
+
+    live = task_live_values(channel_delivery_task, "delivery_id")
+    if live is None:
+        return 0
+    lost = ChannelDelivery.objects.filter(status=ChannelDelivery.Status.PENDING,
+                                          updated_at__lt=started_before).exclude(pk__in=live)
+    return lost.update(status=ChannelDelivery.Status.FAILED, updated_at=timezone.now(),
+                       last_error="interrupted: its task was lost")

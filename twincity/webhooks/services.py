@@ -257,3 +257,18 @@ def delivery_resend(*, actor: User, delivery: Delivery) -> Delivery:
 
         task_enqueue_on_commit(webhook_delivery_task, delivery_id=delivery.pk)
     return delivery
+
+
+def deliveries_interrupted_recover(started_before) -> int:
+    """The recovery sweep (twincity.core.recovery): a pending delivery last touched before `started_before` whose
+    task is neither queued nor running was lost (its worker died on the last retry, the queue was emptied): fail it
+    with the reason, so the log says so and it can be resent. Backends that cannot tell are left alone."""
+    from twincity.core.background import task_live_values
+    from twincity.webhooks.tasks import webhook_delivery_task
+
+    live = task_live_values(webhook_delivery_task, "delivery_id")
+    if live is None:
+        return 0
+    lost = Delivery.objects.filter(status=Delivery.Status.PENDING, updated_at__lt=started_before).exclude(pk__in=live)
+    return lost.update(status=Delivery.Status.FAILED, next_attempt_at=None, updated_at=timezone.now(),
+                       last_error="中断：发送任务已丢失，可重新发送 (interrupted: its task was lost; resend it)")

@@ -246,3 +246,28 @@ def test_lines_refuse_an_approval_past_the_product_or_the_enterprise_line(cast):
     assert Application.objects.filter(state="approved").count() == 2
     assert Application.objects.filter(state="claimed").count() == 2  # the refused ones stay undecided
     assert not BranchDecision.objects.filter(application__state="claimed").exists()
+
+
+def test_a_points_loan_line_is_the_enterprises_grade_line(cast, products, scored):
+    """知识价值 A–E = 500/400/300/160/80万: alice's line on the points loan is her grade's; an approval past it
+    is refused, one within it passes."""
+    from finance_engine import KNOWLEDGE_VALUE_LINES
+    from twincity.points.selectors import result_latest
+
+    grade = result_latest(enterprise=cast.alice_co, standard_id="scp-v1").grade
+    line = KNOWLEDGE_VALUE_LINES[grade]
+
+    def accepted(amount):
+        case = services.case_create(actor=cast.alice, enterprise=cast.alice_co, kind="application",
+                                    product=products["crcb-points-loan"], amount=amount, term_months=12,
+                                    purpose="研发", submit=True)
+        return services.case_claim(actor=cast.bella, case=case)
+
+    too_much = accepted(line + Decimal("0.01"))
+    with pytest.raises(Conflict) as raised:
+        services.case_decide(actor=cast.bella, case=too_much, decision="approve", amount=line + Decimal("0.01"),
+                             rate="0.0345")
+    assert raised.value.code == "enterprise_line_exceeded" and raised.value.extra["line"] == f"{line:.2f}"
+    case = services.case_decide(actor=cast.bella, case=accepted(line), decision="approve", amount=line,
+                                rate="0.0345")
+    assert (case.state, case.approved_amount) == ("approved", line)

@@ -211,3 +211,33 @@ def test_the_receiver_times_out_rather_than_hang(settings):
         result = transport.post(f"http://127.0.0.1:{silent.getsockname()[1]}/", b"{}", {})
         assert timezone.now() - started < timedelta(seconds=5)
     assert result.status_code is None and "timed out" in result.error.lower()
+
+
+@pytest.mark.django_db
+def test_a_pending_delivery_whose_task_was_lost_is_failed_by_the_recovery_sweep(cast, capsys):
+    Endpoint.objects.create(organisation=cast.bank_a_branch, url="https://a.example/", events=["*"])
+    lost, queued = webhook_emit(cast.bank_a_branch, "a.b", {}) + webhook_emit(cast.bank_a_branch, "a.b", {})
+    Delivery.objects.update(updated_at=timezone.now() - timedelta(minutes=5))
+    DBTaskResult.objects.filter(args_kwargs__kwargs__delivery_id=lost.pk).delete()  # the queue lost it
+    call_command("recover_interrupted")
+    lost.refresh_from_db()
+    queued.refresh_from_db()
+    assert (lost.status, queued.status) == ("failed", "pending")
+    assert "interrupted" in lost.last_error
+    assert "1 webhook delivery(ies)" in capsys.readouterr().out
+
+
+def test_the_python_snippet_in_the_docs_verifies_what_the_platform_signs():
+    import re
+    import time
+    from pathlib import Path
+
+    from django.conf import settings
+
+    text = (Path(settings.BASE_DIR) / "docs" / "webhooks.md").read_text(encoding="utf-8")
+    namespace: dict = {}
+    exec(re.search(r"```python\n(import hashlib.*?)\n# Django", text, re.S)[1], namespace)
+    now = int(time.time())
+    body = b'{"data":{"amount":"300.00"},"event":"a.b"}'
+    assert namespace["signature_verify"](SECRET, str(now), body, signature_header(SECRET, now, body))
+    assert not namespace["signature_verify"](SECRET, str(now), body + b" ", signature_header(SECRET, now, body))
