@@ -30,6 +30,7 @@ from twincity.demo.generator import (
     rows_of,
 )
 from twincity.demo.personas import ALICE_CODE, BOB_CODE, DEMO_PASSWORD, ORGANISATIONS, PERSONA_USERNAMES, PERSONAS
+from twincity.demo.riskpool import demo_riskpool_load, demo_riskpool_reset
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
 from twincity.points.models import EvaluationInput, ScoreResult
 
@@ -43,6 +44,7 @@ class SeedResult:
     qualifications: int = 0
     organisations: int = 0
     products: int = 0
+    guarantees: int = 0
     users: int = 0
     seconds: float = 0.0
     reason: str = ""
@@ -60,7 +62,8 @@ def already_seeded() -> str:
 
 def reset() -> None:
     """Delete the registry (enterprises, declarations, qualifications) and the scoring results that name it.
-    Organisations and users are kept."""
+    Organisations and users are kept. The demo's guarantees, risk pool and their financing cases go first."""
+    demo_riskpool_reset()
     ScoreResult.objects.all().delete()
     EvaluationInput.objects.all().delete()
     Qualification.objects.all().delete()
@@ -200,6 +203,7 @@ def seed(*, enterprises: int = DEFAULT_ENTERPRISES, seed: int = DEFAULT_SEED, fo
                     result.by_city[row[city_at]] = result.by_city.get(row[city_at], 0) + 1
             _persona_inputs(recorded_by=user_ids["olivia"])
             result.products = demo_products_load(orgs)
+            result.guarantees = demo_riskpool_load(orgs)
     finally:
         if gc_was_enabled:
             gc.enable()
