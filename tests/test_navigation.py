@@ -62,12 +62,14 @@ def test_the_bar_groups_the_entries_into_sections(client, cast):
                 for shown in client.get("/").context["navigation_bar"]]
 
     assert bar(cast.olivia) == ["home", ("registry", ["registry", "import"]), ("points", ["runs", "standards"]),
-                                "finance-products", ("admin", ["audit", "accounts", "schedules", "tokens"]),
+                                ("finance", ["finance-products", "riskpool"]),
+                                ("admin", ["audit", "accounts", "schedules", "tokens"]),
                                 "api-docs"]
     assert bar(cast.alice) == ["home", ("registry", ["my-enterprise", "import"]),
                                ("points", ["my-points", "standards"]),
                                ("finance", ["finance-products", "finance-consents"]), "api-docs"]
-    assert bar(cast.bella) == ["home", "registry", "standards", "finance-products", "api-docs"]
+    assert bar(cast.bella) == ["home", "registry", "standards", ("finance", ["finance-products", "riskpool"]),
+                               "api-docs"]
     client.force_login(cast.alice)
     page = client.get("/finance/consents/").content.decode()
     assert '<details class="navmenu active" data-section="finance">' in page
