@@ -12,4 +12,4 @@ class RiskPoolConfig(AppConfig):
         from twincity.riskpool import access
 
         nav_register(NavEntry("riskpool", _("Guarantees and risk pools"), "riskpool:index",
-                              access.can_use_riskpool, order=42, section="finance"))
+                              access.can_use_riskpool, order=45, section="finance"))

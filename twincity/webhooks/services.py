@@ -1,0 +1,259 @@
+"""Writes of webhooks. `webhook_emit` is what every domain calls, inside its transaction:
+
+    webhook_emit(demand.bank, "finance.demand.published", {"demand_id": str(demand.public_id), ...})
+
+It creates one Delivery per endpoint that is to receive the event and enqueues its sending when the caller's
+transaction commits (nothing is sent for a change that rolled back).
+
+Which endpoints receive an event of an organisation: its own active endpoints subscribed to the event; when it
+has none, those of its parent (a branch's head office: a bank usually runs one system for all its branches). An
+organisation never receives another tree's events.
+"""
+
+import json
+import logging
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from twincity.accounts.models import Organisation, User
+from twincity.core.access import require
+from twincity.core.audit import audit_record, snapshot
+from twincity.core.background import task_enqueue_on_commit
+from twincity.core.errors import Conflict, InvalidInput
+from twincity.core.events import EVENT_PATTERN, event_name_valid
+from twincity.webhooks import access, transport
+from twincity.webhooks.models import ALL_EVENTS, Delivery, DeliveryAttempt, Endpoint, secret_new
+from twincity.webhooks.signing import signature_header
+
+logger = logging.getLogger("twincity.webhooks")
+
+AUDITED_FIELDS = ["organisation_id", "url", "description", "events", "active", "secret_rotated_at"]
+MAX_EVENTS = 50
+
+
+class WebhookAttemptFailed(Exception):  # noqa: N818 — what the task's record shows
+    """An attempt got no 2xx answer; the task tries again after its backoff."""
+
+
+# --- endpoints ------------------------------------------------------------------------------------------------
+
+
+def _events_clean(events: list[str]) -> list[str]:
+    names = sorted({name.strip() for name in events if name.strip()})
+    if not names:
+        raise InvalidInput("请至少订阅一个事件，或 * 表示全部 (subscribe to at least one event, or * for all)",
+                           extra={"field": "events"})
+    if ALL_EVENTS in names:
+        return [ALL_EVENTS]
+    bad = [name for name in names if not event_name_valid(name)]
+    if bad or len(names) > MAX_EVENTS:
+        raise InvalidInput("事件名称无效 (invalid event names)",
+                           extra={"field": "events", "invalid": bad[:10], "pattern": EVENT_PATTERN})
+    return names
+
+
+def _url_clean(url: str) -> str:
+    url = url.strip()
+    if len(url) > 500:
+        raise InvalidInput("URL过长 (URL too long)", extra={"field": "url"})
+    refusal = transport.url_refusal(url, resolve=False)
+    if refusal:
+        raise InvalidInput(refusal, extra={"field": "url"})
+    return url
+
+
+def endpoint_create(*, actor: User, organisation: Organisation, url: str, events: list[str],
+                    description: str = "") -> Endpoint:
+    """Register an endpoint for `organisation`; its secret is generated (read it on the endpoint's page)."""
+    require(access.can_manage_webhooks_of(actor, organisation))
+    endpoint = Endpoint(organisation=organisation, url=_url_clean(url), events=_events_clean(events),
+                        description=description.strip()[:200], created_by=actor)
+    with transaction.atomic():
+        endpoint.save()
+        audit_record(actor=actor, action="create", instance=endpoint, after=snapshot(endpoint, AUDITED_FIELDS),
+                     subject=organisation)
+    return endpoint
+
+
+def endpoint_update(*, actor: User, endpoint: Endpoint, url: str | None = None, events: list[str] | None = None,
+                    description: str | None = None, active: bool | None = None) -> Endpoint:
+    """Change what is given; disabling (active=False) stops new deliveries (pending ones fail when their turn
+    comes)."""
+    require(access.can_manage_webhooks_of(actor, endpoint.organisation))
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        before = snapshot(endpoint, AUDITED_FIELDS)
+        if url is not None:
+            endpoint.url = _url_clean(url)
+        if events is not None:
+            endpoint.events = _events_clean(events)
+        if description is not None:
+            endpoint.description = description.strip()[:200]
+        if active is not None:
+            endpoint.active = active
+        endpoint.save()
+        audit_record(actor=actor, action="update", instance=endpoint, before=before,
+                     after=snapshot(endpoint, AUDITED_FIELDS), subject=endpoint.organisation)
+    return endpoint
+
+
+def endpoint_rotate_secret(*, actor: User, endpoint: Endpoint) -> Endpoint:
+    """A new secret at once: every attempt from now on is signed with it (the old one stops verifying). The
+    audit trail records that it was rotated, never the secret."""
+    require(access.can_manage_webhooks_of(actor, endpoint.organisation))
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        before = snapshot(endpoint, AUDITED_FIELDS)
+        endpoint.secret, endpoint.secret_rotated_at = secret_new(), timezone.now()
+        endpoint.save(update_fields=["secret", "secret_rotated_at", "updated_at"])
+        audit_record(actor=actor, action="update", instance=endpoint, before=before,
+                     after=snapshot(endpoint, AUDITED_FIELDS), context="secret rotated",
+                     subject=endpoint.organisation)
+    return endpoint
+
+
+# --- emitting -------------------------------------------------------------------------------------------------
+
+
+def endpoints_for(organisation: Organisation, event: str) -> list[Endpoint]:
+    """The endpoints that receive `event` of `organisation` (see the module docstring): one query."""
+    candidates = [endpoint for endpoint in Endpoint.objects.filter(
+        organisation_id__in=[pk for pk in (organisation.pk, organisation.parent_id) if pk], active=True,
+    ).order_by("pk") if endpoint.subscribes(event)]
+    own = [endpoint for endpoint in candidates if endpoint.organisation_id == organisation.pk]
+    return own or candidates
+
+
+def payload_plain(payload: dict[str, Any]) -> dict[str, Any]:
+    """`payload` as JSON keeps it (decimals and dates as text, UUIDs as text); refuses what JSON cannot hold."""
+    if not isinstance(payload, dict):
+        raise InvalidInput("webhook payload must be an object")
+    try:
+        return json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"webhook payload is not JSON: {exc}") from exc
+
+
+def webhook_emit(organisation: Organisation, event: str, payload: dict[str, Any]) -> list[Delivery]:
+    """Announce `event` of `organisation` with `payload` to its webhook endpoints: one delivery per endpoint, sent
+    by a task (signed, retried with backoff) once the caller's transaction commits. The deliveries, by endpoint."""
+    if not event_name_valid(event):
+        raise InvalidInput("事件名称无效 (invalid event name)", extra={"event": event, "pattern": EVENT_PATTERN})
+    data = payload_plain(payload)
+    endpoints = endpoints_for(organisation, event)
+    if not endpoints:
+        return []
+    event_id = uuid.uuid4()
+    with transaction.atomic():
+        deliveries = Delivery.objects.bulk_create([
+            Delivery(endpoint=endpoint, organisation=organisation, event=event, event_id=event_id, payload=data,
+                     next_attempt_at=timezone.now())
+            for endpoint in endpoints
+        ])
+    from twincity.webhooks.tasks import webhook_delivery_task
+
+    for delivery in deliveries:
+        task_enqueue_on_commit(webhook_delivery_task, delivery_id=delivery.pk)
+    return deliveries
+
+
+# --- sending --------------------------------------------------------------------------------------------------
+
+
+def delivery_body(delivery: Delivery) -> bytes:
+    """The request body: the same bytes on every attempt (only the timestamp and signature change)."""
+    envelope = {
+        "id": str(delivery.event_id),
+        "event": delivery.event,
+        "created_at": delivery.created_at.isoformat(),
+        "organisation_id": delivery.organisation_id,
+        "data": delivery.payload,
+    }
+    return json.dumps(envelope, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def delivery_headers(delivery: Delivery, *, secret: str, body: bytes, timestamp: int) -> dict[str, str]:
+    return {
+        "X-Twincity-Event": delivery.event,
+        "X-Twincity-Delivery": str(delivery.public_id),
+        "X-Twincity-Timestamp": str(timestamp),
+        "X-Twincity-Signature": signature_header(secret, timestamp, body),
+    }
+
+
+def delivery_attempt(*, delivery_id: int, last_attempt: bool, retry_in: float = 0.0) -> str:
+    """One attempt of a delivery (the delivery task): sign it now, POST it, log the attempt. No 2xx answer: the
+    delivery waits `retry_in` seconds and WebhookAttemptFailed is raised for the task to retry, unless this is the
+    `last_attempt`, which fails the delivery with the reason. Returns the delivery's status."""
+    delivery = Delivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status != Delivery.Status.PENDING:
+        return delivery.status if delivery else "missing"
+    number = delivery.attempts + 1
+    # Claim the attempt: a second runner of the same delivery (there should be none) finds the count moved on.
+    if not Delivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts,
+                                   status=Delivery.Status.PENDING).update(attempts=number):
+        return Delivery.objects.values_list("status", flat=True).get(pk=delivery.pk)
+    delivery.attempts = number
+    endpoint = delivery.endpoint
+    timestamp = int(time.time())
+    now = timezone.now()
+    if not endpoint.active:
+        result = transport.PostResult(None, "端点已停用 (the endpoint is disabled)", "", 0)
+        last_attempt = True
+    else:
+        body = delivery_body(delivery)
+        result = transport.post(endpoint.url, body,
+                                delivery_headers(delivery, secret=endpoint.secret, body=body, timestamp=timestamp))
+    DeliveryAttempt.objects.create(delivery=delivery, number=number, at=now, timestamp=timestamp,
+                                   status_code=result.status_code, error=result.error,
+                                   response_excerpt=result.excerpt, duration_ms=result.duration_ms)
+    delivery.last_status_code, delivery.last_error = result.status_code, result.error
+    delivery.response_excerpt = result.excerpt
+    if result.ok:
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = Delivery.Status.DELIVERED, now, None
+    elif last_attempt:
+        delivery.status, delivery.next_attempt_at = Delivery.Status.FAILED, None
+    else:
+        delivery.next_attempt_at = now + timedelta(seconds=retry_in)
+    delivery.save(update_fields=["status", "delivered_at", "next_attempt_at", "last_status_code", "last_error",
+                                 "response_excerpt", "updated_at"])
+    logger.info("webhook attempt", extra={"delivery": str(delivery.public_id), "event": delivery.event,
+                                          "endpoint": endpoint.pk, "attempt": number,
+                                          "status_code": result.status_code, "error": result.error,
+                                          "outcome": delivery.status})
+    if delivery.status == Delivery.Status.PENDING:
+        raise WebhookAttemptFailed(f"attempt {number}: {result.error}")
+    return delivery.status
+
+
+def delivery_fail(*, delivery_id: int, reason: str) -> None:
+    """The task gave up (its worker was lost on the last attempt): the delivery failed with the reason."""
+    Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING).update(
+        status=Delivery.Status.FAILED, last_error=reason[:2000], next_attempt_at=None, updated_at=timezone.now())
+
+
+def delivery_resend(*, actor: User, delivery: Delivery) -> Delivery:
+    """Send a delivered or failed delivery again (same event id, same body, a new signature): it becomes pending
+    and gets a fresh round of attempts. A pending one is already being sent: 409."""
+    require(access.can_manage_webhooks_of(actor, delivery.endpoint.organisation))
+    with transaction.atomic():
+        before = snapshot(delivery, ["status"])
+        updated = Delivery.objects.filter(pk=delivery.pk).exclude(status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.PENDING, next_attempt_at=timezone.now(), updated_at=timezone.now())
+        if not updated:
+            raise Conflict("该投递正在发送中 (this delivery is being sent)", code="delivery_pending")
+        delivery.refresh_from_db()
+        if not delivery.endpoint.active:
+            raise Conflict("端点已停用，无法重新发送 (the endpoint is disabled)", code="endpoint_disabled")
+        audit_record(actor=actor, action="update", instance=delivery, before=before,
+                     after=snapshot(delivery, ["status"]), context="resend", subject=delivery.endpoint)
+        from twincity.webhooks.tasks import webhook_delivery_task
+
+        task_enqueue_on_commit(webhook_delivery_task, delivery_id=delivery.pk)
+    return delivery
