@@ -15,11 +15,9 @@ is within one fen of its exact proportion (floor ≤ part ≤ floor + 1 fen). Ex
 at guarantor:reguarantor:bank:pool = 4:3:2:1 gives 493,827.15 / 370,370.37 / 246,913.58 / 123,456.79.
 
 **Recoveries** are shared back by the same weights, *cumulatively*: after each recovery a party holds the
-largest-remainder share of everything recovered so far, so the recoveries of a party are always within one
-fen of its exact share of the total recovered, and a full recovery gives every party back exactly the loss
-it bore. (Largest remainder is not monotone in the total, the "Alabama paradox"; in the rare case where a
-party's cumulative share would fall by a fen, it receives nothing in that recovery and the fen is taken
-from the party with the largest part; ``recovery_split`` keeps every part ≥ 0 and the sum exact.)
+largest-remainder share of everything recovered so far, held between nothing and the loss it bore (see
+``recovery_split``). So no party is ever repaid more than it lost, and a full recovery gives every party back
+exactly the loss it bore.
 
 **The pool's payout cap.** The pool pays its share of a loss up to the lowest of: a rate of the loss
 (e.g. 知识价值: at most 80 % of the unrecovered principal), an amount per claim, and its balance. What the
@@ -194,24 +192,43 @@ def exact_share(amount: Decimal | int | str, shares: Mapping[str, Any], role: st
 
 
 def recovery_split(amount: Decimal | int | str, weights: Mapping[str, Any], *,
-                   recovered_before: Mapping[str, Decimal] | None = None) -> dict[str, Decimal]:
-    """One recovery shared back by `weights` (the frozen shares, or the losses as they were borne), given
-    what each party got from the earlier recoveries: each party's cumulative recoveries are its largest-
-    remainder share of the cumulative total. Parts are ≥ 0 and sum exactly to `amount`."""
+                   recovered_before: Mapping[str, Decimal] | None = None,
+                   borne: Mapping[str, Decimal] | None = None) -> dict[str, Decimal]:
+    """One recovery shared back by `weights` (the frozen shares, or the losses as they were borne), given what
+    each party got from the earlier recoveries and (`borne`) the loss each bore.
+
+    Each party's cumulative recoveries are its largest-remainder share of the cumulative total; then every
+    part is held between 0 and the party's unrecovered loss (borne − recovered before), the fen moved by
+    that going to (or coming from) the other parties, larger weight first, then role order. So the parts
+    are ≥ 0 and sum exactly to `amount`; no party ever gets back more than it bore; and the recovery that
+    completes the loss returns to every party exactly what it bore. (Largest remainder is not monotone in
+    the total — the "Alabama paradox" — so without the bounds a part could come out at −1 fen or a party
+    could be repaid a fen it never lost.)"""
     normal = normalise_shares(weights)
     before = {k: to_fen_int(v) for k, v in (recovered_before or {}).items()}
     now_fen = to_fen_int(amount)
     target = split_fen(sum(before.values()) + now_fen, normal)
     parts = {k: target[k] - before.get(k, 0) for k in normal}
-    # Largest remainder is not monotone in the total: a part may come out at -1 fen. Give it 0 and take the
-    # difference from the largest parts (the sum stays exact).
-    deficit = sum(-p for p in parts.values() if p < 0)
-    parts = {k: max(p, 0) for k, p in parts.items()}
+    high = None if borne is None else {k: to_fen_int(borne.get(k, 0)) - before.get(k, 0) for k in normal}
+    if high is not None and now_fen > sum(max(h, 0) for h in high.values()):
+        raise RiskError("追偿超过未收回损失 / the recovery exceeds the unrecovered loss")
     order = {role: i for i, role in enumerate(PARTY_ROLES)}
-    while deficit:
+    moved = 0  # fen to hand out (> 0) or take back (< 0)
+    for k in parts:
+        top = parts[k] if high is None else min(parts[k], max(high[k], 0))
+        bounded = max(top, 0)
+        moved += parts[k] - bounded
+        parts[k] = bounded
+    preference = sorted(parts, key=lambda k: (-normal[k], order.get(k, len(order))))
+    while moved > 0:
+        room = [k for k in preference if high is None or parts[k] < high[k]]
+        for k in room[:moved]:
+            parts[k] += 1
+            moved -= 1
+    while moved < 0:
         key = max(parts, key=lambda k: (parts[k], -order.get(k, len(order))))
         parts[key] -= 1
-        deficit -= 1
+        moved += 1
     return {k: from_fen(v) for k, v in parts.items()}
 
 

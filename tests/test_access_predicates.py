@@ -118,13 +118,14 @@ TABLE = [
     (finance_access, "can_decide", "alice_demand", ()),
     (finance_access, "can_decide", "claimed_case", ("bella",)),
     (finance_access, "can_service", "claimed_case", ("bella",)),
+    (finance_access, "can_view_dashboard", None, ("olivia", "bella", "bruno", "gary")),
     (notifications_access, "can_view_own_notifications", None, SIGNED_IN),
     (webhooks_access, "can_use_webhooks", None, ("olivia", "bella", "bruno", "gary")),
     (webhooks_access, "can_manage_webhooks_of", "bank_a_branch", ("olivia", "bella")),
 ]
 # Answers that are not yes/no: asserted separately below.
 NOT_BOOLEAN = {"own_enterprise", "editable_profile_fields", "institution_of", "consent_in_force",
-               "routed_institution_of"}
+               "routed_institution_of", "dashboard_institutions"}
 LIST_FORMS = {"organisations_visible", "users_visible", "tokens_visible", "enterprises_visible",
               "enterprises_editable", "declarations_visible", "import_jobs_visible", "institutions_managed",
               "enterprises_institution_may_read", "cases_visible", "demand_candidates", "notifications_visible",
@@ -233,3 +234,14 @@ def test_the_webhook_list_forms_agree_with_the_predicates(people, cast):
             assert webhooks_access.webhook_organisations(user).filter(pk=organisation.pk).exists() == allowed, who
             assert webhooks_access.endpoints_visible(user).filter(pk=endpoints[organisation.pk].pk).exists() == \
                 allowed, (who, organisation)
+
+
+def test_the_dashboard_s_institutions_by_persona(people, cast):
+    """Whose figures each person sees on the finance dashboard: olivia every case (None), an officer its own
+    institution (a branch: itself), everyone else nothing; agrees with can_view_dashboard."""
+    scope = {who: finance_access.dashboard_institutions(user) for who, user in people.items()}
+    assert scope.pop("olivia") is None
+    assert scope.pop("bella") == [cast.bank_a_branch.pk]
+    assert scope.pop("bruno") == [cast.bank_b_branch.pk]
+    assert scope.pop("gary") == [cast.guarantor.pk]
+    assert all(value == [] for value in scope.values())

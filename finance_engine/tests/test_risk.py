@@ -98,30 +98,47 @@ def test_split_sums_exactly_and_each_part_within_one_fen(fen, weights):
     _check_split(fen, weights)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.integers(1, 10**12), weights_st, st.lists(st.integers(1, 10**6), min_size=1, max_size=8))
 def test_recoveries_shared_back_cumulatively(loss_fen, weights, tranches):
     loss = D(loss_fen) / 100
+    borne = split(loss, weights)
     got: dict[str, Decimal] = {}
     recovered = 0
     for t in tranches:
         t = min(t, loss_fen - recovered)
         if t <= 0:
             break
-        parts = recovery_split(D(t) / 100, weights, recovered_before=got)
+        parts = recovery_split(D(t) / 100, weights, recovered_before=got, borne=borne)
         assert sum(parts.values()) == D(t) / 100 and all(v >= 0 for v in parts.values())
         for k, v in parts.items():
             got[k] = got.get(k, D(0)) + v
         recovered += t
         for role, total in got.items():  # cumulative: within a fen of the exact share of what came back
+            assert total <= borne[role]
             assert abs(Fraction(int(total * 100)) - exact_share(D(recovered) / 100, weights, role)) <= 1
-    # the remainder recovered in full: every party gets back exactly the loss it bore
+    # the remainder recovered in full: every party gets back exactly the loss it bore; nothing more can come
     rest = loss_fen - recovered
     if rest:
-        parts = recovery_split(D(rest) / 100, weights, recovered_before=got)
+        parts = recovery_split(D(rest) / 100, weights, recovered_before=got, borne=borne)
         for k, v in parts.items():
             got[k] = got.get(k, D(0)) + v
-    assert got == split(loss, weights)
+    assert got == borne
+    with pytest.raises(RiskError):
+        recovery_split(D("0.01"), weights, recovered_before=got, borne=borne)
+
+
+def test_recoveries_never_repay_a_fen_not_lost():
+    """The Alabama paradox: at 1:3:3, 0.03 gives the bank 0.01 but 0.04 gives it nothing. A loss of 0.04 is
+    borne 0.00 / 0.02 / 0.02; a first recovery of 0.03 must not give the bank the fen it never lost."""
+    weights = {"bank": 1, "guarantor": 3, "pool": 3}
+    assert split(D("0.03"), weights) == {"bank": D("0.01"), "guarantor": D("0.01"), "pool": D("0.01")}
+    borne = split(D("0.04"), weights)
+    assert borne == {"bank": D("0.00"), "guarantor": D("0.02"), "pool": D("0.02")}
+    first = recovery_split(D("0.03"), weights, borne=borne)
+    assert first["bank"] == 0 and sum(first.values()) == D("0.03")
+    second = recovery_split(D("0.01"), weights, recovered_before=first, borne=borne)
+    assert {k: first[k] + second[k] for k in first} == borne
 
 
 def test_recovery_example_anhui():

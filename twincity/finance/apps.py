@@ -23,7 +23,7 @@ class FinanceConfig(AppConfig):
         nav_register(NavEntry("finance-overdue", _("Overdue financing cases"), "finance:overdue",
                               access.can_view_overdue, order=44, section="finance"))
         nav_register(NavEntry("finance-dashboard", _("Finance dashboard"), "finance:dashboard",
-                              access.can_view_dashboard, order=45, section="finance"))
+                              access.can_view_dashboard, order=46, section="finance"))
         schedule_register(Schedule(
             "finance-demands-escalate", "twincity.finance.tasks.demands_escalate_task", cron="*/15 * * * *",
             description="认领时限（3个工作日）已过的融资需求：扩大推送并提交督办 "

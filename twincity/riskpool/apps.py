@@ -14,5 +14,5 @@ class RiskPoolConfig(AppConfig):
         from twincity.riskpool.dashboard import POOL_TABLE
 
         nav_register(NavEntry("riskpool", _("Guarantees and risk pools"), "riskpool:index",
-                              access.can_use_riskpool, order=42))
+                              access.can_use_riskpool, order=45, section="finance"))
         dashboard_table_register(POOL_TABLE)

@@ -288,6 +288,9 @@ def guarantee_attach(*, actor, pool: RiskPool, application: Application, guarant
     if covered > loan:
         raise InvalidInput("担保金额不能超过贷款金额 (the covered amount cannot exceed the loan)",
                            extra={"fields": {"covered_amount": [str(covered)]}})
+    if product is not None and product.max_amount is not None and covered > product.max_amount:
+        raise InvalidInput("担保金额超过担保产品的最高金额 (the covered amount exceeds the product's maximum)",
+                           extra={"fields": {"covered_amount": [str(covered)]}, "max_amount": str(product.max_amount)})
     if fee_rate in (None, ""):
         rate = product.guarantee_fee if product is not None else Decimal(0)
     else:
@@ -417,7 +420,7 @@ def recovery_record(*, actor, claim: Claim, amount: Any, note: str = "") -> Reco
         borne={k: Decimal(v) for k, v in claim.allocation["borne"].items()},
         pool_capped=Decimal(claim.allocation["pool_capped"]))
     weights = risk.recovery_weights(allocation, claim.guarantee.shares)
-    parts = risk.recovery_split(amount, weights, recovered_before=before)
+    parts = risk.recovery_split(amount, weights, recovered_before=before, borne=allocation.borne)
     recovery = Recovery.objects.create(claim=claim, amount=amount, parts={k: str(v) for k, v in parts.items()},
                                        note=(note or "")[:255],
                                        recorded_by=actor if getattr(actor, "pk", None) else None)

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from finance_engine import risk
@@ -16,7 +17,8 @@ from twincity.finance.models import ApplicationState
 from twincity.riskpool import access, selectors, services
 from twincity.riskpool.models import CLAIM_ACTIONS, TRANSITIONS, Claim, Guarantee, RiskPool
 
-ACTION_LABELS = {"review": "Start review", "approve": "Approve", "reject": "Reject", "pay": "Pay out"}
+ACTION_LABELS = {"review": gettext_lazy("Start review"), "approve": gettext_lazy("Approve"),
+                 "reject": gettext_lazy("Reject"), "pay": gettext_lazy("Pay out")}
 
 
 def _htmx(request) -> bool:
@@ -132,7 +134,7 @@ def guarantee_view(request, guarantee_id: int):
     user = request.user
     claims = []
     for claim in guarantee.claims.order_by("created_at", "pk"):
-        actions = [(a, _(ACTION_LABELS[a])) for a in CLAIM_ACTIONS
+        actions = [(a, ACTION_LABELS[a]) for a in CLAIM_ACTIONS
                    if (claim.status, a) in TRANSITIONS and access.can_act_on_claim(user, claim, a)]
         claims.append({"claim": claim, "actions": actions,
                        "can_recover": claim.status == Claim.Status.PAID and access.can_record_recovery(user, claim)})

@@ -285,11 +285,11 @@ def test_volume_xlsx_and_twin_city_csv(client, cases, cast):
 
 
 def test_the_page_costs_a_bounded_number_of_queries(client, cases, cast, django_assert_max_num_queries):
-    """Every figure group is one query, whatever the number of cases: the same bound with 40 more cases (22: the
-    session, the user, the cache version, 18 figure queries, the pools); the figures are then cached until the
-    next audited write (4: the session, the user, the version, the pools)."""
+    """Every figure group is one query, whatever the number of cases: the same bound with 40 more cases (23: the
+    session, the user, the unread badge, the cache version, 18 figure queries, the pools); the figures are then cached until the
+    next audited write (5: the session, the user, the badge, the version, the pools)."""
     client.force_login(cast.olivia)
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(23):
         assert client.get(f"/finance/dashboard/?{YEAR_2025}").status_code == 200
     extra = []
     for n in range(40):
@@ -297,10 +297,10 @@ def test_the_page_costs_a_bounded_number_of_queries(client, cases, cast, django_
         extra.append(Application(**{f.attname: getattr(source, f.attname) for f in Application._meta.concrete_fields
                                     if f.attname not in ("id", "created_at", "updated_at")}))
     Application.objects.bulk_create(extra)
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(23):
         page = client.get(f"/finance/dashboard/?{YEAR_2025}&city=chongqing")
     assert page.context["board"].overview.cases == 4 + 20
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         assert client.get(f"/finance/dashboard/?{YEAR_2025}&city=chongqing").status_code == 200
 
 
@@ -326,7 +326,7 @@ def test_the_calendar_counts_as_the_clocks_do(start, days):
 def test_an_officer_s_page_costs_as_much(client, cases, cast, django_assert_max_num_queries):
     """bella: her institutions (one query) on top of the administrator's count."""
     client.force_login(cast.bella)
-    with django_assert_max_num_queries(23):
+    with django_assert_max_num_queries(24):
         assert client.get(f"/finance/dashboard/?{YEAR_2025}").status_code == 200
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         assert client.get(f"/finance/dashboard/?{YEAR_2025}").status_code == 200

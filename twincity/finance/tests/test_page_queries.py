@@ -1,5 +1,6 @@
 """The finance pages and API calls cost a fixed number of queries, whatever the number of products (no query per
-product or per row). The counts include the session's and the user's."""
+product or per row). The counts include the session's and the user's; on a company user's pages, the risk-pool menu
+entry's check too (riskpool.access.can_use_riskpool: whether its organisation runs a pool)."""
 
 import pytest
 
@@ -8,10 +9,10 @@ from twincity.finance.tests.test_consent import grant
 from twincity.testing import ALICE_CODE
 
 WALK = [
-    ("alice", "/finance/products/", 10),
-    ("alice", "/finance/products/?amount=100&term_months=12", 10),
-    ("alice", "/finance/products/crcb-points-loan/", 7),
-    ("alice", "/finance/consents/", 7),
+    ("alice", "/finance/products/", 11),
+    ("alice", "/finance/products/?amount=100&term_months=12", 11),
+    ("alice", "/finance/products/crcb-points-loan/", 8),
+    ("alice", "/finance/consents/", 8),
     ("alice", "/api/finance/match?amount=1000000&term_months=12", 9),
     ("alice", "/api/finance/access-log", 5),
     ("bella", "/finance/products/", 4),
