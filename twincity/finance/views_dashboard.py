@@ -99,7 +99,8 @@ def _extras(request, filters: figures.Filters, charts: dict[str, Any]) -> list[d
         if chart:
             charts.setdefault("extras", {})[extra.key] = chart
         out.append({"table": extra, "rows": rows, "chart": chart,
-                    "cells": [[{"v": v, "num": isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)}
+                    "cells": [[{"v": v, "num": isinstance(v, (int, float, Decimal)) and not isinstance(v, bool),
+                                "money": isinstance(v, Decimal)}
                                for v in row] for row in rows]})
     return out
 
