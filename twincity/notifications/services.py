@@ -15,12 +15,13 @@ from django.utils import timezone
 
 from twincity.accounts.models import Organisation, User
 from twincity.core.audit import audit_record, snapshot
-from twincity.core.background import task_enqueue_on_commit
+from twincity.core.background import task_enqueue_on_commit, task_live_values
 from twincity.core.errors import InvalidInput
 from twincity.core.events import EVENT_PATTERN, event_name_valid
 from twincity.notifications import access
 from twincity.notifications.channels import SENDERS, ChannelUnavailable, address_is_valid, channels_enabled
 from twincity.notifications.models import Channel, ChannelDelivery, ChannelSubscription, Notification
+from twincity.notifications.tasks import channel_delivery_task
 
 logger = logging.getLogger("twincity.notifications")
 
@@ -82,8 +83,6 @@ def notify(recipients: Recipients, *, event: str, title: str, body: str = "", li
         ])
         deliveries = _deliveries_create(notifications)
     for delivery in deliveries:
-        from twincity.notifications.tasks import channel_delivery_task
-
         task_enqueue_on_commit(channel_delivery_task, delivery_id=delivery.pk)
     return notifications
 
@@ -194,9 +193,6 @@ def deliveries_interrupted_recover(started_before) -> int:
     """The recovery sweep (twincity.core.recovery): a pending channel delivery last touched before `started_before`
     whose task is neither queued nor running was lost: fail it with the reason. Backends that cannot tell are left
     alone."""
-    from twincity.core.background import task_live_values
-    from twincity.notifications.tasks import channel_delivery_task
-
     live = task_live_values(channel_delivery_task, "delivery_id")
     if live is None:
         return 0

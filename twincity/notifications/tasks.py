@@ -1,4 +1,6 @@
-"""Sending a notification over an extra channel (e-mail, SMS): one task per delivery, retried with backoff."""
+"""Sending a notification over an extra channel (e-mail, SMS): one task per delivery, retried with backoff.
+Services enqueue it; it calls them back, imported inside the functions, so this module imports no service and
+there is no import cycle."""
 
 from django.conf import settings
 from django.tasks import task

@@ -24,21 +24,19 @@ from django.utils import timezone
 from twincity.accounts.models import Organisation, User
 from twincity.core.access import require
 from twincity.core.audit import audit_record, snapshot
-from twincity.core.background import task_enqueue_on_commit
+from twincity.core.background import task_enqueue_on_commit, task_live_values
 from twincity.core.errors import Conflict, InvalidInput
 from twincity.core.events import EVENT_PATTERN, event_name_valid
 from twincity.webhooks import access, transport
 from twincity.webhooks.models import ALL_EVENTS, Delivery, DeliveryAttempt, Endpoint, secret_new
 from twincity.webhooks.signing import signature_header
+from twincity.webhooks.tasks import webhook_delivery_task
+from twincity.webhooks.transport import WebhookAttemptFailed
 
 logger = logging.getLogger("twincity.webhooks")
 
 AUDITED_FIELDS = ["organisation_id", "url", "description", "events", "active", "secret_rotated_at"]
 MAX_EVENTS = 50
-
-
-class WebhookAttemptFailed(Exception):  # noqa: N818 — what the task's record shows
-    """An attempt got no 2xx answer; the task tries again after its backoff."""
 
 
 # --- endpoints ------------------------------------------------------------------------------------------------
@@ -156,8 +154,6 @@ def webhook_emit(organisation: Organisation, event: str, payload: dict[str, Any]
                      next_attempt_at=timezone.now())
             for endpoint in endpoints
         ])
-    from twincity.webhooks.tasks import webhook_delivery_task
-
     for delivery in deliveries:
         task_enqueue_on_commit(webhook_delivery_task, delivery_id=delivery.pk)
     return deliveries
@@ -253,8 +249,6 @@ def delivery_resend(*, actor: User, delivery: Delivery) -> Delivery:
             raise Conflict("端点已停用，无法重新发送 (the endpoint is disabled)", code="endpoint_disabled")
         audit_record(actor=actor, action="update", instance=delivery, before=before,
                      after=snapshot(delivery, ["status"]), context="resend", subject=delivery.endpoint)
-        from twincity.webhooks.tasks import webhook_delivery_task
-
         task_enqueue_on_commit(webhook_delivery_task, delivery_id=delivery.pk)
     return delivery
 
@@ -263,9 +257,6 @@ def deliveries_interrupted_recover(started_before) -> int:
     """The recovery sweep (twincity.core.recovery): a pending delivery last touched before `started_before` whose
     task is neither queued nor running was lost (its worker died on the last retry, the queue was emptied): fail it
     with the reason, so the log says so and it can be resent. Backends that cannot tell are left alone."""
-    from twincity.core.background import task_live_values
-    from twincity.webhooks.tasks import webhook_delivery_task
-
     live = task_live_values(webhook_delivery_task, "delivery_id")
     if live is None:
         return 0

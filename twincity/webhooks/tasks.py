@@ -1,11 +1,12 @@
-"""Sending a webhook delivery: one task per delivery, one HTTP attempt per run, retried with exponential backoff
+"""Sending a webhook delivery (services enqueue it; it calls them back, imported inside the functions, so this
+module imports no service and there is no import cycle): one task per delivery, one HTTP attempt per run, retried with exponential backoff
 (settings.TASKS_RETRY_BACKOFF_SECONDS, doubling) up to settings.WEBHOOK_MAX_ATTEMPTS attempts."""
 
 from django.conf import settings
 from django.tasks import task
 
 from twincity.core.background import retry_policy, task_retries
-from twincity.webhooks.services import WebhookAttemptFailed
+from twincity.webhooks.transport import WebhookAttemptFailed
 
 
 def webhook_delivery_given_up(kwargs: dict, reason: str) -> None:
