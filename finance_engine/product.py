@@ -92,6 +92,9 @@ class Product:
     lines_by_grade: Mapping[str, Decimal] | None
     max_amount: Decimal | None
     source: dict[str, Any] = field(repr=False, compare=False)
+    #: The product's total line in yuan (``credit_line.total``): the sum of its approved and not finished
+    #: loans may not pass it. None: no total line.
+    total_line: Decimal | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Product:
@@ -250,10 +253,14 @@ def validate_product(d: Any) -> list[str]:
                         amount = _decimal(v)
                         if amount is None or amount < 0:
                             errs.append(f"credit_line.by_grade.{g}: 须为非负金额（元） / a non-negative amount in yuan")
-            if "max_amount" in line:
-                amount = _decimal(line["max_amount"])
-                if amount is None or amount <= 0:
-                    errs.append("credit_line.max_amount: 须为正金额（元） / a positive amount in yuan")
+            for key in ("max_amount", "total"):
+                if key in line:
+                    amount = _decimal(line[key])
+                    if amount is None or amount <= 0:
+                        errs.append(f"credit_line.{key}: 须为正金额（元） / a positive amount in yuan")
+            unknown = sorted(set(line) - {"by_grade", "max_amount", "total"})
+            if unknown:
+                errs.append(f"credit_line: 未知字段 {', '.join(map(str, unknown))} / unknown keys")
     return errs
 
 
@@ -280,6 +287,7 @@ def _build(d: Mapping[str, Any]) -> Product:
     elif d["kind"] == "points_loan" and standard:
         lines = dict(KNOWLEDGE_VALUE_LINES)
     max_amount = _decimal(line["max_amount"]) if "max_amount" in line else None
+    total_line = _decimal(line["total"]) if "total" in line else None
     return Product(
         id=d["id"],
         version=d["version"],
@@ -293,6 +301,7 @@ def _build(d: Mapping[str, Any]) -> Product:
         lines_by_grade=lines,
         max_amount=max_amount,
         source=copy.deepcopy(dict(d)),
+        total_line=total_line,
     )
 
 
