@@ -15,12 +15,13 @@ from django.utils import timezone
 
 from twincity.accounts.models import Organisation, User
 from twincity.core.audit import audit_record, snapshot
-from twincity.core.background import task_enqueue_on_commit
+from twincity.core.background import task_enqueue_on_commit, task_live_values
 from twincity.core.errors import InvalidInput
 from twincity.core.events import EVENT_PATTERN, event_name_valid
 from twincity.notifications import access
-from twincity.notifications.channels import SENDERS, ChannelUnavailable, address_is_valid, channels_enabled
+from twincity.notifications.channels import SENDERS, address_is_valid, channels_enabled
 from twincity.notifications.models import Channel, ChannelDelivery, ChannelSubscription, Notification
+from twincity.notifications.tasks import channel_delivery_task
 
 logger = logging.getLogger("twincity.notifications")
 
@@ -82,8 +83,6 @@ def notify(recipients: Recipients, *, event: str, title: str, body: str = "", li
         ])
         deliveries = _deliveries_create(notifications)
     for delivery in deliveries:
-        from twincity.notifications.tasks import channel_delivery_task
-
         task_enqueue_on_commit(channel_delivery_task, delivery_id=delivery.pk)
     return notifications
 
@@ -157,46 +156,10 @@ def channel_subscription_set(*, user: User, channel: str, active: bool, address:
     return subscription
 
 
-def channel_delivery_attempt(*, delivery_id: int, last_attempt: bool) -> str:
-    """Try to send one delivery (the delivery task). A channel that is unavailable raises ChannelUnavailable for
-    the task to retry, unless this is the `last_attempt`: then the delivery is failed with the reason. Returns
-    the delivery's status; a delivery already sent or failed is left as it is."""
-    delivery = ChannelDelivery.objects.select_related("notification").filter(pk=delivery_id).first()
-    if delivery is None or delivery.status != ChannelDelivery.Status.PENDING:
-        return delivery.status if delivery else "missing"
-    ChannelDelivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1)
-    delivery.attempts += 1
-    try:
-        SENDERS[Channel(delivery.channel)](delivery.notification, delivery.address)
-    except ChannelUnavailable as exc:
-        delivery.last_error = str(exc)[:2000]
-        if last_attempt:
-            delivery.status = ChannelDelivery.Status.FAILED
-        delivery.save(update_fields=["last_error", "status", "updated_at"])
-        logger.warning("notification delivery failed", extra={"delivery": delivery.pk, "channel": delivery.channel,
-                                                             "attempt": delivery.attempts, "error": str(exc),
-                                                             "retry": not last_attempt})
-        if last_attempt:
-            return delivery.status
-        raise
-    delivery.status, delivery.sent_at, delivery.last_error = ChannelDelivery.Status.SENT, timezone.now(), ""
-    delivery.save(update_fields=["status", "sent_at", "last_error", "updated_at"])
-    return delivery.status
-
-
-def channel_delivery_fail(*, delivery_id: int, reason: str) -> None:
-    """The task gave up (its worker was lost on the last attempt, or it broke): the delivery failed."""
-    ChannelDelivery.objects.filter(pk=delivery_id, status=ChannelDelivery.Status.PENDING).update(
-        status=ChannelDelivery.Status.FAILED, last_error=reason[:2000], updated_at=timezone.now())
-
-
 def deliveries_interrupted_recover(started_before) -> int:
     """The recovery sweep (twincity.core.recovery): a pending channel delivery last touched before `started_before`
     whose task is neither queued nor running was lost: fail it with the reason. Backends that cannot tell are left
     alone."""
-    from twincity.core.background import task_live_values
-    from twincity.notifications.tasks import channel_delivery_task
-
     live = task_live_values(channel_delivery_task, "delivery_id")
     if live is None:
         return 0

@@ -1,15 +1,15 @@
-"""Sending a notification over an extra channel (e-mail, SMS): one task per delivery, retried with backoff."""
+"""Sending a notification over an extra channel (e-mail, SMS): one task per delivery, retried with backoff.
+Services enqueue it after their commit; it makes the attempt through twincity.notifications.sending."""
 
 from django.conf import settings
 from django.tasks import task
 
 from twincity.core.background import retry_policy, task_retries
 from twincity.notifications.channels import ChannelUnavailable
+from twincity.notifications.sending import channel_delivery_attempt, channel_delivery_fail
 
 
 def channel_delivery_given_up(kwargs: dict, reason: str) -> None:
-    from twincity.notifications.services import channel_delivery_fail
-
     channel_delivery_fail(delivery_id=kwargs["delivery_id"], reason=reason)
 
 
@@ -19,7 +19,5 @@ def channel_delivery_given_up(kwargs: dict, reason: str) -> None:
 def channel_delivery_task(context, *, delivery_id: int) -> str:
     """Send one delivery; a channel that is unavailable is tried again after the backoff while retries are left,
     then the delivery is failed with the reason. Returns the delivery's status."""
-    from twincity.notifications.services import channel_delivery_attempt
-
     last = not retry_policy(channel_delivery_task.module_path).may_retry(context.attempt, ChannelUnavailable())
     return channel_delivery_attempt(delivery_id=delivery_id, last_attempt=last)

@@ -12,5 +12,7 @@ class WebhooksConfig(AppConfig):
         from twincity.webhooks.access import can_use_webhooks
         from twincity.webhooks.services import deliveries_interrupted_recover
 
-        nav_register(NavEntry("webhooks", _("Webhooks"), "webhooks:endpoints", can_use_webhooks, order=82))
+        # In the tech-finance menu: banks, guarantors and funds receive the events of their loans (issue 8).
+        nav_register(NavEntry("webhooks", _("Webhooks"), "webhooks:endpoints", can_use_webhooks, order=45,
+                              section="finance"))
         recovery_register("webhook delivery(ies)", deliveries_interrupted_recover)

@@ -17,6 +17,10 @@ EXCERPT_CHARS = 1000
 USER_AGENT = "twincity-webhooks/1"
 
 
+class WebhookAttemptFailed(Exception):  # noqa: N818 — what the task's record shows
+    """An attempt got no 2xx answer; the delivery task tries again after its backoff."""
+
+
 @dataclass(frozen=True)
 class PostResult:
     status_code: int | None  # None: no HTTP answer (refused, timed out, blocked)

@@ -10,8 +10,8 @@ from twincity.accounts.models import User
 from twincity.core.errors import InvalidInput
 from twincity.notifications import selectors
 from twincity.notifications.models import ChannelDelivery, ChannelSubscription, Notification, SmsOutbox
+from twincity.notifications.sending import channel_delivery_attempt
 from twincity.notifications.services import (
-    channel_delivery_attempt,
     channel_subscription_set,
     notification_mark_read,
     notifications_mark_all_read,

@@ -15,10 +15,12 @@ from twincity.core.errors import Conflict, Forbidden
 from twincity.testing import Cast
 from twincity.webhooks import transport
 from twincity.webhooks.models import Delivery, DeliveryAttempt, Endpoint
-from twincity.webhooks.services import WebhookAttemptFailed, delivery_attempt, delivery_resend, webhook_emit
+from twincity.webhooks.sending import delivery_attempt
+from twincity.webhooks.services import delivery_resend, webhook_emit
 from twincity.webhooks.signing import signature_compute, signature_header, signature_verify
 from twincity.webhooks.tasks import webhook_delivery_task
 from twincity.webhooks.tests.receiver import Receiver
+from twincity.webhooks.transport import WebhookAttemptFailed
 
 SECRET = "whsec_test-secret"
 BODY = '{"event":"finance.demand.published","id":"3f1c"}'
