@@ -153,12 +153,18 @@ def can_manage_pool(user, pool: RiskPool) -> bool:
     return is_admin(user) or is_operator(user, pool)
 
 
+# Who may work for a pool's operator besides administrators and guarantee officers: government staff.
+OPERATOR_ROLES = frozenset({User.Role.CLERK})
+
+
 def can_use_riskpool(user) -> bool:
-    """The navigation entry: administrators, the officers of banks and guarantors, pool operators."""
+    """The navigation entry: administrators, the officers of banks and guarantors, the staff of a pool's
+    operator (asked of the database only for government staff, so every other page costs no query)."""
     if is_admin(user):
         return True
     if not is_signed_in(user):
         return False
     if user.role in (User.Role.BANK_OFFICER, User.Role.GUARANTEE_OFFICER):
         return True
-    return user.organisation_id is not None and RiskPool.objects.filter(operator_id=user.organisation_id).exists()
+    return (user.role in OPERATOR_ROLES and user.organisation_id is not None
+            and RiskPool.objects.filter(operator_id=user.organisation_id).exists())
