@@ -15,6 +15,8 @@ Matching
     match_batch(facts_frame, products, *, evaluation_date=None, detail=True) -> polars.DataFrame
         id, eligible.<product>, mask.<product>         # the whole registry in one plan; agrees with match()
     decode_mask(product, mask), whitelist(result, product_id), eligible_pairs(result)
+Finance facts (beside facts.md; see facts.py)
+    FINANCE_FACTS, EQUITY_STAGES                       # equity_rounds, equity_last_round_days, equity_stage
 Cost
     net_cost(pricing, amount, term_months) -> NetCost  # rate + guarantee fee − interest subsidy − fee subsidy
     net_annual_rate(pricing) -> Decimal
@@ -22,6 +24,7 @@ Cost
 
 from .cost import FEN, NetCost, net_annual_rate, net_cost, to_fen
 from .errors import FactsError, FinanceEngineError, ProductError
+from .facts import EQUITY_STAGES, FINANCE_FACTS
 from .match import (
     ELIGIBLE,
     INELIGIBLE,
@@ -49,6 +52,8 @@ from .product import (
 
 __all__ = [
     "ELIGIBLE",
+    "EQUITY_STAGES",
+    "FINANCE_FACTS",
     "FEN",
     "INELIGIBLE",
     "KNOWLEDGE_VALUE_LINES",

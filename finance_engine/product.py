@@ -28,6 +28,7 @@ from points_engine.errors import StandardError
 from points_engine.facts import FIELD_TYPES
 
 from .errors import ProductError
+from .facts import FINANCE_FACTS
 
 #: Product kinds (PRODUCT.md glossary / issue #8).
 PRODUCT_KINDS: dict[str, tuple[str, str]] = {
@@ -180,7 +181,7 @@ def _is_boolean(n: tuple) -> bool:
     if tag == "call":
         return n[1] in _BOOLEAN_CALLS
     if tag == "field":
-        typ = FIELD_TYPES.get(n[1])
+        typ = FIELD_TYPES.get(n[1]) or (FINANCE_FACTS[n[1]][0] if n[1] in FINANCE_FACTS else None)
         return typ is not None and typ == pl.Boolean
     return False
 
@@ -235,7 +236,7 @@ def validate_product(d: Any) -> list[str]:
             if name in _BOUND:
                 if not standard:
                     errs.append(f"{where}.expr: 使用 {name} 须指定 standard / {name} needs the product's standard")
-            elif name not in FIELD_TYPES:
+            elif name not in FIELD_TYPES and name not in FINANCE_FACTS:
                 errs.append(f"{where}.expr: 未知事实 {name!r} / unknown fact {name!r} (see facts.md)")
         if not _is_boolean(ast):
             errs.append(f"{where}.expr: 条件必须是是/否判断 / a condition must be a yes/no test")

@@ -4,6 +4,7 @@ consents and who read its data)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from twincity.core.access import require, visible
 from twincity.core.errors import ApplicationError
+from twincity.core.keyset import InvalidCursor
 from twincity.enterprises.access import own_enterprise
 from twincity.finance import access, presentation, selectors, services
 from twincity.finance.forms import ConsentForm, MatchForm
@@ -51,6 +53,7 @@ def product_view(request, product_id: str):
     return render(request, "finance/product.html", {
         "product": presentation.product_detail(product), "versions": versions,
         "can_withdraw": product.is_published and access.can_manage_products(request.user, product.institution),
+        "can_whitelist": product.is_published and access.can_view_whitelist(request.user, product),
     })
 
 
@@ -110,3 +113,62 @@ def consent_revoke_view(request, consent_id: int):
     else:
         messages.success(request, _("Consent revoked: from now on the institution cannot read your data."))
     return redirect("finance:consents")
+
+
+# --- an institution's whitelist of a product ---------------------------------------------------------------
+
+WHITELIST_PAGE_SIZE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _whitelist_product(request, product_id: str):
+    """The product (404 as its page answers) whose whitelist this person may read (403 otherwise)."""
+    product = visible(selectors.product_current(product_id=product_id))
+    if not access.can_view_product(request.user, product):
+        visible(None)
+    require(access.can_view_whitelist(request.user, product), services.NOT_YOUR_WHITELIST)
+    return product
+
+
+@login_required
+@require_GET
+def whitelist_view(request, product_id: str):
+    """白名单: the enterprises of the whole registry that qualify for one of the institution's products and
+    consented to it, checked at this moment; each one shown is logged where the enterprise sees it."""
+    product = _whitelist_product(request, product_id)
+    at = timezone.now()
+    listing = selectors.whitelist(user=request.user, product=product, at=at)
+    try:
+        page, next_cursor = selectors.whitelist_page(listing.members, size=WHITELIST_PAGE_SIZE,
+                                                     after=request.GET.get("after") or None)
+    except InvalidCursor:
+        page, next_cursor = selectors.whitelist_page(listing.members, size=WHITELIST_PAGE_SIZE)
+    services.whitelist_read_record(user=request.user, product=product, members=page, at=at,
+                                   via=f"page: /finance/products/{product.product_id}/whitelist/")
+    enterprises = selectors.enterprises_by_pk(m.pk for m in page)
+    rows = [{"enterprise": enterprises[m.pk], "consent": m.consent} for m in page]
+    return render(request, "finance/whitelist.html", {
+        "product": presentation.product_row(product), "rows": rows, "next_cursor": next_cursor,
+        "first": not request.GET.get("after"), "members": len(listing.members), "consented": listing.consented,
+        "on": timezone.localdate(at),
+    })
+
+
+@login_required
+@require_GET
+def whitelist_export_view(request, product_id: str, fmt: str):
+    product = _whitelist_product(request, product_id)
+    at = timezone.now()
+    members = selectors.whitelist(user=request.user, product=product, at=at).members
+    services.whitelist_read_record(user=request.user, product=product, members=members, at=at,
+                                   via=f"export: /finance/products/{product.product_id}/whitelist.{fmt}")
+    on = timezone.localdate(at)
+    body = services.whitelist_file(product=product, members=members, on=on, fmt=fmt,
+                                   enterprises=selectors.enterprises_by_pk(m.pk for m in members))
+    if fmt == "csv":
+        response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(body, content_type=XLSX)
+    response["Content-Disposition"] = (f'attachment; filename="whitelist-{product.product_id}-v{product.version}-'
+                                       f'{on.isoformat()}.{fmt}"')
+    return response
