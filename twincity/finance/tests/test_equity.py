@@ -1,0 +1,152 @@
+"""Equity (股贷债保): rounds recorded on an enterprise by the enterprise or the investing fund (audited), read by
+the matching as finance facts in both paths, so a loan that asks for a round (投贷联动) becomes eligible once one
+is on file; a fund's mandate (an equity product) lists the enterprises that match it and consented."""
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+import finance_engine
+from twincity.accounts.models import User
+from twincity.core.errors import Forbidden, InvalidInput
+from twincity.core.models import AuditEntry
+from twincity.demo.finance import DEMO_ROUNDS, demo_equity_load, demo_equity_products
+from twincity.finance import selectors, services
+from twincity.finance.models import EquityRound, FinancialProduct
+from twincity.finance.tests.conftest import cast_organisations
+from twincity.finance.tests.test_consent import grant
+from twincity.testing import ALICE_CODE, BOB_CODE
+
+ROUNDS = f"/api/finance/enterprises/{ALICE_CODE}/equity-rounds"
+LINKED = "cqb-equity-linked-loan"
+MANDATE = "kxc-fund-early-stage"
+
+
+@pytest.fixture
+def orgs(cast):
+    from twincity.accounts.models import Organisation
+    from twincity.demo.personas import ORGANISATIONS
+
+    made = cast_organisations(cast)
+    specs = {spec.key: spec for spec in ORGANISATIONS}
+    for key in ("cqb", "cqb_kxc", "kxc_fund"):
+        if key not in made:
+            spec = specs[key]
+            made[key] = Organisation.objects.create(name=spec.name, kind=spec.kind, city=spec.city,
+                                                    parent=made.get(spec.parent))
+    return made
+
+
+@pytest.fixture
+def equity_products(orgs):
+    FinancialProduct.objects.bulk_create(demo_equity_products(orgs))
+    return {p.product_id: p for p in FinancialProduct.objects.filter(product_id__in=[LINKED, MANDATE])}
+
+
+@pytest.fixture
+def fiona(orgs):
+    """An officer of the Science City fund."""
+    return User.objects.create_user("fiona", password="x", role=User.Role.FUND_MANAGER, organisation=orgs["kxc_fund"])
+
+
+@pytest.fixture
+def cecil(orgs):
+    """An officer of the bank branch that sells the equity-linked loan."""
+    return User.objects.create_user("cecil", password="x", role=User.Role.BANK_OFFICER, organisation=orgs["cqb_kxc"])
+
+
+def post(client, url, body):
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def test_the_stages_are_the_engines():
+    assert tuple(EquityRound.Stage.values) == finance_engine.EQUITY_STAGES
+
+
+def test_alice_records_a_round_audited_and_the_fund_records_its_own(client, cast, orgs, fiona):
+    client.force_login(cast.alice)
+    r = post(client, ROUNDS, {"closed_on": "2025-09-26", "amount": "20000000", "stage": "a",
+                              "investor_name": "某创投"})
+    assert r.status_code == 201, r.content
+    assert {k: r.json()[k] for k in ("credit_code", "closed_on", "amount", "stage", "investor_id", "investor")} == {
+        "credit_code": ALICE_CODE, "closed_on": "2025-09-26", "amount": "20000000.00", "stage": "a",
+        "investor_id": None, "investor": "某创投"}
+    entry = AuditEntry.objects.get(object_type="finance.equityround")
+    assert (entry.actor_id, entry.action, entry.changes["amount"]["after"]) == (cast.alice.pk, "create", "20000000.00")
+
+    round_ = services.equity_round_record(actor=fiona, enterprise=cast.alice_co, closed_on=date(2026, 3, 1),
+                                          amount=Decimal("5000000"), stage="a", investor=orgs["kxc_fund"])
+    assert round_.recorded_by == fiona
+    assert [(x["stage"], x["investor"]) for x in client.get(ROUNDS).json()] == [
+        ("a", orgs["kxc_fund"].name), ("a", "某创投")]
+    assert selectors.equity_facts(on=date(2026, 11, 29), enterprise_ids=[cast.alice_co.pk]) == {
+        cast.alice_co.pk: {"equity_rounds": 2, "equity_last_round_days": 273, "equity_stage": "a"}}
+    # on a date before the second round, only the first counts
+    assert selectors.equity_facts(on=date(2026, 1, 1))[cast.alice_co.pk] == {
+        "equity_rounds": 1, "equity_last_round_days": 97, "equity_stage": "a"}
+
+
+def test_who_may_not_record_and_what_is_refused(client, cast, orgs, fiona):
+    with pytest.raises(Forbidden):  # a fund naming another investor
+        services.equity_round_record(actor=fiona, enterprise=cast.alice_co, closed_on=date(2026, 3, 1),
+                                     amount=Decimal("1"), stage="a", investor=cast.bank_a)
+    with pytest.raises(Forbidden):  # a bank officer
+        services.equity_round_record(actor=cast.bruno, enterprise=cast.alice_co, closed_on=date(2026, 3, 1),
+                                     amount=Decimal("1"), stage="a", investor_name="x")
+    with pytest.raises(InvalidInput) as refused:
+        services.equity_round_record(actor=cast.alice, enterprise=cast.alice_co,
+                                     closed_on=timezone.localdate() + timedelta(days=1), amount=Decimal("0"),
+                                     stage="z", investor=None, investor_name=" ")
+    assert sorted(refused.value.extra["fields"]) == ["amount", "closed_on", "investor", "stage"]
+    client.force_login(cast.bella)  # a bank sees alice's public profile, not her rounds, and records none
+    assert post(client, ROUNDS, {"closed_on": "2025-01-01", "amount": "1", "stage": "a",
+                                 "investor_name": "x"}).status_code == 403
+    assert client.get(ROUNDS).status_code == 403
+    client.force_login(cast.alice)
+    assert post(client, ROUNDS, {"closed_on": "2025-01-01", "amount": "-1", "stage": "a",
+                                 "investor_name": "x"}).status_code == 422
+    assert not EquityRound.objects.exists() and not AuditEntry.objects.filter(object_type="finance.equityround").exists()
+
+
+def test_a_round_unlocks_the_equity_linked_loan_in_both_paths(client, cast, equity_products, cecil,
+                                                                django_capture_on_commit_callbacks):
+    grant(cast, institution=None, institution_kind="bank")
+    client.force_login(cast.alice)
+
+    def verdict() -> str:
+        offers = client.get("/api/finance/match").json()["offers"]
+        return next(o for o in offers if o["product_id"] == LINKED)["verdict"]
+
+    client.force_login(cecil)
+    assert client.get(f"/api/finance/products/{LINKED}/whitelist").json()["items"] == []
+    client.force_login(cast.alice)
+    assert verdict() == "ineligible"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.equity_round_record(actor=cast.alice, enterprise=cast.alice_co,
+                                     closed_on=timezone.localdate() - timedelta(days=30), amount=Decimal("9000000"),
+                                     stage="pre_a", investor_name="某创投")
+    assert verdict() == "eligible"
+    client.force_login(cecil)
+    assert [i["credit_code"] for i in client.get(f"/api/finance/products/{LINKED}/whitelist").json()["items"]] == [
+        ALICE_CODE]
+
+
+def test_the_funds_mandate_lists_matching_enterprises_with_consent(client, cast, orgs, equity_products, fiona):
+    """The mandate: no round yet or angel to A, IC / biomedicine / IT, Chongqing or Chengdu. alice (IC, Chongqing)
+    and bob (IT, Chengdu) both match; only the one who consented to funds appears."""
+    demo_equity_load(orgs)  # alice: angel then A (matches the stage); bob: pre-A
+    assert EquityRound.objects.count() == len(DEMO_ROUNDS)
+    client.force_login(fiona)
+    url = f"/api/finance/products/{MANDATE}/whitelist"
+    assert client.get(url).json()["items"] == []
+    services.consent_grant(actor=cast.bob, enterprise=cast.bob_co, institution=None, institution_kind="fund",
+                           purpose="equity", valid_until=timezone.now() + timedelta(days=10))
+    data = client.get(url).json()
+    assert ([i["credit_code"] for i in data["items"]], data["count"], data["consented"]) == ([BOB_CODE], 1, 1)
+    page = client.get(f"/finance/products/{MANDATE}/whitelist/").content.decode()
+    assert f'data-code="{BOB_CODE}"' in page and ALICE_CODE not in page
+    client.force_login(cast.bella)  # a bank's officer cannot read the fund's list
+    assert client.get(url).status_code == 403
