@@ -64,11 +64,12 @@ def engine_product(product: FinancialProduct) -> finance_engine.Product:
 # --- an enterprise's facts and its match -------------------------------------------------------------------
 
 
-def enterprise_facts(*, enterprise: Enterprise, on: date, standards: Iterable[str]) -> dict[str, object]:
+def enterprise_facts(*, enterprise: Enterprise, on: date, standards: Iterable[str],
+                     equity: bool = True) -> dict[str, object]:
     """The enterprise's facts on a date as the engines read them: the registry's facts (the one adapter,
     twincity.points.facts) plus, for each standard named, its latest finished points and grade
     (`score.<standard>`, `grade.<standard>`; None when it has no result, or only a range because an
-    expert's input is missing)."""
+    expert's input is missing), and with `equity` the finance facts of its equity rounds (`equity_facts`)."""
     facts = dict(next(iter(registry_facts(evaluation_date=on, enterprise_ids=[enterprise.pk])))[1])
     for standard_id in sorted(set(standards)):
         result = result_latest(enterprise=enterprise, standard_id=standard_id)
@@ -76,7 +77,8 @@ def enterprise_facts(*, enterprise: Enterprise, on: date, standards: Iterable[st
                                                                           result.grade)
         facts[f"score.{standard_id}"] = score
         facts[f"grade.{standard_id}"] = grade
-    facts.update(equity_facts(on=on, enterprise_ids=[enterprise.pk]).get(enterprise.pk, NO_ROUND))
+    if equity:
+        facts.update(equity_facts(on=on, enterprise_ids=[enterprise.pk]).get(enterprise.pk, NO_ROUND))
     return facts
 
 
@@ -85,6 +87,10 @@ def _score_facts(score_min, score_max, grade) -> tuple[float | None, str | None]
     range is, an expert's input missing), the grade (None when it has none)."""
     score = float(score_min) if score_min is not None and score_min == score_max else None
     return score, (grade or None)
+
+
+def _reads_finance_facts(products: Iterable[finance_engine.Product]) -> bool:
+    return any(f in finance_engine.FINANCE_FACTS for p in products for f in p.fields)
 
 
 # The finance facts of an enterprise without a round on file (finance_engine.facts): the platform records the
@@ -163,7 +169,7 @@ def registry_match(*, on: date, products: Sequence[FinancialProduct]):
         latest = _latest_scores(standard_id)
         extra[f"score.{standard_id}"] = pl.Series([latest.get(pk, (None, None))[0] for pk in pks], dtype=pl.Float64)
         extra[f"grade.{standard_id}"] = pl.Series([latest.get(pk, (None, None))[1] for pk in pks], dtype=pl.String)
-    if any(f in finance_engine.FINANCE_FACTS for p in engine for f in p.fields):
+    if _reads_finance_facts(engine):
         rounds = equity_facts(on=on)
         for name, dtype in (("equity_rounds", pl.Int64), ("equity_last_round_days", pl.Int64),
                             ("equity_stage", pl.String)):
@@ -309,7 +315,8 @@ def enterprise_match(*, enterprise: Enterprise, on: date, amount: Decimal | None
     when an amount and term are asked, the net cost and whether they fit the product."""
     rows = list(products if products is not None else products_published())
     engine = [engine_product(p) for p in rows]
-    facts = enterprise_facts(enterprise=enterprise, on=on, standards=[p.standard for p in engine if p.standard])
+    facts = enterprise_facts(enterprise=enterprise, on=on, standards=[p.standard for p in engine if p.standard],
+                             equity=_reads_finance_facts(engine))
     by_id = {p.product_id: p for p in rows}
     matches = finance_engine.match(facts, engine, amount=amount, term_months=term_months, evaluation_date=on)
     offers = []
