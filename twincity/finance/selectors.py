@@ -190,18 +190,24 @@ class Member:
     consent: Consent
 
 
+def latest_finished_run(standard_id: str | None = None) -> str:
+    """The latest finished scoring run (of a standard, or of any) as a cache-key part: `pk@finish time`, or
+    "none". Finished results change only with a run, and runs are not audited result by result."""
+    from twincity.points.models import ScoringRun
+
+    runs = ScoringRun.objects.filter(status=ScoringRun.Status.DONE)
+    if standard_id:
+        runs = runs.filter(standard__standard_id=standard_id)
+    latest = runs.order_by("-finished_at", "-pk").values_list("pk", "finished_at").first()
+    return f"{latest[0]}@{latest[1].timestamp() if latest[1] else 0}" if latest else "none"
+
+
 def _qualifying(product: FinancialProduct, on: date) -> list[tuple[str, int]]:
     """(credit code, pk) of every enterprise of the registry eligible for the product on `on`, by credit code;
     cached per registry version (every audited write bumps it: declarations, titles, rounds) and the product
     standard's latest finished run (a run's results are not audited one by one)."""
-    from twincity.points.models import ScoringRun
-
     standard = engine_product(product).standard
-    run = "-"
-    if standard:
-        latest = (ScoringRun.objects.filter(standard__standard_id=standard, status=ScoringRun.Status.DONE)
-                  .order_by("-finished_at", "-pk").values_list("pk", "finished_at").first())
-        run = f"{latest[0]}@{latest[1].timestamp() if latest[1] else 0}" if latest else "none"
+    run = latest_finished_run(standard) if standard else "-"
     key = f"finance-qualifying:{product.pk}:{on.isoformat()}:{run}"
 
     def compute() -> list[tuple[str, int]]:

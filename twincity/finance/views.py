@@ -6,11 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from twincity.core.access import require, visible
+from twincity.core.caching import REGISTRY, cached
 from twincity.core.errors import ApplicationError
 from twincity.core.keyset import InvalidCursor
 from twincity.enterprises.access import own_enterprise
@@ -34,13 +37,29 @@ def products_view(request):
     amount = term_months = None
     if form.is_bound and form.is_valid():
         amount, term_months = form.asked()
-    offers = selectors.enterprise_match(enterprise=enterprise, on=timezone.localdate(), amount=amount,
-                                        term_months=term_months)
-    context = {"enterprise": enterprise, "form": form, "offers": [presentation.offer_row(o) for o in offers],
-               "asked": amount is not None,
-               "counts": {v: sum(1 for o in offers if o.verdict == v) for v in presentation.VERDICT_BADGE}}
-    template = "finance/_offers.html" if _htmx(request) else "finance/match.html"
-    return render(request, template, context)
+    offers_html = _offers_html(enterprise, amount, term_months)
+    if _htmx(request):
+        return HttpResponse(offers_html)
+    return render(request, "finance/match.html", {"enterprise": enterprise, "form": form, "offers_html": offers_html})
+
+
+def _offers_html(enterprise, amount, term_months) -> str:
+    """The company's offers (every published product matched, with reasons and the net cost of what it asks),
+    rendered once per registry version: every audited write bumps it (products published, changed or withdrawn;
+    declarations, titles, equity rounds); the key also names the day, what is asked, the language and the latest
+    finished scoring run (a run's results are not audited one by one)."""
+    on = timezone.localdate()
+    latest_run = selectors.latest_finished_run()
+    key = (f"finance-offers:{enterprise.pk}:{on.isoformat()}:{amount}:{term_months}:{translation.get_language()}:"
+           f"{latest_run}")
+
+    def compute() -> str:
+        offers = selectors.enterprise_match(enterprise=enterprise, on=on, amount=amount, term_months=term_months)
+        return render_to_string("finance/_offers.html", {
+            "offers": [presentation.offer_row(o) for o in offers], "asked": amount is not None,
+            "counts": {v: sum(1 for o in offers if o.verdict == v) for v in presentation.VERDICT_BADGE}})
+
+    return mark_safe(cached(REGISTRY, key, compute))  # noqa: S308 (the template's escaped output)
 
 
 @login_required

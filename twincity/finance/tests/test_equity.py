@@ -150,3 +150,34 @@ def test_the_funds_mandate_lists_matching_enterprises_with_consent(client, cast,
     assert f'data-code="{BOB_CODE}"' in page and ALICE_CODE not in page
     client.force_login(cast.bella)  # a bank's officer cannot read the fund's list
     assert client.get(url).status_code == 403
+
+
+def test_alices_cached_product_list_follows_a_round_and_a_new_run_at_once(client, cast, scored, equity_products,
+                                                                         django_capture_on_commit_callbacks):
+    """The offers are rendered once per registry version (alice's product list at scale): an audited write (a round
+    recorded) or a finished scoring run shows at once."""
+    from twincity.points.tests import scenario
+
+    client.force_login(cast.alice)
+
+    def verdicts() -> dict[str, str]:
+        import re
+
+        page = client.get("/finance/products/").content.decode()
+        return dict(re.findall(r'data-product="([^"]+)" data-verdict="([^"]+)"', page))
+
+    assert verdicts()[LINKED] == "ineligible"
+    assert verdicts()[LINKED] == "ineligible"  # from the cache
+    with django_capture_on_commit_callbacks(execute=True):
+        services.equity_round_record(actor=cast.alice, enterprise=cast.alice_co,
+                                     closed_on=timezone.localdate() - timedelta(days=1), amount=Decimal("1000000"),
+                                     stage="seed", investor_name="某天使")
+    assert verdicts()[LINKED] == "eligible"
+    htmx = client.get("/finance/products/?amount=1000000&term_months=12", HTTP_HX_REQUEST="true").content.decode()
+    assert htmx.startswith("\n<p class=\"muted\" id=\"offer-counts\">") or 'id="offer-counts"' in htmx[:200]
+    # a new scoring run (not audited result by result) is seen at once too: its key is the latest finished run
+    from twincity.points.models import ScoringRun
+
+    before = selectors.latest_finished_run()
+    scenario.run(cast, "scp-v1")
+    assert selectors.latest_finished_run() != before and ScoringRun.objects.count() >= 2

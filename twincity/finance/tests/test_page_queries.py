@@ -8,8 +8,8 @@ from twincity.finance.tests.test_consent import grant
 from twincity.testing import ALICE_CODE
 
 WALK = [
-    ("alice", "/finance/products/", 10),
-    ("alice", "/finance/products/?amount=100&term_months=12", 10),
+    ("alice", "/finance/products/", 7),
+    ("alice", "/finance/products/?amount=100&term_months=12", 7),
     ("alice", "/finance/products/crcb-points-loan/", 7),
     ("alice", "/finance/consents/", 7),
     ("alice", "/api/finance/match?amount=1000000&term_months=12", 9),
