@@ -18,7 +18,9 @@ alice, `--requests` times after one warm-up request, and the same with an amount
 every product). The server time is the wall time of each request in this process; CPU ms per request is this
 process's (the database's own CPU is not in it on PostgreSQL). The last line is one JSON object: enterprises,
 products (published), requests, and per page p50_ms, p95_ms, max_ms, cpu_ms (median), queries (one request);
-with the load average and the database.
+with the load average and the database. Then (`--whitelist-consents`, default 5,000) bella's whitelist of her
+branch's points loan: random enterprises consent to her bank, and the page is timed cold (the whole registry matched
+in one batch) and warm (`--whitelist-requests`), and its CSV export once (`whitelist` in the JSON).
 """
 
 from __future__ import annotations
@@ -103,6 +105,58 @@ def measure(requests: int) -> dict[str, dict]:
     return figures
 
 
+def measure_whitelist(requests: int, consents: int, seed: int) -> dict:
+    """bella's whitelist of her branch's points loan: `consents` random enterprises consent to her bank (bulk rows,
+    as a load would hold them); the first request matches the whole registry (cold), the next ones read the
+    qualifying set from the cache; and the CSV export of every member. Each request logs its members."""
+    import random
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from twincity.accounts.models import User
+    from twincity.enterprises.models import Enterprise
+    from twincity.finance.models import AccessLog, Consent
+
+    bella = User.objects.get(username="bella")
+    pks = list(Enterprise.objects.values_list("pk", flat=True))
+    chosen = random.Random(seed).sample(pks, min(consents, len(pks)))
+    now = timezone.now()
+    Consent.objects.bulk_create([Consent(enterprise_id=pk, institution=bella.organisation.parent or bella.organisation,
+                                         purpose="credit_assessment", valid_from=now - timedelta(days=1),
+                                         valid_until=now + timedelta(days=30)) for pk in chosen], batch_size=2000)
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(bella)
+    path = "/finance/products/crcb-points-loan/whitelist/"
+    started, cpu = time.perf_counter(), cpu_seconds()
+    response = client.get(path)
+    cold_ms, cold_cpu_ms = (time.perf_counter() - started) * 1000, (cpu_seconds() - cpu) * 1000
+    if response.status_code != 200:
+        raise SystemExit(f"GET {path} answered {response.status_code}")
+    members = int(response.content.decode().split('data-count="members">', 1)[1].split("<", 1)[0])
+    with CaptureQueriesContext(connection) as captured:
+        client.get(path)
+    times, cpus = [], []
+    for _ in range(requests):
+        cpu, started = cpu_seconds(), time.perf_counter()
+        client.get(path)
+        times.append((time.perf_counter() - started) * 1000)
+        cpus.append((cpu_seconds() - cpu) * 1000)
+    started = time.perf_counter()
+    csv = b"".join(client.get("/finance/products/crcb-points-loan/whitelist.csv").streaming_content)
+    export_ms = (time.perf_counter() - started) * 1000
+    figures = {"consents": len(chosen), "members": members, "cold_ms": round(cold_ms, 1),
+               "cold_cpu_ms": round(cold_cpu_ms, 1), "p50_ms": round(statistics.median(times), 1),
+               "p95_ms": round(percentile(times, 95), 1), "cpu_ms": round(statistics.median(cpus), 1),
+               "queries": len(captured), "requests": requests, "csv_export_ms": round(export_ms, 1),
+               "csv_rows": csv.count(b"\r\n") - 1, "access_log_rows": AccessLog.objects.count()}
+    print(f"whitelist: {figures}", file=sys.stderr, flush=True)
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--enterprises", type=int, default=100_000, help="seeded when there is no --from")
@@ -113,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="a database registry_bench.py --seed-only kept (SQLite file path or PostgreSQL name)")
     parser.add_argument("--no-scoring", dest="score", action="store_false")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--whitelist-consents", type=int, default=5000,
+                        help="also time bella's whitelist with this many consents (0: skip)")
+    parser.add_argument("--whitelist-requests", type=int, default=50)
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="twincity-finance-bench-"))
@@ -165,13 +222,15 @@ def main(argv: list[str] | None = None) -> int:
         load_before = os.getloadavg()[0]
         started, cpu = time.perf_counter(), cpu_seconds()
         pages = measure(args.requests)
+        whitelist = (measure_whitelist(args.whitelist_requests, args.whitelist_consents, args.seed)
+                     if args.whitelist_consents else None)
         report = {
             "enterprises": enterprises, "products": products, "requests": args.requests, "database": vendor,
             "client": "django.test.Client in process (DEBUG off, whole middleware stack, no HTTP server)",
             "seconds": round(time.perf_counter() - started, 1), "cpu_seconds": round(cpu_seconds() - cpu, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "load_average_before": round(load_before, 2), "load_average_after": round(os.getloadavg()[0], 2),
-            "cpus": os.cpu_count(), "pages": pages,
+            "cpus": os.cpu_count(), "pages": pages, "whitelist": whitelist,
         }
     finally:
         connection.close()
