@@ -9,6 +9,7 @@
 """
 
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -17,7 +18,7 @@ from twincity.accounts.access import is_admin, is_signed_in
 from twincity.accounts.models import Organisation, User
 from twincity.enterprises.access import has_own_enterprise, is_own_enterprise
 from twincity.enterprises.models import Enterprise
-from twincity.finance.models import INSTITUTION_KINDS, Consent, FinancialProduct
+from twincity.finance.models import INSTITUTION_KINDS, Consent, FinancialProduct, Purpose
 
 INSTITUTION_ROLES = frozenset({User.Role.BANK_OFFICER, User.Role.GUARANTEE_OFFICER, User.Role.FUND_MANAGER})
 
@@ -122,13 +123,24 @@ def enterprises_institution_may_read(user, at: datetime | None = None) -> QueryS
     return Enterprise.objects.filter(pk__in=consents_in_force(user, at).values("enterprise_id"))
 
 
-def consent_for_each(user, at: datetime) -> dict[int, Consent]:
+class ConsentInForce(NamedTuple):
+    """What a list needs of the consent an enterprise is read under: which one, and its purpose."""
+
+    pk: int
+    purpose: str
+
+    def get_purpose_display(self) -> str:
+        return str(Purpose(self.purpose).label)
+
+
+def consent_for_each(user, at: datetime) -> dict[int, ConsentInForce]:
     """enterprise pk → the consent `consent_in_force` would give, for every enterprise at once (whitelists,
-    exports): one query."""
-    chosen: dict[int, Consent] = {}
-    for consent in consents_in_force(user, at).order_by("valid_until", "pk").only(
-            "pk", "enterprise_id", "purpose", "valid_until"):
-        chosen.setdefault(consent.enterprise_id, consent)
+    exports): one query, plain rows."""
+    chosen: dict[int, ConsentInForce] = {}
+    for enterprise_id, pk, purpose in consents_in_force(user, at).order_by("valid_until", "pk").values_list(
+            "enterprise_id", "pk", "purpose"):
+        if enterprise_id not in chosen:
+            chosen[enterprise_id] = ConsentInForce(pk, purpose)
     return chosen
 
 

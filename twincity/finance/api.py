@@ -287,7 +287,7 @@ def whitelist_api(request, filters: Query[WhitelistFilters], product_id: str = P
         services.whitelist_read_record(user=request.user, product=product, members=listing.members, at=at,
                                        via=f"{via}?format={filters.format}")
         body = services.whitelist_file(product=product, members=listing.members, on=on, fmt=filters.format,
-                                       enterprises=selectors.enterprises_by_pk(m.pk for m in listing.members))
+                                       details=selectors.member_details(listing.members))
         if filters.format == "csv":
             response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
         else:
@@ -300,14 +300,14 @@ def whitelist_api(request, filters: Query[WhitelistFilters], product_id: str = P
     except InvalidCursor as exc:
         raise InvalidInput("游标无效 (invalid cursor)", extra={"fields": {"after": [filters.after or ""]}}) from exc
     services.whitelist_read_record(user=request.user, product=product, members=page, at=at, via=via)
-    enterprises = selectors.enterprises_by_pk(m.pk for m in page)
+    details = selectors.member_details(page)
     return {
         "product_id": product.product_id, "version": product.version, "evaluation_date": on,
         "count": len(listing.members), "consented": listing.consented, "next_cursor": next_cursor,
-        "items": [{"credit_code": enterprises[m.pk].credit_code, "name": enterprises[m.pk].name,
-                   "city": enterprises[m.pk].city, "industry_cluster": enterprises[m.pk].industry_cluster,
+        "items": [{"credit_code": details[m.pk].enterprise.credit_code, "name": details[m.pk].enterprise.name,
+                   "city": details[m.pk].enterprise.city, "industry_cluster": details[m.pk].enterprise.industry_cluster,
                    "consent_id": m.consent.pk, "consent_purpose": m.consent.purpose,
-                   "consent_valid_until": m.consent.valid_until} for m in page],
+                   "consent_valid_until": details[m.pk].consent_valid_until} for m in page],
     }
 
 

@@ -2,16 +2,19 @@
 (finance_engine), its consents and who read its data. Callers check access (`twincity.finance.access`)."""
 
 import bisect
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
 import finance_engine
-from twincity.core.caching import REGISTRY, cached
+from twincity.core import caching
+from twincity.core.caching import REGISTRY, cached, version_of
 from twincity.core.keyset import Key
 from twincity.core.keyset import decode as keyset_decode
 from twincity.core.keyset import encode as keyset_encode
@@ -187,7 +190,7 @@ class Member:
 
     pk: int
     credit_code: str
-    consent: Consent
+    consent: access.ConsentInForce
 
 
 def latest_finished_run(standard_id: str | None = None) -> str:
@@ -202,13 +205,17 @@ def latest_finished_run(standard_id: str | None = None) -> str:
     return f"{latest[0]}@{latest[1].timestamp() if latest[1] else 0}" if latest else "none"
 
 
+def _qualifying_key(product: FinancialProduct, on: date) -> str:
+    standard = engine_product(product).standard
+    run = latest_finished_run(standard) if standard else "-"
+    return f"finance-qualifying:{product.pk}:{on.isoformat()}:{run}"
+
+
 def _qualifying(product: FinancialProduct, on: date) -> list[tuple[str, int]]:
     """(credit code, pk) of every enterprise of the registry eligible for the product on `on`, by credit code;
     cached per registry version (every audited write bumps it: declarations, titles, rounds) and the product
     standard's latest finished run (a run's results are not audited one by one)."""
-    standard = engine_product(product).standard
-    run = latest_finished_run(standard) if standard else "-"
-    key = f"finance-qualifying:{product.pk}:{on.isoformat()}:{run}"
+    key = _qualifying_key(product, on)
 
     def compute() -> list[tuple[str, int]]:
         import polars as pl
@@ -232,9 +239,31 @@ def whitelist(*, user, product: FinancialProduct, at: datetime) -> Whitelist:
     at `at` (checked now, never cached: a revocation takes them off at once), by credit code. Callers check
     `access.can_view_whitelist` and log each member they show (services.whitelist_read_record)."""
     consents = access.consent_for_each(user, at)
-    members = [Member(pk, code, consents[pk]) for code, pk in _qualifying(product, timezone.localdate(at))
-               if pk in consents]
+    qualifying = _qualifying_by_pk(product, timezone.localdate(at))
+    members = sorted((Member(pk, qualifying[pk], consent) for pk, consent in consents.items() if pk in qualifying),
+                     key=lambda m: m.credit_code)
     return Whitelist(members=members, consented=len(consents))
+
+
+# pk → credit code of the qualifying set, per process, under the shared cache's own key and registry version (a
+# few entries, each for at most FIGURE_SECONDS as the shared entries): a page reads it without unpickling the whole
+# set each time.
+_QUALIFYING_MEMO: dict[tuple, tuple[float, dict[int, str]]] = {}
+
+
+def _qualifying_by_pk(product: FinancialProduct, on: date) -> dict[int, str]:
+    version = version_of(REGISTRY)
+    memo_key = (caching.PREFIX, connection.settings_dict["NAME"], version, _qualifying_key(product, on))
+    now = time.monotonic()
+    found = _QUALIFYING_MEMO.get(memo_key)
+    if found is not None and now - found[0] < caching.FIGURE_SECONDS:
+        return found[1]
+    qualifying = {pk: code for code, pk in _qualifying(product, on)}
+    if len(_QUALIFYING_MEMO) >= 8:
+        _QUALIFYING_MEMO.clear()
+    if version is not None:
+        _QUALIFYING_MEMO[memo_key] = (now, qualifying)
+    return qualifying
 
 
 def whitelist_page(members: Sequence[Member], *, size: int, after: str | None = None) -> tuple[list[Member], str | None]:
@@ -250,14 +279,22 @@ def whitelist_page(members: Sequence[Member], *, size: int, after: str | None = 
     return page, (keyset_encode(keys, [page[-1].credit_code]) if page and more else None)
 
 
-def enterprises_by_pk(pks: Iterable[int]) -> dict[int, Enterprise]:
-    """The members' registry rows (public profile columns), in chunks that stay under every database's limit."""
-    pks = list(pks)
-    out: dict[int, Enterprise] = {}
-    for i in range(0, len(pks), 500):
-        for e in Enterprise.objects.filter(pk__in=pks[i:i + 500]).only(
+@dataclass(frozen=True)
+class MemberDetail:
+    enterprise: Enterprise
+    consent_valid_until: datetime
+
+
+def member_details(members: Sequence[Member]) -> dict[int, MemberDetail]:
+    """enterprise pk → what a list shows of a member: its registry row (public profile columns) and until when
+    its consent runs; read for the members shown only, in chunks that stay under every database's limit."""
+    out: dict[int, MemberDetail] = {}
+    for i in range(0, len(members), 500):
+        consent_of = {m.pk: m.consent.pk for m in members[i:i + 500]}
+        until = dict(Consent.objects.filter(pk__in=list(consent_of.values())).values_list("pk", "valid_until"))
+        for e in Enterprise.objects.filter(pk__in=list(consent_of)).only(
                 "pk", "credit_code", "name", "city", "district", "industry_cluster", "registered_on"):
-            out[e.pk] = e
+            out[e.pk] = MemberDetail(e, until[consent_of[e.pk]])
     return out
 
 

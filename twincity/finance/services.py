@@ -328,19 +328,20 @@ WHITELIST_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def whitelist_rows(*, product: FinancialProduct, members, enterprises, on) -> Iterator[tuple]:
-    """The export's rows (header excluded), one per member, in the whitelist's order."""
+def whitelist_rows(*, product: FinancialProduct, members, details, on) -> Iterator[tuple]:
+    """The export's rows (header excluded), one per member, in the whitelist's order (`details`:
+    selectors.member_details)."""
     for m in members:
-        e = enterprises[m.pk]
+        e = details[m.pk].enterprise
         yield (e.credit_code, e.name, e.city, e.industry_cluster, product.product_id, product.version, on,
-               m.consent.purpose, m.consent.valid_until)
+               m.consent.purpose, details[m.pk].consent_valid_until)
 
 
-def whitelist_file(*, product: FinancialProduct, members, enterprises, on, fmt: str) -> Iterable[str] | bytes:
+def whitelist_file(*, product: FinancialProduct, members, details, on, fmt: str) -> Iterable[str] | bytes:
     """The whitelist as CSV text in pieces (for a streaming response) or XLSX bytes, through core.exports (text
     cells can never be formulas); a header of column names (WHITELIST_COLUMNS)."""
     header = [key for key, _zh in WHITELIST_COLUMNS]
-    rows = whitelist_rows(product=product, members=members, enterprises=enterprises, on=on)
+    rows = whitelist_rows(product=product, members=members, details=details, on=on)
     if fmt == "csv":
         return csv_lines(header, rows)
     if fmt == "xlsx":

@@ -164,8 +164,9 @@ def whitelist_view(request, product_id: str):
         page, next_cursor = selectors.whitelist_page(listing.members, size=WHITELIST_PAGE_SIZE)
     services.whitelist_read_record(user=request.user, product=product, members=page, at=at,
                                    via=f"page: /finance/products/{product.product_id}/whitelist/")
-    enterprises = selectors.enterprises_by_pk(m.pk for m in page)
-    rows = [{"enterprise": enterprises[m.pk], "consent": m.consent} for m in page]
+    details = selectors.member_details(page)
+    rows = [{"enterprise": details[m.pk].enterprise, "consent": m.consent,
+             "valid_until": details[m.pk].consent_valid_until} for m in page]
     return render(request, "finance/whitelist.html", {
         "product": presentation.product_row(product), "rows": rows, "next_cursor": next_cursor,
         "first": not request.GET.get("after"), "members": len(listing.members), "consented": listing.consented,
@@ -183,7 +184,7 @@ def whitelist_export_view(request, product_id: str, fmt: str):
                                    via=f"export: /finance/products/{product.product_id}/whitelist.{fmt}")
     on = timezone.localdate(at)
     body = services.whitelist_file(product=product, members=members, on=on, fmt=fmt,
-                                   enterprises=selectors.enterprises_by_pk(m.pk for m in members))
+                                   details=selectors.member_details(members))
     if fmt == "csv":
         response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
     else:

@@ -18,9 +18,9 @@ WALK = [
     ("bella", "/api/finance/products", 4),
     ("bella", f"/api/finance/enterprises/{ALICE_CODE}/points", 14),
     ("bella", f"/api/finance/match?enterprise={ALICE_CODE}&amount=1000000&term_months=12", 12),
-    ("bella", "/finance/products/crcb-points-loan/whitelist/", 8),
-    ("bella", "/api/finance/products/crcb-points-loan/whitelist", 8),
-    ("bella", "/finance/products/crcb-points-loan/whitelist.csv", 8),
+    ("bella", "/finance/products/crcb-points-loan/whitelist/", 9),
+    ("bella", "/api/finance/products/crcb-points-loan/whitelist", 9),
+    ("bella", "/finance/products/crcb-points-loan/whitelist.csv", 9),
 ]
 
 

@@ -79,7 +79,7 @@ def test_a_consent_to_every_bank_covers_bella_and_an_expired_one_does_not(client
     later = consent.valid_until + timedelta(seconds=1)
     assert selectors.whitelist(user=cast.bella, product=products["crcb-points-loan"], at=later).members == []
     assert selectors.whitelist(user=cast.bella, product=products["crcb-points-loan"],
-                               at=consent.valid_until - timedelta(seconds=1)).members[0].consent == consent
+                               at=consent.valid_until - timedelta(seconds=1)).members[0].consent.pk == consent.pk
 
 
 @pytest.mark.parametrize("persona", ["bruno", "olivia", "alice", "gary"])
