@@ -44,8 +44,12 @@ def objects(cast) -> dict:
                           definition=DEMO_PRODUCTS[0][2])
     consent_grant(actor=cast.alice, enterprise=cast.alice_co, institution=cast.bank_a, purpose="financing",
                   valid_until=timezone.now() + timedelta(days=1))
+    from twincity.finance.models import EquityRound
+
+    # a round on alice's company by an investor not on the platform (a fund's officers record only their own)
+    round_ = EquityRound(enterprise=cast.alice_co, investor=None, investor_name="某创投")
     return {"alice_co": cast.alice_co, "bob_co": cast.bob_co, "bank_a_branch": cast.bank_a_branch,
-            "alice_job": job, "run": None, "loan": loan}
+            "alice_job": job, "run": None, "loan": loan, "round": round_}
 
 
 # (module, predicate, the object it is asked about or None, who gets True)
@@ -90,12 +94,15 @@ TABLE = [
     (finance_access, "can_manage_consents", "alice_co", ("alice",)),
     (finance_access, "can_manage_own_consents", None, ("alice", "bob")),
     (finance_access, "can_view_consents", "alice_co", ("olivia", "alice")),
+    (finance_access, "can_view_whitelist", "loan", ("bella",)),
+    (finance_access, "can_record_equity_round", "round", ("olivia", "alice")),
+    (finance_access, "can_view_equity_rounds", "alice_co", ("olivia", "alice")),
 ]
 # Answers that are not yes/no: asserted separately below.
-NOT_BOOLEAN = {"own_enterprise", "editable_profile_fields", "institution_of", "consent_in_force"}
+NOT_BOOLEAN = {"own_enterprise", "editable_profile_fields", "institution_of", "consent_in_force", "consent_for_each"}
 LIST_FORMS = {"organisations_visible", "users_visible", "tokens_visible", "enterprises_visible",
               "enterprises_editable", "declarations_visible", "import_jobs_visible", "institutions_managed",
-              "enterprises_institution_may_read"}
+              "enterprises_institution_may_read", "consents_in_force"}
 
 
 @pytest.mark.parametrize(("module", "name", "about", "allowed"), TABLE,

@@ -18,7 +18,7 @@ from twincity.accounts.access import is_admin, is_signed_in
 from twincity.accounts.models import Organisation, User
 from twincity.enterprises.access import has_own_enterprise, is_own_enterprise
 from twincity.enterprises.models import Enterprise
-from twincity.finance.models import INSTITUTION_KINDS, Consent, FinancialProduct, Purpose
+from twincity.finance.models import INSTITUTION_KINDS, Consent, EquityRound, FinancialProduct, Purpose
 
 INSTITUTION_ROLES = frozenset({User.Role.BANK_OFFICER, User.Role.GUARANTEE_OFFICER, User.Role.FUND_MANAGER})
 
@@ -156,12 +156,13 @@ def can_view_whitelist(user, product: FinancialProduct) -> bool:
 # --- equity rounds -----------------------------------------------------------------------------------------
 
 
-def can_record_equity_round(user, enterprise: Enterprise, investor: Organisation | None) -> bool:
-    """Record a round on an enterprise: its own users, administrators, and the officers of the fund that
-    invested (naming their own fund as the investor)."""
-    if is_admin(user) or is_own_enterprise(user, enterprise):
+def can_record_equity_round(user, round_: EquityRound) -> bool:
+    """Record a round (as yet unsaved) on an enterprise: its own users, administrators, and the officers of the
+    fund that invested (naming their own fund as the investor)."""
+    if is_admin(user) or is_own_enterprise(user, round_.enterprise):
         return True
     own = institution_of(user)
+    investor = round_.investor
     return (own is not None and own.kind == Organisation.Kind.FUND and investor is not None
             and investor.root_id == own.root_id)
 

@@ -283,7 +283,8 @@ def equity_round_record(*, actor, enterprise: Enterprise, closed_on, amount, sta
                         investor: Organisation | None = None, investor_name: str = "") -> EquityRound:
     """Record an equity round the enterprise closed (股贷债保): by the enterprise itself, or by the fund that
     invested (naming itself), or an administrator. Audited; from then on the matching reads it (equity facts)."""
-    require(access.can_record_equity_round(actor, enterprise, investor), NOT_YOUR_ROUNDS)
+    require(access.can_record_equity_round(actor, EquityRound(enterprise=enterprise, investor=investor)),
+            NOT_YOUR_ROUNDS)
     fields: dict[str, list[str]] = {}
     try:
         money = Decimal(str(amount))
