@@ -98,6 +98,8 @@ def measure(requests: int) -> dict[str, dict]:
         if response.status_code != 200:
             raise SystemExit(f"GET {path} answered {response.status_code}")
         offers = response.content.decode().count('class="card offer"')
+        if not keep:
+            caching.PREFIX = f"{prefix}:bench-{uuid.uuid4().hex}"
         with CaptureQueriesContext(connection) as captured:
             client.get(path)
         queries = len(captured)
