@@ -15,7 +15,6 @@ from ninja.pagination import paginate
 from twincity.accounts.models import Organisation
 from twincity.core.access import require, visible
 from twincity.core.api import Pagination, errors
-from twincity.core.errors import InvalidInput
 from twincity.core.keyset import InvalidCursor
 from twincity.enterprises.access import own_enterprise
 from twincity.enterprises.api import CreditCode
@@ -271,7 +270,7 @@ def access_log_api(request, enterprise: str | None = Query(None, pattern=CREDIT_
                         "enterprises whose consent covering your institution is in force at this moment (a consent "
                         "to a bank covers its branches); an enterprise without one never appears. Ordered by credit "
                         "code, in pages (`after` = the previous page's `next_cursor`; a cursor that does not decode "
-                        "answers 422), or the whole list as a file with format=csv|xlsx. Every member returned is "
+                        "gives the first page), or the whole list as a file with format=csv|xlsx. Every member returned is "
                         "logged in its access log. Only the officers of the product's institution (its bank tree) "
                         "may read it: 403 for anyone else; 404 for an unknown product.",
             openapi_extra={"responses": {"200": {"description": "JSON page, or the whole list as a file",
@@ -297,8 +296,8 @@ def whitelist_api(request, filters: Query[WhitelistFilters], product_id: str = P
         return response
     try:
         page, next_cursor = selectors.whitelist_page(listing.members, size=filters.limit, after=filters.after)
-    except InvalidCursor as exc:
-        raise InvalidInput("游标无效 (invalid cursor)", extra={"fields": {"after": [filters.after or ""]}}) from exc
+    except InvalidCursor:  # as the pages read a bad cursor (core.keyset.numbered_page): the first page
+        page, next_cursor = selectors.whitelist_page(listing.members, size=filters.limit)
     services.whitelist_read_record(user=request.user, product=product, members=page, at=at, via=via)
     details = selectors.member_details(page)
     return {

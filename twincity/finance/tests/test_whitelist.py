@@ -157,8 +157,9 @@ def test_pages_follow_the_credit_code_and_each_logs_only_its_own_members(client,
         after = data["next_cursor"]
     assert seen == [expected[:2], expected[2:4], expected[4:]] and after is None
     assert [row[0] for row in log_rows()] == expected
-    assert client.get(CHONGQING_API, {"after": "!!"}).status_code == 422
-    assert client.get(CHONGQING_API, {"after": "bm90LWpzb24"}).json()["code"] == "invalid"
+    assert client.get(CHONGQING_API, {"after": "!!"}).status_code == 422  # not the cursor's alphabet
+    # a cursor that does not decode gives the first page, as the pages read one
+    assert codes(client.get(CHONGQING_API, {"after": "bm90LWpzb24", "limit": 2})) == expected[:2]
 
 
 def test_the_qualifying_set_follows_a_registry_change_at_once(client, cast, chongqing_product,
