@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import polars as pl
-
 from points_engine import expr
 from points_engine.errors import StandardError
 from points_engine.facts import FIELD_TYPES
@@ -58,7 +56,6 @@ SCORE_PREFIX = "score."
 GRADE_PREFIX = "grade."
 _BOUND = {"points": SCORE_PREFIX, "grade": GRADE_PREFIX}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_BOOLEAN_CALLS = {"is_null"}
 
 
 @dataclass(frozen=True)
@@ -172,20 +169,6 @@ def bind_standard(ast: tuple, standard: str | None) -> tuple:
     return walk(ast)
 
 
-def _is_boolean(n: tuple) -> bool:
-    tag = n[0]
-    if tag in ("cmp", "and", "or", "not"):
-        return True
-    if tag == "lit":
-        return isinstance(n[1], bool)
-    if tag == "call":
-        return n[1] in _BOOLEAN_CALLS
-    if tag == "field":
-        typ = FIELD_TYPES.get(n[1]) or (FINANCE_FACTS[n[1]][0] if n[1] in FINANCE_FACTS else None)
-        return typ is not None and typ == pl.Boolean
-    return False
-
-
 def validate_product(d: Any) -> list[str]:
     """Human-readable errors ("path: 中文 / English"); [] when the product is valid."""
     errs: list[str] = []
@@ -238,7 +221,7 @@ def validate_product(d: Any) -> list[str]:
                     errs.append(f"{where}.expr: 使用 {name} 须指定 standard / {name} needs the product's standard")
             elif name not in FIELD_TYPES and name not in FINANCE_FACTS:
                 errs.append(f"{where}.expr: 未知事实 {name!r} / unknown fact {name!r} (see facts.md)")
-        if not _is_boolean(ast):
+        if not expr.is_boolean(ast):  # the standards' own rule of a yes/no test
             errs.append(f"{where}.expr: 条件必须是是/否判断 / a condition must be a yes/no test")
     pricing = d.get("pricing")
     if pricing is not None:

@@ -50,3 +50,25 @@ def test_url_maker_answers_what_reverse_answers():
     detail = url_maker("enterprises:detail")
     for value in ("91500107MA5YP4QX2A", "abc-1_2.3~", "名字", "a b", "x?y#z", "%41"):
         assert detail(value) == reverse("enterprises:detail", args=[value])
+
+
+def test_the_bar_groups_the_entries_into_sections(client, cast):
+    """A section with two or more pages the person may open is a menu; with one, that page's link."""
+    from twincity.core.navigation import NavMenu
+
+    def bar(user):
+        client.force_login(user)
+        return [(shown.key, [item.key for item in shown.items]) if isinstance(shown, NavMenu) else shown.key
+                for shown in client.get("/").context["navigation_bar"]]
+
+    assert bar(cast.olivia) == ["home", ("registry", ["registry", "import"]), ("points", ["runs", "standards"]),
+                                "finance-products", ("admin", ["audit", "accounts", "schedules", "tokens"]),
+                                "api-docs"]
+    assert bar(cast.alice) == ["home", ("registry", ["my-enterprise", "import"]),
+                               ("points", ["my-points", "standards"]),
+                               ("finance", ["finance-products", "finance-consents"]), "api-docs"]
+    assert bar(cast.bella) == ["home", "registry", "standards", "finance-products", "api-docs"]
+    client.force_login(cast.alice)
+    page = client.get("/finance/consents/").content.decode()
+    assert '<details class="navmenu active" data-section="finance">' in page
+    assert '<a href="/finance/consents/" class="active" aria-current="page">' in page

@@ -10,6 +10,7 @@ from twincity.finance import selectors
 from twincity.finance.models import FinancialProduct
 from twincity.points import selectors as points_selectors
 from twincity.points import services as points_services
+from twincity.points import tasks as points_tasks
 from twincity.testing import ALICE_CODE
 
 
@@ -30,7 +31,7 @@ def test_the_demo_publishes_products_and_alice_sees_them_with_net_costs(client, 
     olivia = User.objects.get(username="olivia")
     standard = points_selectors.standard_latest(standard_id="scp-v1")
     run = points_services.scoring_run_create(actor=olivia, standard=standard, evaluation_date=date(2026, 11, 1))
-    points_services.scoring_run_start(run=run)
+    points_tasks.scoring_run_start(run=run)
     alice_co = Enterprise.objects.get(credit_code=ALICE_CODE)
     grade = points_selectors.result_latest(enterprise=alice_co, standard_id="scp-v1").grade
     offers = {o.product.product_id: o for o in selectors.enterprise_match(
