@@ -164,8 +164,9 @@ def registry_match(*, on: date, products: Sequence[FinancialProduct]):
     for chunk_pks, frame in registry_frames(evaluation_date=on):
         pks.extend(chunk_pks)
         frames.append(frame)
-    if not frames:
-        return pl.DataFrame({"pk": [], "credit_code": []}, schema={"pk": pl.Int64, "credit_code": pl.String})
+    if not frames:  # an empty registry
+        return pl.DataFrame(schema={"pk": pl.Int64, "credit_code": pl.String,
+                                    **{f"eligible.{p.id}": pl.Boolean for p in engine}})
     facts = pl.concat(frames, how="vertical_relaxed")
     extra: dict[str, pl.Series] = {}
     for standard_id in sorted({p.standard for p in engine if p.standard}):

@@ -181,3 +181,24 @@ def test_alices_cached_product_list_follows_a_round_and_a_new_run_at_once(client
     before = selectors.latest_finished_run()
     scenario.run(cast, "scp-v1")
     assert selectors.latest_finished_run() != before and ScoringRun.objects.count() >= 2
+
+
+def test_the_registry_batch_and_one_enterprises_match_agree(cast, scored, products, orgs, equity_products):
+    """The whitelist's batch facts (registry frames, latest points, equity rounds) are the per-enterprise facts:
+    every product's eligibility agrees for every enterprise, with rounds on file and without."""
+    on = timezone.localdate()
+    demo_equity_load(orgs)
+    every = list(FinancialProduct.objects.filter(status=FinancialProduct.Status.PUBLISHED))
+    frame = selectors.registry_match(on=on, products=every)
+    rows = {row["pk"]: row for row in frame.iter_rows(named=True)}
+    checked = 0
+    for enterprise in (cast.alice_co, cast.bob_co):
+        for offer in selectors.enterprise_match(enterprise=enterprise, on=on, products=every):
+            assert rows[enterprise.pk][f"eligible.{offer.product.product_id}"] == offer.match.eligible, (
+                enterprise.credit_code, offer.product.product_id)
+            checked += 1
+    assert checked == 2 * len(every) == 16
+    # alice's last round (series A, 2025-09-26) is within two years; bob's (pre-A, 2023-03-10) is not; both are in
+    # the mandate's stages, clusters and cities
+    assert [rows[e.pk][f"eligible.{LINKED}"] for e in (cast.alice_co, cast.bob_co)] == [True, False]
+    assert [rows[e.pk][f"eligible.{MANDATE}"] for e in (cast.alice_co, cast.bob_co)] == [True, True]

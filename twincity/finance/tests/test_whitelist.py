@@ -173,3 +173,10 @@ def test_the_qualifying_set_follows_a_registry_change_at_once(client, cast, chon
     with django_capture_on_commit_callbacks(execute=True):
         enterprise_update(actor=cast.olivia, enterprise=cast.alice_co, changes={"city": "chengdu"})
     assert codes(client.get(CHONGQING_API)) == []
+
+
+def test_an_empty_registry_has_an_empty_whitelist(cast, chongqing_product):
+    Enterprise.objects.all().delete()
+    frame = selectors.registry_match(on=date(2026, 11, 29), products=[chongqing_product])
+    assert frame.columns == ["pk", "credit_code", "eligible.crcb-cq-any"] and frame.height == 0
+    assert selectors.whitelist(user=cast.bella, product=chongqing_product, at=timezone.now()).members == []
