@@ -8,8 +8,8 @@ from twincity.finance.tests.test_consent import grant
 from twincity.testing import ALICE_CODE
 
 WALK = [
-    ("alice", "/finance/products/", 10),
-    ("alice", "/finance/products/?amount=100&term_months=12", 10),
+    ("alice", "/finance/products/", 7),
+    ("alice", "/finance/products/?amount=100&term_months=12", 7),
     ("alice", "/finance/products/crcb-points-loan/", 7),
     ("alice", "/finance/consents/", 7),
     ("alice", "/api/finance/match?amount=1000000&term_months=12", 9),
@@ -18,6 +18,9 @@ WALK = [
     ("bella", "/api/finance/products", 4),
     ("bella", f"/api/finance/enterprises/{ALICE_CODE}/points", 14),
     ("bella", f"/api/finance/match?enterprise={ALICE_CODE}&amount=1000000&term_months=12", 12),
+    ("bella", "/finance/products/crcb-points-loan/whitelist/", 10),  # with the unread badge of the top bar
+    ("bella", "/api/finance/products/crcb-points-loan/whitelist", 9),
+    ("bella", "/finance/products/crcb-points-loan/whitelist.csv", 9),
 ]
 
 
