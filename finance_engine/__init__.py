@@ -18,6 +18,8 @@ Matching
 Case lifecycle (lifecycle.py)
     lifecycle.transition(kind, state, action) -> state # or IllegalTransition: the only way between states
     lifecycle.allowed_actions, LINE_USED, REASON_REQUIRED, joint_outcome(decisions, branches)
+Finance facts (beside facts.md; see facts.py)
+    FINANCE_FACTS, EQUITY_STAGES                       # equity_rounds, equity_last_round_days, equity_stage
 Cost
     net_cost(pricing, amount, term_months) -> NetCost  # rate + guarantee fee − interest subsidy − fee subsidy
     net_annual_rate(pricing) -> Decimal
@@ -26,6 +28,7 @@ Cost
 from . import lifecycle
 from .cost import FEN, NetCost, net_annual_rate, net_cost, to_fen
 from .errors import FactsError, FinanceEngineError, ProductError
+from .facts import EQUITY_STAGES, FINANCE_FACTS
 from .match import (
     ELIGIBLE,
     INELIGIBLE,
@@ -53,6 +56,8 @@ from .product import (
 
 __all__ = [
     "ELIGIBLE",
+    "EQUITY_STAGES",
+    "FINANCE_FACTS",
     "FEN",
     "INELIGIBLE",
     "KNOWLEDGE_VALUE_LINES",

@@ -35,6 +35,7 @@ from points_engine.facts import (
 
 from .cost import NetCost, net_annual_rate, net_cost
 from .errors import FactsError
+from .facts import FINANCE_FACTS, finance_column, finance_value
 from .product import GRADE_PREFIX, SCORE_PREFIX, Condition, Product, as_products
 
 ELIGIBLE, NEEDS_REVIEW, INELIGIBLE = "eligible", "needs_review", "ineligible"
@@ -80,6 +81,8 @@ def _label(key: str, lang: str) -> str:
     spec = FACTS.get(key)
     if spec is not None:
         return spec.title_zh if lang == "zh" else spec.title_en
+    if key in FINANCE_FACTS:
+        return FINANCE_FACTS[key][1] if lang == "zh" else FINANCE_FACTS[key][2]
     if key.startswith(SCORE_PREFIX):
         std = key[len(SCORE_PREFIX) :]
         return f"{std} 积分" if lang == "zh" else f"points under {std}"
@@ -146,6 +149,8 @@ def prepare_facts(facts: Mapping[str, Any], evaluation_date: dt.date) -> dict[st
     for key in list(row):
         if key.startswith((SCORE_PREFIX, GRADE_PREFIX)):
             row[key] = _score_value(key, row[key])
+        elif key in FINANCE_FACTS:
+            row[key] = finance_value(key, row[key])
     return row
 
 
@@ -154,6 +159,8 @@ def _column_type(key: str) -> pl.DataType:
         return pl.Float64()
     if key.startswith(GRADE_PREFIX):
         return pl.String()
+    if key in FINANCE_FACTS:
+        return FINANCE_FACTS[key][0]
     return FIELD_TYPES.get(key, pl.String())
 
 
@@ -183,6 +190,8 @@ def prepare_batch(facts: pl.DataFrame, products: Sequence[Product], evaluation_d
         elif name.startswith(GRADE_PREFIX):
             col = df.get_column(name).cast(pl.String).str.strip_chars()
             casts.append(pl.select(pl.when(col == "").then(None).otherwise(col)).to_series().rename(name))
+        elif name in FINANCE_FACTS:
+            casts.append(finance_column(df.get_column(name)))
     if casts:
         df = df.with_columns(casts)
     lf = prepare_frame(df.lazy(), df.columns, evaluation_date)

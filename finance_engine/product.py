@@ -26,6 +26,7 @@ from points_engine.errors import StandardError
 from points_engine.facts import FIELD_TYPES
 
 from .errors import ProductError
+from .facts import FINANCE_FACTS
 
 #: Product kinds (PRODUCT.md glossary / issue #8).
 PRODUCT_KINDS: dict[str, tuple[str, str]] = {
@@ -221,7 +222,7 @@ def validate_product(d: Any) -> list[str]:
             if name in _BOUND:
                 if not standard:
                     errs.append(f"{where}.expr: 使用 {name} 须指定 standard / {name} needs the product's standard")
-            elif name not in FIELD_TYPES:
+            elif name not in FIELD_TYPES and name not in FINANCE_FACTS:
                 errs.append(f"{where}.expr: 未知事实 {name!r} / unknown fact {name!r} (see facts.md)")
         if not expr.is_boolean(ast):  # the standards' own rule of a yes/no test
             errs.append(f"{where}.expr: 条件必须是是/否判断 / a condition must be a yes/no test")

@@ -46,6 +46,8 @@ def objects(cast) -> dict:
                           definition=DEMO_PRODUCTS[0][2])
     consent_grant(actor=cast.alice, enterprise=cast.alice_co, institution=cast.bank_a, purpose="financing",
                   valid_until=timezone.now() + timedelta(days=1))
+    from twincity.finance.models import EquityRound
+
     # alice publishes a demand (offered to Chongqing's bank branches: bella's), bob publishes one (Chengdu:
     # bruno's), alice keeps a draft, and bella claims a second demand of alice's.
     def demand(actor, company, submit=True):
@@ -53,10 +55,12 @@ def objects(cast) -> dict:
                            purpose="x", submit=submit)
 
     claimed = case_claim(actor=cast.bella, case=demand(cast.alice, cast.alice_co))
+    # a round on alice's company by an investor not on the platform (a fund's officers record only their own)
+    round_ = EquityRound(enterprise=cast.alice_co, investor=None, investor_name="某创投")
     return {"alice_co": cast.alice_co, "bob_co": cast.bob_co, "bank_a_branch": cast.bank_a_branch,
             "alice_job": job, "run": None, "loan": loan, "alice_demand": demand(cast.alice, cast.alice_co),
             "bob_demand": demand(cast.bob, cast.bob_co), "alice_draft": demand(cast.alice, cast.alice_co, False),
-            "claimed_case": claimed}
+            "claimed_case": claimed, "round": round_}
 
 
 # (module, predicate, the object it is asked about or None, who gets True)
@@ -122,14 +126,17 @@ TABLE = [
     (notifications_access, "can_view_own_notifications", None, SIGNED_IN),
     (webhooks_access, "can_use_webhooks", None, ("olivia", "bella", "bruno", "gary")),
     (webhooks_access, "can_manage_webhooks_of", "bank_a_branch", ("olivia", "bella")),
+    (finance_access, "can_view_whitelist", "loan", ("bella",)),
+    (finance_access, "can_record_equity_round", "round", ("olivia", "alice")),
+    (finance_access, "can_view_equity_rounds", "alice_co", ("olivia", "alice")),
 ]
 # Answers that are not yes/no: asserted separately below.
 NOT_BOOLEAN = {"own_enterprise", "editable_profile_fields", "institution_of", "consent_in_force",
-               "routed_institution_of", "dashboard_institutions"}
+               "routed_institution_of", "consent_for_each", "dashboard_institutions"}
 LIST_FORMS = {"organisations_visible", "users_visible", "tokens_visible", "enterprises_visible",
               "enterprises_editable", "declarations_visible", "import_jobs_visible", "institutions_managed",
               "enterprises_institution_may_read", "cases_visible", "demand_candidates", "notifications_visible",
-              "deliveries_visible", "webhook_organisations", "endpoints_visible"}
+              "deliveries_visible", "webhook_organisations", "endpoints_visible", "consents_in_force"}
 
 
 @pytest.mark.parametrize(("module", "name", "about", "allowed"), TABLE,

@@ -5,6 +5,7 @@ Loaded by the demo seed (no audit entries: seeding is not a user action) and use
 from typing import Any
 
 from twincity.accounts.models import Organisation
+from twincity.demo.personas import ALICE_CODE, BOB_CODE
 from twincity.finance.models import FinancialProduct
 from twincity.finance.services import product_version_build
 
@@ -227,3 +228,74 @@ def demo_cases_load(organisations: dict[str, Organisation], *, now=None) -> int:
         made.append(services.case_decide(actor=dora, case=case, decision="approve", amount="30000000",
                                          rate="0.0395", term_months=36, comment="牵头行同意", at=ago(2)))
     return len(made)
+# --- equity (股贷债保): a fund's mandate, a loan that asks for a round (投贷联动), rounds on file ------------------
+
+# (organisation key, product id, definition): a fund's mandate is an equity product whose conditions are its
+# stage, clusters and cities, and whose limits are its ticket size; the bank's loan asks for a recent round.
+DEMO_EQUITY_PRODUCTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("kxc_fund", "kxc-fund-early-stage", {
+        "kind": "equity", "name_zh": "科学城引导基金·早期成长投资", "name_en": "Science City fund: early-growth mandate",
+        "conditions": [
+            {"id": "stage", "name_zh": "尚未融资或处于天使轮至A轮", "name_en": "no round yet, or angel to series A",
+             "expr": "equity_rounds == 0 or equity_stage == 'angel' or equity_stage == 'seed' "
+                     "or equity_stage == 'pre_a' or equity_stage == 'a'"},
+            {"id": "clusters", "name_zh": "集成电路、生物医药或新一代信息技术", "name_en": "IC, biomedicine or IT",
+             "expr": "industry_cluster == 'ic' or industry_cluster == 'biomed' or industry_cluster == 'ict'"},
+            {"id": "cities", "name_zh": "注册在重庆或成都", "name_en": "registered in Chongqing or Chengdu",
+             "expr": "city == 'chongqing' or city == 'chengdu'"},
+        ],
+        # The ticket size: 500万–5000万 a deal.
+        "limits": {"min_amount": "5000000", "max_amount": "50000000"},
+    }),
+    ("cqb_kxc", "cqb-equity-linked-loan", {
+        "kind": "credit_loan", "name_zh": "投贷联动·科创贷", "name_en": "Equity-linked tech loan (投贷联动)",
+        "conditions": [
+            {"id": "round", "name_zh": "已完成股权融资", "name_en": "an equity round on file",
+             "expr": "equity_rounds >= 1"},
+            {"id": "recent", "name_zh": "最近一轮融资在两年内", "name_en": "the last round within two years",
+             "expr": "equity_last_round_days <= 730"},
+            {"id": "cities", "name_zh": "注册在重庆或成都", "name_en": "registered in Chongqing or Chengdu",
+             "expr": "city == 'chongqing' or city == 'chengdu'"},
+        ],
+        "pricing": {"rate": "0.038", "interest_subsidy": "0.01"},
+        "limits": {"min_amount": "1000000", "max_amount": "20000000", "min_term_months": 12, "max_term_months": 36},
+    }),
+)
+
+# (credit code, closing date, yuan, stage, investor organisation key or "", investor name when not on the platform)
+DEMO_ROUNDS: tuple[tuple[str, str, str, str, str, str], ...] = (
+    (ALICE_CODE, "2021-06-18", "3000000.00", "angel", "", "重庆天使投资引导基金"),
+    (ALICE_CODE, "2025-09-26", "20000000.00", "a", "kxc_fund", ""),
+    (BOB_CODE, "2023-03-10", "8000000.00", "pre_a", "", "成都高新创投"),
+)
+
+
+def demo_equity_products(organisations: dict[str, Organisation]) -> list[FinancialProduct]:
+    """Version 1 of the fund's mandate and the equity-linked loan, unsaved (organisations by persona key)."""
+    return [product_version_build(institution=organisations[key], product_id=product_id, version=1,
+                                  definition=definition)
+            for key, product_id, definition in DEMO_EQUITY_PRODUCTS if key in organisations]
+
+
+def demo_equity_load(organisations: dict[str, Organisation]) -> int:
+    """Publish the equity products that are not there yet and put the demo rounds on file for the persona
+    companies that have none (seeding: no audit entries); how many products were added."""
+    from datetime import date
+    from decimal import Decimal
+
+    from twincity.enterprises.models import Enterprise
+    from twincity.finance.models import EquityRound
+
+    have = set(FinancialProduct.objects.values_list("product_id", flat=True))
+    new = [p for p in demo_equity_products(organisations) if p.product_id not in have]
+    FinancialProduct.objects.bulk_create(new)
+    companies = {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in={r[0] for r in DEMO_ROUNDS})}
+    with_rounds = set(EquityRound.objects.filter(enterprise__in=companies.values())
+                      .values_list("enterprise__credit_code", flat=True))
+    EquityRound.objects.bulk_create([
+        EquityRound(enterprise=companies[code], closed_on=date.fromisoformat(closed_on), amount=Decimal(amount),
+                    stage=stage, investor=organisations.get(investor) if investor else None,
+                    investor_name=name)
+        for code, closed_on, amount, stage, investor, name in DEMO_ROUNDS
+        if code in companies and code not in with_rounds and (not investor or investor in organisations)])
+    return len(new)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from twincity.accounts.models import Organisation, User
 from twincity.core.bulk import bulk_insert
-from twincity.demo.finance import demo_cases_load, demo_cases_reset, demo_products_load
+from twincity.demo.finance import demo_cases_load, demo_cases_reset, demo_equity_load, demo_products_load
 from twincity.demo.generator import (
     DECLARATION_COLUMNS,
     DEFAULT_ENTERPRISES,
@@ -205,6 +205,7 @@ def seed(*, enterprises: int = DEFAULT_ENTERPRISES, seed: int = DEFAULT_SEED, fo
                     result.by_city[row[city_at]] = result.by_city.get(row[city_at], 0) + 1
             _persona_inputs(recorded_by=user_ids["olivia"])
             result.products = demo_products_load(orgs)
+            result.products += demo_equity_load(orgs)
             result.cases = demo_cases_load(orgs)
             result.guarantees = demo_riskpool_load(orgs)
     finally:

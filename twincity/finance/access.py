@@ -9,6 +9,7 @@
 """
 
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -24,7 +25,7 @@ from twincity.accounts.access import (  # noqa: F401 — institution_of and is_i
 from twincity.accounts.models import Organisation
 from twincity.enterprises.access import has_own_enterprise, is_own_enterprise
 from twincity.enterprises.models import Enterprise
-from twincity.finance.models import INSTITUTION_KINDS, Consent, FinancialProduct
+from twincity.finance.models import INSTITUTION_KINDS, Consent, EquityRound, FinancialProduct, Purpose
 
 # --- products ----------------------------------------------------------------------------------------------
 
@@ -88,15 +89,19 @@ def _consents_covering(institution: Organisation) -> Q:
     return Q(institution_id__in=named) | Q(institution_kind=institution.kind)
 
 
+def consents_in_force(user, at: datetime | None = None) -> QuerySet[Consent]:
+    """Every consent under which this person's institution may read an enterprise's data at `at` (default:
+    now): in force then (`ConsentQuerySet.active_at`) and covering the institution. None for anyone else."""
+    institution = institution_of(user)
+    if institution is None:
+        return Consent.objects.none()
+    return Consent.objects.active_at(at or timezone.now()).filter(_consents_covering(institution))
+
+
 def consent_in_force(user, enterprise: Enterprise, at: datetime | None = None) -> Consent | None:
     """The consent under which this person's institution may read the enterprise's declarations and points at
     `at` (default: now), or None."""
-    institution = institution_of(user)
-    if institution is None:
-        return None
-    at = at or timezone.now()
-    return (Consent.objects.active_at(at).filter(_consents_covering(institution), enterprise=enterprise)
-            .order_by("valid_until", "pk").first())
+    return consents_in_force(user, at).filter(enterprise=enterprise).order_by("valid_until", "pk").first()
 
 
 def can_institution_read(user, enterprise: Enterprise, at: datetime | None = None) -> bool:
@@ -107,12 +112,57 @@ def can_institution_read(user, enterprise: Enterprise, at: datetime | None = Non
 def enterprises_institution_may_read(user, at: datetime | None = None) -> QuerySet[Enterprise]:
     """The list form of `can_institution_read`: every enterprise whose consent covers this person's
     institution at `at` (for whitelists and exports)."""
-    institution = institution_of(user)
-    if institution is None:
-        return Enterprise.objects.none()
-    at = at or timezone.now()
-    consents = Consent.objects.active_at(at).filter(_consents_covering(institution))
-    return Enterprise.objects.filter(pk__in=consents.values("enterprise_id"))
+    return Enterprise.objects.filter(pk__in=consents_in_force(user, at).values("enterprise_id"))
+
+
+class ConsentInForce(NamedTuple):
+    """What a list needs of the consent an enterprise is read under: which one, and its purpose."""
+
+    pk: int
+    purpose: str
+
+    def get_purpose_display(self) -> str:
+        return str(Purpose(self.purpose).label)
+
+
+def consent_for_each(user, at: datetime) -> dict[int, ConsentInForce]:
+    """enterprise pk → the consent `consent_in_force` would give, for every enterprise at once (whitelists,
+    exports): one query, plain rows."""
+    chosen: dict[int, ConsentInForce] = {}
+    for enterprise_id, pk, purpose in consents_in_force(user, at).order_by("valid_until", "pk").values_list(
+            "enterprise_id", "pk", "purpose"):
+        if enterprise_id not in chosen:
+            chosen[enterprise_id] = ConsentInForce(pk, purpose)
+    return chosen
+
+
+# --- whitelists --------------------------------------------------------------------------------------------
+
+
+def can_view_whitelist(user, product: FinancialProduct) -> bool:
+    """The enterprises that qualify for a product and consented: the officers of the product's institution
+    (its bank tree) only. Administrators are not an institution: no consent covers them, so they have none."""
+    return is_institution_officer(user) and can_manage_products(user, product.institution)
+
+
+# --- equity rounds -----------------------------------------------------------------------------------------
+
+
+def can_record_equity_round(user, round_: EquityRound) -> bool:
+    """Record a round (as yet unsaved) on an enterprise: its own users, administrators, and the officers of the
+    fund that invested (naming their own fund as the investor)."""
+    if is_admin(user) or is_own_enterprise(user, round_.enterprise):
+        return True
+    own = institution_of(user)
+    investor = round_.investor
+    return (own is not None and own.kind == Organisation.Kind.FUND and investor is not None
+            and investor.root_id == own.root_id)
+
+
+def can_view_equity_rounds(user, enterprise: Enterprise) -> bool:
+    """The rounds on file: the enterprise's own users and administrators (institutions see them through
+    matching, under consent)."""
+    return is_admin(user) or is_own_enterprise(user, enterprise)
 
 
 def can_manage_consents(user, enterprise: Enterprise) -> bool:

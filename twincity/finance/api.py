@@ -8,6 +8,7 @@ Money is in yuan as decimal strings (to the fen); rates are annual fractions as 
 from decimal import ROUND_HALF_UP
 from typing import Literal
 
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
@@ -16,6 +17,7 @@ from twincity.accounts.models import Organisation
 from twincity.core.access import require, visible
 from twincity.core.api import Pagination, errors
 from twincity.core.errors import Conflict
+from twincity.core.keyset import InvalidCursor
 from twincity.enterprises.access import own_enterprise
 from twincity.enterprises.api import CreditCode
 from twincity.enterprises.fields import CREDIT_CODE_PATTERN
@@ -34,6 +36,8 @@ from twincity.finance.schemas import (
     ConsentOut,
     DecisionIn,
     DefaultIn,
+    EquityRoundIn,
+    EquityRoundOut,
     KindIn,
     MatchFilters,
     MatchOut,
@@ -47,10 +51,16 @@ from twincity.finance.schemas import (
     ProductVersionIn,
     ProductWithdrawIn,
     ResubmitIn,
+    WhitelistFilters,
+    WhitelistOut,
 )
 from twincity.finance.services import FEN
 
 router = Router(tags=["finance 科技金融"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_FILE = {"schema": {"type": "string", "description": "UTF-8 CSV with a header row"}}
+XLSX_FILE = {"schema": {"type": "string", "format": "binary"}}
 
 ProductId = Path(..., max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 NO_ENTERPRISE = "企业不存在或无权查看 (no such enterprise)"
@@ -432,3 +442,84 @@ def overdue_cases_api(request):
     require(access.can_view_overdue(request.user))
     return [{"case": _case_out(o.case), "clock": o.clock, "due": o.due, "working_days_late": o.working_days_late,
              "late": o.late} for o in selectors.cases_overdue(now=timezone.now())]
+# --- an institution's whitelist of a product ---------------------------------------------------------------
+
+
+@router.get("/products/{product_id}/whitelist", response={200: WhitelistOut, **errors(401, 403, 404, 422)},
+            summary="The enterprises that qualify for one of your institution's products and consented to it",
+            description="The whole registry matched against the product in one batch (today's facts), kept to the "
+                        "enterprises whose consent covering your institution is in force at this moment (a consent "
+                        "to a bank covers its branches); an enterprise without one never appears. Ordered by credit "
+                        "code, in pages (`after` = the previous page's `next_cursor`; a cursor that does not decode "
+                        "gives the first page), or the whole list as a file with format=csv|xlsx. Every member returned is "
+                        "logged in its access log. Only the officers of the product's institution (its bank tree) "
+                        "may read it: 403 for anyone else; 404 for an unknown product.",
+            openapi_extra={"responses": {"200": {"description": "JSON page, or the whole list as a file",
+                                                 "content": {"text/csv": CSV_FILE, XLSX: XLSX_FILE}}}})
+def whitelist_api(request, filters: Query[WhitelistFilters], product_id: str = ProductId):
+    product = _product(request, product_id)
+    require(access.can_view_whitelist(request.user, product), services.NOT_YOUR_WHITELIST)
+    at = timezone.now()
+    on = timezone.localdate(at)
+    listing = selectors.whitelist(user=request.user, product=product, at=at)
+    via = f"api: GET /api/finance/products/{product.product_id}/whitelist"
+    if filters.format != "json":
+        services.whitelist_read_record(user=request.user, product=product, members=listing.members, at=at,
+                                       via=f"{via}?format={filters.format}")
+        body = services.whitelist_file(product=product, members=listing.members, on=on, fmt=filters.format,
+                                       details=selectors.member_details(listing.members))
+        if filters.format == "csv":
+            response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(body, content_type=XLSX)
+        response["Content-Disposition"] = (f'attachment; filename="whitelist-{product.product_id}-v'
+                                           f'{product.version}-{on.isoformat()}.{filters.format}"')
+        return response
+    try:
+        page, next_cursor = selectors.whitelist_page(listing.members, size=filters.limit, after=filters.after)
+    except InvalidCursor:  # as the pages read a bad cursor (core.keyset.numbered_page): the first page
+        page, next_cursor = selectors.whitelist_page(listing.members, size=filters.limit)
+    services.whitelist_read_record(user=request.user, product=product, members=page, at=at, via=via)
+    details = selectors.member_details(page)
+    return {
+        "product_id": product.product_id, "version": product.version, "evaluation_date": on,
+        "count": len(listing.members), "consented": listing.consented, "next_cursor": next_cursor,
+        "items": [{"credit_code": details[m.pk].enterprise.credit_code, "name": details[m.pk].enterprise.name,
+                   "city": details[m.pk].enterprise.city, "industry_cluster": details[m.pk].enterprise.industry_cluster,
+                   "consent_id": m.consent.pk, "consent_purpose": m.consent.purpose,
+                   "consent_valid_until": details[m.pk].consent_valid_until} for m in page],
+    }
+
+
+# --- equity rounds (股贷债保) -------------------------------------------------------------------------------
+
+
+@router.get("/enterprises/{credit_code}/equity-rounds",
+            response={200: list[EquityRoundOut], **errors(401, 403, 404, 422)},
+            summary="The equity rounds on file for an enterprise (its own users, administrators)")
+def equity_round_list_api(request, credit_code: str = CreditCode):
+    company = _enterprise(request, credit_code)
+    require(access.can_view_equity_rounds(request.user, company), NOT_YOURS)
+    return list(selectors.equity_rounds_of(enterprise=company).select_related("enterprise"))
+
+
+@router.post("/enterprises/{credit_code}/equity-rounds",
+             response={201: EquityRoundOut, **errors(403, 404, 422)},
+             summary="Record an equity round the enterprise closed (the enterprise, the investing fund, "
+                     "administrators)",
+             description="Audited. From then on the matching reads it as the finance facts `equity_rounds`, "
+                         "`equity_last_round_days` and `equity_stage`, so a loan that asks for a round (投贷联动) "
+                         "can become eligible. A fund's officers record rounds naming their own fund as the "
+                         "investor (403 otherwise); a closing date after today, a non-positive amount or no "
+                         "investor answers 422.")
+def equity_round_record_api(request, payload: EquityRoundIn, credit_code: str = CreditCode):
+    company = _enterprise(request, credit_code)
+    investor = None
+    if payload.investor_id is not None:
+        investor = visible(Organisation.objects.filter(pk=payload.investor_id).first(),
+                           "机构不存在 (no such institution)")
+    created = services.equity_round_record(actor=request.user, enterprise=company, closed_on=payload.closed_on,
+                                           amount=payload.amount, stage=payload.stage, investor=investor,
+                                           investor_name=payload.investor_name)
+    return Status(201, selectors.equity_rounds_of(enterprise=company).select_related("enterprise")
+                  .get(pk=created.pk))

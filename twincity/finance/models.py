@@ -311,3 +311,45 @@ class BranchDecision(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.application_id} r{self.round} {self.institution_id}: {self.decision}"
+class EquityRound(TimeStampedModel):
+    """An equity round an enterprise closed (股贷债保): when, how much, who invested, at which stage. Recorded by
+    the enterprise or by the investing fund (services.equity_round_record, audited); read by the matching as the
+    finance facts `equity_rounds`, `equity_last_round_days` and `equity_stage` (finance_engine.facts), so a loan
+    that asks for a round (投贷联动) becomes eligible once one is on file."""
+
+    class Stage(models.TextChoices):
+        ANGEL = "angel", _("Angel")
+        SEED = "seed", _("Seed")
+        PRE_A = "pre_a", _("Pre-A")
+        A = "a", _("Series A")
+        B = "b", _("Series B")
+        C = "c", _("Series C")
+        D_PLUS = "d_plus", _("Series D and later")
+        PRE_IPO = "pre_ipo", _("Pre-IPO")
+        STRATEGIC = "strategic", _("Strategic")
+
+    enterprise = models.ForeignKey("enterprises.Enterprise", models.CASCADE, related_name="equity_rounds",
+                                   verbose_name=_("enterprise"))
+    closed_on = models.DateField(_("closing date"))
+    # Yuan, to the fen.
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    investor = models.ForeignKey(Organisation, models.PROTECT, null=True, blank=True, related_name="equity_rounds",
+                                 verbose_name=_("investor"))
+    # The lead investor's name when it is not an organisation on the platform.
+    investor_name = models.CharField(_("investor name"), max_length=200, blank=True)
+    stage = models.CharField(_("stage"), max_length=12, choices=Stage)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["-closed_on", "-pk"]
+        verbose_name = _("equity round")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="equity_round_amount_positive"),
+            models.CheckConstraint(condition=Q(investor__isnull=False) | ~Q(investor_name=""),
+                                   name="equity_round_names_an_investor"),
+        ]
+        indexes = [models.Index(fields=["enterprise", "closed_on"], name="equity_round_enterprise")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.stage} {self.closed_on}"

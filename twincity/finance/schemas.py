@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 
-from twincity.core.api import IsoDateTime, decimal_text
+from twincity.core.api import IsoDate, IsoDateTime, decimal_text
 from twincity.enterprises.fields import CREDIT_CODE_PATTERN
-from twincity.finance.models import INSTITUTION_KINDS, ProductKind, Purpose
+from twincity.finance.models import INSTITUTION_KINDS, EquityRound, ProductKind, Purpose
 
 InstitutionKind = Literal[tuple(k.value for k in INSTITUTION_KINDS)]  # type: ignore[valid-type]
 PurposeIn = Literal[tuple(Purpose.values)]  # type: ignore[valid-type]
@@ -337,3 +337,56 @@ class OverdueOut(Schema):
     due: date
     working_days_late: int
     late: list[str] = Field(..., description="the institutions that have not acted")
+class WhitelistFilters(Schema):
+    format: Literal["json", "csv", "xlsx"] = Field("json", description="json: one page; csv, xlsx: every member")
+    after: str | None = Field(None, max_length=400, pattern=r"^[A-Za-z0-9_-]*$",
+                              description="the `next_cursor` of the page before (json)")
+    limit: int = Field(50, ge=1, le=500, description="members per page (json)")
+
+
+class WhitelistMemberOut(Schema):
+    credit_code: str
+    name: str
+    city: str
+    industry_cluster: str
+    consent_id: int
+    consent_purpose: str
+    consent_valid_until: datetime
+
+
+class WhitelistOut(Schema):
+    product_id: str
+    version: int
+    evaluation_date: date
+    count: int = Field(..., description="members: qualify for the product and consent in force now")
+    consented: int = Field(..., description="enterprises whose consent covering your institution is in force")
+    items: list[WhitelistMemberOut]
+    next_cursor: str | None
+
+
+EquityStage = Literal[tuple(EquityRound.Stage.values)]  # type: ignore[valid-type]
+
+
+class EquityRoundIn(Schema):
+    closed_on: IsoDate
+    amount: Annotated[Decimal, Field(ge=Decimal("0.01"), lt=Decimal("1e12"), allow_inf_nan=False),
+                      AMOUNT_TEXT[0]] = Field(..., json_schema_extra=AMOUNT_TEXT[1], description="yuan")
+    stage: EquityStage
+    investor_id: int | None = Field(None, ge=1, le=2**31 - 1, description="a fund (or bank) on the platform")
+    investor_name: str = Field("", max_length=200, pattern=r"^[^\x00]*$",
+                               description="the investor's name when it is not on the platform")
+
+
+class EquityRoundOut(Schema):
+    id: int
+    credit_code: str = Field(..., alias="enterprise.credit_code")
+    closed_on: date
+    amount: Decimal = Field(..., description="yuan")
+    stage: str
+    investor_id: int | None
+    investor: str = Field(..., description="the investor organisation's name, or the name recorded")
+    created_at: datetime
+
+    @staticmethod
+    def resolve_investor(obj) -> str:
+        return obj.investor.name if obj.investor_id else obj.investor_name

@@ -3,6 +3,7 @@ and the access log of institution-side reads. Every write that matters is audite
 
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -15,7 +16,9 @@ from twincity.accounts.models import City, Organisation
 from twincity.core import workdays
 from twincity.core.access import require
 from twincity.core.audit import audit_record, snapshot
+from twincity.core.bulk import bulk_insert
 from twincity.core.errors import Conflict, InvalidInput
+from twincity.core.exports import csv_lines, xlsx_bytes
 from twincity.core.models import AuditEntry
 from twincity.enterprises.models import Enterprise
 from twincity.finance import access
@@ -28,6 +31,7 @@ from twincity.finance.models import (
     ApplicationState,
     BranchDecision,
     Consent,
+    EquityRound,
     FinancialProduct,
     Purpose,
 )
@@ -852,3 +856,96 @@ def demands_escalate(*, now: datetime | None = None) -> list[int]:
         if demand_escalate(case=case, now=now) is not None:
             done.append(case.pk)
     return done
+NOT_YOUR_WHITELIST = "只能查看本机构产品的白名单 (you may see your own institution's products' whitelists only)"
+
+
+def whitelist_read_record(*, user, product: FinancialProduct, members, via: str, at: datetime) -> int:
+    """Log the reading of the whitelist members shown or exported (what=MATCH: their facts were matched against
+    the product), one entry each under the consent that let them in, in one bulk insert; so each enterprise
+    sees who looked. Checks the person may read the product's whitelist (403 otherwise); the members were
+    selected under consents in force at `at` (selectors.whitelist)."""
+    require(access.can_view_whitelist(user, product), NOT_YOUR_WHITELIST)
+    rows = [(m.pk, m.consent.pk, m.consent.purpose) for m in members]
+    if rows:
+        bulk_insert(AccessLog, rows, ("enterprise_id", "consent_id", "purpose"),
+                    constants={"at": at, "user_id": user.pk, "institution_id": user.organisation_id,
+                               "what": AccessLog.What.MATCH, "via": via[:100]})
+    return len(rows)
+
+
+# --- equity rounds -----------------------------------------------------------------------------------------
+
+NOT_YOUR_ROUNDS = ("只有企业本身或出资基金可以登记融资轮次 (only the enterprise or the investing fund records a round)")
+ROUND_AUDIT_FIELDS = ("enterprise_id", "closed_on", "amount", "investor_id", "investor_name", "stage")
+
+
+@transaction.atomic
+def equity_round_record(*, actor, enterprise: Enterprise, closed_on, amount, stage: str,
+                        investor: Organisation | None = None, investor_name: str = "") -> EquityRound:
+    """Record an equity round the enterprise closed (股贷债保): by the enterprise itself, or by the fund that
+    invested (naming itself), or an administrator. Audited; from then on the matching reads it (equity facts)."""
+    require(access.can_record_equity_round(actor, EquityRound(enterprise=enterprise, investor=investor)),
+            NOT_YOUR_ROUNDS)
+    fields: dict[str, list[str]] = {}
+    try:
+        money = Decimal(str(amount))
+    except InvalidOperation:
+        money = None
+    if money is None or not money.is_finite() or money <= 0 or money >= Decimal("1e12"):
+        fields["amount"] = ["须为正金额（元） (a positive amount in yuan)"]
+    if stage not in EquityRound.Stage.values:
+        fields["stage"] = [str(stage)]
+    if closed_on is None or closed_on > timezone.localdate():
+        fields["closed_on"] = ["不能晚于今天 (not after today)"]
+    investor_name = (investor_name or "").strip()
+    if investor is None and not investor_name:
+        fields["investor"] = ["须指定投资机构 (name the investor)"]
+    if investor is not None and investor.kind not in INSTITUTION_KINDS:
+        fields["investor"] = ["投资方须为基金、银行或担保机构 (a fund, bank or guarantor on the platform)"]
+    if fields:
+        raise InvalidInput("融资轮次无效 (invalid equity round)", extra={"fields": fields})
+    assert money is not None
+    round_ = EquityRound(enterprise=enterprise, closed_on=closed_on, amount=money.quantize(FEN), stage=stage,
+                         investor=investor, investor_name=investor_name[:200],
+                         recorded_by=actor if getattr(actor, "pk", None) else None)
+    round_.full_clean()
+    round_.save()
+    audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=round_,
+                 after=snapshot(round_, ROUND_AUDIT_FIELDS), subject=enterprise)
+    return round_
+
+
+# --- whitelist export --------------------------------------------------------------------------------------
+
+WHITELIST_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("credit_code", "统一社会信用代码"),
+    ("name", "企业名称"),
+    ("city", "注册地"),
+    ("industry_cluster", "重点产业集群"),
+    ("product_id", "产品"),
+    ("version", "版本"),
+    ("evaluation_date", "匹配日期"),
+    ("consent_purpose", "授权用途"),
+    ("consent_valid_until", "授权有效至"),
+)
+
+
+def whitelist_rows(*, product: FinancialProduct, members, details, on) -> Iterator[tuple]:
+    """The export's rows (header excluded), one per member, in the whitelist's order (`details`:
+    selectors.member_details)."""
+    for m in members:
+        e = details[m.pk].enterprise
+        yield (e.credit_code, e.name, e.city, e.industry_cluster, product.product_id, product.version, on,
+               m.consent.purpose, details[m.pk].consent_valid_until)
+
+
+def whitelist_file(*, product: FinancialProduct, members, details, on, fmt: str) -> Iterable[str] | bytes:
+    """The whitelist as CSV text in pieces (for a streaming response) or XLSX bytes, through core.exports (text
+    cells can never be formulas); a header of column names (WHITELIST_COLUMNS)."""
+    header = [key for key, _zh in WHITELIST_COLUMNS]
+    rows = whitelist_rows(product=product, members=members, details=details, on=on)
+    if fmt == "csv":
+        return csv_lines(header, rows)
+    if fmt == "xlsx":
+        return xlsx_bytes("whitelist", header, rows)
+    raise InvalidInput("不支持的格式 (unsupported format)", extra={"fields": {"format": [str(fmt)]}})

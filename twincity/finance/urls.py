@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from twincity.finance import views, views_dashboard
 
@@ -7,6 +7,9 @@ urlpatterns = [
     path("products/", views.products_view, name="products"),
     path("products/<str:product_id>/", views.product_view, name="product"),
     path("products/<str:product_id>/withdraw", views.product_withdraw_view, name="product-withdraw"),
+    path("products/<str:product_id>/whitelist/", views.whitelist_view, name="whitelist"),
+    re_path(r"^products/(?P<product_id>[a-z0-9][a-z0-9_.-]{0,63})/whitelist\.(?P<fmt>csv|xlsx)$",
+            views.whitelist_export_view, name="whitelist-export"),
     path("consents/", views.consents_view, name="consents"),
     path("consents/<int:consent_id>/revoke", views.consent_revoke_view, name="consent-revoke"),
     path("cases/", views.cases_view, name="cases"),

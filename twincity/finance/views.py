@@ -4,14 +4,19 @@ consents and who read its data)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from twincity.core.access import require, visible
+from twincity.core.caching import REGISTRY, cached
 from twincity.core.errors import ApplicationError, Forbidden, InvalidInput
+from twincity.core.keyset import InvalidCursor
 from twincity.enterprises.access import own_enterprise
 from twincity.finance import access, presentation, selectors, services
 from twincity.finance.forms import CaseForm, ConsentForm, DecisionForm, MatchForm, MoneyEventForm
@@ -33,13 +38,29 @@ def products_view(request):
     amount = term_months = None
     if form.is_bound and form.is_valid():
         amount, term_months = form.asked()
-    offers = selectors.enterprise_match(enterprise=enterprise, on=timezone.localdate(), amount=amount,
-                                        term_months=term_months)
-    context = {"enterprise": enterprise, "form": form, "offers": [presentation.offer_row(o) for o in offers],
-               "asked": amount is not None,
-               "counts": {v: sum(1 for o in offers if o.verdict == v) for v in presentation.VERDICT_BADGE}}
-    template = "finance/_offers.html" if _htmx(request) else "finance/match.html"
-    return render(request, template, context)
+    offers_html = _offers_html(enterprise, amount, term_months)
+    if _htmx(request):
+        return HttpResponse(offers_html)
+    return render(request, "finance/match.html", {"enterprise": enterprise, "form": form, "offers_html": offers_html})
+
+
+def _offers_html(enterprise, amount, term_months) -> str:
+    """The company's offers (every published product matched, with reasons and the net cost of what it asks),
+    rendered once per registry version: every audited write bumps it (products published, changed or withdrawn;
+    declarations, titles, equity rounds); the key also names the day, what is asked, the language and the latest
+    finished scoring run (a run's results are not audited one by one)."""
+    on = timezone.localdate()
+    latest_run = selectors.latest_finished_run()
+    key = (f"finance-offers:{enterprise.pk}:{on.isoformat()}:{amount}:{term_months}:{translation.get_language()}:"
+           f"{latest_run}")
+
+    def compute() -> str:
+        offers = selectors.enterprise_match(enterprise=enterprise, on=on, amount=amount, term_months=term_months)
+        return render_to_string("finance/_offers.html", {
+            "offers": [presentation.offer_row(o) for o in offers], "asked": amount is not None,
+            "counts": {v: sum(1 for o in offers if o.verdict == v) for v in presentation.VERDICT_BADGE}})
+
+    return mark_safe(cached(REGISTRY, key, compute))  # noqa: S308 (the template's escaped output)
 
 
 @login_required
@@ -52,6 +73,7 @@ def product_view(request, product_id: str):
     return render(request, "finance/product.html", {
         "product": presentation.product_detail(product), "versions": versions,
         "can_withdraw": product.is_published and access.can_manage_products(request.user, product.institution),
+        "can_whitelist": product.is_published and access.can_view_whitelist(request.user, product),
     })
 
 
@@ -270,3 +292,63 @@ def overdue_view(request):
     rows = [{"case": presentation.case_row(o.case), "clock": o.clock, "due": o.due, "late_days": o.working_days_late,
              "late": o.late} for o in selectors.cases_overdue(now=timezone.now())]
     return render(request, "finance/overdue.html", {"rows": rows})
+
+
+# --- an institution's whitelist of a product ---------------------------------------------------------------
+
+WHITELIST_PAGE_SIZE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _whitelist_product(request, product_id: str):
+    """The product (404 as its page answers) whose whitelist this person may read (403 otherwise)."""
+    product = visible(selectors.product_current(product_id=product_id))
+    if not access.can_view_product(request.user, product):
+        visible(None)
+    require(access.can_view_whitelist(request.user, product), services.NOT_YOUR_WHITELIST)
+    return product
+
+
+@login_required
+@require_GET
+def whitelist_view(request, product_id: str):
+    """白名单: the enterprises of the whole registry that qualify for one of the institution's products and
+    consented to it, checked at this moment; each one shown is logged where the enterprise sees it."""
+    product = _whitelist_product(request, product_id)
+    at = timezone.now()
+    listing = selectors.whitelist(user=request.user, product=product, at=at)
+    try:
+        page, next_cursor = selectors.whitelist_page(listing.members, size=WHITELIST_PAGE_SIZE,
+                                                     after=request.GET.get("after") or None)
+    except InvalidCursor:
+        page, next_cursor = selectors.whitelist_page(listing.members, size=WHITELIST_PAGE_SIZE)
+    services.whitelist_read_record(user=request.user, product=product, members=page, at=at,
+                                   via=f"page: /finance/products/{product.product_id}/whitelist/")
+    details = selectors.member_details(page)
+    rows = [{"enterprise": details[m.pk].enterprise, "consent": m.consent,
+             "valid_until": details[m.pk].consent_valid_until} for m in page]
+    return render(request, "finance/whitelist.html", {
+        "product": presentation.product_row(product), "rows": rows, "next_cursor": next_cursor,
+        "first": not request.GET.get("after"), "members": len(listing.members), "consented": listing.consented,
+        "on": timezone.localdate(at),
+    })
+
+
+@login_required
+@require_GET
+def whitelist_export_view(request, product_id: str, fmt: str):
+    product = _whitelist_product(request, product_id)
+    at = timezone.now()
+    members = selectors.whitelist(user=request.user, product=product, at=at).members
+    services.whitelist_read_record(user=request.user, product=product, members=members, at=at,
+                                   via=f"export: /finance/products/{product.product_id}/whitelist.{fmt}")
+    on = timezone.localdate(at)
+    body = services.whitelist_file(product=product, members=members, on=on, fmt=fmt,
+                                   details=selectors.member_details(members))
+    if fmt == "csv":
+        response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(body, content_type=XLSX)
+    response["Content-Disposition"] = (f'attachment; filename="whitelist-{product.product_id}-v{product.version}-'
+                                       f'{on.isoformat()}.{fmt}"')
+    return response

@@ -16,11 +16,13 @@ from twincity.testing import ALICE_CODE
 
 def test_the_demo_publishes_products_and_alice_sees_them_with_net_costs(client, db):
     result = demo.seed(enterprises=30, seed=3)
-    assert result.products == 6
+    assert result.products == 8
     assert sorted(FinancialProduct.objects.values_list("product_id", "institution__name")) == [
         ("ccb-tech-credit", "中国建设银行重庆科学城支行"), ("cdb-twin-city-loan", "成都银行重庆分行"),
+        ("cqb-equity-linked-loan", "重庆银行西部科学城支行"),
         ("cqb-srdi-loan", "重庆银行西部科学城支行"), ("cqg-tech-guarantee", "重庆科学城融资担保有限公司"),
-        ("crcb-points-loan", "重庆农村商业银行科学城支行"), ("kxc-fund-equity", "西部(重庆)科学城产业引导基金"),
+        ("crcb-points-loan", "重庆农村商业银行科学城支行"), ("kxc-fund-early-stage", "西部(重庆)科学城产业引导基金"),
+        ("kxc-fund-equity", "西部(重庆)科学城产业引导基金"),
     ]
     points_loan = FinancialProduct.objects.get(product_id="crcb-points-loan")
     assert points_loan.definition["standard"] == "scp-v1" and points_loan.min_amount == Decimal("100000")
@@ -41,9 +43,9 @@ def test_the_demo_publishes_products_and_alice_sees_them_with_net_costs(client, 
 
     client.force_login(User.objects.get(username="alice"))
     page = client.get("/finance/products/?amount=80&term_months=12").content.decode()
-    assert page.count('class="card offer"') == 6 and "15,600.00 元" in page
+    assert page.count('class="card offer"') == 8 and "15,600.00 元" in page
     assert demo.seed(enterprises=30, seed=3).seeded is False  # a second seed adds nothing
-    assert FinancialProduct.objects.count() == 6
+    assert FinancialProduct.objects.count() == 8
 
 
 def test_the_demo_has_cases_in_every_state_and_bobs_twin_city_loan(db):
