@@ -1,7 +1,6 @@
 """Every page and API call of the load test (benchmarks/load_locustfile.py) costs a fixed number of queries,
 whatever the registry holds: no query per row (N+1). The counts include the session's and the user's, and on pages
-the unread-notification badge of the top bar (one capped count, twincity.notifications.selectors.unread_count); for
-a company's user, the risk-pool menu entry's check (whether its organisation runs a pool: riskpool.access.can_use_riskpool)."""
+the unread-notification badge of the top bar (one capped count, twincity.notifications.selectors.unread_count)."""
 
 from datetime import date
 
@@ -12,10 +11,10 @@ from twincity.points.tests import scenario
 from twincity.testing import ALICE_CODE, BOB_CODE
 
 WALK = [
-    ("alice", "/", 9),
-    ("alice", f"/enterprises/{ALICE_CODE}/", 8),
-    ("alice", f"/points/enterprises/{ALICE_CODE}/", 10),
-    ("alice", "/points/standards/", 6),
+    ("alice", "/", 8),
+    ("alice", f"/enterprises/{ALICE_CODE}/", 7),
+    ("alice", f"/points/enterprises/{ALICE_CODE}/", 9),
+    ("alice", "/points/standards/", 5),
     ("alice", f"/api/points/enterprises/{ALICE_CODE}", 7),
     ("alice", "/api/accounts/me", 2),
     ("bella", "/", 5),
