@@ -12,6 +12,7 @@ for the whole file is the set of keys seen (to refuse duplicate rows).
 
 import gc
 import itertools
+import logging
 import os
 import pickle
 import tempfile
@@ -58,6 +59,8 @@ from twincity.enterprises.services import (
     declarations_writes,
     declarations_writes_store,
 )
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 2000  # rows read, looked up and written together
 ERRORS_SHOWN = 200  # errors returned by the API and stored on a job
@@ -304,6 +307,10 @@ def _walk_parallel(*, actor, kind: ImportKind, path: Path, filename: str, on_pro
             result.changes.extend(chunk.changes[:max(0, CHANGES_SHOWN - len(result.changes))])
             _progress(walk, on_progress, 0, total)
     except (FileRejected, BrokenProcessPool):
+        return None
+    except Exception:  # noqa: BLE001 — e.g. an actor that cannot be sent to a worker: pass 1 here says what is wrong
+        logger.warning("pass 1 of import %s in worker processes failed; checking it here instead", filename,
+                       exc_info=True)
         return None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -147,3 +147,26 @@ def test_a_file_with_errors_is_rejected_with_the_errors_it_always_gave(registry,
     assert [e.as_dict() for e in with_workers.errors] == [e.as_dict() for e in alone.errors]
     assert AnnualDeclaration.objects.filter(fiscal_year=2025).count() == 0
     assert pickle.dumps(with_workers.extra) == pickle.dumps(alone.extra)
+
+
+def test_when_the_workers_cannot_plan_it_the_importing_process_does(registry, monkeypatch):
+    """An actor that cannot be sent to a worker process (here: an attribute pickle refuses) does not fail the
+    import: pass 1 runs in the importing process, as it does for a small file."""
+    cast, _codes_, path, rows = registry
+    used = []
+    original = import_service._walk_parallel
+
+    def spy(**kwargs):
+        walk = original(**kwargs)
+        used.append(walk is not None)
+        return walk
+
+    monkeypatch.setattr(import_service, "_walk_parallel", spy)
+    actor = cast.olivia
+    actor.not_picklable = lambda: None
+
+    result = import_apply(actor=actor, kind="declarations", path=path, filename="d.csv")
+
+    assert used == [False]
+    assert (result.rows, result.created, result.updated) == (rows, 30, 8)
+    assert AnnualDeclaration.objects.filter(fiscal_year=2025).count() == 30
