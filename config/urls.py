@@ -10,6 +10,7 @@ urlpatterns = [
     path("enterprises/", include("twincity.enterprises.urls")),
     path("points/", include("twincity.points.urls")),
     path("finance/", include("twincity.finance.urls")),
+    path("riskpool/", include("twincity.riskpool.urls")),
     path("audit/", include("twincity.audit.urls")),
     path("notifications/", include("twincity.notifications.urls")),
     path("webhooks/", include("twincity.webhooks.urls")),

@@ -33,10 +33,10 @@ def test_the_navigation_per_persona(client, cast):
         return [item.key for item in client.get("/").context["navigation"]]
 
     assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "finance-products",
-                                 "finance-overdue", "webhooks", "audit", "accounts", "schedules", "tokens", "api-docs"]
+                                 "finance-overdue", "riskpool", "webhooks", "audit", "accounts", "schedules", "tokens", "api-docs"]
     assert keys(cast.alice) == ["home", "my-enterprise", "import", "my-points", "standards", "finance-products",
                                 "finance-consents", "finance-cases", "api-docs"]
-    assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "finance-queue", "webhooks",
+    assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "finance-queue", "riskpool", "webhooks",
                                 "api-docs"]
     assert keys(cast.owen) == ["home", "standards", "finance-products", "api-docs"]
     assert keys(cast.charlie) == ["home", "standards", "finance-products", "api-docs"]
@@ -63,13 +63,14 @@ def test_the_bar_groups_the_entries_into_sections(client, cast):
                 for shown in client.get("/").context["navigation_bar"]]
 
     assert bar(cast.olivia) == ["home", ("registry", ["registry", "import"]), ("points", ["runs", "standards"]),
-                                ("finance", ["finance-products", "finance-overdue", "webhooks"]),
-                                ("admin", ["audit", "accounts", "schedules", "tokens"]), "api-docs"]
+                                ("finance", ["finance-products", "finance-overdue", "riskpool", "webhooks"]),
+                                ("admin", ["audit", "accounts", "schedules", "tokens"]),
+                                "api-docs"]
     assert bar(cast.alice) == ["home", ("registry", ["my-enterprise", "import"]),
                                ("points", ["my-points", "standards"]),
                                ("finance", ["finance-products", "finance-consents", "finance-cases"]), "api-docs"]
     assert bar(cast.bella) == ["home", "registry", "standards",
-                               ("finance", ["finance-products", "finance-queue", "webhooks"]), "api-docs"]
+                               ("finance", ["finance-products", "finance-queue", "riskpool", "webhooks"]), "api-docs"]
     client.force_login(cast.alice)
     page = client.get("/finance/consents/").content.decode()
     assert '<details class="navmenu active" data-section="finance">' in page

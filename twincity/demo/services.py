@@ -30,6 +30,7 @@ from twincity.demo.generator import (
     rows_of,
 )
 from twincity.demo.personas import ALICE_CODE, BOB_CODE, DEMO_PASSWORD, ORGANISATIONS, PERSONA_USERNAMES, PERSONAS
+from twincity.demo.riskpool import demo_riskpool_load, demo_riskpool_reset
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
 from twincity.points.models import EvaluationInput, ScoreResult
 
@@ -44,6 +45,7 @@ class SeedResult:
     organisations: int = 0
     products: int = 0
     cases: int = 0  # financing demands and applications (twincity.demo.finance.demo_cases_load)
+    guarantees: int = 0
     users: int = 0
     seconds: float = 0.0
     reason: str = ""
@@ -61,7 +63,8 @@ def already_seeded() -> str:
 
 def reset() -> None:
     """Delete the registry (enterprises, declarations, qualifications) and the scoring results that name it.
-    Organisations and users are kept."""
+    Organisations and users are kept. The demo's guarantees and risk pool go first, then its financing cases."""
+    demo_riskpool_reset()  # guarantees name their financing case (protected)
     demo_cases_reset()  # financing cases name their enterprise (protected)
     ScoreResult.objects.all().delete()
     EvaluationInput.objects.all().delete()
@@ -204,6 +207,7 @@ def seed(*, enterprises: int = DEFAULT_ENTERPRISES, seed: int = DEFAULT_SEED, fo
             result.products = demo_products_load(orgs)
             result.products += demo_equity_load(orgs)
             result.cases = demo_cases_load(orgs)
+            result.guarantees = demo_riskpool_load(orgs)
     finally:
         if gc_was_enabled:
             gc.enable()
