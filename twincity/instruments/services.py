@@ -184,7 +184,8 @@ def booking_change(*, actor, booking: Booking, starts_at: datetime, ends_at: dat
     with transaction.atomic():
         now = now or timezone.now()
         _locked(booking.instrument, now)
-        booking = Booking.objects.select_for_update().select_related("instrument", "service_item").get(pk=booking.pk)
+        booking = (Booking.objects.select_for_update(of=("self",)).select_related("instrument", "service_item")
+                   .get(pk=booking.pk))
         if not booking.holds_slot:
             raise BookingState("该预约已不能修改 (the booking can no longer be changed)", extra={"status": booking.status})
         rules = rules_of(booking.instrument)
