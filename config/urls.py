@@ -10,6 +10,7 @@ urlpatterns = [
     path("enterprises/", include("twincity.enterprises.urls")),
     path("points/", include("twincity.points.urls")),
     path("finance/", include("twincity.finance.urls")),
+    path("instruments/", include("twincity.instruments.urls")),
     path("audit/", include("twincity.audit.urls")),
     path("ops/", include("twincity.ops.urls")),
     path("", include("twincity.core.urls")),

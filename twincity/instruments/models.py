@@ -118,6 +118,9 @@ class InstrumentBlackout(models.Model):
         constraints = [models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="blackout_not_empty")]
         indexes = [models.Index(fields=["instrument", "starts_at"], name="blackout_instrument")]
 
+    def __str__(self) -> str:
+        return f"{self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%Y-%m-%d %H:%M} {self.reason}"
+
 
 class RateClass(models.TextChoices):
     INTERNAL = "internal", _("Internal (the owner's own legal entity)")
@@ -170,6 +173,9 @@ class Price(models.Model):
             models.UniqueConstraint(fields=["service_item", "rate_class", "valid_from"], name="price_line_unique"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="price_not_negative"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.service_item_id} {self.rate_class} {self.amount} from {self.valid_from}"
 
 
 class BookingStatus(models.TextChoices):

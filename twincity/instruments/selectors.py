@@ -151,3 +151,15 @@ def stale_holds(*, now: datetime, instrument: Instrument | None = None) -> Query
     qs = Booking.objects.filter(status=Booking.Status.PENDING, hold_expires_at__lte=now)
     return qs.filter(instrument=instrument) if instrument is not None else qs
 
+
+
+def prices_from(*, instruments, rate_class: str, on: date) -> dict[int, Decimal]:
+    """The lowest price in force on `on` for `rate_class` among each instrument's active items (for a list)."""
+    items = (ServiceItem.objects.filter(instrument__in=instruments, active=True)
+             .annotate(current=_current_price(rate_class, on)).filter(current__isnull=False)
+             .values_list("instrument_id", "current"))
+    lowest: dict[int, Decimal] = {}
+    for instrument_id, amount in items:
+        if instrument_id not in lowest or amount < lowest[instrument_id]:
+            lowest[instrument_id] = amount
+    return lowest
