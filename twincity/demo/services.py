@@ -29,6 +29,7 @@ from twincity.demo.generator import (
     iter_chunks,
     rows_of,
 )
+from twincity.demo.instruments import demo_instruments_load
 from twincity.demo.personas import ALICE_CODE, BOB_CODE, DEMO_PASSWORD, ORGANISATIONS, PERSONA_USERNAMES, PERSONAS
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
 from twincity.points.models import EvaluationInput, ScoreResult
@@ -43,6 +44,7 @@ class SeedResult:
     qualifications: int = 0
     organisations: int = 0
     products: int = 0
+    instruments: int = 0
     users: int = 0
     seconds: float = 0.0
     reason: str = ""
@@ -200,6 +202,7 @@ def seed(*, enterprises: int = DEFAULT_ENTERPRISES, seed: int = DEFAULT_SEED, fo
                     result.by_city[row[city_at]] = result.by_city.get(row[city_at], 0) + 1
             _persona_inputs(recorded_by=user_ids["olivia"])
             result.products = demo_products_load(orgs)
+            result.instruments = demo_instruments_load(orgs)
     finally:
         if gc_was_enabled:
             gc.enable()
