@@ -25,11 +25,13 @@ def name(obj) -> str:
 def yuan(amount: Decimal | None) -> str:
     if amount is None:
         return "—"
-    return f"{amount.quantize(Decimal('0.01')):,f} {_('yuan')}"
+    unit = _("yuan")
+    return f"{amount.quantize(Decimal('0.01')):,f} {unit}"
 
 
 def wan(amount: Decimal) -> str:
-    return f"{(amount / 10000).normalize():,f} {_('10,000 yuan')}"
+    unit = _("10,000 yuan")
+    return f"{(amount / 10000).normalize():,f} {unit}"
 
 
 def week_start(day: date) -> date:
@@ -66,8 +68,9 @@ def week_days(*, monday: date, bookings, blackouts, viewer, can_see_names: bool)
             if blackout.starts_at < high and low < blackout.ends_at:
                 start = timezone.localtime(max(blackout.starts_at, low))
                 end = timezone.localtime(min(blackout.ends_at, high))
+                closed = _("Closed")
                 day["slots"].append(Slot(f"{start:%H:%M}", "24:00" if end == high else f"{end:%H:%M}",
-                                         "blackout", f"{_('Closed')}: {blackout.reason}", False))
+                                         "blackout", f"{closed}: {blackout.reason}", False))
     for day in days:
         day["slots"].sort(key=lambda slot: slot.start)
     return days
@@ -91,10 +94,11 @@ def refusal_rows(refusals: list[dict]) -> list[dict]:
 def rules_summary(instrument: Instrument) -> list[tuple[str, str]]:
     r = booking_rules.Rules.from_dict(instrument.rules)
     weekdays = "".join("一二三四五六日"[d - 1] for d in sorted(r.weekdays))
+    weekdays_label = _("weekdays")
     rows = [
         (_("Slot grid"), f"{r.slot_minutes} min"),
         (_("Opening hours"), f"{r.open_from // 60:02d}:{r.open_from % 60:02d}–{r.open_until // 60:02d}:"
-                             f"{r.open_until % 60:02d} · {_('weekdays')} {weekdays}"),
+                             f"{r.open_until % 60:02d} · {weekdays_label} {weekdays}"),
         (_("Length"), f"{r.min_minutes}–{r.max_minutes} min"),
         (_("Advance window"), _("%(days)s days") % {"days": r.advance_days}),
         (_("Notice (book / change / cancel)"), f"{r.notice_create} / {r.notice_change} / {r.notice_cancel} min"),
