@@ -32,13 +32,15 @@ def test_the_navigation_per_persona(client, cast):
         client.force_login(user)
         return [item.key for item in client.get("/").context["navigation"]]
 
-    assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "finance-products", "audit",
-                                 "accounts", "schedules", "tokens", "api-docs"]
+    assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "finance-products", "instruments",
+                                 "instrument-bookings", "instrument-approvals", "audit", "accounts", "schedules",
+                                 "tokens", "api-docs"]
     assert keys(cast.alice) == ["home", "my-enterprise", "import", "my-points", "standards", "finance-products",
-                                "finance-consents", "api-docs"]
-    assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "api-docs"]
-    assert keys(cast.owen) == ["home", "standards", "finance-products", "api-docs"]
-    assert keys(cast.charlie) == ["home", "standards", "finance-products", "api-docs"]
+                                "finance-consents", "instruments", "instrument-bookings", "api-docs"]
+    assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "instruments", "api-docs"]
+    assert keys(cast.owen) == ["home", "standards", "finance-products", "instruments", "instrument-bookings",
+                               "instrument-approvals", "api-docs"]
+    assert keys(cast.charlie) == ["home", "standards", "finance-products", "instruments", "api-docs"]
 
 
 def test_url_maker_answers_what_reverse_answers():

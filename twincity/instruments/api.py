@@ -89,15 +89,15 @@ def category_list_api(request):
             description="Keyset pages in name order: pass `next_cursor` back as `after`. A window "
                         "(`free_from`, `free_until`, at most 62 days) keeps the instruments in service that no "
                         "booking holding its slot (with its set-up and clean-up) nor a blackout overlaps. A cursor "
-                        "that does not decode, an unknown category, or a window that ends before it starts, answers "
-                        "422.")
+                        "that does not decode, or a window that ends before it starts, answers 422; an unknown "
+                        "category finds nothing.")
 def instrument_search_api(request, filters: Query[SearchFilters]):
     require(access.can_view_catalogue(request.user))
     category = None
     if filters.category:
         category = selectors.category_get(code=filters.category)
-        if category is None:
-            raise InvalidInput("分类不存在 (no such category)", extra={"fields": {"category": [filters.category]}})
+        if category is None:  # an unknown class has no instruments
+            return {"items": [], "next_cursor": None}
     free_from = _aware(filters.free_from) if filters.free_from else None
     free_until = _aware(filters.free_until) if filters.free_until else None
     if (free_from is None) != (free_until is None) or (

@@ -119,7 +119,7 @@ class NoteIn(Schema):
 
 
 class RefuseIn(Schema):
-    note: str = Field(..., min_length=1, max_length=255)
+    note: str = Field(..., max_length=255, pattern=r"[^\s\x1c-\x1f]", description="the reason (not blank)")
 
 
 class CancelIn(Schema):
@@ -128,7 +128,7 @@ class CancelIn(Schema):
 
 
 class WaiveIn(Schema):
-    reason: str = Field(..., min_length=1, max_length=255)
+    reason: str = Field(..., max_length=255, pattern=r"[^\s\x1c-\x1f]", description="the reason (not blank)")
 
 
 class BookingOut(Schema):

@@ -107,11 +107,14 @@ def default_service_item(*, instrument: Instrument) -> ServiceItem | None:
 def held_for_check(*, instrument: Instrument, starts_at: datetime, ends_at: datetime, rules: booking_rules.Rules,
                    now: datetime) -> list[booking_rules.Held]:
     """The bookings holding slots on the instrument that a check of [starts_at, ends_at) can need: everything
-    from the start of the earliest quota period (a month at most) or the gap or buffer before it, to the end of
+    from the start of the earliest quota period (its week or month) or the gap or buffer before it, to the end of
     the latest period or the gap or buffer after it."""
     reach = timedelta(minutes=max(rules.user_gap_minutes, rules.setup_minutes + rules.cleanup_minutes))
-    low = min(booking_rules.period_bounds("month", starts_at)[0], starts_at - reach)
-    high = max(booking_rules.period_bounds("month", ends_at)[1], ends_at + reach)
+    # A week can start in the month before (and end in the month after): take the widest of both.
+    low = min(booking_rules.period_bounds("week", starts_at)[0], booking_rules.period_bounds("month", starts_at)[0],
+              starts_at - reach)
+    high = max(booking_rules.period_bounds("week", ends_at)[1], booking_rules.period_bounds("month", ends_at)[1],
+               ends_at + reach)
     rows = (Booking.objects.holding(now).filter(instrument=instrument, blocked_from__lt=high, blocked_until__gt=low)
             .values_list("pk", "user_id", "organisation_id", "starts_at", "ends_at", "blocked_from", "blocked_until"))
     return [booking_rules.Held(*row) for row in rows]

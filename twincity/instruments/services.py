@@ -77,7 +77,7 @@ def _aware_utc(value: datetime, field: str) -> datetime:
 def _locked(instrument: Instrument, now: datetime) -> Instrument:
     """Lock the instrument (PostgreSQL; SQLite's IMMEDIATE transaction already excludes other writers) and
     release its expired holds, so the check and the exclusion constraint see the same bookings."""
-    locked = Instrument.objects.select_for_update().select_related("owner").get(pk=instrument.pk)
+    locked = Instrument.objects.select_for_update(of=("self",)).select_related("owner").get(pk=instrument.pk)
     for booking in selectors.stale_holds(now=now, instrument=locked).select_for_update():
         _expire(booking, now)
     return locked

@@ -1,6 +1,6 @@
 """Bookings through the service: the rules applied, prices frozen, states, overrides and the audit trail."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,7 +10,7 @@ from twincity.core.models import AuditEntry
 from twincity.instruments import services
 from twincity.instruments.errors import BookingConflict, BookingRefused, BookingState
 from twincity.instruments.models import Booking, Price, RateClass
-from twincity.instruments.tests.conftest import NOW, TUE9, make_instrument
+from twincity.instruments.tests.conftest import NOW, SH, TUE9, make_instrument
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
@@ -250,3 +250,31 @@ def test_rules_are_validated_versioned_and_their_blackouts_mirrored(cast, sem):
     with pytest.raises(BookingRefused) as refused:
         book(cast.alice, updated, TUE9, TUE9 + H)
     assert [r["rule"] for r in refused.value.extra["refusals"]] == ["blackout"]
+
+
+def test_a_weekly_quota_counts_across_the_month_boundary(cast):
+    """The week of Tuesday 2026-12-01 starts on Monday 2026-11-30: bookings of that Monday count."""
+    sem = make_instrument(cast.institute, actor=cast.owen, rules={"quotas": [{"per": "week", "count": 1}]})
+    now = datetime(2026, 11, 25, 10, 0, tzinfo=SH)
+    monday = datetime(2026, 11, 30, 9, 0, tzinfo=SH)
+    book(cast.alice, sem, monday, monday + H, now=now)
+    with pytest.raises(BookingRefused) as caught:
+        book(cast.alice, sem, monday + timedelta(days=1), monday + timedelta(days=1, hours=1), now=now)
+    assert [r["rule"] for r in caught.value.extra["refusals"]] == ["quota.user.week.count"]
+    assert caught.value.extra["refusals"][0]["at"] == "2026-11-29T16:00:00+00:00"
+
+
+def test_the_release_of_expired_holds_is_a_schedule_every_minute(cast):
+    from twincity.core.schedules import schedule_get
+    from twincity.instruments.tasks import booking_holds_expire_task
+
+    schedule = schedule_get("instrument-holds-expire")
+    assert (schedule.every, schedule.task) == (timedelta(minutes=1), booking_holds_expire_task)
+    sem = make_instrument(cast.institute, actor=cast.owen, rules={"approval": {"required": True, "hold_hours": 1}})
+    from django.utils import timezone
+
+    two_hours_ago = timezone.now() - 2 * H
+    stale = book(cast.alice, sem, TUE9, TUE9 + H, now=two_hours_ago)  # held until an hour ago
+    assert booking_holds_expire_task.call() == 1
+    stale.refresh_from_db()
+    assert stale.status == "expired"
