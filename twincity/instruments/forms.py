@@ -25,11 +25,12 @@ class SearchForm(forms.Form):
                                    queryset=Organisation.objects.filter(kind__in=OWNER_KINDS).order_by("name"))
     max_price = forms.DecimalField(label=_("Price at most (yuan)"), min_value=Decimal(0),
                                    max_value=Decimal("9999999999"), decimal_places=2, required=False)
-    rate_class = forms.ChoiceField(label=_("Rate class"), choices=RateClass.choices, initial=RateClass.INDUSTRY,
-                                   required=False)
-    day = forms.DateField(label=_("Free on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    free_from = forms.TimeField(label=_("from"), required=False, widget=forms.TimeInput(attrs={"type": "time"}))
-    free_until = forms.TimeField(label=_("until"), required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    # Industry first: the rate a search prices at when none is chosen.
+    rate_class = forms.ChoiceField(label=_("Rate class"), choices=list(reversed(RateClass.choices)),
+                                   initial=RateClass.INDUSTRY, required=False)
+    day = forms.DateField(label=_("Free on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    free_from = forms.TimeField(label=_("from"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    free_until = forms.TimeField(label=_("until"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
 
     def clean(self):
         data = super().clean()
@@ -48,9 +49,9 @@ class SearchForm(forms.Form):
 
 
 class BookingForm(forms.Form):
-    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
-    start = forms.TimeField(label=_("Start"), widget=forms.TimeInput(attrs={"type": "time", "step": 1800}))
-    end = forms.TimeField(label=_("End"), widget=forms.TimeInput(attrs={"type": "time", "step": 1800}))
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    start = forms.TimeField(label=_("Start"), widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M"))
+    end = forms.TimeField(label=_("End"), widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M"))
     purpose = forms.CharField(label=_("Purpose"), max_length=200, required=False)
     override_reason = forms.CharField(label=_("Override reason (administrators)"), max_length=255, required=False)
 

@@ -76,7 +76,7 @@ def _monday(request) -> date:
     try:
         day = date.fromisoformat(request.GET.get("week", ""))
     except ValueError:
-        day = timezone.localdate()
+        day = timezone.localdate() + timedelta(days=1)  # the week of tomorrow (on a Sunday, the coming week)
     return presentation.week_start(day)
 
 
