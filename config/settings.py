@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     # The layers, bottom to top (import-linter's layers contract in pyproject.toml enforces the order):
     "twincity.core",  # the kernel: audit, errors, access answers, navigation registry
     "twincity.accounts",
+    "twincity.notifications",  # generic, called by every domain: in-app notifications, e-mail and SMS channels
+    "twincity.webhooks",  # generic, called by every domain: signed webhooks to institutions' systems
     "twincity.enterprises",
     "twincity.audit",
     "twincity.points",
@@ -94,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "twincity.core.context_processors.navigation",
+                "twincity.notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -220,6 +223,41 @@ POINTS_RUN_INLINE = env_bool("POINTS_RUN_INLINE", False)
 POINTS_RUN_WRITERS = env_int("POINTS_RUN_WRITERS", 2)
 # /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>` when this is set (else to anyone).
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+# --- Notifications (twincity.notifications): the inbox always; these extra channels for people who switch them on.
+NOTIFICATION_CHANNELS = env_list("NOTIFICATION_CHANNELS", "email,sms")
+# The SMS gateway: a class with send(phone, text). The default is a DEVELOPMENT backend that sends nothing (it
+# stores the text in the SmsOutbox table and logs it); set a real gateway's class in production.
+NOTIFICATION_SMS_BACKEND = env_str("NOTIFICATION_SMS_BACKEND",
+                                   "twincity.notifications.channels.DevelopmentSmsBackend")
+NOTIFICATION_DELIVERY_RETRIES = env_int("NOTIFICATION_DELIVERY_RETRIES", 4)
+# The platform's public address, put in front of links in e-mails and text messages ("https://twincity.example").
+PLATFORM_URL = env_str("PLATFORM_URL")
+# E-mail (Django 6.1 mailers): SMTP at EMAIL_HOST; EMAIL_BACKEND may name another backend (console, file, …).
+MAILERS = {
+    "default": {
+        "BACKEND": env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),
+        "OPTIONS": (
+            {
+                "host": env_str("EMAIL_HOST", "localhost"),
+                "port": env_int("EMAIL_PORT", 25),
+                "username": env_str("EMAIL_HOST_USER"),
+                "password": env_str("EMAIL_HOST_PASSWORD"),
+                "use_tls": env_bool("EMAIL_USE_TLS", False),
+                "timeout": env_int("EMAIL_TIMEOUT", 10),
+            }
+            if env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend").endswith("smtp.EmailBackend")
+            else {}
+        ),
+    }
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "twincity <noreply@localhost>")
+
+# --- Webhooks (twincity.webhooks): attempts per delivery (backoff as TASKS_RETRY_BACKOFF_SECONDS, doubling), the
+# request timeout, and whether endpoints may be private or loopback addresses (development and tests only).
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
+WEBHOOK_TIMEOUT_SECONDS = float(env_str("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", DEBUG)
 
 # --- Security: strict when DEBUG is off; `manage.py check --deploy` reports nothing then.
 SESSION_COOKIE_HTTPONLY = True

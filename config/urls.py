@@ -12,6 +12,8 @@ urlpatterns = [
     path("finance/", include("twincity.finance.urls")),
     path("instruments/", include("twincity.instruments.urls")),
     path("audit/", include("twincity.audit.urls")),
+    path("notifications/", include("twincity.notifications.urls")),
+    path("webhooks/", include("twincity.webhooks.urls")),
     path("ops/", include("twincity.ops.urls")),
     path("", include("twincity.core.urls")),
     path("", include("twincity.home.urls")),

@@ -15,11 +15,15 @@ Matching
     match_batch(facts_frame, products, *, evaluation_date=None, detail=True) -> polars.DataFrame
         id, eligible.<product>, mask.<product>         # the whole registry in one plan; agrees with match()
     decode_mask(product, mask), whitelist(result, product_id), eligible_pairs(result)
+Case lifecycle (lifecycle.py)
+    lifecycle.transition(kind, state, action) -> state # or IllegalTransition: the only way between states
+    lifecycle.allowed_actions, LINE_USED, REASON_REQUIRED, joint_outcome(decisions, branches)
 Cost
     net_cost(pricing, amount, term_months) -> NetCost  # rate + guarantee fee − interest subsidy − fee subsidy
     net_annual_rate(pricing) -> Decimal
 """
 
+from . import lifecycle
 from .cost import FEN, NetCost, net_annual_rate, net_cost, to_fen
 from .errors import FactsError, FinanceEngineError, ProductError
 from .match import (
@@ -73,6 +77,7 @@ __all__ = [
     "net_annual_rate",
     "net_cost",
     "prepare_facts",
+    "lifecycle",
     "to_fen",
     "validate_product",
     "whitelist",

@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import polars as pl
-
 from points_engine import expr
 from points_engine.errors import StandardError
 from points_engine.facts import FIELD_TYPES
@@ -57,7 +55,6 @@ SCORE_PREFIX = "score."
 GRADE_PREFIX = "grade."
 _BOUND = {"points": SCORE_PREFIX, "grade": GRADE_PREFIX}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_BOOLEAN_CALLS = {"is_null"}
 
 
 @dataclass(frozen=True)
@@ -95,6 +92,9 @@ class Product:
     lines_by_grade: Mapping[str, Decimal] | None
     max_amount: Decimal | None
     source: dict[str, Any] = field(repr=False, compare=False)
+    #: The product's total line in yuan (``credit_line.total``): the sum of its approved and not finished
+    #: loans may not pass it. None: no total line.
+    total_line: Decimal | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Product:
@@ -171,20 +171,6 @@ def bind_standard(ast: tuple, standard: str | None) -> tuple:
     return walk(ast)
 
 
-def _is_boolean(n: tuple) -> bool:
-    tag = n[0]
-    if tag in ("cmp", "and", "or", "not"):
-        return True
-    if tag == "lit":
-        return isinstance(n[1], bool)
-    if tag == "call":
-        return n[1] in _BOOLEAN_CALLS
-    if tag == "field":
-        typ = FIELD_TYPES.get(n[1])
-        return typ is not None and typ == pl.Boolean
-    return False
-
-
 def validate_product(d: Any) -> list[str]:
     """Human-readable errors ("path: 中文 / English"); [] when the product is valid."""
     errs: list[str] = []
@@ -237,7 +223,7 @@ def validate_product(d: Any) -> list[str]:
                     errs.append(f"{where}.expr: 使用 {name} 须指定 standard / {name} needs the product's standard")
             elif name not in FIELD_TYPES:
                 errs.append(f"{where}.expr: 未知事实 {name!r} / unknown fact {name!r} (see facts.md)")
-        if not _is_boolean(ast):
+        if not expr.is_boolean(ast):  # the standards' own rule of a yes/no test
             errs.append(f"{where}.expr: 条件必须是是/否判断 / a condition must be a yes/no test")
     pricing = d.get("pricing")
     if pricing is not None:
@@ -267,10 +253,14 @@ def validate_product(d: Any) -> list[str]:
                         amount = _decimal(v)
                         if amount is None or amount < 0:
                             errs.append(f"credit_line.by_grade.{g}: 须为非负金额（元） / a non-negative amount in yuan")
-            if "max_amount" in line:
-                amount = _decimal(line["max_amount"])
-                if amount is None or amount <= 0:
-                    errs.append("credit_line.max_amount: 须为正金额（元） / a positive amount in yuan")
+            for key in ("max_amount", "total"):
+                if key in line:
+                    amount = _decimal(line[key])
+                    if amount is None or amount <= 0:
+                        errs.append(f"credit_line.{key}: 须为正金额（元） / a positive amount in yuan")
+            unknown = sorted(set(line) - {"by_grade", "max_amount", "total"})
+            if unknown:
+                errs.append(f"credit_line: 未知字段 {', '.join(map(str, unknown))} / unknown keys")
     return errs
 
 
@@ -297,6 +287,7 @@ def _build(d: Mapping[str, Any]) -> Product:
     elif d["kind"] == "points_loan" and standard:
         lines = dict(KNOWLEDGE_VALUE_LINES)
     max_amount = _decimal(line["max_amount"]) if "max_amount" in line else None
+    total_line = _decimal(line["total"]) if "total" in line else None
     return Product(
         id=d["id"],
         version=d["version"],
@@ -310,6 +301,7 @@ def _build(d: Mapping[str, Any]) -> Product:
         lines_by_grade=lines,
         max_amount=max_amount,
         source=copy.deepcopy(dict(d)),
+        total_line=total_line,
     )
 
 

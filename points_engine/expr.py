@@ -321,7 +321,7 @@ def switch_names(ast: tuple) -> list[str]:
     return out
 
 
-def _is_boolean(n: tuple) -> bool:
+def is_boolean(n: tuple) -> bool:
     """Whether a node always gives a boolean or null (so ``true and n`` is ``n`` in both backends)."""
     from .facts import FIELD_TYPES
 
@@ -363,7 +363,7 @@ def bind(ast: tuple, switches: dict[str, bool]) -> tuple:
             for x, y in ((a, b), (b, a)):
                 if x == ("lit", absorbing):
                     return x
-                if x == ("lit", neutral) and _is_boolean(y):
+                if x == ("lit", neutral) and is_boolean(y):
                     return y
             return (tag, a, b)
         if tag in ("cmp", "arith"):

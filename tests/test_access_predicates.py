@@ -16,8 +16,10 @@ from twincity.enterprises import access as enterprises_access
 from twincity.enterprises.fields import COMPANY_EDITABLE_FIELDS, PROFILE_FIELD_NAMES
 from twincity.enterprises.models import ImportJob
 from twincity.finance import access as finance_access
+from twincity.notifications import access as notifications_access
 from twincity.points import access as points_access
 from twincity.testing import PERSONA_NAMES
+from twincity.webhooks import access as webhooks_access
 
 EVERYONE = (*PERSONA_NAMES, "anonymous")
 SIGNED_IN = PERSONA_NAMES
@@ -36,7 +38,7 @@ def objects(cast) -> dict:
     from django.utils import timezone
 
     from twincity.demo.finance import DEMO_PRODUCTS
-    from twincity.finance.services import consent_grant, product_create
+    from twincity.finance.services import case_claim, case_create, consent_grant, product_create
 
     job = ImportJob.objects.create(created_by=cast.alice, kind="declarations", filename="d.csv", stored_path="x")
     # bella's bank publishes a product; alice's company consents to bella's bank (head office: every branch).
@@ -44,8 +46,17 @@ def objects(cast) -> dict:
                           definition=DEMO_PRODUCTS[0][2])
     consent_grant(actor=cast.alice, enterprise=cast.alice_co, institution=cast.bank_a, purpose="financing",
                   valid_until=timezone.now() + timedelta(days=1))
+    # alice publishes a demand (offered to Chongqing's bank branches: bella's), bob publishes one (Chengdu:
+    # bruno's), alice keeps a draft, and bella claims a second demand of alice's.
+    def demand(actor, company, submit=True):
+        return case_create(actor=actor, enterprise=company, kind="demand", amount="1000000", term_months=12,
+                           purpose="x", submit=submit)
+
+    claimed = case_claim(actor=cast.bella, case=demand(cast.alice, cast.alice_co))
     return {"alice_co": cast.alice_co, "bob_co": cast.bob_co, "bank_a_branch": cast.bank_a_branch,
-            "alice_job": job, "run": None, "loan": loan}
+            "alice_job": job, "run": None, "loan": loan, "alice_demand": demand(cast.alice, cast.alice_co),
+            "bob_demand": demand(cast.bob, cast.bob_co), "alice_draft": demand(cast.alice, cast.alice_co, False),
+            "claimed_case": claimed}
 
 
 # (module, predicate, the object it is asked about or None, who gets True)
@@ -54,6 +65,7 @@ TABLE = [
     (accounts_access, "is_admin", None, ("olivia",)),
     (accounts_access, "is_registry_reader", None, REGISTRY_READERS),
     (accounts_access, "is_enterprise_user", None, ("alice", "bob")),
+    (accounts_access, "is_institution_officer", None, ("bella", "bruno", "gary")),
     (accounts_access, "can_manage_accounts", None, ("olivia",)),
     (accounts_access, "can_view_organisation", "bank_a_branch", ("olivia", "bella")),
     (enterprises_access, "is_own_enterprise", "alice_co", ("alice",)),
@@ -90,12 +102,33 @@ TABLE = [
     (finance_access, "can_manage_consents", "alice_co", ("alice",)),
     (finance_access, "can_manage_own_consents", None, ("alice", "bob")),
     (finance_access, "can_view_consents", "alice_co", ("olivia", "alice")),
+    (finance_access, "can_create_cases", None, ("alice", "bob")),
+    (finance_access, "can_view_own_cases", None, ("alice", "bob")),
+    (finance_access, "can_view_work_queue", None, ("bella", "bruno", "gary")),
+    (finance_access, "can_view_overdue", None, ("olivia",)),
+    (finance_access, "can_view_case", "alice_demand", ("olivia", "alice", "bella")),
+    (finance_access, "can_view_case", "bob_demand", ("olivia", "bob", "bruno")),
+    (finance_access, "can_view_case", "alice_draft", ("alice",)),
+    (finance_access, "can_view_case", "claimed_case", ("olivia", "alice", "bella")),
+    (finance_access, "is_offered_to", "alice_demand", ("bella",)),
+    (finance_access, "is_offered_to", "claimed_case", ()),
+    (finance_access, "can_act_as_enterprise", "alice_demand", ("alice",)),
+    (finance_access, "can_claim", "alice_demand", ("bella",)),
+    (finance_access, "can_claim", "bob_demand", ("bruno",)),
+    (finance_access, "can_decide", "alice_demand", ()),
+    (finance_access, "can_decide", "claimed_case", ("bella",)),
+    (finance_access, "can_service", "claimed_case", ("bella",)),
+    (notifications_access, "can_view_own_notifications", None, SIGNED_IN),
+    (webhooks_access, "can_use_webhooks", None, ("olivia", "bella", "bruno", "gary")),
+    (webhooks_access, "can_manage_webhooks_of", "bank_a_branch", ("olivia", "bella")),
 ]
 # Answers that are not yes/no: asserted separately below.
-NOT_BOOLEAN = {"own_enterprise", "editable_profile_fields", "institution_of", "consent_in_force"}
+NOT_BOOLEAN = {"own_enterprise", "editable_profile_fields", "institution_of", "consent_in_force",
+               "routed_institution_of"}
 LIST_FORMS = {"organisations_visible", "users_visible", "tokens_visible", "enterprises_visible",
               "enterprises_editable", "declarations_visible", "import_jobs_visible", "institutions_managed",
-              "enterprises_institution_may_read"}
+              "enterprises_institution_may_read", "cases_visible", "demand_candidates", "notifications_visible",
+              "deliveries_visible", "webhook_organisations", "endpoints_visible"}
 
 
 @pytest.mark.parametrize(("module", "name", "about", "allowed"), TABLE,
@@ -112,7 +145,8 @@ def test_each_predicate_answers_for_the_whole_cast(people, objects, module, name
 
 def test_every_predicate_is_tested():
     tested = {(module.__name__, name) for module, name, _a, _w in TABLE}
-    for module in (accounts_access, enterprises_access, audit_access, points_access, finance_access):
+    for module in (accounts_access, enterprises_access, audit_access, points_access, finance_access,
+                   notifications_access, webhooks_access):
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if function.__module__ != module.__name__ or name in NOT_BOOLEAN | LIST_FORMS or name.startswith("_"):
                 continue
@@ -174,3 +208,28 @@ def test_the_finance_list_forms_agree_with_the_predicates(people, objects, cast)
         for institution in institutions:
             managed = finance_access.institutions_managed(user).filter(pk=institution.pk).exists()
             assert managed == finance_access.can_manage_products(user, institution), (who, institution)
+
+
+def test_the_financing_case_list_form_agrees_with_can_view_case(people, objects, cast):
+    cases = [objects[key] for key in ("alice_demand", "bob_demand", "alice_draft", "claimed_case")]
+    for who, user in people.items():
+        for case in cases:
+            listed = finance_access.cases_visible(user).filter(pk=case.pk).exists()
+            assert listed == finance_access.can_view_case(user, case), (who, case)
+    assert finance_access.routed_institution_of(cast.bella, objects["claimed_case"]) == cast.bank_a_branch
+    assert finance_access.routed_institution_of(cast.bruno, objects["claimed_case"]) is None
+    assert list(finance_access.demand_candidates(objects["alice_demand"])) == [cast.bank_a_branch]
+
+
+def test_the_webhook_list_forms_agree_with_the_predicates(people, cast):
+    from twincity.webhooks.models import Endpoint
+
+    organisations = (cast.bank_a, cast.bank_a_branch, cast.bank_b, cast.bank_b_branch, cast.guarantor)
+    endpoints = {o.pk: Endpoint.objects.create(organisation=o, url="https://x.example/", events=["*"])
+                 for o in organisations}
+    for who, user in people.items():
+        for organisation in organisations:
+            allowed = webhooks_access.can_manage_webhooks_of(user, organisation)
+            assert webhooks_access.webhook_organisations(user).filter(pk=organisation.pk).exists() == allowed, who
+            assert webhooks_access.endpoints_visible(user).filter(pk=endpoints[organisation.pk].pk).exists() == \
+                allowed, (who, organisation)

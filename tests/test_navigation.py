@@ -32,12 +32,13 @@ def test_the_navigation_per_persona(client, cast):
         client.force_login(user)
         return [item.key for item in client.get("/").context["navigation"]]
 
-    assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "finance-products", "instruments",
-                                 "instrument-bookings", "instrument-approvals", "audit", "accounts", "schedules",
-                                 "tokens", "api-docs"]
+    assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "finance-products",
+                                 "finance-overdue", "webhooks", "instruments", "instrument-bookings",
+                                 "instrument-approvals", "audit", "accounts", "schedules", "tokens", "api-docs"]
     assert keys(cast.alice) == ["home", "my-enterprise", "import", "my-points", "standards", "finance-products",
-                                "finance-consents", "instruments", "instrument-bookings", "api-docs"]
-    assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "instruments", "api-docs"]
+                                "finance-consents", "finance-cases", "instruments", "instrument-bookings", "api-docs"]
+    assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "finance-queue", "webhooks",
+                                "instruments", "api-docs"]
     assert keys(cast.owen) == ["home", "standards", "finance-products", "instruments", "instrument-bookings",
                                "instrument-approvals", "api-docs"]
     assert keys(cast.charlie) == ["home", "standards", "finance-products", "instruments", "api-docs"]
@@ -52,3 +53,28 @@ def test_url_maker_answers_what_reverse_answers():
     detail = url_maker("enterprises:detail")
     for value in ("91500107MA5YP4QX2A", "abc-1_2.3~", "名字", "a b", "x?y#z", "%41"):
         assert detail(value) == reverse("enterprises:detail", args=[value])
+
+
+def test_the_bar_groups_the_entries_into_sections(client, cast):
+    """A section with two or more pages the person may open is a menu; with one, that page's link."""
+    from twincity.core.navigation import NavMenu
+
+    def bar(user):
+        client.force_login(user)
+        return [(shown.key, [item.key for item in shown.items]) if isinstance(shown, NavMenu) else shown.key
+                for shown in client.get("/").context["navigation_bar"]]
+
+    assert bar(cast.olivia) == ["home", ("registry", ["registry", "import"]), ("points", ["runs", "standards"]),
+                                ("finance", ["finance-products", "finance-overdue", "webhooks"]),
+                                ("instruments", ["instruments", "instrument-bookings", "instrument-approvals"]),
+                                ("admin", ["audit", "accounts", "schedules", "tokens"]), "api-docs"]
+    assert bar(cast.alice) == ["home", ("registry", ["my-enterprise", "import"]),
+                               ("points", ["my-points", "standards"]),
+                               ("finance", ["finance-products", "finance-consents", "finance-cases"]),
+                               ("instruments", ["instruments", "instrument-bookings"]), "api-docs"]
+    assert bar(cast.bella) == ["home", "registry", "standards",
+                               ("finance", ["finance-products", "finance-queue", "webhooks"]), "instruments", "api-docs"]
+    client.force_login(cast.alice)
+    page = client.get("/finance/consents/").content.decode()
+    assert '<details class="navmenu active" data-section="finance">' in page
+    assert '<a href="/finance/consents/" class="active" aria-current="page">' in page

@@ -66,3 +66,11 @@ def login(page, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit].primary")
     page.wait_for_url(f"{page.base_url}/")
+
+
+def nav_click(page, href: str) -> None:
+    """Follow the navigation bar's link to `href`, opening its menu first when it sits in one."""
+    menu = page.locator(f"nav.mainnav details.navmenu:has(a[href='{href}'])")
+    if menu.count():
+        menu.locator("summary").click()
+    page.click(f"nav.mainnav a[href='{href}']")

@@ -6,14 +6,14 @@ from twincity.accounts.models import Organisation, User
 from twincity.core.models import AuditEntry
 from twincity.testing import PASSWORD, Cast
 
-from .conftest import login
+from .conftest import login, nav_click
 
 
 def test_olivia_creates_a_branch_and_its_officer_and_the_officer_logs_in(page, browser, live_server):
     cast = Cast.create()
     login(page, "olivia", PASSWORD)
 
-    page.click("text=机构与用户")
+    nav_click(page, "/accounts/organisations/")
     page.wait_for_url(re.compile(r"/accounts/organisations/$"))
     form = page.locator("#organisation-create")
     form.locator("input[name=name]").fill("重庆农村商业银行两江新区支行")
@@ -26,7 +26,7 @@ def test_olivia_creates_a_branch_and_its_officer_and_the_officer_logs_in(page, b
     branch = Organisation.objects.get(name="重庆农村商业银行两江新区支行")
     assert (branch.kind, branch.city, branch.parent) == ("bank", "chongqing", cast.bank_a)
 
-    page.click("text=机构与用户")
+    nav_click(page, "/accounts/organisations/")
     page.click("p.tabs >> text=用户")
     page.wait_for_url(re.compile(r"/accounts/users/$"))
     form = page.locator("#user-create")

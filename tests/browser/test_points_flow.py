@@ -11,7 +11,7 @@ from twincity.points.models import ScoringRun, StandardVersion
 from twincity.points.tests import scenario
 from twincity.testing import ALICE_CODE, PASSWORD, Cast
 
-from .conftest import login
+from .conftest import login, nav_click
 
 
 def test_olivia_scores_the_registry_and_alice_reads_her_points(page, browser, settings, tmp_path):
@@ -22,7 +22,7 @@ def test_olivia_scores_the_registry_and_alice_reads_her_points(page, browser, se
 
     # Olivia starts a run from the runs page.
     login(page, "olivia", PASSWORD)
-    page.click("nav.mainnav a[href='/points/runs/']")
+    nav_click(page, "/points/runs/")
     page.select_option("select[name=standard]", str(standard.pk))
     page.fill("input[name=evaluation_date]", "2026-06-30")
     page.click("#run-start")
@@ -53,7 +53,7 @@ def test_olivia_scores_the_registry_and_alice_reads_her_points(page, browser, se
     assert [row[0] for row in rows] == ["credit_code", ALICE_CODE, cast.bob_co.credit_code]
 
     # A new version of the standard, derived from v1 with one band changed, then the diff.
-    page.click("nav.mainnav a[href='/points/standards/']")
+    nav_click(page, "/points/standards/")
     page.click("section[data-standard=scp-v1] tr[data-version='1'] a[data-link=version]")
     page.screenshot(path=str(tmp_path / "olivia-standard.png"), full_page=True)
     definition = json.loads(page.input_value("#id_definition"))
@@ -77,7 +77,7 @@ def test_olivia_scores_the_registry_and_alice_reads_her_points(page, browser, se
         alice.set_default_timeout(15_000)
         alice.base_url = page.base_url
         login(alice, "alice", PASSWORD)
-        alice.click("nav.mainnav a[href='/points/mine/']")
+        nav_click(alice, "/points/mine/")
         alice.wait_for_url(re.compile(rf"/points/enterprises/{ALICE_CODE}/$"))
         alice.wait_for_selector("#category-chart canvas")
         alice.wait_for_selector("#history-chart canvas")

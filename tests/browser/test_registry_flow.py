@@ -5,7 +5,7 @@ import re
 from twincity.enterprises.models import AnnualDeclaration
 from twincity.testing import PASSWORD, Cast
 
-from .conftest import login
+from .conftest import login, nav_click
 
 
 def test_alice_logs_in_opens_her_enterprise_and_imports_a_declaration(page, settings, tmp_path):
@@ -13,7 +13,7 @@ def test_alice_logs_in_opens_her_enterprise_and_imports_a_declaration(page, sett
     cast = Cast.create()
     login(page, "alice", PASSWORD)
 
-    page.click("text=我的企业")
+    nav_click(page, "/enterprises/mine/")
     page.wait_for_url(re.compile(rf"/enterprises/{cast.alice_co.credit_code}/$"))
     assert page.locator("h1").inner_text() == cast.alice_co.name
     assert cast.bob_co.name not in page.content()
@@ -24,7 +24,7 @@ def test_alice_logs_in_opens_her_enterprise_and_imports_a_declaration(page, sett
         f"{cast.alice_co.credit_code},2025,120,150,8800.5,640.25,7900\n",
         encoding="utf-8",
     )
-    page.click("text=导入")
+    nav_click(page, "/enterprises/import/")
     page.select_option("select[name=kind]", "declarations")
     page.set_input_files("input[type=file]", str(declaration_file))
     page.click("button[name=action][value=import]")

@@ -6,12 +6,15 @@ Every predicate takes any user object (anonymous included) and answers False for
 
 from django.db.models import Q, QuerySet
 
-from twincity.accounts.models import ApiToken, Organisation, User
+from twincity.accounts.models import INSTITUTION_KINDS, ApiToken, Organisation, User
 
 # Roles whose people work for a financial or public body and may look up the enterprise registry.
 REGISTRY_READER_ROLES = frozenset(
     {User.Role.BANK_OFFICER, User.Role.GUARANTEE_OFFICER, User.Role.FUND_MANAGER, User.Role.CLERK}
 )
+
+# Roles whose people act for an institution (a bank, guarantor or fund) as its officers.
+INSTITUTION_ROLES = frozenset({User.Role.BANK_OFFICER, User.Role.GUARANTEE_OFFICER, User.Role.FUND_MANAGER})
 
 
 def is_signed_in(user) -> bool:
@@ -31,6 +34,18 @@ def is_registry_reader(user) -> bool:
 def is_enterprise_user(user) -> bool:
     """Someone who acts for a company: an enterprise user with an organisation."""
     return is_signed_in(user) and user.role == User.Role.ENTERPRISE_USER and user.organisation_id is not None
+
+
+def institution_of(user) -> Organisation | None:
+    """The bank, guarantor or fund a person acts for as its officer (None for anyone else)."""
+    if not is_signed_in(user) or user.role not in INSTITUTION_ROLES or user.organisation_id is None:
+        return None
+    organisation = user.organisation
+    return organisation if organisation.kind in INSTITUTION_KINDS else None
+
+
+def is_institution_officer(user) -> bool:
+    return institution_of(user) is not None
 
 
 # --- organisations and users -------------------------------------------------------------------------------

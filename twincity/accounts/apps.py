@@ -11,5 +11,5 @@ class AccountsConfig(AppConfig):
         from twincity.core.navigation import NavEntry, nav_register
 
         nav_register(NavEntry("accounts", _("Organisations and users"), "accounts:organisations",
-                              can_manage_accounts, order=85))
-        nav_register(NavEntry("tokens", _("API tokens"), "accounts:tokens", can_manage_accounts, order=90))
+                              can_manage_accounts, order=85, section="admin"))
+        nav_register(NavEntry("tokens", _("API tokens"), "accounts:tokens", can_manage_accounts, order=90, section="admin"))

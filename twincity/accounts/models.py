@@ -55,6 +55,10 @@ class Organisation(TimeStampedModel):
         return self.parent_id or self.pk
 
 
+# The organisations that lend, guarantee or invest: their officers publish products and run webhooks.
+INSTITUTION_KINDS = (Organisation.Kind.BANK, Organisation.Kind.GUARANTOR, Organisation.Kind.FUND)
+
+
 class User(AbstractUser):
     class Role(models.TextChoices):
         NONE = "", _("No role")

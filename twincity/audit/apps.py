@@ -10,4 +10,4 @@ class AuditConfig(AppConfig):
         from twincity.audit.access import can_view_audit_trail
         from twincity.core.navigation import NavEntry, nav_register
 
-        nav_register(NavEntry("audit", _("Audit trail"), "audit:list", can_view_audit_trail, order=80))
+        nav_register(NavEntry("audit", _("Audit trail"), "audit:list", can_view_audit_trail, order=80, section="admin"))

@@ -10,9 +10,13 @@ class CoreConfig(AppConfig):
     verbose_name = "核心"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
         from twincity.core import checks  # noqa: F401  (registers the system checks)
+        from twincity.core.navigation import NavSection, nav_section_register
         from twincity.core.schedules import Schedule, schedule_register
 
+        nav_section_register(NavSection("admin", _("Administration"), order=80))
         schedule_register(Schedule(
             "recover-interrupted", "twincity.core.tasks.recover_interrupted_task", every=timedelta(minutes=1),
             description="导入和评分任务若已丢失，标记为失败 (mark imports and runs whose task was lost as failed)",

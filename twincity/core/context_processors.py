@@ -1,5 +1,6 @@
-from twincity.core.navigation import navigation_for
+from twincity.core.navigation import navigation_bar, navigation_for
 
 
 def navigation(request):
-    return {"navigation": navigation_for(request.user, request.path)}
+    items = navigation_for(request.user, request.path)
+    return {"navigation": items, "navigation_bar": navigation_bar(items)}

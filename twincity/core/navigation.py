@@ -1,5 +1,7 @@
 """The navigation bar as a registry: each domain registers its entries, each with the access predicate that
-decides who sees it, so the bar shows exactly the pages a person may open and never restates a rule.
+decides who sees it, so the bar shows exactly the pages a person may open and never restates a rule. An entry
+may sit in a section (a menu of the bar, e.g. 科技金融): a section shows as a menu when a person may open two
+or more of its pages, as the one link when only one, and not at all when none.
 
 Domains register in their AppConfig.ready() (see e.g. twincity/enterprises/apps.py); the kernel imports none
 of them.
@@ -20,7 +22,15 @@ class NavEntry:
     label: str | Promise
     url_name: str  # a URL name (namespace:name) without arguments, or a path starting with "/"
     visible: Callable[..., bool]  # the access predicate of the page: visible(user) -> bool
-    order: int = 100
+    order: int = 100  # within its section
+    section: str = ""  # the key of its section; "" for the bar itself
+
+
+@dataclass(frozen=True)
+class NavSection:
+    key: str
+    label: str | Promise
+    order: int = 100  # among the bar's entries and sections
 
 
 @dataclass(frozen=True)
@@ -29,9 +39,26 @@ class NavItem:
     label: str
     url: str
     active: bool
+    section: str = ""
+
+
+@dataclass(frozen=True)
+class NavMenu:
+    """A section of the bar with two or more pages this person may open."""
+
+    key: str
+    label: str
+    items: list[NavItem]
+    active: bool
 
 
 _ENTRIES: dict[str, NavEntry] = {}
+_SECTIONS: dict[str, NavSection] = {}
+
+
+def nav_section_register(section: NavSection) -> None:
+    """Add (or replace, by key) a section of the navigation bar."""
+    _SECTIONS[section.key] = section
 
 
 def nav_register(entry: NavEntry) -> None:
@@ -53,7 +80,28 @@ def navigation_for(user, path: str) -> list[NavItem]:
     # The longest matching URL is the active one ("/" matches only itself).
     best = max((url for _entry, url in items if path == url or (url != "/" and path.startswith(url))),
                key=len, default=None)
-    return [NavItem(entry.key, str(entry.label), url, url == best) for entry, url in items]
+    return [NavItem(entry.key, str(entry.label), url, url == best, entry.section) for entry, url in items]
+
+
+def navigation_bar(items: list[NavItem]) -> list[NavItem | NavMenu]:
+    """`navigation_for`'s items as the bar shows them: entries outside a section, and each section as a menu of
+    its items (or as its one item), ordered by the entries' and the sections' orders."""
+    orders = {entry.key: entry.order for entry in _ENTRIES.values()}
+    placed: list[tuple[int, NavItem | NavMenu]] = []
+    by_section: dict[str, list[NavItem]] = {}
+    for item in items:
+        if item.section and item.section in _SECTIONS:
+            by_section.setdefault(item.section, []).append(item)
+        else:
+            placed.append((orders.get(item.key, 100), item))
+    for key, members in by_section.items():
+        section = _SECTIONS[key]
+        if len(members) == 1:
+            placed.append((section.order, members[0]))
+        else:
+            placed.append((section.order, NavMenu(key, str(section.label), members,
+                                                  any(item.active for item in members))))
+    return [shown for _order, shown in sorted(placed, key=lambda pair: pair[0])]
 
 
 # --- links from one object's page to the pages other domains keep about it ----------------------------------

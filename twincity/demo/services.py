@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from twincity.accounts.models import Organisation, User
 from twincity.core.bulk import bulk_insert
-from twincity.demo.finance import demo_products_load
+from twincity.demo.finance import demo_cases_load, demo_cases_reset, demo_products_load
 from twincity.demo.generator import (
     DECLARATION_COLUMNS,
     DEFAULT_ENTERPRISES,
@@ -44,6 +44,7 @@ class SeedResult:
     qualifications: int = 0
     organisations: int = 0
     products: int = 0
+    cases: int = 0  # financing demands and applications (twincity.demo.finance.demo_cases_load)
     instruments: int = 0
     users: int = 0
     seconds: float = 0.0
@@ -63,6 +64,7 @@ def already_seeded() -> str:
 def reset() -> None:
     """Delete the registry (enterprises, declarations, qualifications) and the scoring results that name it.
     Organisations and users are kept."""
+    demo_cases_reset()  # financing cases name their enterprise (protected)
     ScoreResult.objects.all().delete()
     EvaluationInput.objects.all().delete()
     Qualification.objects.all().delete()
@@ -202,6 +204,7 @@ def seed(*, enterprises: int = DEFAULT_ENTERPRISES, seed: int = DEFAULT_SEED, fo
                     result.by_city[row[city_at]] = result.by_city.get(row[city_at], 0) + 1
             _persona_inputs(recorded_by=user_ids["olivia"])
             result.products = demo_products_load(orgs)
+            result.cases = demo_cases_load(orgs)
             result.instruments = demo_instruments_load(orgs)
     finally:
         if gc_was_enabled:

@@ -13,26 +13,18 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from twincity.accounts.access import is_admin, is_signed_in
-from twincity.accounts.models import Organisation, User
+# institution_of and is_institution_officer are accounts' role predicates, re-exported for finance's callers.
+from twincity.accounts.access import (  # noqa: F401 — institution_of and is_institution_officer re-exported
+    institution_of,
+    is_admin,
+    is_enterprise_user,
+    is_institution_officer,
+    is_signed_in,
+)
+from twincity.accounts.models import Organisation
 from twincity.enterprises.access import has_own_enterprise, is_own_enterprise
 from twincity.enterprises.models import Enterprise
 from twincity.finance.models import INSTITUTION_KINDS, Consent, FinancialProduct
-
-INSTITUTION_ROLES = frozenset({User.Role.BANK_OFFICER, User.Role.GUARANTEE_OFFICER, User.Role.FUND_MANAGER})
-
-
-def institution_of(user) -> Organisation | None:
-    """The bank, guarantor or fund a person acts for as its officer (None for anyone else)."""
-    if not is_signed_in(user) or user.role not in INSTITUTION_ROLES or user.organisation_id is None:
-        return None
-    organisation = user.organisation
-    return organisation if organisation.kind in INSTITUTION_KINDS else None
-
-
-def is_institution_officer(user) -> bool:
-    return institution_of(user) is not None
-
 
 # --- products ----------------------------------------------------------------------------------------------
 
@@ -135,3 +127,129 @@ def can_manage_own_consents(user) -> bool:
 def can_view_consents(user, enterprise: Enterprise) -> bool:
     """The grants and the access log: the enterprise's own users and administrators."""
     return is_admin(user) or is_own_enterprise(user, enterprise)
+
+
+# --- demands and applications ------------------------------------------------------------------------------
+# A case is routed to institutions: an application to its lead branch (and a twin-city loan's partner
+# branch); a published demand to the bank branches of its project city (after escalation: every bank branch
+# of both cities) until one claims it, then to the claiming branch. A routed branch's head office sees what
+# its branches see (as a consent given to a bank covers its branches). One bank never sees another's items.
+
+
+def _acts_for(user, institution_id: int | None) -> bool:
+    """The person is an officer of this branch or of its head office."""
+    own = institution_of(user)
+    if own is None or institution_id is None:
+        return False
+    if own.pk == institution_id:
+        return True
+    return Organisation.objects.filter(pk=institution_id, parent_id=own.pk).exists()
+
+
+def demand_candidates(case) -> QuerySet[Organisation]:
+    """The institutions a published, unclaimed demand is offered to: the bank branches of the project city
+    (the registered city when none is given); after escalation, the bank branches of both cities."""
+    branches = Organisation.objects.filter(kind=Organisation.Kind.BANK, parent__isnull=False)
+    if case.escalated_at is not None:
+        return branches.exclude(city="")
+    return branches.filter(city=case.project_city or case.registered_city)
+
+
+def _routed_ids(case) -> list[int]:
+    return [pk for pk in (case.lead_institution_id, case.partner_institution_id) if pk is not None]
+
+
+def is_offered_to(user, case) -> bool:
+    """A published demand nobody has claimed yet, offered to this person's institution (or one of its branches)."""
+    if case.kind != "demand" or case.state != "published" or case.lead_institution_id is not None:
+        return False
+    own = institution_of(user)
+    if own is None:
+        return False
+    candidates = demand_candidates(case)
+    return candidates.filter(Q(pk=own.pk) | Q(parent_id=own.pk)).exists()
+
+
+def routed_institution_of(user, case) -> Organisation | None:
+    """The routed branch this person acts for on the case (the lead or the partner), or None."""
+    for institution_id in _routed_ids(case):
+        if _acts_for(user, institution_id):
+            return Organisation.objects.get(pk=institution_id)
+    return None
+
+
+def can_view_case(user, case) -> bool:
+    """The enterprise's own users, administrators, the routed institutions' officers, and (while it waits for
+    a claim) the institutions a published demand is offered to. A draft is the enterprise's alone."""
+    if is_own_enterprise(user, case.enterprise):
+        return True
+    if case.state == "draft":
+        return False
+    if is_admin(user):
+        return True
+    return routed_institution_of(user, case) is not None or is_offered_to(user, case)
+
+
+def cases_visible(user) -> QuerySet:
+    """The list form of `can_view_case`."""
+    from twincity.finance.models import Application
+
+    if is_admin(user):
+        return Application.objects.exclude(state="draft")
+    enterprise_q = Q(pk__in=[])
+    if is_enterprise_user(user):
+        enterprise_q = Q(enterprise__organisation_id=user.organisation_id)
+    own = institution_of(user)
+    if own is None:
+        return Application.objects.filter(enterprise_q)
+    mine = Organisation.objects.filter(Q(pk=own.pk) | Q(parent_id=own.pk))
+    mine_ids = list(mine.values_list("pk", flat=True))
+    mine_cities = {c for c in mine.filter(kind=Organisation.Kind.BANK, parent__isnull=False)
+                   .values_list("city", flat=True) if c}
+    routed = Q(lead_institution_id__in=mine_ids) | Q(partner_institution_id__in=mine_ids)
+    offered = Q(pk__in=[])
+    if mine_cities:
+        unclaimed = Q(kind="demand", state="published", lead_institution__isnull=True)
+        offered = unclaimed & (Q(escalated_at__isnull=False)
+                               | Q(project_city__in=mine_cities)
+                               | Q(project_city="", registered_city__in=mine_cities))
+    return Application.objects.filter(enterprise_q | ((routed | offered) & ~Q(state="draft")))
+
+
+def can_act_as_enterprise(user, case) -> bool:
+    """Submit, publish, resubmit, withdraw: the enterprise's own users."""
+    return is_own_enterprise(user, case.enterprise)
+
+
+def can_create_cases(user) -> bool:
+    return has_own_enterprise(user)
+
+
+def can_claim(user, case) -> bool:
+    """Claim a published demand offered to one's bank, or accept (受理) an application routed to it."""
+    if case.kind == "demand" and case.lead_institution_id is None:
+        return is_offered_to(user, case)
+    return routed_institution_of(user, case) is not None
+
+
+def can_decide(user, case) -> bool:
+    """Review, approve, reject, refer back: the officers of a routed branch (each for its own branch)."""
+    return routed_institution_of(user, case) is not None
+
+
+def can_service(user, case) -> bool:
+    """Disbursement, repayment, overdue and default events: the lead branch's officers."""
+    return _acts_for(user, case.lead_institution_id)
+
+
+def can_view_work_queue(user) -> bool:
+    return is_institution_officer(user)
+
+
+def can_view_own_cases(user) -> bool:
+    return has_own_enterprise(user)
+
+
+def can_view_overdue(user) -> bool:
+    """The list of cases past their legal clocks, with who is late: administrators."""
+    return is_admin(user)

@@ -6,6 +6,7 @@ a consent at the moment of access and logged where the enterprise sees it.
 Money is in yuan as decimal strings (to the fen); rates are annual fractions as decimal strings."""
 
 from decimal import ROUND_HALF_UP
+from typing import Literal
 
 from django.utils import timezone
 from ninja import Path, Query, Router, Status
@@ -14,6 +15,7 @@ from ninja.pagination import paginate
 from twincity.accounts.models import Organisation
 from twincity.core.access import require, visible
 from twincity.core.api import Pagination, errors
+from twincity.core.errors import Conflict
 from twincity.enterprises.access import own_enterprise
 from twincity.enterprises.api import CreditCode
 from twincity.enterprises.fields import CREDIT_CODE_PATTERN
@@ -23,17 +25,28 @@ from twincity.finance import access, selectors, services
 from twincity.finance.models import AccessLog, FinancialProduct
 from twincity.finance.schemas import (
     AccessLogOut,
+    CaseCreateIn,
+    CaseDetailOut,
+    CaseKindIn,
+    CaseOut,
+    CommentIn,
     ConsentIn,
     ConsentOut,
+    DecisionIn,
+    DefaultIn,
     KindIn,
     MatchFilters,
     MatchOut,
+    MoneyEventIn,
+    OverdueIn,
+    OverdueOut,
     PointsResultOut,
     ProductCreateIn,
     ProductDetailOut,
     ProductOut,
     ProductVersionIn,
     ProductWithdrawIn,
+    ResubmitIn,
 )
 from twincity.finance.services import FEN
 
@@ -249,3 +262,173 @@ def access_log_api(request, enterprise: str | None = Query(None, pattern=CREDIT_
     company = _enterprise(request, enterprise)
     require(access.can_view_consents(request.user, company), NOT_YOURS)
     return selectors.access_log_of(enterprise=company)
+
+
+# --- demands and applications ------------------------------------------------------------------------------
+# Enterprises create, submit, withdraw and resubmit their own; institutions (in the browser or from their own
+# systems with an API token) list what is routed to them, claim, decide, and record disbursements, repayments,
+# overdue and default events. A case the caller may not see answers 404; an action the caller may not take on
+# a case it sees, 403; an action its state does not allow, 409 (nothing changes).
+
+CaseId = Path(..., ge=1, le=2**31 - 1)
+NO_CASE = "融资事项不存在 (no such financing case)"
+
+
+def _case(request, case_id: int):
+    case = selectors.case_get(pk=case_id)
+    if case is None or not access.can_view_case(request.user, case):
+        visible(None, NO_CASE)
+    return case
+
+
+def _case_out(case) -> dict:
+    fresh = selectors.case_get(pk=case.pk)
+    return {**{f.attname: getattr(fresh, f.attname) for f in fresh._meta.concrete_fields},
+            "enterprise.credit_code": fresh.enterprise.credit_code, "enterprise.name": fresh.enterprise.name,
+            "product": fresh.product, "product_id": fresh.product_id,
+            "events": list(selectors.case_timeline(case=fresh)),
+            "decisions": list(selectors.case_decisions(case=fresh))}
+
+
+@router.get("/cases", response={200: list[CaseOut], **errors(401, 422)},
+            summary="Financing demands and applications the caller may see",
+            description="An enterprise: its own. An institution: the applications routed to it and the published "
+                        "demands offered to it (`queue=to_claim`), and those it handles (`queue=in_hand`). "
+                        "Administrators: every one but drafts. One bank never sees another's.")
+@paginate(Pagination)
+def case_list_api(request, state: str | None = Query(None, max_length=16, pattern=r"^[a-z_]+$"),
+                  kind: CaseKindIn | None = None,
+                  queue: Literal["to_claim", "in_hand"] | None = None):
+    from twincity.finance.models import Application
+
+    cases = Application.objects.filter(pk__in=access.cases_visible(request.user).values("pk")).select_related(
+        "enterprise", "product")
+    if state:
+        cases = cases.filter(state=state)
+    if kind:
+        cases = cases.filter(kind=kind)
+    if queue == "to_claim":
+        cases = cases.filter(state__in=("published", "submitted"))
+    elif queue == "in_hand":
+        cases = cases.filter(state__in=("claimed", "due_diligence", "referred_back", "approved", "disbursed",
+                                        "overdue"))
+    return cases.order_by("-created_at", "-pk")
+
+
+@router.post("/cases", response={201: CaseDetailOut, **errors(403, 404, 409, 422)},
+             summary="Create a demand or an application (the company's own users); `submit` sends it at once",
+             description="A demand names no product and is published to the bank branches of its project city "
+                         "(claim window: 3 working days). An application names a loan product and is routed to "
+                         "its institution; a twin-city loan to the bank's branch in the project city (lead) and "
+                         "in the registered city (partner). 404: no such product; 409: the version seen is no "
+                         "longer published.")
+def case_create_api(request, payload: CaseCreateIn):
+    company = visible(own_enterprise(request.user), NO_ENTERPRISE)
+    product = None
+    if payload.product_id:
+        product = visible(selectors.product_current(product_id=payload.product_id), "产品不存在 (no such product)")
+        if not access.can_view_product(request.user, product):
+            visible(None, "产品不存在 (no such product)")
+        if payload.version is not None and payload.version != product.version:
+            raise Conflict("产品已更新，请查看新版本 (the product has a newer version)", code="product_version_changed",
+                           extra={"version": product.version})
+    case = services.case_create(actor=request.user, enterprise=company, kind=payload.kind, product=product,
+                                amount=payload.amount, term_months=payload.term_months, purpose=payload.purpose,
+                                registered_city=payload.registered_city or "",
+                                project_city=payload.project_city or "", submit=payload.submit)
+    return Status(201, _case_out(case))
+
+
+@router.get("/cases/{case_id}", response={200: CaseDetailOut, **errors(401, 404, 422)},
+            summary="One case: its state, clocks, timeline and the branches' decisions")
+def case_detail_api(request, case_id: int = CaseId):
+    return _case_out(_case(request, case_id))
+
+
+def _act(request, case_id: int, call, **kwargs):
+    case = _case(request, case_id)
+    return _case_out(call(actor=request.user, case=case, **kwargs))
+
+
+ACT_ERRORS = errors(403, 404, 409, 422)
+
+
+@router.post("/cases/{case_id}/submit", response={200: CaseDetailOut, **ACT_ERRORS},
+             summary="Submit a draft application / publish a draft demand (the company)")
+def case_submit_api(request, case_id: int = CaseId):
+    return _act(request, case_id, services.case_submit)
+
+
+@router.post("/cases/{case_id}/withdraw", response={200: CaseDetailOut, **ACT_ERRORS},
+             summary="Withdraw a case before disbursement (the company)")
+def case_withdraw_api(request, payload: CommentIn, case_id: int = CaseId):
+    return _act(request, case_id, services.case_withdraw, comment=payload.comment)
+
+
+@router.post("/cases/{case_id}/resubmit", response={200: CaseDetailOut, **ACT_ERRORS},
+             summary="Answer a referral (the company): back to due diligence, a new decision round")
+def case_resubmit_api(request, payload: ResubmitIn, case_id: int = CaseId):
+    return _act(request, case_id, services.case_resubmit, comment=payload.comment, amount=payload.amount,
+                term_months=payload.term_months, purpose=payload.purpose)
+
+
+@router.post("/cases/{case_id}/claim", response={200: CaseDetailOut, **ACT_ERRORS},
+             summary="Claim a published demand, or accept an application (the routed institution)",
+             description="The first claim wins; a later one answers 409. The approval limit (10 working days) "
+                         "starts.")
+def case_claim_api(request, payload: CommentIn, case_id: int = CaseId):
+    return _act(request, case_id, services.case_claim, comment=payload.comment)
+
+
+@router.post("/cases/{case_id}/review", response={200: CaseDetailOut, **ACT_ERRORS},
+             summary="Start due diligence (the routed institution)")
+def case_review_api(request, payload: CommentIn, case_id: int = CaseId):
+    return _act(request, case_id, services.case_start_review, comment=payload.comment)
+
+
+@router.post("/cases/{case_id}/decisions", response={200: CaseDetailOut, **ACT_ERRORS},
+             summary="Record the branch's decision: approve, reject (reason mandatory) or refer back",
+             description="A twin-city loan is approved only when both branches approve (each records its share); "
+                         "either may refer back or reject. An approval past the product's total line or the "
+                         "enterprise's line answers 409 (`product_line_exceeded`, `enterprise_line_exceeded`); "
+                         "a rejection without a reason 422 (`reason_required`).")
+def case_decide_api(request, payload: DecisionIn, case_id: int = CaseId):
+    return _act(request, case_id, services.case_decide, decision=payload.decision, comment=payload.comment,
+                amount=payload.amount, rate=payload.rate, term_months=payload.term_months)
+
+
+@router.post("/cases/{case_id}/disbursement", response={200: CaseDetailOut, **ACT_ERRORS},
+             summary="Record the disbursement (the lead branch)")
+def case_disburse_api(request, payload: MoneyEventIn, case_id: int = CaseId):
+    return _act(request, case_id, services.case_disburse, amount=payload.amount, on=payload.on,
+                comment=payload.comment)
+
+
+@router.post("/cases/{case_id}/repayments", response={200: CaseDetailOut, **ACT_ERRORS},
+             summary="Record a repayment (the lead branch); the whole outstanding amount repays the loan")
+def case_repay_api(request, payload: MoneyEventIn, case_id: int = CaseId):
+    return _act(request, case_id, services.case_repay, amount=payload.amount, on=payload.on,
+                comment=payload.comment)
+
+
+@router.post("/cases/{case_id}/overdue", response={200: CaseDetailOut, **ACT_ERRORS},
+             summary="Report the loan overdue (the lead branch)")
+def case_overdue_api(request, payload: OverdueIn, case_id: int = CaseId):
+    return _act(request, case_id, services.case_mark_overdue, amount=payload.amount, on=payload.on,
+                comment=payload.comment)
+
+
+@router.post("/cases/{case_id}/default", response={200: CaseDetailOut, **ACT_ERRORS},
+             summary="Declare an overdue loan in default (the lead branch; a reason is mandatory)")
+def case_default_api(request, payload: DefaultIn, case_id: int = CaseId):
+    return _act(request, case_id, services.case_default, on=payload.on, comment=payload.comment)
+
+
+@router.get("/overdue-cases", response={200: list[OverdueOut], **errors(401, 403, 422)},
+            summary="Cases past a legal clock, with who is late (administrators)",
+            description="A published demand not claimed within its window, an accepted case not decided within "
+                        "the approval limit; counted in working days on the official calendar.")
+def overdue_cases_api(request):
+    require(access.can_view_overdue(request.user))
+    return [{"case": _case_out(o.case), "clock": o.clock, "due": o.due, "working_days_late": o.working_days_late,
+             "late": o.late} for o in selectors.cases_overdue(now=timezone.now())]

@@ -7,11 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from twincity.accounts.models import Organisation
+from twincity.accounts.models import INSTITUTION_KINDS, Organisation
 from twincity.core.models import TimeStampedModel
-
-# The organisations that publish products and read enterprises' data with their consent.
-INSTITUTION_KINDS = (Organisation.Kind.BANK, Organisation.Kind.GUARANTOR, Organisation.Kind.FUND)
 
 
 class ProductKind(models.TextChoices):
@@ -161,3 +158,156 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.institution_id} read {self.what} of {self.enterprise_id}"
+
+
+# --- demands and applications (financing cases) -------------------------------------------------------------
+
+
+class ApplicationKind(models.TextChoices):
+    DEMAND = "demand", _("Financing demand")
+    APPLICATION = "application", _("Product application")
+
+
+class ApplicationState(models.TextChoices):
+    """finance_engine.lifecycle.STATES, as choices (the engine's transition table is the only way between them)."""
+
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    PUBLISHED = "published", _("Published")
+    CLAIMED = "claimed", _("Claimed")
+    DUE_DILIGENCE = "due_diligence", _("Due diligence")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    REFERRED_BACK = "referred_back", _("Referred back")
+    DISBURSED = "disbursed", _("Disbursed")
+    REPAID = "repaid", _("Repaid")
+    OVERDUE = "overdue", _("Overdue")
+    DEFAULTED = "defaulted", _("Defaulted")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Application(TimeStampedModel):
+    """A financing case of an enterprise: a demand (amount, term, purpose; published to institutions and claimed
+    by one) or an application to a product version (routed to its institution; a twin-city loan to a lead and a
+    partner branch in the two cities). Its state changes only through the services, by
+    finance_engine.lifecycle's transition table; every change is an ApplicationEvent and an audit entry."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=ApplicationKind)
+    enterprise = models.ForeignKey("enterprises.Enterprise", models.PROTECT, related_name="financing_cases",
+                                   verbose_name=_("enterprise"))
+    product = models.ForeignKey(FinancialProduct, models.PROTECT, null=True, blank=True,
+                                related_name="applications", verbose_name=_("product version"))
+    amount = models.DecimalField(_("amount asked"), max_digits=14, decimal_places=2)
+    term_months = models.PositiveSmallIntegerField(_("term (months)"))
+    purpose = models.CharField(_("purpose"), max_length=500)
+    registered_city = models.CharField(_("registered city"), max_length=32, blank=True)
+    project_city = models.CharField(_("project city"), max_length=32, blank=True)
+    # The claiming (demand) or receiving (application) branch; for a twin-city loan the project-side branch.
+    lead_institution = models.ForeignKey(Organisation, models.PROTECT, null=True, blank=True, related_name="+",
+                                         verbose_name=_("lead institution"))
+    # A twin-city loan's second branch, in the registered city.
+    partner_institution = models.ForeignKey(Organisation, models.PROTECT, null=True, blank=True, related_name="+",
+                                            verbose_name=_("partner institution"))
+    state = models.CharField(_("state"), max_length=16, choices=ApplicationState, default=ApplicationState.DRAFT,
+                             db_index=True)
+    # Joint decisions are counted per round: a referral back and a resubmission start the next round.
+    decision_round = models.PositiveSmallIntegerField(default=1)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)  # of the last rejection or referral
+    approved_amount = models.DecimalField(_("approved amount"), max_digits=14, decimal_places=2, null=True,
+                                          blank=True)
+    approved_rate = models.DecimalField(_("approved rate"), max_digits=7, decimal_places=6, null=True, blank=True)
+    approved_term_months = models.PositiveSmallIntegerField(_("approved term (months)"), null=True, blank=True)
+    disbursed_amount = models.DecimalField(_("disbursed amount"), max_digits=14, decimal_places=2, null=True,
+                                           blank=True)
+    disbursed_on = models.DateField(_("disbursed on"), null=True, blank=True)
+    repaid_amount = models.DecimalField(_("repaid amount"), max_digits=14, decimal_places=2, default=0)
+    repaid_on = models.DateField(_("repaid on"), null=True, blank=True)
+    overdue_amount = models.DecimalField(_("overdue amount"), max_digits=14, decimal_places=2, null=True,
+                                         blank=True)
+    overdue_since = models.DateField(_("overdue since"), null=True, blank=True)
+    defaulted_on = models.DateField(_("defaulted on"), null=True, blank=True)
+    # Clocks (working days on the official calendar, twincity.core.workdays).
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    claim_due = models.DateField(_("claim due"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    decision_due = models.DateField(_("decision due"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("financing case")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="application_amount_positive"),
+            models.CheckConstraint(condition=Q(kind="demand") | Q(product__isnull=False),
+                                   name="application_names_product"),
+        ]
+        indexes = [
+            models.Index(fields=["enterprise", "-created_at"], name="application_enterprise"),
+            models.Index(fields=["lead_institution", "state"], name="application_lead_state"),
+            models.Index(fields=["partner_institution", "state"], name="application_partner_state"),
+            models.Index(fields=["product", "state"], name="application_product_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_joint(self) -> bool:
+        return self.partner_institution_id is not None
+
+
+class ApplicationEvent(models.Model):
+    """One transition of a case (or a clock event that keeps its state, such as an escalation): who, at which
+    institution, when, from and to, why. The case's timeline; append-only."""
+
+    application = models.ForeignKey(Application, models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    institution = models.ForeignKey(Organisation, models.PROTECT, null=True, blank=True, related_name="+")
+    action = models.CharField(_("action"), max_length=20)
+    from_state = models.CharField(_("from"), max_length=16, choices=ApplicationState, blank=True)
+    to_state = models.CharField(_("to"), max_length=16, choices=ApplicationState)
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    data = models.JSONField(default=dict, blank=True)  # amounts, rates, dates of the event (plain JSON)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["application", "at"], name="application_event_timeline")]
+
+    def __str__(self) -> str:
+        return f"#{self.application_id} {self.action}: {self.from_state} → {self.to_state}"
+
+
+class BranchDecision(models.Model):
+    """A routed branch's own decision on a case in one decision round: approve (with its share of the amount,
+    the rate and the term), reject (with a reason) or refer back. A twin-city loan is approved only when both
+    branches approve in the same round."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", _("Approve")
+        REJECT = "reject", _("Reject")
+        REFER_BACK = "refer_back", _("Refer back")
+
+    application = models.ForeignKey(Application, models.CASCADE, related_name="decisions")
+    round = models.PositiveSmallIntegerField()
+    institution = models.ForeignKey(Organisation, models.PROTECT, related_name="+")
+    decision = models.CharField(_("decision"), max_length=12, choices=Decision)
+    share_amount = models.DecimalField(_("share"), max_digits=14, decimal_places=2, null=True, blank=True)
+    rate = models.DecimalField(_("rate"), max_digits=7, decimal_places=6, null=True, blank=True)
+    term_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["round", "decided_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "round", "institution"],
+                                    name="branch_decision_once_per_round"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.application_id} r{self.round} {self.institution_id}: {self.decision}"

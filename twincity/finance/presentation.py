@@ -61,7 +61,10 @@ def offer_row(offer: Offer) -> dict[str, Any]:
     cost = m.cost
     return {
         "product_id": offer.product.product_id,
+        "pk": offer.product.pk,
         "version": offer.product.version,
+        "applicable": offer.product.kind in ("credit_loan", "points_loan", "twin_city_loan")
+                      and offer.verdict != finance_engine.INELIGIBLE,
         "name": name(offer.product),
         "institution": offer.product.institution.name,
         "kind": offer.product.get_kind_display(),
@@ -122,4 +125,71 @@ def product_detail(product: FinancialProduct) -> dict[str, Any]:
                        for c in engine.conditions],
         "lines": [{"grade": grade, "line": wan(line)} for grade, line in lines.items()],
         "max_line": wan(engine.max_amount) if engine.max_amount is not None else "",
+    }
+
+
+# --- demands and applications ------------------------------------------------------------------------------
+
+STATE_BADGE = {
+    "draft": "", "submitted": "", "published": "", "claimed": "", "due_diligence": "", "approved": "ok",
+    "rejected": "bad", "referred_back": "warn", "disbursed": "ok", "repaid": "ok", "overdue": "bad",
+    "defaulted": "bad", "withdrawn": "",
+}
+
+
+def _local(at):
+    from django.utils import timezone
+
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else "—"
+
+
+def _city(value: str) -> str:
+    from twincity.accounts.models import City
+
+    return str(City(value).label) if value in City.values else (value or "—")
+
+
+def decision_row(decision) -> dict[str, Any]:
+    return {"round": decision.round, "institution": decision.institution.name,
+            "decision": decision.get_decision_display(),
+            "share": yuan(decision.share_amount) if decision.share_amount is not None else "",
+            "rate": percent(decision.rate) if decision.rate is not None else "",
+            "term_months": decision.term_months or "", "comment": decision.comment,
+            "by": (decision.decided_by.display_name or decision.decided_by.username) if decision.decided_by_id else ""}
+
+
+def case_row(case) -> dict[str, Any]:
+    """A case as the pages show it (amounts in yuan to the fen, rates in %, times in Asia/Shanghai)."""
+    return {
+        "pk": case.pk, "kind": case.kind, "kind_label": case.get_kind_display(), "state": case.state,
+        "state_label": case.get_state_display(), "badge": STATE_BADGE.get(case.state, ""),
+        "enterprise": case.enterprise.name,
+        "product": case.product.name_zh if case.product_id else "—",
+        "product_version": case.product.version if case.product_id else None,
+        "amount": yuan(case.amount), "term_months": case.term_months, "purpose": case.purpose,
+        "registered_city": _city(case.registered_city), "project_city": _city(case.project_city),
+        "lead": case.lead_institution.name if case.lead_institution_id else "—",
+        "partner": case.partner_institution.name if case.partner_institution_id else "",
+        "approved_amount": yuan(case.approved_amount) if case.approved_amount is not None else "",
+        "approved_rate": percent(case.approved_rate) if case.approved_rate is not None else "",
+        "approved_term_months": case.approved_term_months,
+        "disbursed_amount": yuan(case.disbursed_amount) if case.disbursed_amount is not None else "",
+        "disbursed_on": case.disbursed_on, "repaid_amount": yuan(case.repaid_amount), "repaid_on": case.repaid_on,
+        "overdue_amount": yuan(case.overdue_amount) if case.overdue_amount is not None else "",
+        "overdue_since": case.overdue_since, "defaulted_on": case.defaulted_on, "reason": case.reason,
+        "submitted_at": _local(case.submitted_at), "claim_due": case.claim_due, "decision_due": case.decision_due,
+        "escalated": case.escalated_at is not None, "joint": case.is_joint, "round": case.decision_round,
+    }
+
+
+def event_row(event) -> dict[str, Any]:
+    from twincity.finance.models import ApplicationState
+
+    labels = dict(ApplicationState.choices)
+    return {
+        "at": _local(event.at), "action": event.action,
+        "from": labels.get(event.from_state, ""), "to": labels.get(event.to_state, event.to_state),
+        "actor": (event.actor.display_name or event.actor.username) if event.actor_id else _("the platform"),
+        "institution": event.institution.name if event.institution_id else "", "comment": event.comment,
+        "data": event.data,
     }

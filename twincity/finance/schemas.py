@@ -184,3 +184,156 @@ class PointsResultOut(Schema):
     score_min: Decimal | None
     score_max: Decimal | None
     grade: str
+
+
+# --- demands and applications ------------------------------------------------------------------------------
+
+CaseKindIn = Literal["demand", "application"]
+CityIn = Literal["chongqing", "chengdu"]
+MoneyIn = Annotated[Decimal, Field(ge=Decimal("0.01"), lt=Decimal("1e12"), allow_inf_nan=False), AMOUNT_TEXT[0]]
+RateIn = Annotated[Decimal, Field(ge=Decimal(0), lt=Decimal(1), allow_inf_nan=False),
+                   decimal_text(r"^0?\.\d+|0$")[0]]
+Comment = Field("", max_length=500, pattern=r"^[^\x00]*$")
+
+
+class CaseCreateIn(Schema):
+    kind: CaseKindIn
+    product_id: str | None = Field(None, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$",
+                                   description="an application: the product (its published version is recorded)")
+    version: int | None = Field(None, ge=1, le=2**31 - 1, description="the version seen; 409 if no longer published")
+    amount: MoneyIn = Field(..., json_schema_extra=AMOUNT_TEXT[1], description="yuan, to the fen")
+    term_months: int = Field(..., ge=1, le=600)
+    purpose: str = Field(..., min_length=1, max_length=500, pattern=r"^[^\x00]*$")
+    registered_city: CityIn | None = Field(None, description="default: the enterprise's city")
+    project_city: CityIn | None = Field(None, description="default: the registered city; a twin-city loan "
+                                        "needs the other city")
+    submit: bool = Field(False, description="submit (an application) or publish (a demand) at once")
+
+
+class CommentIn(Schema):
+    comment: str = Comment
+
+
+class ResubmitIn(Schema):
+    comment: str = Comment
+    amount: MoneyIn | None = Field(None, json_schema_extra=AMOUNT_TEXT[1])
+    term_months: int | None = Field(None, ge=1, le=600)
+    purpose: str | None = Field(None, max_length=500, pattern=r"^[^\x00]*$")
+
+
+class DecisionIn(Schema):
+    decision: Literal["approve", "reject", "refer_back"]
+    comment: str = Field("", max_length=500, pattern=r"^[^\x00]*$",
+                         description="mandatory for reject and refer_back (422 without)")
+    amount: MoneyIn | None = Field(None, json_schema_extra=AMOUNT_TEXT[1],
+                                   description="approve: the amount (a twin-city branch: its share), yuan")
+    rate: RateIn | None = Field(None, description="approve: the annual rate as a fraction")
+    term_months: int | None = Field(None, ge=1, le=600, description="approve: default the term asked")
+
+
+class MoneyEventIn(Schema):
+    amount: MoneyIn | None = Field(None, json_schema_extra=AMOUNT_TEXT[1],
+                                   description="yuan; default: all (approved / outstanding)")
+    on: date | None = Field(None, description="default: today in Asia/Shanghai")
+    comment: str = Comment
+
+
+class OverdueIn(Schema):
+    amount: MoneyIn = Field(..., json_schema_extra=AMOUNT_TEXT[1], description="the overdue amount, yuan")
+    on: date | None = None
+    comment: str = Comment
+
+
+class DefaultIn(Schema):
+    on: date | None = None
+    comment: str = Field(..., min_length=1, max_length=500, pattern=r"^[^\x00]*$")
+
+
+class CaseEventOut(Schema):
+    at: datetime
+    action: str
+    from_state: str
+    to_state: str
+    actor: str | None
+    institution: str | None
+    comment: str
+    data: dict[str, Any]
+
+    @staticmethod
+    def resolve_actor(obj) -> str | None:
+        return obj.actor.username if obj.actor_id else None
+
+    @staticmethod
+    def resolve_institution(obj) -> str | None:
+        return obj.institution.name if obj.institution_id else None
+
+
+class BranchDecisionOut(Schema):
+    round: int
+    institution_id: int
+    institution: str = Field(..., alias="institution.name")
+    decision: str
+    share_amount: Decimal | None
+    rate: Decimal | None
+    term_months: int | None
+    comment: str
+    decided_at: datetime
+
+
+class CaseOut(Schema):
+    id: int
+    kind: str
+    state: str
+    credit_code: str = Field(..., alias="enterprise.credit_code")
+    enterprise: str = Field(..., alias="enterprise.name")
+    product_id: str | None
+    product_version: int | None
+    amount: Decimal = Field(..., description="yuan")
+    term_months: int
+    purpose: str
+    registered_city: str
+    project_city: str
+    lead_institution_id: int | None
+    partner_institution_id: int | None
+    decision_round: int
+    reason: str
+    approved_amount: Decimal | None
+    approved_rate: Decimal | None
+    approved_term_months: int | None
+    disbursed_amount: Decimal | None
+    disbursed_on: date | None
+    repaid_amount: Decimal
+    repaid_on: date | None
+    overdue_amount: Decimal | None
+    overdue_since: date | None
+    defaulted_on: date | None
+    submitted_at: datetime | None
+    claim_due: date | None = Field(None, description="a published demand: the last working day to claim it")
+    claimed_at: datetime | None
+    decision_due: date | None = Field(None, description="the last working day of the approval limit")
+    decided_at: datetime | None
+    escalated_at: datetime | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_product_id(obj) -> str | None:
+        product = obj["product"] if isinstance(obj, dict) else obj.product
+        return product.product_id if product is not None else None
+
+    @staticmethod
+    def resolve_product_version(obj) -> int | None:
+        product = obj["product"] if isinstance(obj, dict) else obj.product
+        return product.version if product is not None else None
+
+
+class CaseDetailOut(CaseOut):
+    events: list[CaseEventOut]
+    decisions: list[BranchDecisionOut]
+
+
+class OverdueOut(Schema):
+    case: CaseOut
+    clock: Literal["claim", "decision"]
+    due: date
+    working_days_late: int
+    late: list[str] = Field(..., description="the institutions that have not acted")

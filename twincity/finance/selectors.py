@@ -167,3 +167,73 @@ def points_latest(*, enterprise: Enterprise) -> list:
     standard_ids = sorted(set(StandardVersion.objects.values_list("standard_id", flat=True)))
     results = [result_latest(enterprise=enterprise, standard_id=s) for s in standard_ids]
     return [r for r in results if r is not None]
+
+
+# --- demands and applications ------------------------------------------------------------------------------
+
+
+def _cases():
+    from twincity.finance.models import Application
+
+    return Application.objects.select_related("enterprise", "product", "lead_institution", "partner_institution")
+
+
+def cases_of_enterprise(*, enterprise: Enterprise):
+    return _cases().filter(enterprise=enterprise).order_by("-created_at", "-pk")
+
+
+def case_get(*, pk: int):
+    return _cases().filter(pk=pk).first()
+
+
+def case_timeline(*, case):
+    return case.events.select_related("actor", "institution").order_by("at", "pk")
+
+
+def case_decisions(*, case):
+    return case.decisions.select_related("institution", "decided_by").order_by("round", "decided_at", "pk")
+
+
+def work_queue(*, user) -> dict[str, list]:
+    """An institution's work queue: 待认领 (published demands offered to it, applications routed to it and not
+    yet accepted) and 办理中 (claimed, in due diligence, referred back, approved and lent, not finished)."""
+    from twincity.finance import access
+
+    visible = _cases().filter(pk__in=access.cases_visible(user).values("pk"))
+    to_claim = visible.filter(state__in=("published", "submitted")).order_by("claim_due", "submitted_at", "pk")
+    in_hand = (visible.filter(state__in=("claimed", "due_diligence", "referred_back", "approved", "disbursed",
+                                         "overdue"))
+               .order_by("decision_due", "pk"))
+    return {"to_claim": list(to_claim), "in_hand": list(in_hand)}
+
+
+@dataclass(frozen=True)
+class OverdueCase:
+    case: object
+    clock: str  # "claim" or "decision"
+    due: date
+    working_days_late: int
+    late: list  # the institutions that have not acted (names), or the ones a demand is offered to
+
+
+def cases_overdue(*, now) -> list[OverdueCase]:
+    """Every open case past a legal clock at `now`, with who is late: a published demand not claimed in its
+    window (the institutions it is offered to), an accepted case not decided within the approval limit (the
+    routed branches that have not decided in this round)."""
+    from twincity.core import workdays
+    from twincity.finance import access
+
+    today = workdays.shanghai_date(now)
+    out: list[OverdueCase] = []
+    for case in _cases().filter(state="published", claim_due__lt=today).order_by("claim_due", "pk"):
+        names = list(access.demand_candidates(case).values_list("name", flat=True)[:20])
+        out.append(OverdueCase(case, "claim", case.claim_due, workdays.working_days_between(case.claim_due, today),
+                               names))
+    for case in (_cases().filter(state__in=("claimed", "due_diligence"), decision_due__lt=today)
+                 .order_by("decision_due", "pk")):
+        decided = set(case.decisions.filter(round=case.decision_round).values_list("institution_id", flat=True))
+        late = [i.name for i in (case.lead_institution, case.partner_institution)
+                if i is not None and i.pk not in decided]
+        out.append(OverdueCase(case, "decision", case.decision_due,
+                               workdays.working_days_between(case.decision_due, today), late))
+    return sorted(out, key=lambda o: (o.due, o.case.pk))

@@ -5,15 +5,16 @@ consents and who read its data)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from twincity.core.access import require, visible
-from twincity.core.errors import ApplicationError
+from twincity.core.errors import ApplicationError, Forbidden, InvalidInput
 from twincity.enterprises.access import own_enterprise
 from twincity.finance import access, presentation, selectors, services
-from twincity.finance.forms import ConsentForm, MatchForm
+from twincity.finance.forms import CaseForm, ConsentForm, DecisionForm, MatchForm, MoneyEventForm
 
 
 def _htmx(request) -> bool:
@@ -110,3 +111,162 @@ def consent_revoke_view(request, consent_id: int):
     else:
         messages.success(request, _("Consent revoked: from now on the institution cannot read your data."))
     return redirect("finance:consents")
+
+
+# --- demands and applications ------------------------------------------------------------------------------
+
+
+def _case_or_404(request, case_id: int):
+    case = selectors.case_get(pk=case_id)
+    if case is None or not access.can_view_case(request.user, case):
+        visible(None)
+    return case
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cases_view(request):
+    """融资需求/申请: the company's demands and applications, and the form to publish or apply."""
+    enterprise = visible(own_enterprise(request.user))
+    require(access.can_create_cases(request.user))
+    form = CaseForm(request.POST or None, initial={"product": request.GET.get("product") or None})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        product = data["product"]
+        try:
+            case = services.case_create(
+                actor=request.user, enterprise=enterprise, kind="application" if product else "demand",
+                product=product, amount=form.amount_yuan(), term_months=data["term_months"],
+                purpose=data["purpose"], project_city=data["project_city"] or "", submit=data["submit"])
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("finance:case", case_id=case.pk)
+    cases = [presentation.case_row(c) for c in selectors.cases_of_enterprise(enterprise=enterprise)]
+    return render(request, "finance/cases.html", {"enterprise": enterprise, "form": form, "cases": cases})
+
+
+def _case_context(request, case) -> dict:
+    user = request.user
+    state = case.state
+    consent = None
+    points = []
+    if access.is_institution_officer(user):
+        consent = access.consent_in_force(user, case.enterprise)
+        if consent is not None:
+            services.institution_read_record(user=user, enterprise=case.enterprise, what="points",
+                                             via=f"page: financing case #{case.pk}")
+            points = selectors.points_latest(enterprise=case.enterprise)
+    is_company = access.can_act_as_enterprise(user, case)
+    decided = set(case.decisions.filter(round=case.decision_round).values_list("institution_id", flat=True))
+    own_branch = access.routed_institution_of(user, case)
+    can_decide = (access.can_decide(user, case) and state in ("claimed", "due_diligence")
+                  and own_branch is not None and own_branch.pk not in decided)
+    servicing = access.can_service(user, case)
+    return {
+        "case": presentation.case_row(case), "obj": case,
+        "timeline": [presentation.event_row(e) for e in selectors.case_timeline(case=case)],
+        "decisions": [presentation.decision_row(d) for d in selectors.case_decisions(case=case)],
+        "consent": consent, "points": points, "is_institution": access.is_institution_officer(user),
+        "actions": {
+            "submit": is_company and state == "draft",
+            "withdraw": is_company and state in ("draft", "submitted", "published", "claimed", "due_diligence",
+                                                 "referred_back", "approved"),
+            "resubmit": is_company and state == "referred_back",
+            "claim": access.can_claim(user, case) and state in ("published", "submitted"),
+            "review": access.can_decide(user, case) and state == "claimed",
+            "decide": can_decide,
+            "disburse": servicing and state == "approved",
+            "repay": servicing and state in ("disbursed", "overdue"),
+            "overdue": servicing and state == "disbursed",
+            "default": servicing and state == "overdue",
+        },
+        "decision_form": DecisionForm(auto_id="decision_%s",
+                                      initial={"amount": case.amount / 10000, "term_months": case.term_months}),
+        "money_form": MoneyEventForm(auto_id=False),  # in several forms of one page
+    }
+
+
+@login_required
+@require_GET
+def case_view(request, case_id: int):
+    case = _case_or_404(request, case_id)
+    return render(request, "finance/case.html", _case_context(request, case))
+
+
+CASE_ACTIONS = ("submit", "withdraw", "resubmit", "claim", "review", "decide", "disburse", "repay", "overdue",
+                "default")
+
+
+@login_required
+@require_POST
+def case_action_view(request, case_id: int, action: str):
+    """One action on a case from its page (HTMX answers the page's body; otherwise a redirect to the page)."""
+    case = _case_or_404(request, case_id)
+    if action not in CASE_ACTIONS:
+        visible(None)
+    comment = request.POST.get("comment", "")
+    try:
+        if action == "submit":
+            services.case_submit(actor=request.user, case=case)
+        elif action == "withdraw":
+            services.case_withdraw(actor=request.user, case=case, comment=comment)
+        elif action == "resubmit":
+            services.case_resubmit(actor=request.user, case=case, comment=comment)
+        elif action == "claim":
+            services.case_claim(actor=request.user, case=case, comment=comment)
+        elif action == "review":
+            services.case_start_review(actor=request.user, case=case, comment=comment)
+        elif action == "decide":
+            form = DecisionForm(request.POST)
+            if not form.is_valid():
+                raise InvalidInput("; ".join(str(e) for errors in form.errors.values() for e in errors))
+            services.case_decide(actor=request.user, case=case, **form.service_kwargs())
+        else:
+            form = MoneyEventForm(request.POST)
+            if not form.is_valid():
+                raise InvalidInput("; ".join(str(e) for errors in form.errors.values() for e in errors))
+            on, amount = form.cleaned_data.get("on"), form.amount_yuan()
+            if action == "disburse":
+                services.case_disburse(actor=request.user, case=case, amount=amount, on=on, comment=comment)
+            elif action == "repay":
+                services.case_repay(actor=request.user, case=case, amount=amount, on=on, comment=comment)
+            elif action == "overdue":
+                services.case_mark_overdue(actor=request.user, case=case, amount=amount, on=on, comment=comment)
+            else:
+                services.case_default(actor=request.user, case=case, on=on, comment=comment)
+    except ApplicationError as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Done."))
+    if _htmx(request):
+        response = render(request, "finance/case.html", _case_context(request, selectors.case_get(pk=case.pk)))
+        response["HX-Push-Url"] = reverse("finance:case", args=[case.pk])
+        return response
+    return redirect("finance:case", case_id=case.pk)
+
+
+@login_required
+@require_GET
+def queue_view(request):
+    """待认领 / 办理中: an institution's work queue."""
+    require(access.can_view_work_queue(request.user))
+    queue = selectors.work_queue(user=request.user)
+    return render(request, "finance/queue.html", {
+        "institution": access.institution_of(request.user),
+        "to_claim": [presentation.case_row(c) for c in queue["to_claim"]],
+        "in_hand": [presentation.case_row(c) for c in queue["in_hand"]],
+    })
+
+
+@login_required
+@require_GET
+def overdue_view(request):
+    """超时督办: the cases past a legal clock, with who is late (administrators)."""
+    require(access.can_view_overdue(request.user))
+    rows = [{"case": presentation.case_row(o.case), "clock": o.clock, "due": o.due, "late_days": o.working_days_late,
+             "late": o.late} for o in selectors.cases_overdue(now=timezone.now())]
+    return render(request, "finance/overdue.html", {"rows": rows})

@@ -29,8 +29,8 @@ class SearchForm(forms.Form):
     rate_class = forms.ChoiceField(label=_("Rate class"), choices=list(reversed(RateClass.choices)),
                                    initial=RateClass.INDUSTRY, required=False)
     day = forms.DateField(label=_("Free on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    free_from = forms.TimeField(label=_("from"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    free_until = forms.TimeField(label=_("until"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    free_from = forms.TimeField(label=_("Window start"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    free_until = forms.TimeField(label=_("Window end"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
 
     def clean(self):
         data = super().clean()

@@ -10,4 +10,4 @@ class OpsConfig(AppConfig):
         from twincity.accounts.access import is_admin
         from twincity.core.navigation import NavEntry, nav_register
 
-        nav_register(NavEntry("schedules", _("Schedules"), "ops:schedules", is_admin, order=90))
+        nav_register(NavEntry("schedules", _("Schedules"), "ops:schedules", is_admin, order=88, section="admin"))

@@ -14,7 +14,7 @@ from twincity.core.access import require, visible
 from twincity.core.api import IsoDate, Pagination, errors
 from twincity.enterprises.api import CreditCode
 from twincity.enterprises.selectors import enterprise_get_visible
-from twincity.points import access, selectors, services
+from twincity.points import access, selectors, services, tasks
 from twincity.points.models import EvaluationInput, ScoringRun, StandardVersion
 from twincity.points.schemas import (
     EnterprisePointsOut,
@@ -161,7 +161,7 @@ def run_create_api(request, payload: RunCreateIn):
     standard = visible(standard, "未知的评分标准或版本，或该日期无有效版本 (unknown standard or version, or none in force)")
     run = services.scoring_run_create(actor=request.user, standard=standard, evaluation_date=payload.evaluation_date,
                                       application=payload.application)
-    services.scoring_run_start(run=run)
+    tasks.scoring_run_start(run=run)
     run.refresh_from_db()
     return Status(202, run)
 

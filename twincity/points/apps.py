@@ -8,16 +8,26 @@ class PointsConfig(AppConfig):
     verbose_name = "创新积分"
 
     def ready(self) -> None:
-        from twincity.core.navigation import NavEntry, ObjectLink, nav_register, object_link_register
+        from twincity.core.navigation import (
+            NavEntry,
+            NavSection,
+            ObjectLink,
+            nav_register,
+            nav_section_register,
+            object_link_register,
+        )
         from twincity.core.recovery import recovery_register
         from twincity.core.schedules import Schedule, schedule_register
         from twincity.points import access
-        from twincity.points.services import scoring_runs_interrupted_fail
+        from twincity.points.tasks import scoring_runs_interrupted_fail
 
-        nav_register(NavEntry("runs", _("Innovation points"), "points:runs", access.can_manage_runs, order=30))
-        nav_register(NavEntry("my-points", _("My points"), "points:mine", access.can_view_own_points, order=31))
+        nav_section_register(NavSection("points", _("Innovation points"), order=30))
+        nav_register(NavEntry("runs", _("Scoring runs"), "points:runs", access.can_manage_runs, order=30,
+                              section="points"))
+        nav_register(NavEntry("my-points", _("My points"), "points:mine", access.can_view_own_points, order=31,
+                              section="points"))
         nav_register(NavEntry("standards", _("Scoring standards"), "points:standards", access.can_view_standards,
-                              order=32))
+                              order=32, section="points"))
         object_link_register("enterprises.enterprise", ObjectLink(
             "points", _("Innovation points"),
             lambda enterprise: reverse("points:enterprise", args=[enterprise.credit_code]),

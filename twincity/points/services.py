@@ -25,7 +25,6 @@ import points_engine
 from points_engine.facts import KNOWN_FIELDS, coerce_value
 from twincity.core.access import require
 from twincity.core.audit import audit_record
-from twincity.core.background import task_enqueue_on_commit, task_live_values
 from twincity.core.bulk import bulk_writes, insert_frame
 from twincity.core.errors import Conflict, InvalidInput
 from twincity.core.exports import csv_lines, xlsx_bytes
@@ -82,15 +81,21 @@ def engine_standard(version: StandardVersion) -> points_engine.Standard:
 # --- standards ---------------------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def standards_builtin_sync() -> list[StandardVersion]:
-    """Store the engine's built-in standards that the database does not hold yet. Existing versions are
-    never touched: a stored version is immutable."""
+    """Store the engine's built-in standards that the database does not hold yet, each audited as created by the
+    system (which also refreshes the cached standards pages). Existing versions are never touched: a stored
+    version is immutable."""
     created = []
     existing = set(StandardVersion.objects.values_list("standard_id", "version"))
     for standard in points_engine.list_builtin():
         if (standard.id, standard.version) not in existing:
             version = _version_from_standard(standard, note="built-in")
             version.save()
+            audit_record(actor=None, action=AuditEntry.Action.CREATE, instance=version,
+                         after={"standard_id": version.standard_id, "version": version.version,
+                                "note": version.note},
+                         context="内置评分标准同步 (built-in standards sync)")
             created.append(version)
     return created
 
@@ -553,39 +558,6 @@ def _execute_together(runs: list[ScoringRun], evaluation_date: date, size: int,
             fail(run, exc)
 
 
-def scoring_run_start(*, run: ScoringRun) -> None:
-    """Execute a run now (settings.POINTS_RUN_INLINE: tests that check the outcome in one request) or hand it to a
-    worker as a task, enqueued with the caller's commit. A run that `scoring_run_create` joined is already
-    under way and is not started again.
-
-    The run row is the source of truth: pages poll it, and it is claimed (pending → running) exactly once."""
-    scoring_runs_start(runs=[run])
-
-
-def scoring_runs_start(*, runs: Iterable[ScoringRun]) -> None:
-    """`scoring_run_start` of several runs at once: executed together (`scoring_runs_execute`, one reading of the
-    registry per evaluation date), inline or as one task. Runs that `scoring_run_create` joined are left to the
-    task that has them."""
-    runs = list(runs)
-    run_ids = [run.pk for run in runs if not getattr(run, "joined", False)]
-    if not run_ids:
-        return
-    if getattr(settings, "POINTS_RUN_INLINE", False):
-        if len(run_ids) == 1:
-            scoring_run_execute(run_id=run_ids[0])
-        else:
-            scoring_runs_execute(run_ids=run_ids)
-        for run in runs:
-            run.refresh_from_db()
-        return
-    from twincity.points.tasks import scoring_run_task, scoring_runs_task
-
-    if len(run_ids) == 1:
-        task_enqueue_on_commit(scoring_run_task, run_id=run_ids[0])
-    else:
-        task_enqueue_on_commit(scoring_runs_task, run_ids=run_ids)
-
-
 # --- evaluation inputs: facts the registry cannot derive ------------------------------------------------------
 
 JUDGEMENTS = frozenset({EvaluationInput.Fact.MARKET_POSITION_OK, EvaluationInput.Fact.MARKET_TOP3_CN,
@@ -780,21 +752,3 @@ def scoring_run_given_up(kwargs: dict, reason: str) -> None:
                            error=f"{INTERRUPTED_ERROR}: {reason}"[:2000])
 
 
-def scoring_runs_interrupted_fail(started_before) -> int:
-    """Mark the runs created before `started_before` that are still pending or running although no task for them
-    is queued or running (their task was lost) as failed, saying why, and drop any results they saved, so a
-    failed run never shows partial results."""
-    from twincity.points.tasks import scoring_run_task, scoring_runs_task
-
-    live = task_live_values(scoring_run_task, "run_id")
-    together = task_live_values(scoring_runs_task, "run_ids")
-    if live is None or together is None:  # the task backend cannot tell which tasks are alive: leave the runs to it
-        return 0
-    live_ids = {run_id for run_id in live if run_id is not None}
-    live_ids.update(run_id for run_ids in together if run_ids for run_id in run_ids)
-    stale = ScoringRun.objects.filter(
-        status__in=(ScoringRun.Status.PENDING, ScoringRun.Status.RUNNING), created_at__lt=started_before
-    ).exclude(pk__in=live_ids)
-    with transaction.atomic():
-        ScoreResult.objects.filter(run__in=stale).delete()
-        return stale.update(status=ScoringRun.Status.FAILED, finished_at=timezone.now(), error=INTERRUPTED_ERROR)

@@ -26,7 +26,7 @@ from twincity.core.errors import InvalidInput
 from twincity.enterprises.access import own_enterprise
 from twincity.enterprises.fields import INDUSTRY_CLUSTERS
 from twincity.enterprises.selectors import enterprise_get_visible, tech_innovative_tiers
-from twincity.points import access, presentation, selectors, services
+from twincity.points import access, presentation, selectors, services, tasks
 from twincity.points.forms import (
     GRADES,
     GROUP_BYS,
@@ -194,7 +194,7 @@ def run_list_view(request):
             try:
                 run = services.scoring_run_create(actor=request.user, standard=standard, evaluation_date=day,
                                                   application=application)
-                services.scoring_run_start(run=run)
+                tasks.scoring_run_start(run=run)
             except InvalidInput as exc:
                 form.add_error(None, exc.message)
             else:

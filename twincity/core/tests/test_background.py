@@ -21,7 +21,7 @@ from twincity.core.schedules import Schedule, schedule_claim, schedules_tick
 from twincity.core.tests import worker_tasks
 from twincity.core.worker import HOSTNAME, tasks_of_lost_workers_recover
 from twincity.enterprises.models import Enterprise, ImportJob
-from twincity.points import services
+from twincity.points import services, tasks
 from twincity.points.models import ScoreResult, ScoringRun
 from twincity.points.selectors import standard_get
 from twincity.points.tasks import scoring_run_task
@@ -95,7 +95,7 @@ def test_a_run_whose_worker_was_lost_is_scored_again_from_scratch_by_the_retry()
     scenario.seed(cast)
     standard = standard_get(standard_id="tsme-2017", version="1")
     run = services.scoring_run_create(actor=cast.olivia, standard=standard, evaluation_date=date(2026, 6, 30))
-    services.scoring_run_start(run=run)
+    tasks.scoring_run_start(run=run)
     result = DBTaskResult.objects.get(task_path=scoring_run_task.module_path)
     # the lost worker had claimed the run and saved part of it
     _claimed_by_lost_worker(result.id, _lost_worker().worker_id)
@@ -117,7 +117,7 @@ def test_a_run_whose_last_retry_was_lost_fails_with_the_reason_and_keeps_no_resu
     cast = Cast.create()
     standard = standard_get(standard_id="tsme-2017", version="1")
     run = services.scoring_run_create(actor=cast.olivia, standard=standard, evaluation_date=date(2026, 6, 30))
-    services.scoring_run_start(run=run)
+    tasks.scoring_run_start(run=run)
     result = DBTaskResult.objects.get(task_path=scoring_run_task.module_path)
     _lost_worker()
     _claimed_by_lost_worker(result.id, "a", "b", "lost-worker")  # the third attempt: no retry left

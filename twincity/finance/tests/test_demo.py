@@ -10,6 +10,7 @@ from twincity.finance import selectors
 from twincity.finance.models import FinancialProduct
 from twincity.points import selectors as points_selectors
 from twincity.points import services as points_services
+from twincity.points import tasks as points_tasks
 from twincity.testing import ALICE_CODE
 
 
@@ -28,7 +29,7 @@ def test_the_demo_publishes_products_and_alice_sees_them_with_net_costs(client, 
     olivia = User.objects.get(username="olivia")
     standard = points_selectors.standard_latest(standard_id="scp-v1")
     run = points_services.scoring_run_create(actor=olivia, standard=standard, evaluation_date=date(2026, 11, 1))
-    points_services.scoring_run_start(run=run)
+    points_tasks.scoring_run_start(run=run)
     alice_co = Enterprise.objects.get(credit_code=ALICE_CODE)
     grade = points_selectors.result_latest(enterprise=alice_co, standard_id="scp-v1").grade
     offers = {o.product.product_id: o for o in selectors.enterprise_match(
@@ -43,3 +44,24 @@ def test_the_demo_publishes_products_and_alice_sees_them_with_net_costs(client, 
     assert page.count('class="card offer"') == 6 and "15,600.00 元" in page
     assert demo.seed(enterprises=30, seed=3).seeded is False  # a second seed adds nothing
     assert FinancialProduct.objects.count() == 6
+
+
+def test_the_demo_has_cases_in_every_state_and_bobs_twin_city_loan(db):
+    import time
+
+    from twincity.finance.models import Application, ApplicationEvent, BranchDecision
+
+    started = time.process_time()
+    result = demo.seed(enterprises=30, seed=3)
+    assert result.cases == 17 == Application.objects.count()
+    states = set(Application.objects.values_list("state", flat=True))
+    assert states == {"draft", "submitted", "published", "claimed", "due_diligence", "approved", "rejected",
+                      "referred_back", "disbursed", "repaid", "overdue", "defaulted", "withdrawn"}
+    assert Application.objects.filter(escalated_at__isnull=False, state="published").count() == 1
+    twin = Application.objects.get(state="disbursed", partner_institution__isnull=False)
+    assert (twin.enterprise.credit_code, twin.lead_institution.name, twin.partner_institution.name,
+            twin.approved_amount) == ("91510100MA6CGNB36L", "成都银行重庆分行", "成都银行高新支行", Decimal("287000000.00"))
+    assert sorted(BranchDecision.objects.filter(application=twin).values_list("institution__name", "share_amount")) == [
+        ("成都银行重庆分行", Decimal("187000000.00")), ("成都银行高新支行", Decimal("100000000.00"))]
+    assert ApplicationEvent.objects.filter(action="escalate").count() == 1
+    assert time.process_time() - started < 30  # the whole seed, cases included, stays quick

@@ -7,7 +7,7 @@ from datetime import date
 
 from twincity.enterprises.models import Enterprise
 from twincity.enterprises.services import declaration_upsert
-from twincity.points import selectors, services
+from twincity.points import selectors, services, tasks
 
 EVAL = date(2026, 6, 30)
 
@@ -50,7 +50,7 @@ def seed(cast) -> None:
 def run(cast, standard_id: str = "tsme-2017", version: str = "1", evaluation_date: date = EVAL):
     standard = selectors.standard_get(standard_id=standard_id, version=version)
     run = services.scoring_run_create(actor=cast.olivia, standard=standard, evaluation_date=evaluation_date)
-    services.scoring_run_start(run=run)
+    tasks.scoring_run_start(run=run)
     run.refresh_from_db()
     return run
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from twincity.core.errors import Forbidden, InvalidInput
 from twincity.core.models import AuditEntry
 from twincity.enterprises.models import Qualification
-from twincity.points import selectors, services
+from twincity.points import selectors, services, tasks
 from twincity.points.facts import registry_facts
 from twincity.points.models import EvaluationInput, ScoringRun
 from twincity.points.tests import scenario
@@ -76,7 +76,7 @@ def test_the_enterprise_page_shows_the_result_of_the_version_in_force(client, ca
     for day in (BEFORE, FROM):
         run = services.scoring_run_create(actor=cast.olivia, standard=selectors.standard_in_force(kind="srdi", on=day),
                                           evaluation_date=day)
-        services.scoring_run_start(run=run)
+        tasks.scoring_run_start(run=run)
     client.force_login(cast.alice)
 
     page = client.get(f"/points/enterprises/{ALICE_CODE}/?kind=srdi").content.decode()
@@ -252,5 +252,5 @@ def test_srdi_2026_names_the_missing_quality_score_and_passes_with_it(cast):
     services.evaluation_input_set(actor=cast.olivia, enterprise=cast.alice_co, fact="quality_score", value=63.5,
                                   year=2026)
     second = services.scoring_run_create(actor=cast.olivia, standard=standard, evaluation_date=date(2026, 7, 1))
-    services.scoring_run_start(run=second)
+    tasks.scoring_run_start(run=second)
     assert second.results.get(enterprise=cast.alice_co).verdict == "pass"

@@ -11,7 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 import points_engine
 from twincity.enterprises.models import Enterprise
-from twincity.points import nightly, selectors, services
+from twincity.points import selectors, services, tasks
 from twincity.points.models import FactsSnapshot, ScoreResult, ScoringRun
 from twincity.points.tasks import scoring_run_task, scoring_runs_task
 from twincity.points.tests import scenario
@@ -93,7 +93,7 @@ def test_a_run_already_under_way_is_left_to_whoever_has_it(cast):
 
 def test_the_nightly_scoring_hands_its_runs_to_one_task(cast, settings):
     settings.POINTS_RUN_INLINE = False
-    runs = nightly.registry_scoring_start(evaluation_date=scenario.EVAL)
+    runs = tasks.registry_scoring_start(evaluation_date=scenario.EVAL)
     assert len(runs) == len(points_engine.list_builtin()) > 1
     task = DBTaskResult.objects.get(task_path=scoring_runs_task.module_path)
     assert sorted(task.args_kwargs["kwargs"]["run_ids"]) == sorted(run.pk for run in runs)
@@ -108,7 +108,7 @@ def test_runs_whose_task_together_was_lost_are_failed_and_live_ones_left(cast):
     scoring_runs_task.enqueue(run_ids=[live.pk])
     ScoreResult.objects.create(run=lost, enterprise=cast.alice_co, verdict="pass", facts={})
 
-    assert services.scoring_runs_interrupted_fail(timezone.now()) == 1
+    assert tasks.scoring_runs_interrupted_fail(timezone.now()) == 1
 
     assert (run_fields(lost)[0], run_fields(live)[0]) == ("failed", "running")
     assert not lost.results.exists()

@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from twincity.accounts.models import User
 from twincity.demo.personas import ALICE_CODE
-from twincity.points import selectors, services
+from twincity.points import selectors, services, tasks
 from twincity.points.models import ScoringRun
 from twincity.points.tasks import scoring_run_task
 from twincity.testing import Cast
@@ -49,7 +49,7 @@ def test_two_starts_of_the_same_run_at_once_give_one_run():
 
     def start():
         run = services.scoring_run_create(actor=cast.olivia, standard=standard, evaluation_date=date(2026, 6, 30))
-        services.scoring_run_start(run=run)
+        tasks.scoring_run_start(run=run)
         return run.pk
 
     outcomes = run_together(start, start, start)

@@ -40,6 +40,24 @@ def test_the_migration_stored_every_builtin_standard(db):
     assert services.standards_builtin_sync() == []  # nothing new
 
 
+def test_a_builtin_standard_stored_by_the_sync_is_audited_as_the_systems(db):
+    from twincity.core.models import AuditEntry
+
+    gone = StandardVersion.objects.get(standard_id="tsme-2017")
+    gone.delete()  # as if the engine had gained a built-in the database does not hold yet
+    before = AuditEntry.objects.count()
+    created = services.standards_builtin_sync()
+    assert [(v.standard_id, v.version) for v in created] == [(gone.standard_id, gone.version)]
+    entry = AuditEntry.objects.get(pk__gt=0, object_type="points.standardversion", object_id=str(created[0].pk))
+    assert (entry.actor_id, entry.action, entry.changes) == (
+        None, AuditEntry.Action.CREATE, {"standard_id": {"before": None, "after": "tsme-2017"},
+                                         "version": {"before": None, "after": gone.version},
+                                         "note": {"before": None, "after": "built-in"}})
+    assert AuditEntry.objects.count() == before + 1
+    assert services.standards_builtin_sync() == []
+    assert AuditEntry.objects.count() == before + 1  # nothing new, nothing audited
+
+
 def test_a_run_stores_one_result_per_enterprise_with_counts_and_progress(cast):
     scenario.seed(cast)
     run = scenario.run(cast, "tsme-2017")

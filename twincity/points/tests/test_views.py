@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from twincity.core.models import AuditEntry
 from twincity.enterprises.models import AnnualDeclaration
-from twincity.points import selectors, services
+from twincity.points import selectors, services, tasks
 from twincity.points.models import ScoreResult, ScoringRun, StandardVersion
 from twincity.points.tests import scenario
 from twincity.testing import ALICE_CODE, BOB_CODE
@@ -251,7 +251,7 @@ def test_a_pending_run_polls_itself_until_it_is_done(client, cast):
     assert partial.lstrip().startswith(f'<tr id="run-{run.public_id}"')
     assert 'hx-trigger="every 1s"' in partial
 
-    services.scoring_run_start(run=run)
+    tasks.scoring_run_start(run=run)
     partial = html(client.get(f"/points/runs/{run.public_id}/status", headers={"HX-Request": "true"}))
     assert 'data-status="done"' in partial and "hx-trigger" not in partial
     detail = client.get(f"/points/runs/{run.public_id}/status?on=detail", headers={"HX-Request": "true"})
