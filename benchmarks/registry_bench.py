@@ -25,7 +25,8 @@ instead of seeding (seed_seconds is then the copy's), so runs while iterating sk
 
 The last line is one JSON object: enterprises, database, scoring_seconds, import_seconds, reimport_seconds,
 peak_rss_mb (this process), with seed_seconds, per_standard_seconds, cpu_seconds and the load average besides.
-cpu_seconds are this process's; on PostgreSQL `<step>_db_server` adds the CPU of this connection's server backend
+cpu_seconds are this process's (`<step>_workers`: its worker processes', e.g. the planners of an import's first
+pass); on PostgreSQL `<step>_db_server` adds the CPU of this connection's server backend
 (read from /proc: a server on the same machine), not counting the server's background writers nor the second
 connection that writes results of runs executed together (POINTS_RUN_WRITERS=1 leaves it out).
 """
@@ -132,10 +133,17 @@ def main(argv: list[str] | None = None) -> int:
             return None
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
     def timed(label: str, work):
-        t0, c0, s0 = time.perf_counter(), time.process_time(), server_cpu()
+        t0, c0, s0, w0 = time.perf_counter(), time.process_time(), server_cpu(), children_cpu()
         result = work()
         cpu[label] = round(cpu.get(label, 0.0) + time.process_time() - c0, 1)
+        workers = children_cpu() - w0  # worker processes that ended during the step (an import's planners)
+        if workers >= 0.05:
+            cpu[f"{label}_workers"] = round(cpu.get(f"{label}_workers", 0.0) + workers, 1)
         s1 = server_cpu()
         if s0 is not None and s1 is not None:
             cpu[f"{label}_db_server"] = round(cpu.get(f"{label}_db_server", 0.0) + s1 - s0, 1)

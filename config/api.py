@@ -34,9 +34,10 @@ api.add_router("/imports/", "twincity.enterprises.api_imports.router")
 api.add_router("/audit/", "twincity.audit.api.router")
 api.add_router("/points/", "twincity.points.api.router")
 api.add_router("/finance/", "twincity.finance.api.router")
-api.add_router("/riskpool/", "twincity.riskpool.api.router")
 api.add_router("/notifications/", "twincity.notifications.api.router")
 api.add_router("/webhooks/", "twincity.webhooks.api.router")
+api.add_router("/riskpool/", "twincity.riskpool.api.router")
+api.add_router("/instruments/", "twincity.instruments.api.router")
 
 
 def error_response(request, *, message: str, code: str, status: int, extra: dict | None = None):

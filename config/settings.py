@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "twincity.points",
     "twincity.finance",  # tech finance: products, matching, consent (builds on points)
     "twincity.riskpool",  # guarantees, the risk pool and its ledger (builds on finance)
+    "twincity.instruments",  # large-instrument sharing: catalogue, booking rules, bookings
     "twincity.home",  # above the domains: the home page, composed from them
     "twincity.demo",  # above the domains: demo data (manage.py seed_demo)
     "twincity.ops",  # above the domains: operators' pages (schedules, workers)
@@ -186,6 +187,10 @@ WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 MEDIA_ROOT = BASE_DIR / env_str("MEDIA_DIR", "media")
 # The largest import file accepted (a 100,000-row declarations CSV is ~20 MB); larger uploads answer 413.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+# The first pass of a declarations import of at least IMPORT_PARALLEL_ROWS rows is planned by IMPORT_PLANNERS
+# worker processes (default: one per core, at most 2; 1 = in the importing process).
+IMPORT_PLANNERS = env_int("IMPORT_PLANNERS", min(2, os.cpu_count() or 1))
+IMPORT_PARALLEL_ROWS = env_int("IMPORT_PARALLEL_ROWS", 10_000)
 # Files up to this size are kept in memory while uploading, larger ones spool to a temporary file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)

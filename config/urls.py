@@ -11,6 +11,7 @@ urlpatterns = [
     path("points/", include("twincity.points.urls")),
     path("finance/", include("twincity.finance.urls")),
     path("riskpool/", include("twincity.riskpool.urls")),
+    path("instruments/", include("twincity.instruments.urls")),
     path("audit/", include("twincity.audit.urls")),
     path("notifications/", include("twincity.notifications.urls")),
     path("webhooks/", include("twincity.webhooks.urls")),

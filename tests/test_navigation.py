@@ -33,14 +33,15 @@ def test_the_navigation_per_persona(client, cast):
         return [item.key for item in client.get("/").context["navigation"]]
 
     assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "finance-products",
-                                 "finance-overdue", "riskpool", "webhooks", "finance-dashboard", "audit", "accounts",
-                                 "schedules", "tokens", "api-docs"]
+                                 "finance-overdue", "riskpool", "webhooks", "finance-dashboard", "instruments",
+                                 "instrument-bookings", "instrument-approvals", "audit", "accounts", "schedules", "tokens", "api-docs"]
     assert keys(cast.alice) == ["home", "my-enterprise", "import", "my-points", "standards", "finance-products",
-                                "finance-consents", "finance-cases", "api-docs"]
-    assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "finance-queue", "riskpool",
-                                "webhooks", "finance-dashboard", "api-docs"]
-    assert keys(cast.owen) == ["home", "standards", "finance-products", "api-docs"]
-    assert keys(cast.charlie) == ["home", "standards", "finance-products", "api-docs"]
+                                "finance-consents", "finance-cases", "instruments", "instrument-bookings", "api-docs"]
+    assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "finance-queue", "riskpool", "webhooks",
+                                "finance-dashboard", "instruments", "api-docs"]
+    assert keys(cast.owen) == ["home", "standards", "finance-products", "instruments", "instrument-bookings",
+                               "instrument-approvals", "api-docs"]
+    assert keys(cast.charlie) == ["home", "standards", "finance-products", "instruments", "api-docs"]
 
 
 def test_url_maker_answers_what_reverse_answers():
@@ -66,13 +67,15 @@ def test_the_bar_groups_the_entries_into_sections(client, cast):
     assert bar(cast.olivia) == ["home", ("registry", ["registry", "import"]), ("points", ["runs", "standards"]),
                                 ("finance", ["finance-products", "finance-overdue", "riskpool", "webhooks",
                                              "finance-dashboard"]),
+                                ("instruments", ["instruments", "instrument-bookings", "instrument-approvals"]),
                                 ("admin", ["audit", "accounts", "schedules", "tokens"]), "api-docs"]
     assert bar(cast.alice) == ["home", ("registry", ["my-enterprise", "import"]),
                                ("points", ["my-points", "standards"]),
-                               ("finance", ["finance-products", "finance-consents", "finance-cases"]), "api-docs"]
+                               ("finance", ["finance-products", "finance-consents", "finance-cases"]),
+                               ("instruments", ["instruments", "instrument-bookings"]), "api-docs"]
     assert bar(cast.bella) == ["home", "registry", "standards",
                                ("finance", ["finance-products", "finance-queue", "riskpool", "webhooks",
-                                            "finance-dashboard"]), "api-docs"]
+                                            "finance-dashboard"]), "instruments", "api-docs"]
     client.force_login(cast.alice)
     page = client.get("/finance/consents/").content.decode()
     assert '<details class="navmenu active" data-section="finance">' in page

@@ -29,6 +29,7 @@ from twincity.demo.generator import (
     iter_chunks,
     rows_of,
 )
+from twincity.demo.instruments import demo_instruments_load
 from twincity.demo.personas import ALICE_CODE, BOB_CODE, DEMO_PASSWORD, ORGANISATIONS, PERSONA_USERNAMES, PERSONAS
 from twincity.demo.riskpool import demo_riskpool_load, demo_riskpool_reset
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
@@ -46,6 +47,7 @@ class SeedResult:
     products: int = 0
     cases: int = 0  # financing demands and applications (twincity.demo.finance.demo_cases_load)
     guarantees: int = 0
+    instruments: int = 0
     users: int = 0
     seconds: float = 0.0
     reason: str = ""
@@ -208,6 +210,7 @@ def seed(*, enterprises: int = DEFAULT_ENTERPRISES, seed: int = DEFAULT_SEED, fo
             result.products += demo_equity_load(orgs)
             result.cases = demo_cases_load(orgs)
             result.guarantees = demo_riskpool_load(orgs)
+            result.instruments = demo_instruments_load(orgs)
     finally:
         if gc_was_enabled:
             gc.enable()

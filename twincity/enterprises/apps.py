@@ -10,7 +10,7 @@ class EnterprisesConfig(AppConfig):
         from twincity.core.navigation import NavEntry, NavSection, nav_register, nav_section_register
         from twincity.core.recovery import recovery_register
         from twincity.enterprises import access
-        from twincity.enterprises.imports.jobs import import_jobs_interrupted_fail
+        from twincity.enterprises.tasks import import_jobs_interrupted_fail
 
         nav_section_register(NavSection("registry", _("Enterprises"), order=10))
         nav_register(NavEntry("registry", _("Enterprise registry"), "enterprises:list", access.can_browse_registry,

@@ -50,15 +50,21 @@ JUMP_CHECKED: tuple[tuple[str, str, Decimal], ...] = (
 PREVIOUS_YEAR_FIGURES: tuple[str, ...] = tuple(name for name, _zh, _minimum in JUMP_CHECKED)
 
 
+# Values the checks take as they are: a decimal, or a whole number (a head count), which compares, subtracts,
+# multiplies and prints exactly as its Decimal does.
+_EXACT = frozenset({Decimal, int})
+
+
 def _jumps(figures: Mapping[str, object], previous_year: Mapping[str, object]) -> list[Flag]:
     flags = []
+    exact = _EXACT
     for name, zh, minimum in JUMP_CHECKED:
         now, before = figures.get(name), previous_year.get(name)
         if now is None or before is None:
             continue
-        if type(now) is not Decimal:
+        if type(now) not in exact:
             now = _num(figures, name)
-        if type(before) is not Decimal:
+        if type(before) not in exact:
             before = _num(previous_year, name)
         if now is None or before is None or now < 0 or before < 0 or abs(now - before) < minimum:
             continue
@@ -76,10 +82,11 @@ _CHECKED = ("employees", "tech_staff", "rd_staff", "sales", "rd", "cost", "asset
 def declaration_flags(figures: Mapping[str, object], previous_year: Mapping[str, object] | None = None) -> list[Flag]:
     """The consistency flags of one year's figures; with the year before's figures, also the jumps."""
     flags: list[Flag] = []
-    numbers: dict[str, Decimal | None] = {}
-    for name in _CHECKED:  # _num of each, without a call for the common values (a decimal, or nothing)
+    numbers: dict[str, Decimal | int | None] = {}
+    exact = _EXACT
+    for name in _CHECKED:  # _num of each, without a call for the common values (a decimal, a count, or nothing)
         value = figures.get(name)
-        numbers[name] = value if value is None or type(value) is Decimal else _num(figures, name)
+        numbers[name] = value if value is None or type(value) in exact else _num(figures, name)
     get = numbers.__getitem__
 
     for name, zh in (("employees", "职工总数"), ("tech_staff", "科技人员数"), ("rd_staff", "研发人员数")):

@@ -11,13 +11,9 @@ from twincity.core.access import require, visible
 from twincity.core.errors import TooLarge
 from twincity.enterprises import access, selectors
 from twincity.enterprises.imports import ImportRejected, template_csv, template_xlsx
-from twincity.enterprises.imports.jobs import (
-    import_job_create,
-    import_job_progress,
-    import_job_repeat,
-    import_job_start,
-)
+from twincity.enterprises.imports.jobs import import_job_create, import_job_progress, import_job_repeat
 from twincity.enterprises.models import ImportJob
+from twincity.enterprises.tasks import import_job_start
 
 TEMPLATE = "enterprises/import.html"
 

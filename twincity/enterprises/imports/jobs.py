@@ -1,7 +1,8 @@
 """The jobs of the import page: an uploaded file, who sent it, how far it got and what came of it.
 
-A job row is the source of truth for the page that polls it. `import_job_start` hands the job to a worker as a
-task (twincity.enterprises.tasks); `import_job_run` claims it exactly once (pending → running) and records the
+A job row is the source of truth for the page that polls it. `tasks.import_job_start` hands the job to a worker
+as a task (twincity.enterprises.tasks, which calls in here: this module does not import it); `import_job_run`
+claims it exactly once (pending → running) and records the
 outcome, whatever happens. A job whose worker was lost is retried (nothing of it was written: an import writes in
 one transaction) or, once no retry is left, marked failed with the reason (`import_job_given_up`).
 """
@@ -19,7 +20,6 @@ from django.db import connection
 from django.utils import timezone
 
 from twincity.core.access import require
-from twincity.core.background import task_enqueue_on_commit, task_live_values
 from twincity.core.errors import ApplicationError, Forbidden, TooLarge
 from twincity.enterprises.imports.files import FileRejected, ImportKind, file_format
 from twincity.enterprises.imports.service import ImportRejected, import_access_check, import_apply, import_plan
@@ -60,21 +60,6 @@ def import_job_repeat(*, actor, job: ImportJob) -> ImportJob:
     import_access_check(actor=actor, kind=job.kind)
     return ImportJob.objects.create(created_by=actor, kind=job.kind, filename=job.filename,
                                     stored_path=job.stored_path, dry_run=False)
-
-
-def import_job_start(*, job: ImportJob) -> None:
-    """Run the job inline (settings.IMPORT_RUN_INLINE: tests that check the page's outcome in one request) or hand
-    it to a worker as a task, enqueued with the caller's commit.
-
-    The job row is the source of truth: the page polls it, and a job is claimed (pending → running) exactly
-    once, whichever worker runs it and however often its task is retried.
-    """
-    if getattr(settings, "IMPORT_RUN_INLINE", False):
-        import_job_run(job_id=job.pk)
-        return
-    from twincity.enterprises.tasks import import_job_task
-
-    task_enqueue_on_commit(import_job_task, job_id=job.pk)
 
 
 def import_job_run(*, job_id: int) -> None:
@@ -145,22 +130,3 @@ def import_job_given_up(kwargs: dict, reason: str) -> None:
         pk=int(kwargs["job_id"]), status__in=(ImportJob.Status.PENDING, ImportJob.Status.RUNNING)
     ).update(status=ImportJob.Status.FAILED, finished_at=timezone.now(),
              result={"message": INTERRUPTED_MESSAGE, "reason": reason[:500]})
-
-
-def import_jobs_interrupted_fail(started_before) -> int:
-    """Mark the jobs created before `started_before` that are still waiting or running although no task for them
-    is queued or running (their task was lost) as failed, saying why, so their pages stop polling and the
-    person knows to upload again. Nothing of such a job was written: an import writes in one transaction."""
-    from twincity.enterprises.tasks import import_job_task
-
-    stale = ImportJob.objects.filter(
-        status__in=(ImportJob.Status.PENDING, ImportJob.Status.RUNNING), created_at__lt=started_before
-    )
-    live = task_live_values(import_job_task, "job_id")
-    if live is None:  # the task backend cannot tell which tasks are alive: leave the jobs to it
-        return 0
-    return stale.exclude(pk__in={job_id for job_id in live if job_id is not None}).update(
-        status=ImportJob.Status.FAILED,
-        finished_at=timezone.now(),
-        result={"message": INTERRUPTED_MESSAGE},
-    )

@@ -12,24 +12,31 @@ for the whole file is the set of keys seen (to refuse duplicate rows).
 
 import gc
 import itertools
+import logging
+import os
 import pickle
 import tempfile
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 
 from twincity.core.access import require
 from twincity.core.errors import InvalidInput
+from twincity.core.processes import process_pool
 from twincity.enterprises import access
 from twincity.enterprises.imports.files import (
     KINDS,
     FileRejected,
     ImportKind,
+    Record,
     RowError,
     estimate_rows,
     file_format,
@@ -52,6 +59,8 @@ from twincity.enterprises.services import (
     declarations_writes,
     declarations_writes_store,
 )
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 2000  # rows read, looked up and written together
 ERRORS_SHOWN = 200  # errors returned by the API and stored on a job
@@ -180,8 +189,15 @@ def _apply(*, actor, kind: ImportKind, path: Path, filename: str, on_progress: P
     estimate = _estimate(path, filename)
     # Pass 1 keeps the parsed records in a temporary file, so pass 2 does not read the file again.
     with tempfile.TemporaryFile(prefix="twincity-import-") as spool:
-        checked = _walk(actor=actor, kind=kind, path=path, filename=filename, dry_run=False, write=False,
-                        on_progress=on_progress, offset=0, total=2 * estimate, spool=spool)
+        checked = None
+        if _planners(kind, estimate) > 1:
+            checked = _walk_parallel(actor=actor, kind=kind, path=path, filename=filename, on_progress=on_progress,
+                                     total=2 * estimate, spool=spool)
+        if checked is None:  # one planner, or the file has errors: pass 1 here, row by row, as always
+            spool.seek(0)
+            spool.truncate()
+            checked = _walk(actor=actor, kind=kind, path=path, filename=filename, dry_run=False, write=False,
+                            on_progress=on_progress, offset=0, total=2 * estimate, spool=spool)
         rows = checked.result.rows
         if not (checked.result.created or checked.result.updated):
             if on_progress:
@@ -191,6 +207,114 @@ def _apply(*, actor, kind: ImportKind, path: Path, filename: str, on_progress: P
             written = _walk(actor=actor, kind=kind, path=path, filename=filename, dry_run=False, write=True,
                             on_progress=on_progress, offset=rows, total=2 * rows, parsed=_spooled(spool))
     return written.result
+
+
+# --- pass 1 on several cores ----------------------------------------------------------------------------------
+#
+# Pass 1 of a large declarations import plans its chunks in worker processes (each chunk is independent: it reads
+# its own stored rows and companies, and pass 2 checks that nobody changed them since). The parent reads the file,
+# hands out the chunks, and takes the plans back in the file's order, spooling them as pass 1 here would. Only a
+# clean file is planned this way: the first chunk with an error, or a row that repeats a row of another chunk,
+# stops the workers and pass 1 runs again here, row by row, so a rejected file gives exactly the errors it always
+# gave.
+
+
+def _planners(kind: ImportKind, estimate: int) -> int:
+    """How many worker processes plan pass 1 of this import: settings.IMPORT_PLANNERS (default: the cores, at most
+    2) for a declarations file of at least settings.IMPORT_PARALLEL_ROWS rows; 1 (none: pass 1 runs here) for a
+    smaller file, inside a transaction (workers would not see its rows) or on an in-memory database."""
+    planners = int(getattr(settings, "IMPORT_PLANNERS", 1))
+    if (planners < 2 or kind != "declarations" or estimate < int(getattr(settings, "IMPORT_PARALLEL_ROWS", 10_000))
+            or connection.in_atomic_block or (connection.vendor == "sqlite" and connection.is_in_memory_db())):
+        return 1
+    return planners
+
+
+@dataclass(frozen=True, slots=True)
+class _ChunkPlan:
+    """What a worker gives back for a chunk: its spool entry (pickled), its counts and first changes, how many
+    errors it found, and the keys of its rows with their row numbers (rows repeated across chunks)."""
+
+    spooled: bytes
+    result: ImportResult
+    error_count: int
+    seen: list[tuple[Any, int]]
+
+
+def _chunk_plan(actor, kind: ImportKind, filename: str, records: list) -> _ChunkPlan:
+    """Pass 1 of one chunk, in a worker: what `_walk` does with it, in a walk of its own. `records`: the chunk's
+    records, a record without errors as its (row, cells) pair."""
+    records = [Record(*record) if type(record) is tuple else record for record in records]
+    walk = Walk(actor=actor, kind=kind, filename=filename, system=actor is None,
+                result=ImportResult(kind=kind, filename=filename, dry_run=False))
+    with _collector_paused():
+        parsed = declaration_parse(walk, records)
+        planned = declaration_apply(walk, parsed, write=False)
+        entry: object = parsed if planned.refused else PlannedChunk.of(actor, len(parsed), planned)
+        spooled = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+    return _ChunkPlan(spooled, walk.result, walk.error_count, list(walk.seen.items()))
+
+
+def _walk_parallel(*, actor, kind: ImportKind, path: Path, filename: str, on_progress: ProgressCallback | None,
+                   total: int, spool: IO[bytes]) -> Walk | None:
+    """Pass 1 of `_apply` with its chunks planned by worker processes. None when the file has an error (or a
+    worker could not run): the caller then runs pass 1 itself."""
+    planners = _planners(kind, total // 2)
+    walk = Walk(actor=actor, kind=kind, filename=filename, system=actor is None,
+                result=ImportResult(kind=kind, filename=filename, dry_run=False))
+    result = walk.result
+    try:
+        pool = process_pool(planners)
+    except OSError:
+        return None
+    try:
+        chunks = itertools.batched(read_records(kind, path, filename), CHUNK)
+        pending: deque = deque()
+        # The workers take a moment to start (Python, then Django): meanwhile this process plans the first chunks.
+        started = [pool.submit(os.getpid) for _ in range(planners)]
+
+        def submit() -> None:
+            records = next(chunks, None)
+            if records is None:
+                return
+            if pending or all(future.done() for future in started):
+                # (row, cells) pairs: the records' own pickling costs twice as much
+                pending.append(pool.submit(_chunk_plan, actor, kind, filename,
+                                           [record if record.errors else (record.row, record.values)
+                                            for record in records]))
+            else:
+                done: Future = Future()
+                done.set_result(_chunk_plan(actor, kind, filename, list(records)))
+                pending.append(done)
+
+        submit()
+        while pending:
+            planned: _ChunkPlan = pending.popleft().result()
+            for _ in range(2 * planners - len(pending)):
+                submit()
+            if planned.error_count:
+                return None
+            for key, row in planned.seen:
+                if walk.seen.setdefault(key, row) != row:  # the same row as one of another chunk
+                    return None
+            spool.write(planned.spooled)
+            chunk = planned.result
+            result.rows += chunk.rows
+            result.created += chunk.created
+            result.updated += chunk.updated
+            result.unchanged += chunk.unchanged
+            result.flagged += chunk.flagged
+            result.changes.extend(chunk.changes[:max(0, CHANGES_SHOWN - len(result.changes))])
+            _progress(walk, on_progress, 0, total)
+    except (FileRejected, BrokenProcessPool):
+        return None
+    except Exception:  # noqa: BLE001 — e.g. an actor that cannot be sent to a worker: pass 1 here says what is wrong
+        logger.warning("pass 1 of import %s in worker processes failed; checking it here instead", filename,
+                       exc_info=True)
+        return None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return walk
 
 
 def _progress(walk: Walk, on_progress: ProgressCallback | None, offset: int, total: int) -> None:

@@ -103,3 +103,36 @@ def test_a_flag_serialises_for_storage():
         "message_zh": "研发人员数大于职工总数",
         "message_en": "R&D staff exceed total employees",
     }
+
+
+def test_whole_numbers_are_checked_as_their_decimals():
+    """Head counts arrive as ints and are checked as they are (no Decimal made of each): every flag, message
+    included, is the one their Decimals give, over many random declarations and years before."""
+    import random
+
+    from twincity.enterprises.consistency import PREVIOUS_YEAR_FIGURES, declaration_flags
+
+    rng = random.Random(3)
+    counts = ("employees", "tech_staff", "rd_staff")
+    amounts = ("sales", "oprev", "rd", "cost", "assets", "liab", "na", "main", "hitech_rev", "total_income", "tax",
+               "tech_contract", "rd_dom")
+
+    def figures() -> dict:
+        out: dict = {name: rng.choice([None, rng.randint(-50, 5000), rng.randint(0, 30)]) for name in counts}
+        out.update({name: rng.choice([None, Decimal(rng.randint(-10**6, 10**8)).scaleb(-4)]) for name in amounts})
+        return out
+
+    def as_decimals(values: dict) -> dict:
+        return {name: Decimal(value) if type(value) is int else value for name, value in values.items()}
+
+    flagged = 0
+    for _ in range(4000):
+        now, before = figures(), rng.choice([None, figures()])
+        if before is not None:
+            before = {name: before[name] for name in PREVIOUS_YEAR_FIGURES}
+        mine = [flag.as_dict() for flag in declaration_flags(now, previous_year=before)]
+        theirs = [flag.as_dict() for flag in declaration_flags(
+            as_decimals(now), previous_year=None if before is None else as_decimals(before))]
+        assert mine == theirs
+        flagged += any(flag["code"] == "year_over_year_jump" and flag["fields"][0] in counts for flag in mine)
+    assert flagged > 100  # the jumps of head counts were compared, not only their absence

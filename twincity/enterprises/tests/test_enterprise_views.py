@@ -143,5 +143,5 @@ def test_the_navigation_offers_only_pages_the_person_may_open(client, cast):
     assert "/audit/" not in labels(cast.alice)
     assert "/enterprises/mine/" in labels(cast.alice)
     assert "/enterprises/" in labels(cast.bella)
-    # published rules and published financial products only
-    assert labels(cast.charlie) == ["/", "/points/standards/", "/finance/products/", "/api/docs"]
+    # published rules, published financial products and the instrument catalogue only
+    assert labels(cast.charlie) == ["/", "/points/standards/", "/finance/products/", "/instruments/", "/api/docs"]

@@ -154,3 +154,44 @@ def test_floats_read_as_15_digit_decimals_as_djangos_sqlite_backend_reads_them()
         if value != value or value in (float("inf"), float("-inf")):
             continue
         assert services.float_decimal15(value) == reference(value), value
+
+
+def test_stored_money_floats_read_as_the_orm_reads_them(cast):
+    """`_stored_read`'s shortcut for money floats (a four-place amount's own text) against Django's SQLite reading
+    of the same stored values (`create_decimal_from_float` to 15 digits, quantized to the field), over amounts
+    the write path stores and floats it never would (more places, 15+ digits, tiny, huge). On PostgreSQL the
+    column holds the decimal itself and both read it as it is."""
+    import random
+
+    from django.db import connection
+
+    rng = random.Random(11)
+    amounts: list[object] = [0.0, -0.0, 0.5, 0.00005, 0.00015, 0.12345, 1.00005, 1e-5, 5e-324, 99999999999.9999,
+                             -99999999999.9999, 9999999999.9999, 12345678901.2345, 0.1 + 0.2, 1 / 3,
+                             100000000000.0001, 123456789012.3456, 899999999999.9999, -555555555555.5555]
+    amounts += [rng.randrange(-9 * 10**15, 9 * 10**15) / 10**4 for _ in range(700)]  # four places (the write path's)
+    amounts += [rng.randrange(-10**11, 10**11) / 10**rng.randint(0, 4) for _ in range(600)]
+    amounts += [rng.uniform(-1e11, 1e11) for _ in range(300)]
+    amounts += [rng.uniform(-1, 1) * 10 ** rng.randint(-6, 11) for _ in range(300)]
+    table = connection.ops.quote_name(AnnualDeclaration._meta.db_table)
+    money = [name for name in FIGURE_NAMES if services.FIGURE[name].kind == "money"]
+    rows = -(-len(amounts) // len(money))
+    companies = [cast.alice_co, cast.bob_co]
+    declarations = AnnualDeclaration.objects.bulk_create(  # rows to hold them
+        AnnualDeclaration(enterprise=companies[i % 2], fiscal_year=1980 + i // 2) for i in range(rows))
+    with connection.cursor() as cursor:
+        for declaration, start in zip(declarations, range(0, len(amounts), len(money)), strict=False):
+            chunk = amounts[start:start + len(money)]
+            cursor.execute("UPDATE {} SET {} WHERE id = %s".format(
+                table, ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in money[:len(chunk)])),
+                [*chunk, declaration.pk])
+    stored = services._stored_read(services._CONTEXT_COLUMNS, {(d.enterprise_id, d.fiscal_year)
+                                                               for d in declarations})
+    compared = 0
+    for orm in AnnualDeclaration.objects.filter(pk__in=[d.pk for d in declarations]):
+        read = stored[(orm.enterprise_id, orm.fiscal_year)].row.figures
+        for name in money:
+            mine, theirs = read[name], getattr(orm, name)
+            assert (type(mine), str(mine)) == (type(theirs), str(theirs)), (name, mine, theirs)
+            compared += theirs is not None
+    assert compared >= len(amounts) - len(money)

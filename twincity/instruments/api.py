@@ -1,0 +1,230 @@
+"""The instrument-sharing JSON endpoints: the catalogue (search with availability, an instrument with its
+prices in force and its rules, its busy periods), the rules (owner staff), and bookings (book, change in place,
+approve, refuse, cancel, waive a fee, complete; a person's own bookings and an owner's approval queue).
+
+A request the booking rules refuse answers 409 `booking_refused` with `extra.refusals`: each names the rule, the
+timestamp it measured (`at`) and who may override it; an overlap answers 409 `booking_conflict`, for everyone."""
+
+from datetime import timedelta
+from uuid import UUID
+
+from django.utils import timezone
+from ninja import Query, Router, Status
+from ninja.pagination import paginate
+
+from twincity.core.access import require, visible
+from twincity.core.api import Pagination, errors
+from twincity.core.errors import InvalidInput
+from twincity.core.keyset import InvalidCursor, keyset_page
+from twincity.instruments import access, selectors, services
+from twincity.instruments.models import Booking, Instrument, RateClass
+from twincity.instruments.schemas import (
+    BookingChangeIn,
+    BookingIn,
+    BookingOut,
+    BusyFilters,
+    BusyOut,
+    CancelIn,
+    CategoryOut,
+    InstrumentDetailOut,
+    InstrumentPageOut,
+    NoteIn,
+    RefuseIn,
+    RulesIn,
+    SearchFilters,
+    WaiveIn,
+)
+
+router = Router(tags=["instruments 大型仪器共享"])
+
+NO_INSTRUMENT = "仪器不存在 (no such instrument)"
+NO_BOOKING = "预约不存在 (no such booking)"
+MAX_WINDOW = timedelta(days=62)
+
+
+def _aware(value):
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def _instrument(request, public_id: UUID) -> Instrument:
+    instrument = selectors.instrument_get(public_id=public_id)
+    if instrument is None or not access.can_view_instrument(request.user, instrument):
+        visible(None, NO_INSTRUMENT)
+    assert instrument is not None
+    return instrument
+
+
+def _booking(request, public_id: UUID) -> Booking:
+    booking = selectors.booking_get(public_id=public_id)
+    if booking is None or not access.can_view_booking(request.user, booking):
+        visible(None, NO_BOOKING)
+    assert booking is not None
+    return booking
+
+
+def _detail(instrument: Instrument) -> dict:
+    prices = [{"service_item": line.item.code, "name_zh": line.item.name_zh, "unit": line.item.unit,
+               "rate_class": rate_class, "amount": price.amount, "valid_from": price.valid_from}
+              for line in selectors.prices_in_force(instrument=instrument, on=timezone.localdate())
+              for rate_class, price in line.prices.items() if price is not None]
+    return {**{f: getattr(instrument, f) for f in (
+        "public_id", "name_zh", "name_en", "model", "maker", "owner_id", "city", "site", "status", "operation",
+        "original_value", "is_large", "required_qualification", "specifications", "rules", "rules_version")},
+        "category.code": instrument.category.code, "category.name_zh": instrument.category.name_zh,
+        "owner.name": instrument.owner.name, "prices": prices}
+
+
+# --- the catalogue ---------------------------------------------------------------------------------------------
+
+
+@router.get("/categories", response={200: list[CategoryOut], **errors(401)},
+            summary="The instrument classification (national classes and subclasses)")
+def category_list_api(request):
+    require(access.can_view_catalogue(request.user))
+    return selectors.categories().select_related("parent")
+
+
+@router.get("", response={200: InstrumentPageOut, **errors(401, 422)},
+            summary="Search the catalogue (text, category, city, owner, price, free in a window)",
+            description="Keyset pages in name order: pass `next_cursor` back as `after`. A window "
+                        "(`free_from`, `free_until`, at most 62 days) keeps the instruments in service that no "
+                        "booking holding its slot (with its set-up and clean-up) nor a blackout overlaps. A cursor "
+                        "that does not decode, or a window that ends before it starts, answers 422; an unknown "
+                        "category finds nothing.")
+def instrument_search_api(request, filters: Query[SearchFilters]):
+    require(access.can_view_catalogue(request.user))
+    category = None
+    if filters.category:
+        category = selectors.category_get(code=filters.category)
+        if category is None:  # an unknown class has no instruments
+            return {"items": [], "next_cursor": None}
+    free_from = _aware(filters.free_from) if filters.free_from else None
+    free_until = _aware(filters.free_until) if filters.free_until else None
+    if (free_from is None) != (free_until is None) or (
+            free_from is not None and not (free_from < free_until <= free_from + MAX_WINDOW)):
+        raise InvalidInput("时间窗无效：须同时给出起止，结束晚于开始且不超过62天 (an invalid window)",
+                           extra={"fields": {"free_until": ["after free_from, within 62 days"]}})
+    qs = selectors.catalogue_search(
+        text=filters.q, category=category, city=filters.city or "", owner_id=filters.owner_id,
+        max_price=filters.max_price, rate_class=filters.rate_class or RateClass.INDUSTRY, on=timezone.localdate(),
+        free_from=free_from, free_until=free_until, now=timezone.now())
+    try:
+        page = keyset_page(qs, ["name_zh"], size=filters.limit, after=filters.after)
+    except (InvalidCursor, ValueError, TypeError) as exc:
+        raise InvalidInput("分页游标无效 (invalid cursor)", extra={"fields": {"after": ["invalid"]}}) from exc
+    return {"items": page.object_list, "next_cursor": page.next_cursor}
+
+
+@router.get("/bookings", response={200: list[BookingOut], **errors(401, 422)},
+            summary="My bookings, the latest first")
+@paginate(Pagination)
+def my_bookings_api(request):
+    return selectors.bookings_of(user=request.user).select_related("user")
+
+
+@router.get("/approvals", response={200: list[BookingOut], **errors(401, 403, 422)},
+            summary="The pending bookings of the instruments I manage (owner staff, administrators)",
+            description="The soonest hold to expire first; a pending booking past its hold is released, not listed.")
+@paginate(Pagination)
+def approval_queue_api(request):
+    require(access.can_approve_any(request.user))
+    return selectors.approval_queue(instruments=access.instruments_managed(request.user), now=timezone.now())
+
+
+@router.get("/bookings/{public_id}", response={200: BookingOut, **errors(401, 404, 422)},
+            summary="A booking (its booker, its paying organisation, the owner's staff, administrators)")
+def booking_detail_api(request, public_id: UUID):
+    return _booking(request, public_id)
+
+
+@router.post("/bookings/{public_id}/change", response={200: BookingOut, **errors(403, 404, 409, 422)},
+             summary="Move or resize a booking in place (its booker, administrators)",
+             description="The new period obeys the rules (the change notice counts from the earlier start): 409 "
+                         "`booking_refused` names each rule; 409 `booking_conflict` for an overlap; 409 "
+                         "`booking_state` when the booking no longer holds its slot.")
+def booking_change_api(request, public_id: UUID, payload: BookingChangeIn):
+    booking = _booking(request, public_id)
+    return services.booking_change(actor=request.user, booking=booking, starts_at=_aware(payload.starts_at),
+                                   ends_at=_aware(payload.ends_at), override_reason=payload.override_reason)
+
+
+@router.post("/bookings/{public_id}/approve", response={200: BookingOut, **errors(403, 404, 409, 422)},
+             summary="Confirm a pending booking (owner staff, administrators)",
+             description="409 `booking_state` when it is not pending (e.g. its hold expired).")
+def booking_approve_api(request, public_id: UUID, payload: NoteIn):
+    return services.booking_approve(actor=request.user, booking=_booking(request, public_id), note=payload.note)
+
+
+@router.post("/bookings/{public_id}/refuse", response={200: BookingOut, **errors(403, 404, 409, 422)},
+             summary="Refuse a pending booking with the reason (owner staff, administrators)")
+def booking_refuse_api(request, public_id: UUID, payload: RefuseIn):
+    return services.booking_refuse(actor=request.user, booking=_booking(request, public_id), note=payload.note)
+
+
+@router.post("/bookings/{public_id}/cancel", response={200: BookingOut, **errors(403, 404, 409, 422)},
+             summary="Cancel a booking (its booker; the owner's staff and administrators without a fee)",
+             description="The booker cancels no later than the cancel notice (409 `booking_refused` after it; an "
+                         "administrator may override with a reason) and owes the fee of the rules' tiers.")
+def booking_cancel_api(request, public_id: UUID, payload: CancelIn):
+    return services.booking_cancel(actor=request.user, booking=_booking(request, public_id), reason=payload.reason,
+                                   override_reason=payload.override_reason)
+
+
+@router.post("/bookings/{public_id}/waive-fee", response={200: BookingOut, **errors(403, 404, 409, 422)},
+             summary="Waive a cancellation fee with the reason (owner staff, administrators)")
+def booking_fee_waive_api(request, public_id: UUID, payload: WaiveIn):
+    return services.booking_fee_waive(actor=request.user, booking=_booking(request, public_id), reason=payload.reason)
+
+
+@router.post("/bookings/{public_id}/complete", response={200: BookingOut, **errors(403, 404, 409, 422)},
+             summary="Mark a confirmed booking completed once it has started (owner staff, administrators)")
+def booking_complete_api(request, public_id: UUID):
+    return services.booking_complete(actor=request.user, booking=_booking(request, public_id))
+
+
+@router.get("/{public_id}", response={200: InstrumentDetailOut, **errors(401, 404, 422)},
+            summary="An instrument with its rules and the price lines in force today")
+def instrument_detail_api(request, public_id: UUID):
+    return _detail(_instrument(request, public_id))
+
+
+@router.put("/{public_id}/rules", response={200: InstrumentDetailOut, **errors(403, 404, 422)},
+            summary="Replace an instrument's booking rules (owner staff, administrators)",
+            description="Invalid rules answer 422 with every error (`extra.errors`). Bookings already made keep "
+                        "their period and buffers.")
+def instrument_rules_api(request, public_id: UUID, payload: RulesIn):
+    instrument = _instrument(request, public_id)
+    return _detail(services.instrument_rules_set(actor=request.user, instrument=instrument, definition=payload.rules))
+
+
+@router.get("/{public_id}/bookings", response={200: list[BusyOut], **errors(401, 404, 422)},
+            summary="The busy periods of an instrument in a window (at most 62 days)",
+            description="The bookings that hold their slot, with what they hold (set-up and clean-up); no names.")
+def instrument_busy_api(request, filters: Query[BusyFilters], public_id: UUID):
+    instrument = _instrument(request, public_id)
+    start, until = _aware(filters.start), _aware(filters.until)
+    if not start < until <= start + MAX_WINDOW:
+        raise InvalidInput("时间窗无效 (an invalid window)", extra={"fields": {"until": ["after from, within 62 days"]}})
+    return (Booking.objects.holding(timezone.now())
+            .filter(instrument=instrument, blocked_from__lt=until, blocked_until__gt=start).order_by("blocked_from"))
+
+
+@router.post("/{public_id}/bookings", response={201: BookingOut, **errors(403, 404, 409, 422)},
+             summary="Book an instrument (researchers, enterprise users, administrators)",
+             description="201 with the booking, confirmed or pending (holding the slot until `hold_expires_at`). "
+                         "409 `booking_refused`: `extra.refusals` lists each rule refused with the timestamp it "
+                         "measured and who may override it (`administrator`, with `override_reason`). 409 "
+                         "`booking_conflict`: the slot is taken (nobody overrides that). 422: an end before the "
+                         "start, or an unknown service item.")
+def booking_create_api(request, public_id: UUID, payload: BookingIn):
+    instrument = _instrument(request, public_id)
+    item = None
+    if payload.service_item:
+        item = instrument.service_items.filter(code=payload.service_item, active=True).first()
+        if item is None:
+            raise InvalidInput("服务项目不存在 (no such service item)",
+                               extra={"fields": {"service_item": [payload.service_item]}})
+    booking = services.booking_create(
+        actor=request.user, instrument=instrument, starts_at=_aware(payload.starts_at), ends_at=_aware(payload.ends_at),
+        service_item=item, purpose=payload.purpose, override_reason=payload.override_reason)
+    return Status(201, booking)

@@ -1,0 +1,65 @@
+"""Forms of the instrument pages: they check what a person typed (local Asia/Shanghai dates and times); the
+services decide what it means."""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from twincity.accounts.models import City, Organisation
+from twincity.instruments.models import OWNER_KINDS, InstrumentCategory, RateClass
+
+
+def _at(day: date, clock: time) -> datetime:
+    return timezone.make_aware(datetime.combine(day, clock))
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), max_length=100, required=False)
+    category = forms.ModelChoiceField(label=_("Category"), queryset=InstrumentCategory.objects.order_by("code"),
+                                      to_field_name="code", required=False)
+    city = forms.ChoiceField(label=_("City"), choices=[("", "—"), *City.choices], required=False)
+    owner = forms.ModelChoiceField(label=_("Owner"), required=False,
+                                   queryset=Organisation.objects.filter(kind__in=OWNER_KINDS).order_by("name"))
+    max_price = forms.DecimalField(label=_("Price at most (yuan)"), min_value=Decimal(0),
+                                   max_value=Decimal("9999999999"), decimal_places=2, required=False)
+    # Industry first: the rate a search prices at when none is chosen.
+    rate_class = forms.ChoiceField(label=_("Rate class"), choices=list(reversed(RateClass.choices)),
+                                   initial=RateClass.INDUSTRY, required=False)
+    day = forms.DateField(label=_("Free on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    free_from = forms.TimeField(label=_("Window start"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    free_until = forms.TimeField(label=_("Window end"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+
+    def clean(self):
+        data = super().clean()
+        parts = [data.get("day"), data.get("free_from"), data.get("free_until")]
+        if any(p is not None for p in parts) and not all(p is not None for p in parts):
+            raise forms.ValidationError(_("Give the day, the start and the end of the window."))
+        if all(p is not None for p in parts) and data["free_until"] <= data["free_from"]:
+            raise forms.ValidationError(_("The window must end after it starts."))
+        return data
+
+    def window(self) -> tuple[datetime | None, datetime | None]:
+        data = self.cleaned_data
+        if data.get("day") is None:
+            return None, None
+        return _at(data["day"], data["free_from"]), _at(data["day"], data["free_until"])
+
+
+class BookingForm(forms.Form):
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    start = forms.TimeField(label=_("Start"), widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M"))
+    end = forms.TimeField(label=_("End"), widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M"))
+    purpose = forms.CharField(label=_("Purpose"), max_length=200, required=False)
+    override_reason = forms.CharField(label=_("Override reason (administrators)"), max_length=255, required=False)
+
+    def period(self) -> tuple[datetime, datetime]:
+        """The local day and times as instants; an end at or before the start ends the next day (past midnight)."""
+        data = self.cleaned_data
+        starts_at = _at(data["day"], data["start"])
+        ends_at = _at(data["day"], data["end"])
+        if data["end"] == time(0, 0):
+            ends_at += timedelta(days=1)
+        return starts_at, ends_at

@@ -1,0 +1,168 @@
+"""Reads of instrument sharing: the catalogue search (text, category, city, owner, price, availability in a
+window), an instrument's prices in force and its week, the bookings a rule check needs, a person's bookings and
+an owner's approval queue. Callers check access (`twincity.instruments.access`)."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+
+from twincity.instruments import rules as booking_rules
+from twincity.instruments.models import (
+    Booking,
+    Instrument,
+    InstrumentBlackout,
+    InstrumentCategory,
+    Price,
+    RateClass,
+    ServiceItem,
+)
+
+
+def categories() -> QuerySet[InstrumentCategory]:
+    return InstrumentCategory.objects.order_by("code")
+
+
+def category_get(*, code: str) -> InstrumentCategory | None:
+    return InstrumentCategory.objects.filter(code=code).first()
+
+
+def instrument_get(*, public_id: UUID) -> Instrument | None:
+    return Instrument.objects.select_related("owner", "category").filter(public_id=public_id).first()
+
+
+def _current_price(rate_class: str, on: date) -> Subquery:
+    return Subquery(Price.objects.filter(service_item=OuterRef("pk"), rate_class=rate_class, valid_from__lte=on)
+                    .order_by("-valid_from").values("amount")[:1])
+
+
+def catalogue_search(*, text: str = "", category: InstrumentCategory | None = None, city: str = "",
+                     owner_id: int | None = None, max_price: Decimal | None = None,
+                     rate_class: str = RateClass.INDUSTRY, on: date | None = None,
+                     free_from: datetime | None = None, free_until: datetime | None = None,
+                     now: datetime | None = None) -> QuerySet[Instrument]:
+    """Instruments not retired that match every filter given:
+
+    * `text`: each word (Chinese or not) in the name, model, maker, category or specifications;
+    * `category`: the class itself or one of its subclasses;
+    * `max_price`: an active service item whose price in force on `on` for `rate_class` is at most this;
+    * `free_from`/`free_until`: in service, and no booking holding its slot (with its set-up and clean-up) nor a
+      blackout overlaps the whole window [free_from, free_until) (`now` decides which pending holds still hold).
+    """
+    qs = Instrument.objects.exclude(status=Instrument.Status.RETIRED).select_related("owner", "category")
+    for word in text.split():
+        qs = qs.filter(Q(name_zh__icontains=word) | Q(name_en__icontains=word) | Q(model__icontains=word)
+                       | Q(maker__icontains=word) | Q(category__name_zh__icontains=word)
+                       | Q(specifications__icontains=word))
+    if category is not None:
+        qs = qs.filter(Q(category=category) | Q(category__parent=category))
+    if city:
+        qs = qs.filter(city=city)
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
+    if max_price is not None:
+        assert on is not None
+        priced = (ServiceItem.objects.filter(active=True).annotate(current=_current_price(rate_class, on))
+                  .filter(current__lte=max_price))
+        qs = qs.filter(Exists(priced.filter(instrument=OuterRef("pk"))))
+    if free_from is not None and free_until is not None:
+        assert now is not None
+        busy = Booking.objects.holding(now).filter(instrument=OuterRef("pk"), blocked_from__lt=free_until,
+                                                    blocked_until__gt=free_from)
+        closed = InstrumentBlackout.objects.filter(instrument=OuterRef("pk"), starts_at__lt=free_until,
+                                                   ends_at__gt=free_from)
+        qs = qs.filter(status=Instrument.Status.IN_SERVICE).exclude(Exists(busy)).exclude(Exists(closed))
+    return qs
+
+
+@dataclass(frozen=True)
+class PriceLine:
+    item: ServiceItem
+    prices: dict[str, Price | None]  # rate class → the line in force (None: no price for that class)
+
+
+def prices_in_force(*, instrument: Instrument, on: date) -> list[PriceLine]:
+    """Each active service item of the instrument with its price line in force on `on` for every rate class."""
+    items = list(instrument.service_items.filter(active=True).order_by("code"))
+    lines = (Price.objects.filter(service_item__in=items, valid_from__lte=on)
+             .order_by("service_item_id", "rate_class", "-valid_from"))
+    latest: dict[tuple[int, str], Price] = {}
+    for line in lines:
+        latest.setdefault((line.service_item_id, line.rate_class), line)
+    return [PriceLine(item, {rc: latest.get((item.pk, rc)) for rc in RateClass.values}) for item in items]
+
+
+def price_in_force(*, item: ServiceItem, rate_class: str, on: date) -> Price | None:
+    return (Price.objects.filter(service_item=item, rate_class=rate_class, valid_from__lte=on)
+            .order_by("-valid_from").first())
+
+
+def default_service_item(*, instrument: Instrument) -> ServiceItem | None:
+    """The item a booking of machine time is charged under when none is named: the first active hourly item."""
+    return (instrument.service_items.filter(active=True, unit=ServiceItem.Unit.HOUR).order_by("code").first())
+
+
+def held_for_check(*, instrument: Instrument, starts_at: datetime, ends_at: datetime, rules: booking_rules.Rules,
+                   now: datetime) -> list[booking_rules.Held]:
+    """The bookings holding slots on the instrument that a check of [starts_at, ends_at) can need: everything
+    from the start of the earliest quota period (its week or month) or the gap or buffer before it, to the end of
+    the latest period or the gap or buffer after it."""
+    reach = timedelta(minutes=max(rules.user_gap_minutes, rules.setup_minutes + rules.cleanup_minutes))
+    # A week can start in the month before (and end in the month after): take the widest of both.
+    low = min(booking_rules.period_bounds("week", starts_at)[0], booking_rules.period_bounds("month", starts_at)[0],
+              starts_at - reach)
+    high = max(booking_rules.period_bounds("week", ends_at)[1], booking_rules.period_bounds("month", ends_at)[1],
+               ends_at + reach)
+    rows = (Booking.objects.holding(now).filter(instrument=instrument, blocked_from__lt=high, blocked_until__gt=low)
+            .values_list("pk", "user_id", "organisation_id", "starts_at", "ends_at", "blocked_from", "blocked_until"))
+    return [booking_rules.Held(*row) for row in rows]
+
+
+def week_bookings(*, instrument: Instrument, week_start: datetime, now: datetime) -> QuerySet[Booking]:
+    """The bookings of the instrument in the week from `week_start` that hold their slot or were completed."""
+    week_end = week_start + timedelta(days=7)
+    return (Booking.objects.filter(Q(pk__in=Booking.objects.holding(now).values("pk"))
+                                   | Q(status=Booking.Status.COMPLETED),
+                                   instrument=instrument, starts_at__lt=week_end, ends_at__gt=week_start)
+            .select_related("user").order_by("starts_at"))
+
+
+def week_blackouts(*, instrument: Instrument, week_start: datetime) -> QuerySet[InstrumentBlackout]:
+    return instrument.blackouts.filter(starts_at__lt=week_start + timedelta(days=7), ends_at__gt=week_start)
+
+
+def bookings_of(*, user) -> QuerySet[Booking]:
+    return (Booking.objects.filter(user=user).select_related("instrument", "instrument__owner", "service_item")
+            .order_by("-starts_at", "-pk"))
+
+
+def approval_queue(*, instruments: QuerySet[Instrument], now: datetime) -> QuerySet[Booking]:
+    """The pending bookings still held on these instruments, the soonest hold to expire first."""
+    return (Booking.objects.holding(now).filter(status=Booking.Status.PENDING, instrument__in=instruments)
+            .select_related("instrument", "user", "organisation").order_by("hold_expires_at", "starts_at", "pk"))
+
+
+def booking_get(*, public_id: UUID) -> Booking | None:
+    return (Booking.objects.select_related("instrument", "instrument__owner", "user", "organisation", "service_item")
+            .filter(public_id=public_id).first())
+
+
+def stale_holds(*, now: datetime, instrument: Instrument | None = None) -> QuerySet[Booking]:
+    """Pending bookings whose hold has expired (to be released)."""
+    qs = Booking.objects.filter(status=Booking.Status.PENDING, hold_expires_at__lte=now)
+    return qs.filter(instrument=instrument) if instrument is not None else qs
+
+
+
+def prices_from(*, instruments, rate_class: str, on: date) -> dict[int, Decimal]:
+    """The lowest price in force on `on` for `rate_class` among each instrument's active items (for a list)."""
+    items = (ServiceItem.objects.filter(instrument__in=instruments, active=True)
+             .annotate(current=_current_price(rate_class, on)).filter(current__isnull=False)
+             .values_list("instrument_id", "current"))
+    lowest: dict[int, Decimal] = {}
+    for instrument_id, amount in items:
+        if instrument_id not in lowest or amount < lowest[instrument_id]:
+            lowest[instrument_id] = amount
+    return lowest

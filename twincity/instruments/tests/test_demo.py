@@ -1,0 +1,26 @@
+"""The demo's instruments: owners in both cities, prices per rate class, and bookings the rules accept."""
+
+from collections import Counter
+
+from twincity.demo.instruments import INSTRUMENTS, demo_instruments_load
+from twincity.demo.personas import ORGANISATIONS
+from twincity.instruments.models import Booking, Instrument, Price
+from twincity.instruments.tests.test_concurrency import overlapping_pairs
+
+
+def test_the_demo_instruments_load_once_with_bookings_that_never_overlap(cast):
+    from twincity.accounts.models import Organisation
+
+    by_name = {o.name: o for o in Organisation.objects.all()}
+    orgs = {spec.key: by_name[spec.name] for spec in ORGANISATIONS if spec.name in by_name}
+    added = demo_instruments_load(orgs)
+    owned = sum(1 for row in INSTRUMENTS if row[0] in {*orgs, "cas_cioc", "uestc_atc"})
+    assert added == owned == Instrument.objects.count() == 15
+    assert Counter(Instrument.objects.values_list("city", flat=True)) == {"chongqing": 7, "chengdu": 8}
+    assert Price.objects.count() == 15 * 3 * 2  # one item each, three rate classes, two dated lists
+    assert Booking.objects.count() > 30
+    assert set(Booking.objects.values_list("status", flat=True)) <= {"completed", "confirmed", "pending"}
+    for instrument in Instrument.objects.all():
+        assert overlapping_pairs(instrument) == 0
+    assert all(name.endswith("（演示数据）") for name in Instrument.objects.values_list("site", flat=True))
+    assert demo_instruments_load(orgs) == 0  # loaded once

@@ -1,0 +1,201 @@
+"""The instrument pages: 仪器共享 (catalogue search with availability), an instrument with its week calendar and
+the booking form (refusals shown with their rule, timestamp and who may override), 我的预约 and the owner's
+approval queue (审批). HTMX requests get the partial they swap in."""
+
+from datetime import date, timedelta
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from twincity.core.access import require, visible
+from twincity.core.errors import ApplicationError
+from twincity.core.keyset import InvalidCursor, keyset_page
+from twincity.instruments import access, presentation, selectors, services
+from twincity.instruments.forms import BookingForm, SearchForm
+from twincity.instruments.models import RateClass
+
+PAGE_SIZE = 20
+
+
+def _htmx(request) -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+def _instrument(request, public_id: UUID):
+    instrument = visible(selectors.instrument_get(public_id=public_id))
+    if not access.can_view_instrument(request.user, instrument):
+        visible(None)
+    return instrument
+
+
+def _booking(request, public_id: UUID):
+    booking = visible(selectors.booking_get(public_id=public_id))
+    if not access.can_view_booking(request.user, booking):
+        visible(None)
+    return booking
+
+
+@login_required
+@require_GET
+def catalogue_view(request):
+    require(access.can_view_catalogue(request.user))
+    form = SearchForm(request.GET or None)
+    rows, next_cursor, window = [], None, (None, None)
+    if not form.is_bound or form.is_valid():
+        data = form.cleaned_data if form.is_bound else {}
+        window = form.window() if form.is_bound else (None, None)
+        rate_class = data.get("rate_class") or RateClass.INDUSTRY
+        qs = selectors.catalogue_search(
+            text=data.get("q", ""), category=data.get("category"), city=data.get("city", ""),
+            owner_id=data["owner"].pk if data.get("owner") else None, max_price=data.get("max_price"),
+            rate_class=rate_class, on=timezone.localdate(), free_from=window[0], free_until=window[1],
+            now=timezone.now())
+        try:
+            page = keyset_page(qs, ["name_zh"], size=PAGE_SIZE, after=request.GET.get("after") or None)
+        except (InvalidCursor, ValueError, TypeError):
+            page = keyset_page(qs, ["name_zh"], size=PAGE_SIZE)
+        next_cursor = page.next_cursor
+        prices = selectors.prices_from(instruments=page.object_list, rate_class=rate_class, on=timezone.localdate())
+        rows = [{"instrument": i, "name": presentation.name(i), "value": presentation.wan(i.original_value),
+                 "price": presentation.yuan(prices.get(i.pk)) if i.pk in prices else "—",
+                 "category": presentation.name(i.category)} for i in page.object_list]
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {"form": form, "rows": rows, "next_cursor": next_cursor, "query": query.urlencode(),
+               "window": window, "first_page": not request.GET.get("after")}
+    template = "instruments/catalogue.html#results" if _htmx(request) else "instruments/catalogue.html"
+    return render(request, template, context)
+
+
+def _monday(request) -> date:
+    try:
+        day = date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        day = timezone.localdate() + timedelta(days=1)  # the week of tomorrow (on a Sunday, the coming week)
+    return presentation.week_start(day)
+
+
+def _detail_context(request, instrument, form=None, refusals=None, booked=None) -> dict:
+    monday = _monday(request)
+    start = presentation.local_midnight(monday)
+    now = timezone.now()
+    can_manage = access.can_manage_instrument(request.user, instrument)
+    days = presentation.week_days(
+        monday=monday, bookings=selectors.week_bookings(instrument=instrument, week_start=start, now=now),
+        blackouts=selectors.week_blackouts(instrument=instrument, week_start=start), viewer=request.user,
+        can_see_names=can_manage)
+    prices = selectors.prices_in_force(instrument=instrument, on=timezone.localdate())
+    return {
+        "instrument": instrument, "name": presentation.name(instrument), "value": presentation.wan(instrument.original_value),
+        "days": days, "monday": monday, "previous_week": monday - timedelta(days=7), "next_week": monday + timedelta(days=7),
+        "prices": [{"item": presentation.name(line.item), "unit": line.item.get_unit_display(),
+                    "amounts": [presentation.yuan(line.prices[rc].amount) if line.prices[rc] else "—"
+                                for rc in RateClass.values]} for line in prices],
+        "rate_classes": RateClass.labels, "rules": presentation.rules_summary(instrument),
+        "form": form or BookingForm(initial={"day": timezone.localdate() + timedelta(days=1)}),
+        "can_book": access.can_book(request.user, instrument), "can_override": access.can_override_rules(request.user),
+        "refusals": refusals or [], "booked": booked,
+    }
+
+
+@login_required
+@require_GET
+def instrument_view(request, public_id: UUID):
+    instrument = _instrument(request, public_id)
+    context = _detail_context(request, instrument)
+    template = "instruments/instrument.html#calendar" if _htmx(request) else "instruments/instrument.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def booking_create_view(request, public_id: UUID):
+    instrument = _instrument(request, public_id)
+    require(access.can_book(request.user, instrument))
+    form = BookingForm(request.POST)
+    refusals, booked = [], None
+    if form.is_valid():
+        starts_at, ends_at = form.period()
+        try:
+            booked = services.booking_create(actor=request.user, instrument=instrument, starts_at=starts_at,
+                                             ends_at=ends_at, purpose=form.cleaned_data["purpose"],
+                                             override_reason=form.cleaned_data["override_reason"])
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+            refusals = presentation.refusal_rows(exc.extra.get("refusals", []))
+    if not _htmx(request):
+        if booked is not None:
+            messages.success(request, _("Booked: %(status)s.") % {"status": booked.get_status_display()})
+            return redirect("instruments:instrument", public_id=instrument.public_id)
+        return render(request, "instruments/instrument.html", _detail_context(request, instrument, form, refusals),
+                      status=409 if refusals else 422)
+    context = _detail_context(request, instrument, form if booked is None else None, refusals, booked)
+    return render(request, "instruments/instrument.html#booking-panel", context)
+
+
+@login_required
+@require_GET
+def my_bookings_view(request):
+    require(access.can_book_any(request.user))
+    bookings = list(selectors.bookings_of(user=request.user)[:200])
+    now = timezone.now()
+    rows = [{"booking": b, "name": presentation.name(b.instrument), "amount": presentation.yuan(b.amount),
+             "fee": presentation.yuan(b.cancellation_fee) if b.cancellation_fee else "",
+             "badge": presentation.status_badge(b), "can_cancel": b.holds_slot and b.ends_at > now}
+            for b in bookings]
+    return render(request, "instruments/my_bookings.html", {"rows": rows})
+
+
+@login_required
+@require_GET
+def approvals_view(request):
+    require(access.can_approve_any(request.user))
+    queue = selectors.approval_queue(instruments=access.instruments_managed(request.user), now=timezone.now())
+    rows = [{"booking": b, "name": presentation.name(b.instrument), "amount": presentation.yuan(b.amount)}
+            for b in queue[:200]]
+    return render(request, "instruments/approvals.html", {"rows": rows})
+
+
+def _act(request, public_id: UUID, action, done: str, back: str):
+    booking = _booking(request, public_id)
+    try:
+        action(booking)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        for row in presentation.refusal_rows(exc.extra.get("refusals", [])):
+            messages.error(request, f"{row['rule']}: {row['message']} ({row['at']})")
+    else:
+        messages.success(request, done)
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def booking_cancel_view(request, public_id: UUID):
+    reason = request.POST.get("reason", "")[:255]
+    override = request.POST.get("override_reason", "")[:255]
+    return _act(request, public_id, lambda b: services.booking_cancel(
+        actor=request.user, booking=b, reason=reason, override_reason=override),
+        _("The booking is cancelled."), request.POST.get("next") == "approvals" and "instruments:approvals"
+        or "instruments:my-bookings")
+
+
+@login_required
+@require_POST
+def booking_approve_view(request, public_id: UUID):
+    note = request.POST.get("note", "")[:255]
+    return _act(request, public_id, lambda b: services.booking_approve(actor=request.user, booking=b, note=note),
+                _("The booking is confirmed."), "instruments:approvals")
+
+
+@login_required
+@require_POST
+def booking_refuse_view(request, public_id: UUID):
+    note = request.POST.get("note", "")[:255]
+    return _act(request, public_id, lambda b: services.booking_refuse(actor=request.user, booking=b, note=note),
+                _("The booking is refused."), "instruments:approvals")
