@@ -625,5 +625,3 @@ def table(board: Dashboard, name: str) -> tuple[tuple[tuple[str, str], ...], lis
                                     r.calendar_days] for r in board.twin_city]
     return None
 
-
-TABLES = (*(f"volume-{d}" for d in DIMENSIONS), "league", "reasons", "twin-city")
