@@ -17,6 +17,10 @@ class CoreConfig(AppConfig):
         from twincity.core.schedules import Schedule, schedule_register
 
         nav_section_register(NavSection("admin", _("Administration"), order=80))
+        # The empty choice of every select (Django 6.1's documented override point); Django has no zh_Hans text for it.
+        from django.db.models import fields
+
+        fields.BLANK_CHOICE_LABEL = _("- Select an option -")
         schedule_register(Schedule(
             "recover-interrupted", "twincity.core.tasks.recover_interrupted_task", every=timedelta(minutes=1),
             description="导入和评分任务若已丢失，标记为失败 (mark imports and runs whose task was lost as failed)",

@@ -65,6 +65,8 @@ def _shares_rows(shares: dict) -> list[dict]:
 def index_view(request):
     require(access.can_use_riskpool(request.user))
     pools = list(access.pools_visible(request.user).select_related("operator").order_by("name"))
+    for pool in pools:
+        pool.shares_rows = _shares_rows(pool.default_shares)
     guarantees = (access.guarantees_visible(request.user)
                   .select_related("pool", "lender", "guarantor", "application__enterprise")
                   .order_by("-created_at", "-pk")[:200])
