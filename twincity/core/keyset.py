@@ -152,6 +152,8 @@ def keyset_page(queryset: QuerySet, ordering: Sequence[str], *, size: int, after
 
     if not rows:
         return KeysetPage([], None, None, keys)
+    next_cursor: str | None
+    previous_cursor: str | None
     if reverse:
         next_cursor = cursor(rows[-1])
         previous_cursor = cursor(rows[0]) if more else None

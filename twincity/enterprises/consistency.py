@@ -6,6 +6,7 @@ Pure Python (no Django): flags are advice to reviewers; a flagged declaration is
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, cast
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ def _jumps(figures: Mapping[str, object], previous_year: Mapping[str, object]) -
     flags = []
     exact = _EXACT
     for name, zh, minimum in JUMP_CHECKED:
-        now, before = figures.get(name), previous_year.get(name)
+        now: Any = figures.get(name)
+        before: Any = previous_year.get(name)
         if now is None or before is None:
             continue
         if type(now) not in exact:
@@ -86,7 +88,7 @@ def declaration_flags(figures: Mapping[str, object], previous_year: Mapping[str,
     exact = _EXACT
     for name in _CHECKED:  # _num of each, without a call for the common values (a decimal, a count, or nothing)
         value = figures.get(name)
-        numbers[name] = value if value is None or type(value) in exact else _num(figures, name)
+        numbers[name] = cast(Decimal | int | None, value) if value is None or type(value) in exact else _num(figures, name)
     get = numbers.__getitem__
 
     for name, zh in (("employees", "职工总数"), ("tech_staff", "科技人员数"), ("rd_staff", "研发人员数")):

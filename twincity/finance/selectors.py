@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -20,7 +21,7 @@ from twincity.core.keyset import decode as keyset_decode
 from twincity.core.keyset import encode as keyset_encode
 from twincity.enterprises.models import Enterprise
 from twincity.finance import access
-from twincity.finance.models import AccessLog, Consent, EquityRound, FinancialProduct
+from twincity.finance.models import AccessLog, Application, Consent, EquityRound, FinancialProduct
 from twincity.points.facts import registry_facts
 from twincity.points.selectors import result_latest
 
@@ -108,7 +109,7 @@ def equity_facts(*, on: date, enterprise_ids: Iterable[int] | None = None) -> di
     rounds = EquityRound.objects.filter(closed_on__lte=on)
     if enterprise_ids is not None:
         rounds = rounds.filter(enterprise_id__in=list(enterprise_ids))
-    out: dict[int, dict[str, object]] = {}
+    out: dict[int, dict[str, Any]] = {}
     for enterprise_id, closed_on, stage in rounds.order_by("enterprise_id", "-closed_on", "-pk").values_list(
             "enterprise_id", "closed_on", "stage"):
         facts = out.get(enterprise_id)
@@ -436,7 +437,7 @@ def work_queue(*, user) -> dict[str, list]:
 
 @dataclass(frozen=True)
 class OverdueCase:
-    case: object
+    case: Application
     clock: str  # "claim" or "decision"
     due: date
     working_days_late: int

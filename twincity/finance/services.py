@@ -376,8 +376,8 @@ def _transition_announce(case: Application, event: ApplicationEvent) -> None:
         "event": name, "case_id": case.pk, "kind": case.kind, "action": event.action, "from_state": event.from_state,
         "state": case.state, "at": event.at, "comment": event.comment, "data": event.data,
         "enterprise": {"credit_code": case.enterprise.credit_code, "name": case.enterprise.name},
-        "product": ({"product_id": case.product.product_id, "version": case.product.version}
-                    if case.product_id else None),
+        "product": ({"product_id": product.product_id, "version": product.version}
+                    if (product := case.product if case.product_id else None) is not None else None),
         "amount": case.amount, "term_months": case.term_months, "registered_city": case.registered_city,
         "project_city": case.project_city, "lead_institution_id": case.lead_institution_id,
         "partner_institution_id": case.partner_institution_id, "claim_due": case.claim_due,
@@ -717,7 +717,7 @@ def case_decide(*, actor, case: Application, decision: str, comment: str = "", a
         return _record(case, "branch_decision", case.state, actor=actor, institution=institution,
                        comment=comment, data=data, at=at)
     if outcome == "approve":
-        total = sum((d.share_amount for d in decisions), Decimal(0))
+        total = sum((d.share_amount or Decimal(0) for d in decisions), Decimal(0))  # every approval names its share
         if total > case.amount:
             raise InvalidInput("批准金额不得超过申请金额 (the approved amount exceeds the amount asked)",
                                extra={"fields": {"amount": [str(total)]}})
@@ -754,8 +754,9 @@ def case_disburse(*, actor, case: Application, amount: Any = None, on: Any = Non
     at = at or timezone.now()
     if case.state != ApplicationState.APPROVED:
         _transition(case, "disburse", actor=actor)
-    disbursed = _checked_amount(amount, "amount") if amount is not None else case.approved_amount
-    if disbursed is None or disbursed > case.approved_amount:
+    approved = case.approved_amount  # set by the approval (the state is approved)
+    disbursed = _checked_amount(amount, "amount") if amount is not None else approved
+    if disbursed is None or approved is None or disbursed > approved:
         raise InvalidInput("放款金额不得超过批准金额 (the disbursement exceeds the approved amount)",
                            extra={"fields": {"amount": [str(amount)]}})
     day = _day_in(on, at)
@@ -773,7 +774,8 @@ def case_repay(*, actor, case: Application, amount: Any = None, on: Any = None, 
     at = at or timezone.now()
     if case.state not in (ApplicationState.DISBURSED, ApplicationState.OVERDUE):
         _transition(case, "repay", actor=actor)
-    outstanding = case.disbursed_amount - case.repaid_amount
+    lent = case.disbursed_amount or Decimal(0)  # set by the disbursement (the state is disbursed or overdue)
+    outstanding = lent - case.repaid_amount
     paid = _checked_amount(amount, "amount") if amount is not None else outstanding
     if paid > outstanding:
         raise InvalidInput("还款金额超过未还本金 (the repayment exceeds what is outstanding)",
@@ -781,7 +783,7 @@ def case_repay(*, actor, case: Application, amount: Any = None, on: Any = None, 
     day = _day_in(on, at)
     total = case.repaid_amount + paid
     data = {"amount": paid, "on": day, "repaid_amount": total}
-    if total < case.disbursed_amount:
+    if total < lent:
         return _record(case, "repayment", case.state, actor=actor, institution=institution, comment=comment,
                        data=data, at=at, repaid_amount=total)
     return _transition(case, "repay", actor=actor, institution=institution, comment=comment, at=at, data=data,
@@ -798,7 +800,7 @@ def case_mark_overdue(*, actor, case: Application, amount: Any, on: Any = None, 
     if case.state != ApplicationState.DISBURSED:
         _transition(case, "mark_overdue", actor=actor)
     overdue = _checked_amount(amount, "amount")
-    if overdue > case.disbursed_amount - case.repaid_amount:
+    if overdue > (case.disbursed_amount or Decimal(0)) - case.repaid_amount:
         raise InvalidInput("逾期金额超过未还本金 (the overdue amount exceeds what is outstanding)",
                            extra={"fields": {"amount": [str(overdue)]}})
     day = _day_in(on, at)

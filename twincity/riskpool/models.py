@@ -6,6 +6,8 @@ shared back; and the pool's double-entry ledger, the same figures for every part
 The rules (splits to the fen, the pool's cap, the breaker, the posting rules) are finance_engine.risk; the
 state changes and the ledger postings happen only in twincity.riskpool.services."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -15,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from twincity.accounts.models import City, Organisation
 from twincity.core.models import TimeStampedModel
 
-MONEY = {"max_digits": 16, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 16, "decimal_places": 2}
 
 
 class RiskPool(TimeStampedModel):

@@ -225,7 +225,8 @@ def _planners(kind: ImportKind, estimate: int) -> int:
     smaller file, inside a transaction (workers would not see its rows) or on an in-memory database."""
     planners = int(getattr(settings, "IMPORT_PLANNERS", 1))
     if (planners < 2 or kind != "declarations" or estimate < int(getattr(settings, "IMPORT_PARALLEL_ROWS", 10_000))
-            or connection.in_atomic_block or (connection.vendor == "sqlite" and connection.is_in_memory_db())):
+            or connection.in_atomic_block
+            or (connection.vendor == "sqlite" and connection.is_in_memory_db())):  # type: ignore[attr-defined]
         return 1
     return planners
 
