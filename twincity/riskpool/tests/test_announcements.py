@@ -158,3 +158,14 @@ def test_a_claim_on_a_released_guarantee_answers_409_over_the_api(cast, guarante
     assert response.json()["code"] == "guarantee_released"
     assert Decimal(Guarantee.objects.get(pk=g.pk).covered_amount) == Decimal("1500000.00")
     assert not Claim.objects.exists()
+
+
+def test_the_released_guarantees_page_says_so_and_offers_no_claim(cast, guaranteed, client):
+    g = guaranteed
+    finance_services.case_repay(actor=cast.bella, case=g.application)
+    client.force_login(cast.bella)
+    page = client.get(f"/riskpool/guarantees/{g.pk}/").content.decode()
+    assert '<span class="badge">已解除（贷款已结清）</span>' in page
+    assert 'id="file-claim"' not in page
+    response = client.post(f"/riskpool/guarantees/{g.pk}/claims", {"amount": "1000.00"})
+    assert response.status_code == 302 and not Claim.objects.exists()
