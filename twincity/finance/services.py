@@ -3,7 +3,7 @@ and the access log of institution-side reads. Every write that matters is audite
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -764,6 +764,17 @@ def case_disburse(*, actor, case: Application, amount: Any = None, on: Any = Non
                        data={"amount": disbursed, "on": day}, disbursed_amount=disbursed, disbursed_on=day)
 
 
+# Called with (case, actor) when a loan is repaid in full, inside the repayment's transaction: the domains above
+# finance (e.g. riskpool: the loan's guarantee is released) register here in their AppConfig.ready(), so finance
+# imports none of them.
+_CASE_REPAID: list[Callable[..., None]] = []
+
+
+def case_repaid_register(callback: Callable[..., None]) -> None:
+    if callback not in _CASE_REPAID:
+        _CASE_REPAID.append(callback)
+
+
 @transaction.atomic
 def case_repay(*, actor, case: Application, amount: Any = None, on: Any = None, comment: str = "",
                at: datetime | None = None) -> Application:
@@ -786,8 +797,11 @@ def case_repay(*, actor, case: Application, amount: Any = None, on: Any = None, 
     if total < lent:
         return _record(case, "repayment", case.state, actor=actor, institution=institution, comment=comment,
                        data=data, at=at, repaid_amount=total)
-    return _transition(case, "repay", actor=actor, institution=institution, comment=comment, at=at, data=data,
+    case = _transition(case, "repay", actor=actor, institution=institution, comment=comment, at=at, data=data,
                        repaid_amount=total, repaid_on=day)
+    for callback in _CASE_REPAID:
+        callback(case, actor=actor)
+    return case
 
 
 @transaction.atomic

@@ -216,7 +216,8 @@ def guarantee_detail_api(request, guarantee_id: int = Id):
 
 @router.post("/guarantees/{guarantee_id}/claims", response={201: ClaimOut, **errors(403, 404, 409, 422)},
              summary="File a claim on a defaulted loan (the lending bank)",
-             description="409 when the loan has not defaulted or the guarantee already has a live claim; 422 for "
+             description="409 when the loan has not defaulted, its guarantee is released (the loan repaid) or "
+                         "already has a live claim; 422 for "
                          "more than the covered amount.")
 def claim_file_api(request, payload: ClaimIn, guarantee_id: int = Id):
     guarantee = _guarantee(request, guarantee_id)

@@ -76,6 +76,7 @@ class Guarantee(TimeStampedModel):
         ACTIVE = "active", _("Active")
         CLAIMED = "claimed", _("Claim open")
         COMPENSATED = "compensated", _("Compensated")
+        RELEASED = "released", _("Released (loan repaid)")
 
     pool = models.ForeignKey(RiskPool, models.PROTECT, related_name="guarantees", verbose_name=_("risk pool"))
     application = models.OneToOneField("finance.Application", models.PROTECT, related_name="guarantee",

@@ -312,6 +312,21 @@ def guarantee_attach(*, actor, pool: RiskPool, application: Application, guarant
     return guarantee
 
 
+def guarantee_release(application: Application, *, actor) -> Guarantee | None:
+    """A repaid loan releases its guarantee: called by finance (case_repaid_register, in RiskPoolConfig.ready())
+    inside the repayment's transaction, which holds the loan's row. An active guarantee becomes released (audited)
+    and can take no claim; one with a claim open or compensated keeps its status. None when the loan has none."""
+    guarantee = Guarantee.objects.select_for_update().filter(application_id=application.pk).first()
+    if guarantee is None or guarantee.status != Guarantee.Status.ACTIVE:
+        return guarantee
+    before = snapshot(guarantee, ("status",))
+    guarantee.status = Guarantee.Status.RELEASED
+    guarantee.save(update_fields=["status", "updated_at"])
+    audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=guarantee, before=before,
+                 after=snapshot(guarantee, ("status",)), subject=guarantee.pool, context="released: loan repaid")
+    return guarantee
+
+
 # --- claims --------------------------------------------------------------------------------------------------
 
 
@@ -320,7 +335,13 @@ def claim_file(*, actor, guarantee: Guarantee, amount: Any, description: str = "
     """The lending bank claims compensation after the loan defaulted (at most the covered amount)."""
     require(access.can_file_claim(actor, guarantee))
     _pool_locked(guarantee.pool)
-    guarantee = Guarantee.objects.select_for_update().select_related("application").get(pk=guarantee.pk)
+    # The loan's row before the guarantee's: the order a repayment takes them in (guarantee_release).
+    application = Application.objects.select_for_update().get(pk=guarantee.application_id)
+    guarantee = Guarantee.objects.select_for_update().get(pk=guarantee.pk)
+    guarantee.application = application
+    if guarantee.status == Guarantee.Status.RELEASED:
+        raise Conflict("贷款已结清，担保已解除，不能申请代偿 (the loan is repaid and its guarantee released)",
+                       code="guarantee_released")
     if guarantee.application.state != ApplicationState.DEFAULTED:
         raise Conflict("贷款未违约，不能申请代偿 (the loan has not defaulted)", code="loan_not_defaulted",
                        extra={"state": guarantee.application.state})
@@ -336,6 +357,7 @@ def claim_file(*, actor, guarantee: Guarantee, amount: Any, description: str = "
     guarantee.save(update_fields=["status", "updated_at"])
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=claim,
                  after={**snapshot(claim, CLAIM_AUDIT_FIELDS), "guarantee_id": guarantee.pk}, subject=guarantee)
+    _claim_announce(claim, "file", actor)
     return claim
 
 
@@ -385,9 +407,52 @@ def claim_transition(*, actor, claim: Claim, action: str, reason: str = "") -> C
     claim.save()
     audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=claim, before=before,
                  after=snapshot(claim, CLAIM_AUDIT_FIELDS), subject=guarantee, context=f"{action}: {reason}"[:255])
+    _claim_announce(claim, action, actor)
     if action == "pay":
         _breaker_check(actor=actor, pool=pool)
     return claim
+
+
+# A claim's announced steps: action → (the event's last word, Chinese, English).
+CLAIM_ANNOUNCED = {
+    "file": ("filed", "已提交", "filed"), "review": ("under_review", "审核中", "under review"),
+    "approve": ("approved", "已批准", "approved"), "reject": ("rejected", "已驳回", "rejected"),
+    "pay": ("paid", "已代偿", "paid"), "recover": ("recovered", "已追偿入账", "recovery recorded"),
+}
+
+
+def _claim_announce(claim: Claim, action: str, actor, *, recovery: Recovery | None = None) -> None:
+    """Tell the guarantee's parties about a claim's step, the one place that does: in-app (and each person's
+    channels) to the lending bank, the guarantor, the re-guarantor if any and the pool's operator; a signed
+    webhook "riskpool.claim.<step>" to the lending bank's systems. Inside the caller's transaction: the
+    announcements exist exactly when the step does."""
+    from django.urls import reverse
+
+    from twincity.notifications.services import notify
+    from twincity.webhooks.services import webhook_emit
+
+    what, zh, en = CLAIM_ANNOUNCED[action]
+    name = f"riskpool.claim.{what}"
+    guarantee = claim.guarantee
+    application = guarantee.application
+    title = (f"代偿申请 #{claim.pk}（{application.enterprise.name}）{zh} / Claim #{claim.pk} {en}")
+    if recovery is not None:
+        body = f"追偿 {recovery.amount} 元 (recovered {recovery.amount} yuan)"
+    elif action == "reject":
+        body = claim.rejection_reason
+    else:
+        body = f"代偿金额 {claim.amount} 元 (claimed {claim.amount} yuan)"
+    parties = [guarantee.lender, guarantee.guarantor, guarantee.reguarantor, guarantee.pool.operator]
+    notify([p for p in parties if p is not None], event=name, title=title, body=body,
+           link=reverse("riskpool:guarantee", args=[guarantee.pk]), actor=actor)
+    payload = {
+        "event": name, "claim_id": claim.pk, "guarantee_id": guarantee.pk, "pool_id": guarantee.pool_id,
+        "case_id": application.pk, "action": action, "status": claim.status, "amount": claim.amount,
+        "at": timezone.now(), "rejection_reason": claim.rejection_reason, "allocation": claim.allocation,
+        "recovery": ({"recovery_id": recovery.pk, "amount": recovery.amount, "parts": recovery.parts}
+                     if recovery is not None else None),
+    }
+    webhook_emit(guarantee.lender, name, payload)
 
 
 def recovered_by_party(claim: Claim) -> dict[str, Decimal]:
@@ -431,4 +496,5 @@ def recovery_record(*, actor, claim: Claim, amount: Any, note: str = "") -> Reco
           memo=f"追偿 {amount} (recovery)")
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=recovery, subject=guarantee,
                  after={"claim_id": claim.pk, "amount": str(amount), "parts": recovery.parts, "note": recovery.note})
+    _claim_announce(claim, "recover", actor, recovery=recovery)
     return recovery
