@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from twincity.accounts import access as accounts_access
+from twincity.accounts.models import INSTITUTION_KINDS
 from twincity.audit import access as audit_access
 from twincity.enterprises import access as enterprises_access
 from twincity.enterprises.fields import COMPANY_EDITABLE_FIELDS, PROFILE_FIELD_NAMES
@@ -71,6 +72,7 @@ TABLE = [
     (accounts_access, "is_enterprise_user", None, ("alice", "bob")),
     (accounts_access, "is_institution_officer", None, ("bella", "bruno", "gary")),
     (accounts_access, "can_manage_accounts", None, ("olivia",)),
+    (accounts_access, "can_act_for_institution", "bank_a_branch", ("olivia", "bella")),
     (accounts_access, "can_view_organisation", "bank_a_branch", ("olivia", "bella")),
     (enterprises_access, "is_own_enterprise", "alice_co", ("alice",)),
     (enterprises_access, "has_own_enterprise", None, ("alice", "bob")),
@@ -136,7 +138,8 @@ NOT_BOOLEAN = {"own_enterprise", "editable_profile_fields", "institution_of", "c
 LIST_FORMS = {"organisations_visible", "users_visible", "tokens_visible", "enterprises_visible",
               "enterprises_editable", "declarations_visible", "import_jobs_visible", "institutions_managed",
               "enterprises_institution_may_read", "cases_visible", "demand_candidates", "notifications_visible",
-              "deliveries_visible", "webhook_organisations", "endpoints_visible", "consents_in_force"}
+              "deliveries_visible", "webhook_organisations", "endpoints_visible", "consents_in_force",
+              "institutions_acted_for"}
 
 
 @pytest.mark.parametrize(("module", "name", "about", "allowed"), TABLE,
@@ -192,6 +195,9 @@ def test_the_list_forms_agree_with_the_predicates(people, objects, cast):
         for organisation in (cast.bank_a, cast.bank_a_branch, cast.bank_b_branch, cast.committee):
             assert accounts_access.organisations_visible(user).filter(pk=organisation.pk).exists() == \
                 accounts_access.can_view_organisation(user, organisation), (who, organisation)
+            assert accounts_access.institutions_acted_for(user).filter(pk=organisation.pk).exists() == (
+                accounts_access.can_act_for_institution(user, organisation)
+                and organisation.kind in INSTITUTION_KINDS), (who, organisation)
         # Tokens are listed to whoever may manage them, and to no one else.
         assert accounts_access.tokens_visible(user).query.is_empty() == (not accounts_access.can_manage_accounts(user))
 

@@ -48,6 +48,27 @@ def is_institution_officer(user) -> bool:
     return institution_of(user) is not None
 
 
+def can_act_for_institution(user, organisation: Organisation) -> bool:
+    """An institution's officers act for every organisation of its tree (the head office and its branches, as a
+    bank shares its data); administrators for every organisation. The rule of whose products, webhooks, … a
+    person manages."""
+    if is_admin(user):
+        return True
+    own = institution_of(user)
+    return own is not None and own.root_id == organisation.root_id
+
+
+def institutions_acted_for(user) -> QuerySet[Organisation]:
+    """`can_act_for_institution` as a list: the organisations of the person's institution tree (administrators:
+    every institution)."""
+    if is_admin(user):
+        return Organisation.objects.filter(kind__in=INSTITUTION_KINDS)
+    own = institution_of(user)
+    if own is None:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(Q(pk=own.root_id) | Q(parent_id=own.root_id))
+
+
 # --- organisations and users -------------------------------------------------------------------------------
 
 

@@ -16,7 +16,9 @@ from django.utils import timezone
 
 # institution_of and is_institution_officer are accounts' role predicates, re-exported for finance's callers.
 from twincity.accounts.access import (  # noqa: F401 — institution_of and is_institution_officer re-exported
+    can_act_for_institution,
     institution_of,
+    institutions_acted_for,
     is_admin,
     is_enterprise_user,
     is_institution_officer,
@@ -25,7 +27,7 @@ from twincity.accounts.access import (  # noqa: F401 — institution_of and is_i
 from twincity.accounts.models import Organisation
 from twincity.enterprises.access import has_own_enterprise, is_own_enterprise
 from twincity.enterprises.models import Enterprise
-from twincity.finance.models import INSTITUTION_KINDS, Consent, EquityRound, FinancialProduct, Purpose
+from twincity.finance.models import Consent, EquityRound, FinancialProduct, Purpose
 
 # --- products ----------------------------------------------------------------------------------------------
 
@@ -50,20 +52,12 @@ def can_create_products(user) -> bool:
 def can_manage_products(user, institution: Organisation) -> bool:
     """Publish, change (as a new version) and withdraw the products of `institution`: its own officers (any
     branch of the same bank) and administrators."""
-    if is_admin(user):
-        return True
-    own = institution_of(user)
-    return own is not None and own.root_id == institution.root_id
+    return can_act_for_institution(user, institution)
 
 
 def institutions_managed(user) -> QuerySet[Organisation]:
     """The institutions whose products this person may publish."""
-    if is_admin(user):
-        return Organisation.objects.filter(kind__in=INSTITUTION_KINDS)
-    own = institution_of(user)
-    if own is None:
-        return Organisation.objects.none()
-    return Organisation.objects.filter(Q(pk=own.root_id) | Q(parent_id=own.root_id))
+    return institutions_acted_for(user)
 
 
 # --- matching ----------------------------------------------------------------------------------------------

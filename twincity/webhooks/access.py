@@ -5,8 +5,14 @@ its deliveries."""
 
 from django.db.models import Q, QuerySet
 
-from twincity.accounts.access import institution_of, is_admin, is_institution_officer
-from twincity.accounts.models import INSTITUTION_KINDS, Organisation
+from twincity.accounts.access import (
+    can_act_for_institution,
+    institution_of,
+    institutions_acted_for,
+    is_admin,
+    is_institution_officer,
+)
+from twincity.accounts.models import Organisation
 from twincity.webhooks.models import Delivery, Endpoint
 
 
@@ -17,20 +23,12 @@ def can_use_webhooks(user) -> bool:
 
 def can_manage_webhooks_of(user, organisation: Organisation) -> bool:
     """Add, change, rotate and read the secret of the endpoints of `organisation`, and resend its deliveries."""
-    if is_admin(user):
-        return True
-    own = institution_of(user)
-    return own is not None and own.root_id == organisation.root_id
+    return can_act_for_institution(user, organisation)
 
 
 def webhook_organisations(user) -> QuerySet[Organisation]:
     """The organisations whose endpoints the person manages (administrators: every institution)."""
-    if is_admin(user):
-        return Organisation.objects.filter(kind__in=INSTITUTION_KINDS)
-    own = institution_of(user)
-    if own is None:
-        return Organisation.objects.none()
-    return Organisation.objects.filter(Q(pk=own.root_id) | Q(parent_id=own.root_id))
+    return institutions_acted_for(user)
 
 
 def endpoints_visible(user) -> QuerySet[Endpoint]:
