@@ -1,17 +1,9 @@
-/* Charts of the finance dashboard (科技金融看板).
- *
- * Each chart is a <div data-chart="kind" data-source="json-id" [data-key="…"]> whose data comes from the
- * {{ charts|json_script:"chart-data" }} element of the page. Charts are (re)built whenever htmx settles new
- * content (the filters swap the dashboard's body). */
+/* Charts of the finance dashboard (科技金融看板): their builders, registered with the chart runtime (charts.js).
+ * The data is the page's {{ charts|json_script:"chart-data" }}; `data-key` picks a dimension. */
 (function () {
   "use strict";
 
-  var COLORS = ["#0b5cad", "#d9480f", "#2b8a3e", "#e67700", "#862e9c", "#1098ad", "#c92a2a"];
-
-  function read(id) {
-    var el = document.getElementById(id);
-    return el ? JSON.parse(el.textContent) : null;
-  }
+  var COLORS = window.twincityCharts.COLORS;
 
   function base() {
     return {
@@ -30,7 +22,7 @@
     };
   }
 
-  var builders = {
+  window.twincityCharts.register({
     volume: function (d, el) {
       var v = d.volume[el.dataset.key];
       var s = d.series;
@@ -85,52 +77,5 @@
       o.series = x.series.map(function (s) { return { name: s.name, type: "bar", data: s.data }; });
       return o;
     }
-  };
-
-  function init(root) {
-    if (typeof echarts === "undefined") return;
-    var scope = root && root.querySelectorAll ? root : document;
-    var nodes = Array.prototype.slice.call(scope.querySelectorAll("[data-chart]"));
-    if (scope.matches && scope.matches("[data-chart]")) nodes.push(scope);
-    nodes.forEach(function (el) {
-      var build = builders[el.dataset.chart];
-      var data = read(el.dataset.source);
-      if (!build || !data) return;
-      var option = build(data, el);
-      if (!option) return;
-      var chart = echarts.getInstanceByDom(el) || echarts.init(el, null, { renderer: "canvas" });
-      chart.setOption(option, true);
-      el.dataset.chartReady = "true";
-    });
-  }
-
-  document.addEventListener("htmx:beforeCleanupElement", function (event) {
-    var el = event.target;
-    if (typeof echarts !== "undefined" && el.dataset && el.dataset.chartReady) echarts.dispose(el);
   });
-
-  // A chart in a closed <details> has no size: draw it when the details opens.
-  document.addEventListener("toggle", function (event) {
-    if (event.target.open) {
-      event.target.querySelectorAll("[data-chart]").forEach(function (el) {
-        var chart = typeof echarts !== "undefined" && echarts.getInstanceByDom(el);
-        if (chart) chart.resize(); else init(el);
-      });
-    }
-  }, true);
-
-  window.addEventListener("resize", function () {
-    document.querySelectorAll("[data-chart-ready]").forEach(function (el) {
-      var chart = echarts.getInstanceByDom(el);
-      if (chart) chart.resize();
-    });
-  });
-
-  if (window.htmx) {
-    window.htmx.onLoad(init);
-  } else if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { init(document); });
-  } else {
-    init(document);
-  }
 })();
