@@ -330,6 +330,20 @@ def guarantee_release(application: Application, *, actor) -> Guarantee | None:
 # --- claims --------------------------------------------------------------------------------------------------
 
 
+def claim_file_refusal(guarantee: Guarantee) -> Conflict | None:
+    """Why a claim cannot be filed on this guarantee now (None when it can): the one rule the claim service
+    enforces and the guarantee page asks before it offers the form."""
+    if guarantee.status == Guarantee.Status.RELEASED:
+        return Conflict("贷款已结清，担保已解除，不能申请代偿 (the loan is repaid and its guarantee released)",
+                        code="guarantee_released")
+    if guarantee.application.state != ApplicationState.DEFAULTED:
+        return Conflict("贷款未违约，不能申请代偿 (the loan has not defaulted)", code="loan_not_defaulted",
+                        extra={"state": guarantee.application.state})
+    if guarantee.status != Guarantee.Status.ACTIVE:
+        return Conflict("该担保已有代偿申请或已代偿 (the guarantee already has a claim)", code="claim_exists")
+    return None
+
+
 @transaction.atomic
 def claim_file(*, actor, guarantee: Guarantee, amount: Any, description: str = "") -> Claim:
     """The lending bank claims compensation after the loan defaulted (at most the covered amount)."""
@@ -339,14 +353,9 @@ def claim_file(*, actor, guarantee: Guarantee, amount: Any, description: str = "
     application = Application.objects.select_for_update().get(pk=guarantee.application_id)
     guarantee = Guarantee.objects.select_for_update().get(pk=guarantee.pk)
     guarantee.application = application
-    if guarantee.status == Guarantee.Status.RELEASED:
-        raise Conflict("贷款已结清，担保已解除，不能申请代偿 (the loan is repaid and its guarantee released)",
-                       code="guarantee_released")
-    if guarantee.application.state != ApplicationState.DEFAULTED:
-        raise Conflict("贷款未违约，不能申请代偿 (the loan has not defaulted)", code="loan_not_defaulted",
-                       extra={"state": guarantee.application.state})
-    if guarantee.status != Guarantee.Status.ACTIVE:
-        raise Conflict("该担保已有代偿申请或已代偿 (the guarantee already has a claim)", code="claim_exists")
+    refusal = claim_file_refusal(guarantee)
+    if refusal is not None:
+        raise refusal
     amount = money(amount, "amount")
     if amount > guarantee.covered_amount:
         raise InvalidInput("代偿金额不能超过担保金额 (the claim cannot exceed the covered amount)",

@@ -13,7 +13,6 @@ from finance_engine import risk
 from twincity.accounts.models import Organisation
 from twincity.core.access import require, visible
 from twincity.core.errors import ApplicationError
-from twincity.finance.models import ApplicationState
 from twincity.riskpool import access, selectors, services
 from twincity.riskpool.models import CLAIM_ACTIONS, TRANSITIONS, Claim, Guarantee, RiskPool
 
@@ -144,8 +143,7 @@ def guarantee_view(request, guarantee_id: int):
         "g": guarantee, "shares": _shares_rows(guarantee.shares), "parties": selectors.guarantee_parties(guarantee),
         "claims": claims, "recoveries": selectors.recoveries_of(guarantee),
         "ledger": selectors.transactions_of(guarantee=guarantee),
-        "can_file": (guarantee.status == Guarantee.Status.ACTIVE and access.can_file_claim(user, guarantee)
-                     and guarantee.application.state == ApplicationState.DEFAULTED),
+        "can_file": access.can_file_claim(user, guarantee) and services.claim_file_refusal(guarantee) is None,
     })
 
 
