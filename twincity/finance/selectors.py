@@ -453,13 +453,18 @@ def cases_overdue(*, now) -> list[OverdueCase]:
 
     today = workdays.shanghai_date(now)
     out: list[OverdueCase] = []
+    # A fixed number of queries whatever the number of late cases: the candidates depend only on the city and
+    # on whether the demand was escalated, and the decisions come in one prefetch.
+    candidates: dict[tuple[bool, str], list[str]] = {}
     for case in _cases().filter(state="published", claim_due__lt=today).order_by("claim_due", "pk"):
-        names = list(access.demand_candidates(case).values_list("name", flat=True)[:20])
+        key = (case.escalated_at is not None, case.project_city or case.registered_city)
+        if key not in candidates:
+            candidates[key] = list(access.demand_candidates(case).values_list("name", flat=True)[:20])
         out.append(OverdueCase(case, "claim", case.claim_due, workdays.working_days_between(case.claim_due, today),
-                               names))
+                               candidates[key]))
     for case in (_cases().filter(state__in=("claimed", "due_diligence"), decision_due__lt=today)
-                 .order_by("decision_due", "pk")):
-        decided = set(case.decisions.filter(round=case.decision_round).values_list("institution_id", flat=True))
+                 .prefetch_related("decisions").order_by("decision_due", "pk")):
+        decided = {d.institution_id for d in case.decisions.all() if d.round == case.decision_round}
         late = [i.name for i in (case.lead_institution, case.partner_institution)
                 if i is not None and i.pk not in decided]
         out.append(OverdueCase(case, "decision", case.decision_due,

@@ -104,6 +104,19 @@ def test_overdue_list_says_who_is_late(cast):
     assert [o.case.pk for o in selectors.cases_overdue(now=shanghai(2026, 3, 5, 9))] == [unclaimed.pk]
 
 
+def test_overdue_list_takes_the_same_queries_for_four_late_cases_as_for_twelve(cast, django_assert_num_queries):
+    for day in (13, 13):
+        publish(cast, shanghai(2026, 2, day))
+        services.case_claim(actor=cast.bella, case=publish(cast, shanghai(2026, 2, 12)), at=shanghai(2026, 2, 12))
+    with django_assert_num_queries(4):  # the late demands, their candidates, the late decisions, their decisions
+        assert len(selectors.cases_overdue(now=shanghai(2026, 3, 5, 9))) == 4
+    for _ in range(4):
+        publish(cast, shanghai(2026, 2, 13))
+        services.case_claim(actor=cast.bella, case=publish(cast, shanghai(2026, 2, 12)), at=shanghai(2026, 2, 12))
+    with django_assert_num_queries(4):
+        assert len(selectors.cases_overdue(now=shanghai(2026, 3, 5, 9))) == 12
+
+
 def test_a_clock_past_the_calendar_has_no_due_date_rather_than_a_guess(cast):
     case = publish(cast, shanghai(2026, 12, 30))  # 3 working days reach 2027: no official notice yet
     assert (case.state, case.claim_due) == ("published", None)
