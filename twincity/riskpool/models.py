@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from twincity.accounts.models import City, Organisation
 from twincity.core.models import TimeStampedModel
+from twincity.finance.models import ApplicationState
 
 MONEY: dict[str, Any] = {"max_digits": 16, "decimal_places": 2}
 
@@ -66,6 +67,10 @@ class RiskPool(TimeStampedModel):
         if product_id and product_id in (self.product_shares or {}):
             return dict(self.product_shares[product_id])
         return dict(self.default_shares)
+
+
+# The loans a guarantee can be attached to: approved or disbursed.
+GUARANTEEABLE = (ApplicationState.APPROVED, ApplicationState.DISBURSED)
 
 
 class Guarantee(TimeStampedModel):

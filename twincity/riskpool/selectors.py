@@ -9,7 +9,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from finance_engine import risk
 from twincity.accounts.models import Organisation
-from twincity.riskpool.models import Claim, Guarantee, LedgerEntry, LedgerTransaction, Recovery, RiskPool
+from twincity.finance.models import Application
+from twincity.riskpool.models import GUARANTEEABLE, Claim, Guarantee, LedgerEntry, LedgerTransaction, Recovery, RiskPool
 
 ZERO = risk.ZERO
 
@@ -143,6 +144,14 @@ def guarantee_parties(guarantee: Guarantee) -> list[PartyFigures]:
 
 def recoveries_of(guarantee: Guarantee) -> QuerySet[Recovery]:
     return Recovery.objects.filter(claim__guarantee=guarantee).order_by("created_at", "pk")
+
+
+def guaranteeable_loans(limit: int = 200):
+    """The loans a guarantee can still be attached to: approved or disbursed, with a lending bank, no guarantee
+    yet (what `services.guarantee_attach` accepts), the oldest decisions first."""
+    return (Application.objects.filter(state__in=GUARANTEEABLE, lead_institution__kind=Organisation.Kind.BANK,
+                                       guarantee__isnull=True)
+            .select_related("enterprise", "lead_institution").order_by("updated_at", "pk")[:limit])
 
 
 def guarantee_detail(guarantee_id: int) -> Guarantee | None:

@@ -22,6 +22,7 @@ from twincity.core.models import AuditEntry
 from twincity.finance.models import Application, ApplicationState, FinancialProduct, ProductKind
 from twincity.riskpool import access
 from twincity.riskpool.models import (
+    GUARANTEEABLE,
     TRANSITIONS,
     Claim,
     Guarantee,
@@ -35,7 +36,6 @@ from twincity.riskpool.models import (
 FEN = risk.FEN
 ZERO = risk.ZERO
 MAX_MONEY = Decimal("1e13")
-GUARANTEEABLE = (ApplicationState.APPROVED, ApplicationState.DISBURSED)
 
 POOL_SUSPENDED = ("资金池已熔断，暂停新增担保 (the pool's circuit breaker has tripped: new guarantees are suspended)")
 ILLEGAL = "代偿申请状态为 {status}，不能执行 {action} (a claim that is {status} cannot be {action})"

@@ -10,9 +10,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from finance_engine import risk
-from twincity.accounts.models import Organisation
+from twincity.accounts.models import Organisation, User
 from twincity.core.access import require, visible
 from twincity.core.errors import ApplicationError
+from twincity.finance.models import Application, FinancialProduct, ProductKind
 from twincity.riskpool import access, selectors, services
 from twincity.riskpool.models import CLAIM_ACTIONS, TRANSITIONS, Claim, Guarantee, RiskPool
 
@@ -73,7 +74,68 @@ def index_view(request):
         "pools": pools, "guarantees": guarantees,
         "open_claims": access.claims_visible(request.user).exclude(
             status__in=(Claim.Status.PAID, Claim.Status.REJECTED)).count(),
+        "attach": _attach_form(request.user),
     })
+
+
+def _attach_form(user) -> dict | None:
+    """What the 提供担保 form offers a guarantee officer (their own institution as guarantor) or an
+    administrator (any guarantor): the pools taking guarantees, the loans still without one, the re-guarantors
+    and the guarantor's published guarantee products."""
+    if not access.can_attach_any(user):
+        return None
+    guarantors = Organisation.objects.filter(kind=Organisation.Kind.GUARANTOR).order_by("name")
+    if not user.is_superuser and getattr(user, "role", "") == User.Role.GUARANTEE_OFFICER:
+        own = guarantors.filter(pk=user.organisation_id)
+    else:
+        own = guarantors
+    return {
+        "pools": RiskPool.objects.filter(status=RiskPool.Status.ACTIVE).order_by("name"),
+        "loans": selectors.guaranteeable_loans(),
+        "guarantors": own, "reguarantors": guarantors,
+        "products": FinancialProduct.objects.filter(kind=ProductKind.GUARANTEE, institution__in=own,
+                                                    status=FinancialProduct.Status.PUBLISHED).order_by("product_id"),
+    }
+
+
+def _pick(model, value, label: str):
+    """The chosen row of a select (None when nothing is chosen), or a clear error for a stale choice."""
+    if not value:
+        return None
+    try:
+        return model.objects.get(pk=int(value))
+    except (ValueError, model.DoesNotExist):
+        raise ApplicationError(_("Choose a valid %(what)s.") % {"what": label}) from None
+
+
+@login_required
+@require_POST
+def guarantee_attach_view(request):
+    require(access.can_attach_any(request.user))
+    post = request.POST
+    try:
+        pool = _pick(RiskPool, post.get("pool"), _("pool"))
+        loan = _pick(Application, post.get("application"), _("loan"))
+        guarantor = _pick(Organisation, post.get("guarantor"), _("guarantor"))
+        if pool is None or loan is None or guarantor is None:
+            raise ApplicationError(_("Choose a pool, a loan and a guarantor."))
+        product = None
+        if post.get("product"):
+            product = FinancialProduct.objects.filter(product_id=post["product"],
+                                                      status=FinancialProduct.Status.PUBLISHED).first()
+            if product is None:
+                raise ApplicationError(_("Choose a valid %(what)s.") % {"what": _("product")})
+        term = post.get("term_months") or None
+        guarantee = services.guarantee_attach(
+            actor=request.user, pool=pool, application=loan, guarantor=guarantor,
+            reguarantor=_pick(Organisation, post.get("reguarantor"), _("re-guarantor")), product=product,
+            covered_amount=post.get("covered_amount") or None, fee_rate=post.get("fee_rate") or None,
+            term_months=int(term) if term and term.isdigit() else None)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("riskpool:index")
+    messages.success(request, _("Guarantee attached."))
+    return redirect("riskpool:guarantee", guarantee_id=guarantee.pk)
 
 
 @login_required

@@ -91,3 +91,40 @@ def test_the_suspended_pool_page_shows_the_breaker_and_resume(client, cast, pool
     client.post(f"/riskpool/pools/{pool.pk}/resume", {"note": "ok"})  # no losses: the ratio is under the threshold
     pool.refresh_from_db()
     assert pool.status == "active"
+
+
+def test_gary_attaches_a_guarantee_through_the_page(client, cast, pool, reguarantor):
+    from twincity.core.models import AuditEntry
+    from twincity.riskpool.models import Guarantee
+
+    loan = make_loan(cast, amount="1500000.00")
+    client.force_login(cast.gary)
+    page = client.get("/riskpool/").content.decode()
+    assert 'id="attach"' in page and f'<option value="{loan.pk}">' in page
+    # his own institution is the only guarantor he may choose
+    assert page.count('name="guarantor"') == 1 and f'<option value="{reguarantor.pk}">' in page
+    r = client.post("/riskpool/guarantees/", {"pool": pool.pk, "application": loan.pk, "guarantor": cast.guarantor.pk,
+                                              "reguarantor": reguarantor.pk, "fee_rate": "0.01"})
+    g = Guarantee.objects.get()
+    assert r.status_code == 302 and r["Location"] == f"/riskpool/guarantees/{g.pk}/"
+    assert (g.application_id, g.guarantor_id, g.reguarantor_id, str(g.covered_amount), str(g.fee_amount)) == (
+        loan.pk, cast.guarantor.pk, reguarantor.pk, "1500000.00", "15000.00")
+    assert AuditEntry.objects.filter(object_type="riskpool.guarantee", object_id=str(g.pk)).exists()
+    # the loan is no longer offered; attaching again is refused with a message and nothing is written
+    assert f'<option value="{loan.pk}">' not in client.get("/riskpool/").content.decode()
+    r = client.post("/riskpool/guarantees/", {"pool": pool.pk, "application": loan.pk,
+                                              "guarantor": cast.guarantor.pk, "reguarantor": reguarantor.pk},
+                    follow=True)
+    assert "该贷款已有担保" in r.content.decode() and Guarantee.objects.count() == 1
+
+
+def test_the_attach_form_is_for_guarantors_and_administrators(client, cast, pool):
+    loan = make_loan(cast)
+    client.force_login(cast.bella)
+    assert 'id="attach"' not in client.get("/riskpool/").content.decode()
+    assert client.post("/riskpool/guarantees/", {"pool": pool.pk, "application": loan.pk,
+                                                 "guarantor": cast.guarantor.pk}).status_code == 403
+    client.force_login(cast.gary)
+    r = client.post("/riskpool/guarantees/", {"pool": pool.pk, "application": "x", "guarantor": cast.guarantor.pk},
+                    follow=True)
+    assert r.status_code == 200 and not loan.__class__.objects.filter(guarantee__isnull=False).exists()
