@@ -27,9 +27,13 @@ logger = logging.getLogger("twincity.instruments")
 
 JOB_FIELDS = ("instrument_id", "requester_id", "organisation_id", "title", "sample_count", "state", "rate_class",
               "unit_price", "quote_amount", "quote_expires_at", "turnaround_days", "received_at", "due_on",
-              "testing_started_at", "report", "reported_at", "closed_at", "reason")
+              "testing_started_at", "reported_at", "closed_at", "reason")
 FEN = Decimal("0.01")
 REPORT_MAX_BYTES = 20 * 1024 * 1024
+
+
+def _snap(job: SampleJob) -> dict:
+    return {**snapshot(job, JOB_FIELDS), "report": job.report.name or ""}
 
 
 def _sample_item(instrument: Instrument) -> ServiceItem | None:
@@ -77,7 +81,7 @@ def job_request(*, actor, instrument: Instrument, title: str, description: str =
         title=title.strip()[:200], description=description[:4000], sample_count=sample_count,
         rate_class=rate_class, unit_price=line.amount if line else None,
         price_valid_from=line.valid_from if line else None, turnaround_days=rules.turnaround_days)
-    audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=job, after=snapshot(job, JOB_FIELDS),
+    audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=job, after=_snap(job),
                  subject=instrument)
     _tell_owner(job, f"新的送样申请：{job.title}（{instrument.name_zh}）", actor)
     return job
@@ -123,7 +127,7 @@ def job_act(*, actor, job: SampleJob, action: str, amount: Decimal | None = None
     except job_lifecycle.IllegalTransition as exc:
         raise JobTransition(str(exc), extra={"state": job.state, "action": action,
                                              "allowed": job_lifecycle.allowed_actions(job.state)}) from exc
-    before = snapshot(job, JOB_FIELDS)
+    before = _snap(job)
     rules = ur.JobRules.from_rules(instrument.rules)
     changed = ["state", "updated_at"]
     if action == "quote":
@@ -168,7 +172,7 @@ def job_act(*, actor, job: SampleJob, action: str, amount: Decimal | None = None
     job.state = new_state
     job.save(update_fields=changed)
     audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=job, before=before,
-                 after=snapshot(job, JOB_FIELDS), context=f"{action}: {note}".strip(": ")[:255], subject=instrument)
+                 after=_snap(job), context=f"{action}: {note}".strip(": ")[:255], subject=instrument)
     label = job_lifecycle.ACTION_LABELS_ZH[action]
     by_operator = access.can_operate_job(actor, job) if action == "close" else side == job_lifecycle.OPERATOR
     if by_operator:
@@ -188,11 +192,11 @@ def job_quotes_expire(*, now: datetime | None = None) -> int:
             job = SampleJob.objects.select_for_update().get(pk=pk)
             if job.state != job_lifecycle.QUOTED:
                 continue
-            before = snapshot(job, JOB_FIELDS)
+            before = _snap(job)
             job.state = job_lifecycle.transition(job.state, "expire")
             job.save(update_fields=["state", "updated_at"])
             audit_record(actor=None, action=AuditEntry.Action.UPDATE, instance=job, before=before,
-                         after=snapshot(job, JOB_FIELDS), context="quote expired unanswered")
+                         after=_snap(job), context="quote expired unanswered")
             expired += 1
     return expired
 
