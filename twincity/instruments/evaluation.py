@@ -6,11 +6,13 @@ national and Chongqing benchmarks (usage_rules.BENCHMARKS); and the annual evalu
 The arithmetic is usage_rules' (pure); this module only gathers the facts."""
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Avg, Count, Q, Sum
+from django.utils import timezone
 
 from twincity.accounts.models import Organisation
 from twincity.instruments import usage_rules as ur
@@ -51,7 +53,7 @@ class OwnerEvaluation:
     comparisons: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _root(org_id: int | None, parents: dict[int, int | None]) -> int | None:
+def _root(org_id: int | None, parents: Mapping[int, int | None]) -> int | None:
     if org_id is None:
         return None
     return parents.get(org_id) or org_id
@@ -59,17 +61,20 @@ def _root(org_id: int | None, parents: dict[int, int | None]) -> int | None:
 
 def owner_evaluation(*, owner: Organisation, year: int) -> OwnerEvaluation:
     low, high = ur.year_bounds(year)
+    now = timezone.now()
     instruments = list(Instrument.objects.filter(Q(owner_id=owner.pk) | Q(owner__parent_id=owner.pk))
                        .exclude(status=Instrument.Status.RETIRED).select_related("category").order_by("name_zh", "pk"))
     ids = [i.pk for i in instruments]
     sessions = list(UsageSession.objects.filter(instrument_id__in=ids, started_at__lt=high)
-                    .filter(Q(ended_at__gt=low)).values_list("instrument_id", "started_at", "ended_at", "kind",
+                    .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=low)).values_list("instrument_id", "started_at", "ended_at", "kind",
                                                             "organisation_id"))
     parents = dict(Organisation.objects.filter(pk__in={s[4] for s in sessions if s[4]}).values_list("pk", "parent_id"))
     facts: dict[int, list[ur.SessionFact]] = {pk: [] for pk in ids}
     for instrument_id, start, end, kind, org_id in sessions:
         client = _root(org_id, parents)
-        facts[instrument_id].append(ur.SessionFact(start, end, kind, client is not None and client != owner.pk, client))
+        # An open session counts until now (within the year: clipped later).
+        facts[instrument_id].append(ur.SessionFact(start, end or now, kind, client is not None and client != owner.pk,
+                                                   client))
     ratings = {r["session__instrument_id"]: r for r in SessionRating.objects.filter(
         session__instrument_id__in=ids, session__started_at__gte=low, session__started_at__lt=high)
         .values("session__instrument_id").annotate(n=Count("pk"), mean=Avg("score"))}
@@ -91,7 +96,7 @@ def owner_evaluation(*, owner: Organisation, year: int) -> OwnerEvaluation:
         r = ratings.get(instrument.pk)
         mean = Decimal(str(r["mean"])).quantize(Decimal("0.01")) if r else None
         rows.append(InstrumentRow(instrument, ur.instrument_figures(facts[instrument.pk], year),
-                                  r["n"] if r else 0, mean, income[instrument.pk]))
+                                  r["n"] if r else 0, mean, Decimal(income[instrument.pk]).quantize(ur.FEN)))
     result = OwnerEvaluation(owner=owner, year=year, rows=rows)
     result.effective_hours = sum((row.figures.effective_hours for row in rows), Decimal(0))
     result.external_hours = sum((row.figures.external_hours for row in rows), Decimal(0))
@@ -110,7 +115,7 @@ def owner_evaluation(*, owner: Organisation, year: int) -> OwnerEvaluation:
     result.ratings = all_ratings["n"]
     result.rating_mean = (Decimal(str(all_ratings["mean"])).quantize(Decimal("0.01"))
                           if all_ratings["mean"] is not None else None)
-    result.income = sum((row.income for row in rows), Decimal(0))
+    result.income = sum((row.income for row in rows), Decimal(0)).quantize(ur.FEN)
     share_avg = ur.ratio(result.avg_external_hours or Decimal(0), result.avg_effective_hours or Decimal(0))
     for b in ur.BENCHMARKS:
         result.comparisons.append({
@@ -152,7 +157,7 @@ def evaluation_pack_xlsx(evaluation: OwnerEvaluation) -> bytes:
             ws.append([cell(v) for v in row])
 
     e = evaluation
-    summary = [
+    summary: list[list[Any]] = [
         ["单位", e.owner.name], ["年度", str(e.year)], ["在用仪器（台套）", len(e.rows)],
         ["大型仪器（原值≥50万元）", e.large_count], ["有效工作机时合计（h）", e.effective_hours],
         ["对外服务机时合计（h）", e.external_hours], ["共享率", _pct(e.share_rate)],

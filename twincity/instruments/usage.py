@@ -9,7 +9,7 @@ transaction admits one writer), and the partial unique constraint `usage_session
 written around the service.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -53,7 +53,7 @@ STATEMENT_FIELDS = ("payer_id", "owner_id", "month", "status", "total_amount", "
 def _utc(value: datetime, field: str) -> datetime:
     if timezone.is_naive(value):
         raise InvalidInput("时间须带时区 (a time needs its UTC offset)", extra={"fields": {field: [str(value)]}})
-    return value.astimezone(timezone.UTC)
+    return value.astimezone(UTC)
 
 
 def _lock_instrument(instrument: Instrument) -> Instrument:

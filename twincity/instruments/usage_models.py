@@ -211,7 +211,7 @@ class SampleJob(TimeStampedModel):
     """A sample job (送样检测) on an operator-run instrument; its state moves only through
     twincity.instruments.job_lifecycle."""
 
-    State = models.TextChoices("State", [(s, job_lifecycle.LABELS_ZH[s]) for s in job_lifecycle.STATES])
+    State = models.TextChoices("State", [(s, job_lifecycle.LABELS_ZH[s]) for s in job_lifecycle.STATES])  # type: ignore[call-overload]
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     instrument = models.ForeignKey("instruments.Instrument", models.PROTECT, related_name="jobs")

@@ -158,11 +158,12 @@ def _round_up(value: Decimal, step: int) -> Decimal:
     return steps * step
 
 
-def reconcile(*, starts_at: datetime, ends_at: datetime, sessions: Sequence[Period], billing: Billing,
+def reconcile(*, starts_at: datetime, ends_at: datetime, sessions: Sequence[tuple[datetime, datetime | None]],
+              billing: Billing,
               now: datetime) -> Reconciliation:
     """A booking [starts_at, ends_at) against its sessions (an open session counts until `now`)."""
     booked = minutes([(starts_at, ends_at)])
-    used = union((s, min(e, now) if e is not None else now) for s, e in sessions)  # type: ignore[misc]
+    used = union((s, min(e, now) if e is not None else now) for s, e in sessions)
     actual = minutes(used)
     inside = minutes(clip(used, starts_at, ends_at))
     overrun = actual - inside
