@@ -186,7 +186,7 @@ def _statement_out(statement: Statement) -> dict:
 # --- the agent ---------------------------------------------------------------------------------------------------
 
 
-@router.post("/agent/sessions", auth=AgentAuth(), response={201: SessionOut, **errors(409)},
+@router.post("/agent/sessions", auth=AgentAuth(), response={201: SessionOut, **errors(403, 409)},
              summary="Agent: the instrument started (a session opens now)",
              description="With `username`, the session is that user's and linked to their confirmed booking running "
                          "now (from an hour before its start). 409 `session_state` when a session is already open.")
@@ -195,13 +195,13 @@ def agent_start_api(request, payload: AgentStartIn):
     return Status(201, session)
 
 
-@router.post("/agent/sessions/{public_id}/heartbeat", auth=AgentAuth(), response={200: SessionOut, **errors(404, 409)},
+@router.post("/agent/sessions/{public_id}/heartbeat", auth=AgentAuth(), response={200: SessionOut, **errors(403, 404, 409)},
              summary="Agent: still running (a session silent for 10 minutes is closed at its last heartbeat)")
 def agent_heartbeat_api(request, public_id: UUID):
     return usage.agent_session_heartbeat(token=request.auth, public_id=public_id)
 
 
-@router.post("/agent/sessions/{public_id}/stop", auth=AgentAuth(), response={200: SessionOut, **errors(404, 409)},
+@router.post("/agent/sessions/{public_id}/stop", auth=AgentAuth(), response={200: SessionOut, **errors(403, 404, 409)},
              summary="Agent: the instrument stopped (the session ends now)")
 def agent_stop_api(request, public_id: UUID):
     return usage.agent_session_stop(token=request.auth, public_id=public_id)
