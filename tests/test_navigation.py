@@ -34,13 +34,14 @@ def test_the_navigation_per_persona(client, cast):
 
     assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "finance-products",
                                  "finance-overdue", "riskpool", "webhooks", "finance-dashboard", "instruments",
-                                 "instrument-bookings", "instrument-approvals", "audit", "accounts", "schedules", "tokens", "api-docs"]
+                                 "instrument-bookings", "instrument-approvals", "instrument-usage", "instrument-my-usage", "instrument-jobs", "instrument-statements", "instrument-evaluation", "audit", "accounts", "schedules", "tokens", "api-docs"]
     assert keys(cast.alice) == ["home", "my-enterprise", "import", "my-points", "standards", "finance-products",
-                                "finance-consents", "finance-cases", "instruments", "instrument-bookings", "api-docs"]
+                                "finance-consents", "finance-cases", "instruments", "instrument-bookings", "instrument-my-usage", "instrument-jobs", "instrument-statements",
+                                "api-docs"]
     assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "finance-queue", "riskpool", "webhooks",
                                 "finance-dashboard", "instruments", "api-docs"]
     assert keys(cast.owen) == ["home", "standards", "finance-products", "instruments", "instrument-bookings",
-                               "instrument-approvals", "api-docs"]
+                               "instrument-approvals", "instrument-usage", "instrument-my-usage", "instrument-jobs", "instrument-statements", "instrument-evaluation", "api-docs"]
     assert keys(cast.charlie) == ["home", "standards", "finance-products", "instruments", "api-docs"]
 
 
@@ -67,12 +68,14 @@ def test_the_bar_groups_the_entries_into_sections(client, cast):
     assert bar(cast.olivia) == ["home", ("registry", ["registry", "import"]), ("points", ["runs", "standards"]),
                                 ("finance", ["finance-products", "finance-overdue", "riskpool", "webhooks",
                                              "finance-dashboard"]),
-                                ("instruments", ["instruments", "instrument-bookings", "instrument-approvals"]),
+                                ("instruments", ["instruments", "instrument-bookings", "instrument-approvals",
+                                                 "instrument-usage", "instrument-my-usage", "instrument-jobs", "instrument-statements", "instrument-evaluation"]),
                                 ("admin", ["audit", "accounts", "schedules", "tokens"]), "api-docs"]
     assert bar(cast.alice) == ["home", ("registry", ["my-enterprise", "import"]),
                                ("points", ["my-points", "standards"]),
                                ("finance", ["finance-products", "finance-consents", "finance-cases"]),
-                               ("instruments", ["instruments", "instrument-bookings"]), "api-docs"]
+                               ("instruments", ["instruments", "instrument-bookings", "instrument-my-usage", "instrument-jobs", "instrument-statements"]),
+                               "api-docs"]
     assert bar(cast.bella) == ["home", "registry", "standards",
                                ("finance", ["finance-products", "finance-queue", "riskpool", "webhooks",
                                             "finance-dashboard"]), "instruments", "api-docs"]

@@ -187,6 +187,10 @@ def demo_instruments_load(orgs: dict[str, Organisation], *, seed: int = 9, now: 
                                           reason=blackout["reason"])
         if users:
             _bookings(instruments, users, rng, now)
+            # Usage, charges, statements, sample jobs and ratings (twincity.demo.instruments_usage).
+            from twincity.demo.instruments_usage import demo_usage_load
+
+            demo_usage_load(instruments, users, owners, rng, now)
     return len(instruments)
 
 

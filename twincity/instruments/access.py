@@ -118,3 +118,110 @@ def bookings_visible(user) -> QuerySet[Booking]:
     if owner is not None:
         visible |= Q(instrument__owner_id=owner.pk) | Q(instrument__owner__parent_id=owner.pk)
     return Booking.objects.filter(visible)
+
+
+# --- usage, statements, sample jobs, evaluation (second slice) -------------------------------------------------
+
+
+def can_record_usage(user, instrument: Instrument) -> bool:
+    """Check bookings in and out, record maintenance and breakdown, manage the instrument-PC agents' tokens,
+    settle charges: the owner's staff and administrators."""
+    return can_manage_instrument(user, instrument)
+
+
+def can_rate_session(user, session) -> bool:
+    """A verified rating: only the person who used the instrument in that session, once it ended."""
+    return (is_signed_in(user) and session.user_id == user.pk and session.ended_at is not None
+            and session.kind == "normal")
+
+
+def can_view_statements_any(user) -> bool:
+    return is_admin(user) or owner_of(user) is not None or (is_signed_in(user) and user.organisation_id is not None
+                                                             and can_book_any(user))
+
+
+def statements_visible(user) -> QuerySet:
+    """Statements seen by the paying organisation's people, the owner's staff and administrators."""
+    from twincity.instruments.models import Statement
+
+    if is_admin(user):
+        return Statement.objects.all()
+    if not is_signed_in(user):
+        return Statement.objects.none()
+    visible = Q(pk__in=[])
+    if user.organisation_id is not None:
+        visible |= Q(payer_id=user.organisation_id)
+    owner = owner_of(user)
+    if owner is not None:
+        visible |= Q(owner_id=owner.pk)
+    return Statement.objects.filter(visible)
+
+
+def can_view_statement(user, statement) -> bool:
+    return statements_visible(user).filter(pk=statement.pk).exists()
+
+
+def can_issue_statements(user, owner: Organisation) -> bool:
+    """Generate and issue an owner's statements: its staff, administrators."""
+    if is_admin(user):
+        return True
+    mine = owner_of(user)
+    return mine is not None and mine.pk == owner.pk
+
+
+def can_request_job(user, instrument: Instrument) -> bool:
+    """Send samples: people who may book, to an operator-run instrument in service."""
+    return (can_book_any(user) and can_view_instrument(user, instrument) and instrument.is_bookable
+            and instrument.operation == Instrument.Operation.OPERATOR)
+
+
+def can_view_job(user, job) -> bool:
+    if not is_signed_in(user):
+        return False
+    if job.requester_id == user.pk or can_manage_instrument(user, job.instrument):
+        return True
+    return job.organisation_id is not None and job.organisation_id == user.organisation_id
+
+
+def can_operate_job(user, job) -> bool:
+    """Quote, decline, receive, test, deliver, close: the instrument's owner staff and administrators."""
+    return can_manage_instrument(user, job.instrument)
+
+
+def can_request_side(user, job) -> bool:
+    """Accept the quote, cancel, close: the requester (or an administrator)."""
+    return is_signed_in(user) and (job.requester_id == user.pk or is_admin(user))
+
+
+def jobs_visible(user) -> QuerySet:
+    from twincity.instruments.models import SampleJob
+
+    if is_admin(user):
+        return SampleJob.objects.all()
+    if not is_signed_in(user):
+        return SampleJob.objects.none()
+    visible = Q(requester_id=user.pk)
+    if user.organisation_id is not None:
+        visible |= Q(organisation_id=user.organisation_id)
+    owner = owner_of(user)
+    if owner is not None:
+        visible |= Q(instrument__owner_id=owner.pk) | Q(instrument__owner__parent_id=owner.pk)
+    return SampleJob.objects.filter(visible)
+
+
+def can_view_jobs_any(user) -> bool:
+    return can_book_any(user) or owner_of(user) is not None
+
+
+def evaluation_owners(user) -> QuerySet[Organisation]:
+    """The owner legal entities whose sharing evaluation a person sees: their own (owner staff); all
+    (administrators)."""
+    if is_admin(user):
+        return Organisation.objects.filter(kind__in=OWNER_KINDS, parent__isnull=True, instruments__isnull=False
+                                           ).distinct().order_by("name")
+    owner = owner_of(user)
+    return Organisation.objects.filter(pk=owner.pk) if owner is not None else Organisation.objects.none()
+
+
+def can_view_evaluation_any(user) -> bool:
+    return is_admin(user) or owner_of(user) is not None

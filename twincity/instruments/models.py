@@ -258,3 +258,18 @@ class Booking(TimeStampedModel):
     @property
     def holds_slot(self) -> bool:
         return self.status in HOLDING
+
+
+# Usage, billing, statements, sample jobs and ratings (the second slice) live in their own module.
+from twincity.instruments.usage_models import (  # noqa: E402, F401
+    AgentToken,
+    BookingCharge,
+    SampleJob,
+    SessionKind,
+    SessionRating,
+    SessionSource,
+    Statement,
+    StatementLine,
+    UsageSession,
+)
+

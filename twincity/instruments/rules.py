@@ -35,6 +35,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from twincity.instruments import usage_rules
+
 LOCAL = ZoneInfo("Asia/Shanghai")
 ADMINISTRATOR = "administrator"
 NOBODY = ""
@@ -60,7 +62,8 @@ DEFAULTS: dict[str, Any] = {
     "approval": {"required": False, "hold_hours": 48},
     "cancellation": [],
 }
-KEYS = frozenset(DEFAULTS)
+# "billing" and "sample_jobs" are usage's keys, validated by twincity.instruments.usage_rules.
+KEYS = frozenset(DEFAULTS) | frozenset(usage_rules.DEFAULTS)
 
 
 class RulesError(ValueError):
@@ -229,6 +232,7 @@ def validate_rules(data: Any) -> list[str]:
         if not _is_int(approval.get("hold_hours", 48), 1, 24 * 30):
             errors.append("approval.hold_hours: 须为 1–720 的整数 / whole hours, 1–720")
     errors += _validate_cancellation(d["cancellation"])
+    errors += usage_rules.validate(data)
     return errors
 
 

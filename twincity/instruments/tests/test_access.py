@@ -1,11 +1,13 @@
 """Every instrument access predicate against the whole persona cast, and the list forms against them."""
 
 import inspect
+from datetime import date
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from twincity.instruments import access, services
+from twincity.instruments.models import SampleJob, Statement, UsageSession
 from twincity.instruments.tests.conftest import NOW, TUE9, make_instrument
 from twincity.testing import PERSONA_NAMES
 
@@ -25,7 +27,14 @@ def objects(cast):
     retired.status = retired.Status.RETIRED
     retired.save()
     booking = services.booking_create(actor=cast.alice, instrument=sem, starts_at=TUE9, ends_at=TUE9 + H, now=NOW)
-    return {"sem": sem, "retired": retired, "booking": booking}
+    session = UsageSession.objects.create(instrument=sem, booking=booking, user=cast.alice,
+                                          organisation=cast.alice_org, started_at=TUE9, ended_at=TUE9 + H,
+                                          source="operator")
+    statement = Statement.objects.create(payer=cast.alice_org, owner=cast.institute, month=date(2026, 12, 1))
+    job = SampleJob.objects.create(instrument=sem, requester=cast.alice, organisation=cast.alice_org, title="t",
+                                   rate_class="industry")
+    return {"sem": sem, "retired": retired, "booking": booking, "session": session, "statement": statement,
+            "job": job, "owner": cast.institute}
 
 
 TABLE = [
@@ -43,6 +52,18 @@ TABLE = [
     ("can_view_booking", "booking", ("alice", "owen", "olivia")),
     ("can_cancel", "booking", ("alice", "owen", "olivia")),
     ("can_change", "booking", ("alice", "olivia")),
+    ("can_record_usage", "sem", ("owen", "olivia")),
+    ("can_rate_session", "session", ("alice",)),
+    ("can_view_statements_any", None, ("alice", "bob", "owen", "olivia")),
+    ("can_view_statement", "statement", ("alice", "owen", "olivia")),
+    ("can_issue_statements", "owner", ("owen", "olivia")),
+    ("can_request_job", "sem", ("alice", "bob", "owen", "olivia")),
+    ("can_request_job", "retired", ()),
+    ("can_view_job", "job", ("alice", "owen", "olivia")),
+    ("can_operate_job", "job", ("owen", "olivia")),
+    ("can_request_side", "job", ("alice", "olivia")),
+    ("can_view_jobs_any", None, ("alice", "bob", "owen", "olivia")),
+    ("can_view_evaluation_any", None, ("owen", "olivia")),
 ]
 
 
@@ -59,7 +80,8 @@ def test_every_predicate_is_tested():
     tested = {name for name, _a, _w in TABLE}
     for name, function in inspect.getmembers(access, inspect.isfunction):
         if function.__module__ == access.__name__ and name not in {"owner_of", "instruments_managed",
-                                                                   "bookings_visible"}:
+                                                                   "bookings_visible", "statements_visible",
+                                                                   "jobs_visible", "evaluation_owners"}:
             assert name in tested, name
 
 
@@ -72,3 +94,7 @@ def test_the_list_forms_agree(people, objects, cast):
             assert managed == access.can_manage_instrument(user, objects[key]), (who, key)
         listed = access.bookings_visible(user).filter(pk=objects["booking"].pk).exists()
         assert listed == access.can_view_booking(user, objects["booking"]), who
+        listed = access.jobs_visible(user).filter(pk=objects["job"].pk).exists()
+        assert listed == access.can_view_job(user, objects["job"]), who
+        owners = list(access.evaluation_owners(user))
+        assert owners == ([cast.institute] if access.can_view_evaluation_any(user) else []), who

@@ -24,3 +24,30 @@ def test_the_demo_instruments_load_once_with_bookings_that_never_overlap(cast):
         assert overlapping_pairs(instrument) == 0
     assert all(name.endswith("（演示数据）") for name in Instrument.objects.values_list("site", flat=True))
     assert demo_instruments_load(orgs) == 0  # loaded once
+
+
+def test_the_demo_usage_gives_the_pages_real_figures(cast, settings, tmp_path):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from twincity.accounts.models import Organisation
+    from twincity.instruments.evaluation import owner_evaluation
+    from twincity.instruments.models import BookingCharge, SampleJob, SessionRating, Statement, UsageSession
+
+    settings.MEDIA_ROOT = tmp_path
+    by_name = {o.name: o for o in Organisation.objects.all()}
+    orgs = {spec.key: by_name[spec.name] for spec in ORGANISATIONS if spec.name in by_name}
+    demo_instruments_load(orgs)
+    assert UsageSession.objects.filter(kind="normal").count() > 500
+    assert UsageSession.objects.filter(kind="maintenance").exists()
+    assert set(SampleJob.objects.values_list("state", flat=True)) == {
+        "requested", "quoted", "accepted", "received", "testing", "reported", "closed", "declined"}
+    assert BookingCharge.objects.count() == Booking.objects.filter(status="completed",
+                                                                   ends_at__lte=timezone.now()).count() > 0
+    assert Statement.objects.exists() and SessionRating.objects.count() > 5
+    for instrument in Instrument.objects.all():  # sessions never overlap on an instrument
+        spans = sorted(UsageSession.objects.filter(instrument=instrument).values_list("started_at", "ended_at"))
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), instrument
+    e = owner_evaluation(owner=cast.institute, year=(timezone.localdate() - timedelta(days=30)).year)
+    assert e.effective_hours > 100 and 0 < e.share_rate < 1 and len(e.clients) >= 2
