@@ -25,7 +25,9 @@ def objects(cast):
     retired.status = retired.Status.RETIRED
     retired.save()
     booking = services.booking_create(actor=cast.alice, instrument=sem, starts_at=TUE9, ends_at=TUE9 + H, now=NOW)
-    return {"sem": sem, "retired": retired, "booking": booking}
+    series, _ = services.series_create(actor=cast.alice, instrument=sem, rrule="FREQ=DAILY;COUNT=2",
+                                       first_start=TUE9 + 2 * H, first_end=TUE9 + 3 * H, now=NOW)
+    return {"sem": sem, "retired": retired, "booking": booking, "series": series}
 
 
 TABLE = [
@@ -43,6 +45,9 @@ TABLE = [
     ("can_view_booking", "booking", ("alice", "owen", "olivia")),
     ("can_cancel", "booking", ("alice", "owen", "olivia")),
     ("can_change", "booking", ("alice", "olivia")),
+    ("can_change_series", "series", ("alice", "olivia")),
+    ("can_cancel_series", "series", ("alice", "owen", "olivia")),
+    ("can_view_series", "series", ("alice", "owen", "olivia")),
 ]
 
 
