@@ -360,7 +360,7 @@ def _cancel_refusals(*, actor, booking: Booking, rules: booking_rules.Rules, now
 
 def _cancel(*, actor, booking: Booking, rules: booking_rules.Rules, by_owner: bool, waived: list[str], reason: str,
             override_reason: str, now: datetime) -> Booking:
-    fee = Decimal(0) if by_owner else booking_rules.cancellation_fee(rules, starts_at=booking.starts_at, now=now,
+    fee = Decimal("0.00") if by_owner else booking_rules.cancellation_fee(rules, starts_at=booking.starts_at, now=now,
                                                                       amount=booking.amount)
     context = f"cancelled: {reason}".strip()
     if waived:
@@ -426,7 +426,7 @@ def booking_fee_waive(*, actor, booking: Booking, reason: str) -> Booking:
     else:
         raise BookingState("该预约没有可免除的费用 (no fee to waive)", extra={"status": locked.status})
     before = snapshot(locked, BOOKING_AUDIT_FIELDS)
-    setattr(locked, field, Decimal(0))
+    setattr(locked, field, Decimal("0.00"))
     locked.fee_waived_reason = reason.strip()[:255]
     locked.save(update_fields=[field, "fee_waived_reason", "updated_at"])
     audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=locked, before=before,
