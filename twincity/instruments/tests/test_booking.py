@@ -413,3 +413,77 @@ def test_capacity_two_allows_two_overlapping_bookings_and_no_third(cast):
     services.booking_cancel(actor=cast.owen, booking=second, reason="调整", now=NOW)
     services.instrument_rules_set(actor=cast.owen, instrument=sem, definition={"capacity": 1})
     assert set(Booking.objects.filter(instrument=sem, status="confirmed").values_list("exclusive", flat=True)) == {True}
+
+
+# --- every rule at its boundary, through the service (the database path) ------------------------------------------
+
+SAT9 = TUE9 + timedelta(days=4)
+BOUNDARIES = [
+    # (case, rules, existing bookings [(user, start, end)], request (start, end), now, the rule refused or None)
+    ("grid on", {}, [], (TUE9, TUE9 + H), NOW, None),
+    ("grid off", {}, [], (TUE9 + 15 * M, TUE9 + 75 * M), NOW, "grid"),
+    ("opens 08:00", {}, [], (TUE9 - H, TUE9), NOW, None),
+    ("before opening", {}, [], (TUE9 - 90 * M, TUE9 - 30 * M), NOW, "hours"),
+    ("weekday", {"weekdays": [1, 2, 3, 4, 5]}, [], (SAT9 - timedelta(days=1), SAT9 - timedelta(days=1) + H), NOW, None),
+    ("weekend", {"weekdays": [1, 2, 3, 4, 5]}, [], (SAT9, SAT9 + H), NOW, "weekdays"),
+    ("min length", {"min_minutes": 60}, [], (TUE9, TUE9 + H), NOW, None),
+    ("under min", {"min_minutes": 60}, [], (TUE9, TUE9 + 30 * M), NOW, "min_length"),
+    ("max length", {"max_minutes": 120}, [], (TUE9, TUE9 + 2 * H), NOW, None),
+    ("over max", {"max_minutes": 120}, [], (TUE9, TUE9 + 150 * M), NOW, "max_length"),
+    ("advance edge", {"advance_days": 1}, [], (TUE9 + H, TUE9 + 2 * H), NOW, None),  # Tue 10:00 = now + 1 day
+    ("beyond advance", {"advance_days": 1}, [], (TUE9 + 90 * M, TUE9 + 150 * M), NOW, "advance_window"),
+    ("notice edge", {"notice_minutes": {"create": 23 * 60}}, [], (TUE9, TUE9 + H), NOW, None),
+    ("inside notice", {"notice_minutes": {"create": 23 * 60 + 30}}, [], (TUE9, TUE9 + H), NOW, "notice.create"),
+    ("past", {}, [], (NOW - H, NOW), NOW, "past"),
+    ("buffer clear", {"cleanup_minutes": 30}, [("bob", TUE9, TUE9 + H)], (TUE9 + 90 * M, TUE9 + 150 * M), NOW, None),
+    ("in the buffer", {"cleanup_minutes": 30}, [("bob", TUE9, TUE9 + H)], (TUE9 + H, TUE9 + 2 * H), NOW, "overlap"),
+    ("setup clear", {"setup_minutes": 30}, [("bob", TUE9 + 90 * M, TUE9 + 150 * M)], (TUE9, TUE9 + H), NOW, None),
+    ("in the setup", {"setup_minutes": 30}, [("bob", TUE9 + H, TUE9 + 2 * H)], (TUE9, TUE9 + H), NOW, "overlap"),
+    ("gap kept", {"user_gap_minutes": 60}, [("alice", TUE9, TUE9 + H)], (TUE9 + 2 * H, TUE9 + 3 * H), NOW, None),
+    ("gap short", {"user_gap_minutes": 60}, [("alice", TUE9, TUE9 + H)], (TUE9 + 90 * M, TUE9 + 150 * M), NOW,
+     "user_gap"),
+    ("someone else, no gap", {"user_gap_minutes": 60}, [("bob", TUE9, TUE9 + H)], (TUE9 + H, TUE9 + 2 * H), NOW,
+     None),
+    ("day count", {"quotas": [{"per": "day", "count": 2}]}, [("alice", TUE9, TUE9 + H)],
+     (TUE9 + 2 * H, TUE9 + 3 * H), NOW, None),
+    ("day count over", {"quotas": [{"per": "day", "count": 1}]}, [("alice", TUE9, TUE9 + H)],
+     (TUE9 + 2 * H, TUE9 + 3 * H), NOW, "quota.user.day.count"),
+    ("week hours", {"quotas": [{"per": "week", "hours": 2}]}, [("alice", TUE9, TUE9 + H)],
+     (TUE9 + 2 * H, TUE9 + 3 * H), NOW, None),
+    ("week hours over", {"quotas": [{"per": "week", "hours": 2}]}, [("alice", TUE9, TUE9 + H)],
+     (TUE9 + 2 * H, TUE9 + 210 * M), NOW, "quota.user.week.hours"),
+    ("org month", {"quotas": [{"per": "month", "scope": "organisation", "count": 1}]}, [("bob", TUE9, TUE9 + H)],
+     (TUE9 + 2 * H, TUE9 + 3 * H), NOW, None),  # bob pays for another organisation
+    ("org month over", {"quotas": [{"per": "month", "scope": "organisation", "count": 1}]},
+     [("alice", TUE9, TUE9 + H)], (TUE9 + 2 * H, TUE9 + 3 * H), NOW, "quota.organisation.month.count"),
+    ("blackout edge", {"blackouts": [{"from": "2026-12-08T10:00:00+08:00", "until": "2026-12-08T12:00:00+08:00"}]},
+     [], (TUE9, TUE9 + H), NOW, None),
+    ("blackout", {"blackouts": [{"from": "2026-12-08T10:00:00+08:00", "until": "2026-12-08T12:00:00+08:00"}]},
+     [], (TUE9 + 90 * M, TUE9 + 150 * M), NOW, "blackout"),
+    ("capacity 2 of 2", {"capacity": 2}, [("bob", TUE9, TUE9 + H)], (TUE9, TUE9 + H), NOW, None),
+    ("capacity full", {"capacity": 2}, [("bob", TUE9, TUE9 + H), ("owen", TUE9, TUE9 + H)], (TUE9, TUE9 + H), NOW,
+     "capacity"),
+]
+
+
+@pytest.mark.parametrize(("rules", "existing", "period", "now", "refused"),
+                         [row[1:] for row in BOUNDARIES], ids=[row[0] for row in BOUNDARIES])
+def test_every_rule_at_its_boundary_through_the_service(cast, rules, existing, period, now, refused):
+    instrument = make_instrument(cast.institute, actor=cast.owen, rules=rules)
+    for who, start, end in existing:
+        book(getattr(cast, who), instrument, start, end, now=now, override_reason="fixture" if who == "olivia" else "")
+    count = Booking.objects.count()
+    if refused is None:
+        assert book(cast.alice, instrument, *period, now=now).status == "confirmed"
+        return
+    with pytest.raises((BookingRefused, BookingConflict)) as caught:
+        book(cast.alice, instrument, *period, now=now)
+    assert [r["rule"] for r in caught.value.extra["refusals"]] == [refused]
+    assert Booking.objects.count() == count  # nothing written
+    # An administrator may override every rule but the overlap and the capacity, with a logged reason (the rules
+    # about one person's or organisation's bookings do not concern the administrator's own).
+    override = caught.value.extra["refusals"][0]["override"]
+    assert override == ("" if refused in ("overlap", "capacity") else "administrator")
+    if override and refused != "user_gap" and not refused.startswith("quota."):
+        forced = book(cast.olivia, instrument, *period, now=now, override_reason="边界测试")
+        assert (forced.overridden_rules, forced.override_reason) == ([refused], "边界测试")

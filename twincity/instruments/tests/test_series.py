@@ -189,3 +189,17 @@ def test_cancelling_the_rest_inside_the_notice_is_refused_unless_an_administrato
     assert len(services.series_cancel(actor=cast.owen, series=other, reason="故障", now=NOW)) == 3
     with pytest.raises(Forbidden):
         services.series_cancel(actor=cast.bob, series=made, now=NOW)
+
+
+def test_pending_occurrences_expire_unanswered_and_free_their_slots(cast):
+    sem = make_instrument(cast.institute, actor=cast.owen, rules={"approval": {"required": True, "hold_hours": 2}})
+    made, bookings = series(cast.alice, sem)
+    assert {(b.status, b.hold_expires_at) for b in bookings} == {("pending", NOW + 2 * H)}
+    services.booking_approve(actor=cast.owen, booking=bookings[0], now=NOW + H)
+    assert services.booking_holds_expire(now=NOW + 2 * H - M) == 0
+    assert services.booking_holds_expire(now=NOW + 2 * H) == 2  # the schedule's service
+    assert list(Booking.objects.filter(series=made).order_by("starts_at").values_list("status", flat=True)) == [
+        "confirmed", "expired", "expired"]
+    # The released slots can be booked again.
+    other, taken = series(cast.bob, sem, start=TUE9 + DAY, now=NOW + 2 * H)
+    assert len(taken) == 3 and not other.skipped
