@@ -111,8 +111,12 @@ def _config(base_url: str, key: str) -> schemathesis.Config:
             },
             {   # a window or a booking's period ends after it starts (and a window spans at most 62 days), a cursor
                 # is one the search gave, a service item is the instrument's, and rules are valid booking rules
-                # (twincity.instruments.rules' validation, reported error by error): comparisons and stored data
-                "include-path-regex": r"^/api/instruments/(\{public_id\}/(bookings|rules)|bookings/\{public_id\}/change)?$",
+                # (twincity.instruments.rules' validation, reported error by error); a series' RRULE parses and
+                # ends, its exceptions are dates or instants; a qualification names a user and ends after it
+                # starts; a no-show comes after the start: comparisons, stored data and the clock
+                "include-path-regex": r"^/api/instruments/(\{public_id\}/(bookings|rules|series|qualifications)"
+                                      r"|bookings/\{public_id\}/(change|no-show)|series/\{public_id\}/(change|cancel)"
+                                      r"|qualifications/\{qualification_id\}/revoke)?$",
                 "checks": {"positive_data_acceptance": {"enabled": False}},
             },
         ],

@@ -20,6 +20,7 @@ from twincity.instruments.models import (
     Price,
     RateClass,
     ServiceItem,
+    UserQualification,
     rate_class_of,
 )
 from twincity.instruments.services import categories_sync
@@ -187,11 +188,27 @@ def demo_instruments_load(orgs: dict[str, Organisation], *, seed: int = 9, now: 
                                           reason=blackout["reason"])
         if users:
             _bookings(instruments, users, rng, now)
+            _qualifications(instruments, users, now)
             # Usage, charges, statements, sample jobs and ratings (twincity.demo.instruments_usage).
             from twincity.demo.instruments_usage import demo_usage_load
 
             demo_usage_load(instruments, users, owners, rng, now)
     return len(instruments)
+
+
+def _qualifications(instruments, users, now: datetime) -> None:
+    """The demo bookers' training records on the self-run instruments (valid half a year back and forward), but
+    none on the first one: booking it shows the qualification gate. Granted by the platform's administrator."""
+    granter = User.objects.filter(role=User.Role.ADMINISTRATOR).order_by("pk").first()
+    self_run = sorted((i for i in instruments if i.operation == Instrument.Operation.SELF and i.required_qualification),
+                      key=lambda i: i.pk)
+    if granter is None or not self_run:
+        return
+    today = timezone.localdate(now)
+    UserQualification.objects.bulk_create(
+        UserQualification(instrument=instrument, user=user, valid_from=today - timedelta(days=180),
+                          valid_until=today + timedelta(days=185), granted_by=granter, note="上机培训并考核合格（演示数据）")
+        for instrument in self_run[1:] for user in users.values())
 
 
 def _bookings(instruments, users, rng: random.Random, now: datetime) -> None:

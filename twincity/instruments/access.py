@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 
 from twincity.accounts.access import is_admin, is_enterprise_user, is_signed_in
 from twincity.accounts.models import Organisation, User
-from twincity.instruments.models import OWNER_KINDS, Booking, Instrument
+from twincity.instruments.models import OWNER_KINDS, Booking, BookingSeries, Instrument
 
 
 def owner_of(user) -> Organisation | None:
@@ -103,6 +103,21 @@ def can_cancel(user, booking: Booking) -> bool:
 def can_change(user, booking: Booking) -> bool:
     """Move or resize a booking in place: its booker, or an administrator."""
     return is_signed_in(user) and (booking.user_id == user.pk or is_admin(user))
+
+
+def can_change_series(user, series: BookingSeries) -> bool:
+    """Move a recurring series' coming occurrences in place: its booker, or an administrator."""
+    return is_signed_in(user) and (series.user_id == user.pk or is_admin(user))
+
+
+def can_cancel_series(user, series: BookingSeries) -> bool:
+    """Cancel the rest of a series: its booker, the owner's staff, administrators."""
+    return is_signed_in(user) and (series.user_id == user.pk or can_manage_instrument(user, series.instrument))
+
+
+def can_view_series(user, series: BookingSeries) -> bool:
+    return can_cancel_series(user, series) or (
+        is_signed_in(user) and series.organisation_id is not None and series.organisation_id == user.organisation_id)
 
 
 def bookings_visible(user) -> QuerySet[Booking]:

@@ -5,7 +5,7 @@ approve, refuse, cancel, waive a fee, complete; a person's own bookings and an o
 A request the booking rules refuse answers 409 `booking_refused` with `extra.refusals`: each names the rule, the
 timestamp it measured (`at`) and who may override it; an overlap answers 409 `booking_conflict`, for everyone."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 from uuid import UUID
 
 from django.utils import timezone
@@ -17,7 +17,7 @@ from twincity.core.api import Pagination, errors
 from twincity.core.errors import InvalidInput
 from twincity.core.keyset import InvalidCursor, keyset_page
 from twincity.instruments import access, selectors, services
-from twincity.instruments.models import Booking, Instrument, RateClass
+from twincity.instruments.models import Booking, BookingSeries, Instrument, RateClass, UserQualification
 from twincity.instruments.schemas import (
     BookingChangeIn,
     BookingIn,
@@ -29,9 +29,16 @@ from twincity.instruments.schemas import (
     InstrumentDetailOut,
     InstrumentPageOut,
     NoteIn,
+    QualificationIn,
+    QualificationOut,
     RefuseIn,
+    RevokeIn,
     RulesIn,
     SearchFilters,
+    SeriesCancelIn,
+    SeriesChangeIn,
+    SeriesIn,
+    SeriesOut,
     WaiveIn,
 )
 
@@ -39,6 +46,7 @@ router = Router(tags=["instruments 大型仪器共享"])
 
 NO_INSTRUMENT = "仪器不存在 (no such instrument)"
 NO_BOOKING = "预约不存在 (no such booking)"
+NO_SERIES = "周期预约不存在 (no such series)"
 MAX_WINDOW = timedelta(days=62)
 
 
@@ -228,3 +236,121 @@ def booking_create_api(request, public_id: UUID, payload: BookingIn):
         actor=request.user, instrument=instrument, starts_at=_aware(payload.starts_at), ends_at=_aware(payload.ends_at),
         service_item=item, purpose=payload.purpose, override_reason=payload.override_reason)
     return Status(201, booking)
+
+
+# --- recurring series, no-shows, qualifications ----------------------------------------------------------------
+
+
+def _series(request, public_id: UUID) -> BookingSeries:
+    series = (BookingSeries.objects.select_related("instrument", "instrument__owner", "user")
+              .filter(public_id=public_id).first())
+    if series is None or not access.can_view_series(request.user, series):
+        visible(None, NO_SERIES)
+    assert series is not None
+    return series
+
+
+def _item(instrument: Instrument, code: str | None):
+    if not code:
+        return None
+    item = instrument.service_items.filter(code=code, active=True).first()
+    if item is None:
+        raise InvalidInput("服务项目不存在 (no such service item)", extra={"fields": {"service_item": [code]}})
+    return item
+
+
+@router.post("/{public_id}/series", response={201: SeriesOut, **errors(403, 404, 409, 422)},
+             summary="Book a recurring series (RFC 5545 RRULE with EXDATE exceptions)",
+             description="The rule is expanded in Asia/Shanghai from `first_start`; every occurrence is checked "
+                         "against the rules in one transaction, counting the series' earlier occurrences toward "
+                         "quotas. Without `skip_conflicts`, one refused occurrence refuses the whole series: 409 "
+                         "`booking_refused` (or `booking_conflict` when only overlaps/capacity refuse) with "
+                         "`extra.occurrences` = [{starts_at, refusals: [{rule, at, override, message_zh, "
+                         "message_en}]}]. With it, the refused dates are skipped and listed in `skipped` (409 "
+                         "when none is left). 422 `invalid_series`: a rule that does not parse or does not end.")
+def series_create_api(request, public_id: UUID, payload: SeriesIn):
+    instrument = _instrument(request, public_id)
+    series, _bookings = services.series_create(
+        actor=request.user, instrument=instrument, rrule=payload.rrule, first_start=_aware(payload.first_start),
+        first_end=_aware(payload.first_end), exdates=payload.exdates, skip_conflicts=payload.skip_conflicts,
+        service_item=_item(instrument, payload.service_item), purpose=payload.purpose,
+        override_reason=payload.override_reason)
+    return Status(201, series)
+
+
+@router.get("/series/{public_id}", response={200: SeriesOut, **errors(401, 404, 422)},
+            summary="A recurring series with its occurrences (its booker, its organisation, the owner's staff)")
+def series_detail_api(request, public_id: UUID):
+    return _series(request, public_id)
+
+
+@router.post("/series/{public_id}/change", response={200: SeriesOut, **errors(403, 404, 409, 422)},
+             summary="Move a series' coming occurrences to a new local time and length, in place",
+             description="All coming occurrences (or those from `from_day`) move together or none does (409 with "
+                         "`extra.occurrences`); each keeps its id; the audit trail records every change.")
+def series_change_api(request, public_id: UUID, payload: SeriesChangeIn):
+    series = _series(request, public_id)
+    services.series_change(actor=request.user, series=series, start=time.fromisoformat(payload.start),
+                           minutes=payload.minutes, from_day=payload.from_day,
+                           override_reason=payload.override_reason)
+    return _series(request, public_id)
+
+
+@router.post("/series/{public_id}/cancel", response={200: SeriesOut, **errors(403, 404, 409, 422)},
+             summary="Cancel the rest of a series (from `from_start`, default now)",
+             description="Each occurrence as a single cancellation would be (notice, fee tiers); one inside the "
+                         "cancel notice refuses the request (409 with `extra.occurrences`). Cancel one occurrence "
+                         "with /bookings/{id}/cancel: it becomes an exception (EXDATE) of the series.")
+def series_cancel_api(request, public_id: UUID, payload: SeriesCancelIn):
+    series = _series(request, public_id)
+    services.series_cancel(actor=request.user, series=series,
+                           from_start=_aware(payload.from_start) if payload.from_start else None,
+                           reason=payload.reason, override_reason=payload.override_reason)
+    return _series(request, public_id)
+
+
+@router.post("/bookings/{public_id}/no-show", response={200: BookingOut, **errors(403, 404, 409, 422)},
+             summary="Mark a confirmed booking a no-show once it has started (owner staff, administrators)",
+             description="The rules' no-show fee (percent of the amount or fixed) is owed, less the share of the "
+                         "slot someone else rebooks; waive it with /waive-fee and a reason.")
+def booking_no_show_api(request, public_id: UUID, payload: NoteIn):
+    return services.booking_no_show(actor=request.user, booking=_booking(request, public_id), note=payload.note)
+
+
+@router.get("/{public_id}/qualifications", response={200: list[QualificationOut], **errors(401, 403, 404, 422)},
+            summary="The qualification records of an instrument (owner staff, administrators)")
+def qualification_list_api(request, public_id: UUID):
+    instrument = _instrument(request, public_id)
+    require(access.can_manage_instrument(request.user, instrument))
+    return (UserQualification.objects.filter(instrument=instrument)
+            .select_related("instrument", "user", "granted_by").order_by("user__username", "-valid_until"))
+
+
+@router.post("/{public_id}/qualifications", response={201: QualificationOut, **errors(403, 404, 422)},
+             summary="Record a person's qualification (training) for an instrument (owner staff, administrators)",
+             description="Valid on the local days [valid_from, valid_until]. Self-run instruments that require a "
+                         "qualification are booked only with one valid on the booking's days (409 "
+                         "`booking_refused`, rule `qualification`, otherwise).")
+def qualification_grant_api(request, public_id: UUID, payload: QualificationIn):
+    from django.contrib.auth import get_user_model
+
+    instrument = _instrument(request, public_id)
+    require(access.can_manage_instrument(request.user, instrument))
+    user = get_user_model().objects.filter(username=payload.username, is_active=True).first()
+    if user is None:
+        raise InvalidInput("用户不存在 (no such user)", extra={"fields": {"username": [payload.username]}})
+    qualification = services.qualification_grant(actor=request.user, instrument=instrument, user=user,
+                                                 valid_from=payload.valid_from, valid_until=payload.valid_until,
+                                                 note=payload.note)
+    return Status(201, qualification)
+
+
+@router.post("/qualifications/{qualification_id}/revoke", response={200: QualificationOut, **errors(403, 404, 409, 422)},
+             summary="Revoke a qualification with the reason (owner staff, administrators)")
+def qualification_revoke_api(request, qualification_id: int, payload: RevokeIn):
+    qualification = (UserQualification.objects.select_related("instrument", "instrument__owner", "user", "granted_by")
+                     .filter(pk=qualification_id).first())
+    if qualification is None or not access.can_manage_instrument(request.user, qualification.instrument):
+        visible(None, "资质记录不存在 (no such qualification)")
+    assert qualification is not None
+    return services.qualification_revoke(actor=request.user, qualification=qualification, reason=payload.reason)

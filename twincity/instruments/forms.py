@@ -63,3 +63,32 @@ class BookingForm(forms.Form):
         if data["end"] == time(0, 0):
             ends_at += timedelta(days=1)
         return starts_at, ends_at
+
+
+class SeriesForm(forms.Form):
+    """A recurring booking: the first occurrence (local day and times), an RFC 5545 RRULE, exceptions and the
+    choice to skip the dates the rules refuse."""
+
+    first_day = forms.DateField(label="首次日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    start = forms.TimeField(label="开始", widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M"))
+    end = forms.TimeField(label="结束", widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M"))
+    rrule = forms.CharField(label="重复规则（RFC 5545 RRULE）", max_length=400, initial="FREQ=WEEKLY;COUNT=4",
+                            help_text="例如 FREQ=WEEKLY;BYDAY=TU,TH;COUNT=8（须有 COUNT 或 UNTIL，至多100次）")
+    exdates = forms.CharField(label="例外日期", max_length=1000, required=False,
+                              help_text="不预约的日期，逗号分隔，如 2026-12-15,2026-12-22")
+    skip_conflicts = forms.BooleanField(label="跳过不能预约的日期（否则任一日期不能预约则全部不预约）", required=False)
+    purpose = forms.CharField(label="用途", max_length=200, required=False)
+    override_reason = forms.CharField(label="越过规则的理由（平台管理员）", max_length=255, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") is not None and data.get("end") is not None and data["end"] <= data["start"]:
+            raise forms.ValidationError("结束时间须晚于开始时间")
+        return data
+
+    def first_period(self) -> tuple[datetime, datetime]:
+        data = self.cleaned_data
+        return _at(data["first_day"], data["start"]), _at(data["first_day"], data["end"])
+
+    def exceptions(self) -> list[str]:
+        return [x.strip() for x in self.cleaned_data.get("exdates", "").replace("，", ",").split(",") if x.strip()]

@@ -185,6 +185,7 @@ class BookingStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
     CANCELLED = "cancelled", _("Cancelled")
     COMPLETED = "completed", _("Completed")
+    NO_SHOW = "no_show", "未到场"
 
 
 # The statuses whose bookings hold their slot (and count toward quotas).
@@ -234,6 +235,17 @@ class Booking(TimeStampedModel):
     # An administrator's override: the rules waived and why (also in the audit trail).
     overridden_rules = models.JSONField(default=list, blank=True)
     override_reason = models.CharField(max_length=255, blank=True)
+    # Exclusive: the instrument had capacity 1 when booked (or since its rules last changed); PostgreSQL's
+    # exclusion constraint covers the exclusive bookings that hold their slot (migration 0004_instrules_…).
+    exclusive = models.BooleanField(default=True)
+    # An occurrence of a recurring series: the series and the start the rule gave it (RFC 5545 RECURRENCE-ID),
+    # which stays when the occurrence is moved in place.
+    series = models.ForeignKey("BookingSeries", models.PROTECT, null=True, blank=True, related_name="bookings")
+    occurrence_start = models.DateTimeField(null=True, blank=True)
+    # The no-show fee (the owner marked a no-show), and the fee first assessed (cancellation or no-show) before a
+    # waiver or the relief of the slot being rebooked by someone else.
+    no_show_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+    fee_assessed = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
 
     objects = BookingQuerySet.as_manager()
 
@@ -258,6 +270,66 @@ class Booking(TimeStampedModel):
     @property
     def holds_slot(self) -> bool:
         return self.status in HOLDING
+
+
+class BookingSeries(TimeStampedModel):
+    """A recurring booking: an RFC 5545 RRULE with EXDATE exceptions, expanded in Asia/Shanghai from the first
+    start; its occurrences are Bookings (`series`), created together in one transaction. Edited in place (the
+    audit trail keeps every version), never deleted and recreated."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "有效"
+        ENDED = "ended", "已结束（其余已取消）"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    instrument = models.ForeignKey(Instrument, models.PROTECT, related_name="series")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="instrument_series")
+    organisation = models.ForeignKey(Organisation, models.PROTECT, null=True, blank=True, related_name="+")
+    rrule = models.CharField(_("recurrence rule (RFC 5545)"), max_length=400)
+    first_start = models.DateTimeField()
+    minutes = models.PositiveIntegerField()
+    exdates = models.JSONField(default=list, blank=True)  # the exceptions, as given (local dates or instants)
+    skip_conflicts = models.BooleanField(default=False)
+    # The occurrences left out when created with skip_conflicts: [{"starts_at", "refusals": [...]}].
+    skipped = models.JSONField(default=list, blank=True)
+    purpose = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=8, choices=Status, default=Status.ACTIVE)
+    sequence = models.PositiveIntegerField(default=0)  # RFC 5545 SEQUENCE: up on every edit
+
+    class Meta:
+        ordering = ["first_start", "pk"]
+        verbose_name = "周期预约"
+        verbose_name_plural = "周期预约"
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} {self.rrule} from {self.first_start:%Y-%m-%d %H:%M}"
+
+
+class UserQualification(TimeStampedModel):
+    """A person's qualification (training record) for an instrument, valid on the local days [valid_from,
+    valid_until]; granted (and revoked) by the owner's staff, audited. Self-run instruments that require a
+    qualification are booked only with a valid one."""
+
+    instrument = models.ForeignKey(Instrument, models.PROTECT, related_name="qualifications")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="instrument_qualifications")
+    valid_from = models.DateField("有效期自")
+    valid_until = models.DateField("有效期至")
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    note = models.CharField("培训记录", max_length=255, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    revoke_reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["instrument", "user", "-valid_until"]
+        verbose_name = "仪器使用资质"
+        verbose_name_plural = "仪器使用资质"
+        constraints = [models.CheckConstraint(condition=Q(valid_until__gte=F("valid_from")),
+                                              name="qualification_dates_ordered")]
+        indexes = [models.Index(fields=["instrument", "user"], name="qualification_instrument_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.instrument_id} {self.valid_from}–{self.valid_until}"
 
 
 # Usage, billing, statements, sample jobs and ratings (the second slice) live in their own module.

@@ -112,9 +112,27 @@ def rules_summary(instrument: Instrument) -> list[tuple[str, str]]:
         rows.append((_("Quota"), f"{limit} / {q.per} / {q.scope}"))
     for tier in r.cancellation:
         rows.append((_("Cancellation fee"), f"< {tier.within_hours} h: {tier.percent}%"))
+    if r.no_show_percent is not None:
+        rows.append(("未到场费", f"{r.no_show_percent}%"))
+    elif r.no_show_fixed is not None:
+        rows.append(("未到场费", f"{r.no_show_fixed} 元"))
+    if r.capacity > 1:
+        rows.append(("容量（可同时预约）", f"{r.capacity}"))
+    if instrument.required_qualification and instrument.operation == Instrument.Operation.SELF:
+        rows.append(("资质要求", f"自主操作须持有「{instrument.required_qualification}」的有效资质"))
+    return rows
+
+
+def series_refusal_rows(occurrences: list[dict]) -> list[dict]:
+    """A series' refused (or skipped) occurrences for the page: each occurrence's local start with the rows of
+    its refusals."""
+    rows = []
+    for occurrence in occurrences:
+        start = timezone.localtime(datetime.fromisoformat(occurrence["starts_at"])).strftime("%Y-%m-%d %H:%M")
+        rows += [{**row, "occurrence": start} for row in refusal_rows(occurrence["refusals"])]
     return rows
 
 
 def status_badge(booking: Booking) -> str:
     return {"pending": "warn", "confirmed": "ok", "refused": "bad", "expired": "muted", "cancelled": "muted",
-            "completed": "ok"}.get(booking.status, "")
+            "completed": "ok", "no_show": "bad"}.get(booking.status, "")

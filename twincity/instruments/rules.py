@@ -15,7 +15,9 @@ An instrument's rules are a JSON object (stored on the instrument, edited by its
       "blackouts": [{"from": "2026-12-01T00:00:00+08:00", "until": "2026-12-03T00:00:00+08:00",
                      "reason": "年度维护"}],
       "approval": {"required": true, "hold_hours": 48},
-      "cancellation": [{"within_hours": 24, "percent": 50}]          # fee tiers (percent of the booking's amount)
+      "cancellation": [{"within_hours": 24, "percent": 50}],         # fee tiers (percent of the booking's amount)
+      "no_show": {"percent": 100},        # or {"fixed": "200.00"}: the fee when the owner marks a no-show
+      "capacity": 1                       # seats/positions: how many bookings may hold the same time at once
     }
 
 Every key is optional (DEFAULTS). Periods are half-open [start, end) and every instant is timezone-aware; the
@@ -26,11 +28,23 @@ bookings are at least one's cleanup plus the next one's setup apart.
 `check(rules, request, held)` answers every rule the request breaks, each a `Refusal` naming the rule, the
 timestamp it measured and who may override it (an administrator, with a logged reason; nobody for a double
 booking or an empty period). Quotas count the bookings that hold a slot: pending and confirmed.
+
+Capacity: with `capacity` N > 1 up to N bookings may hold overlapping (buffered) periods; the checker counts the
+peak concurrency over the requested period with a sweep line ("capacity", nobody overrides it). Capacity 1 is
+the exclusive case ("overlap"), which PostgreSQL's exclusion constraint also guarantees.
+
+Recurring bookings: `expand_series` turns an RFC 5545 RRULE (python-dateutil) with EXDATE exceptions into
+occurrences, expanded in Asia/Shanghai wall time; `check_series` checks them one by one, each against the held
+bookings plus the earlier occurrences of the same series that were accepted (so a quota counts them too).
+
+Fees: `cancellation_fee` (tiers), `no_show_fee` (percent or fixed), and `fee_after_rebooking`: the part of a
+released slot that someone else rebooked costs nothing. `check_qualification` is the qualification gate of
+self-run instruments.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -61,6 +75,8 @@ DEFAULTS: dict[str, Any] = {
     "blackouts": [],
     "approval": {"required": False, "hold_hours": 48},
     "cancellation": [],
+    "no_show": None,
+    "capacity": 1,
 }
 # "billing" and "sample_jobs" are usage's keys, validated by twincity.instruments.usage_rules.
 KEYS = frozenset(DEFAULTS) | frozenset(usage_rules.DEFAULTS)
@@ -117,6 +133,9 @@ class Rules:
     approval_required: bool = False
     hold_hours: int = 48
     cancellation: tuple[FeeTier, ...] = field(default=())
+    no_show_percent: Decimal | None = None
+    no_show_fixed: Decimal | None = None
+    capacity: int = 1
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> "Rules":
@@ -141,6 +160,10 @@ class Rules:
             approval_required=approval["required"], hold_hours=approval["hold_hours"],
             cancellation=tuple(sorted((FeeTier(t["within_hours"], Decimal(str(t["percent"])))
                                        for t in d["cancellation"]), key=lambda t: t.within_hours)),
+            no_show_percent=Decimal(str(d["no_show"]["percent"])) if d["no_show"] and "percent" in d["no_show"]
+            else None,
+            no_show_fixed=Decimal(str(d["no_show"]["fixed"])) if d["no_show"] and "fixed" in d["no_show"] else None,
+            capacity=d["capacity"],
         )
 
     @property
@@ -233,7 +256,30 @@ def validate_rules(data: Any) -> list[str]:
             errors.append("approval.hold_hours: 须为 1–720 的整数 / whole hours, 1–720")
     errors += _validate_cancellation(d["cancellation"])
     errors += usage_rules.validate(data)
+    errors += _validate_no_show(d["no_show"])
+    if not _is_int(d["capacity"], 1, 100):
+        errors.append("capacity: 须为 1–100 的整数 / a whole number from 1 to 100")
     return errors
+
+
+def _validate_no_show(no_show: Any) -> list[str]:
+    if no_show is None:
+        return []
+    if not isinstance(no_show, dict) or len(no_show) != 1 or set(no_show) - {"percent", "fixed"}:
+        return ["no_show: 须为 {\"percent\": …} 或 {\"fixed\": …} / either percent or fixed"]
+    if "percent" in no_show:
+        value = no_show["percent"]
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not _percent_ok(value):
+            return ["no_show.percent: 须为 0–100 / from 0 to 100 (a number or decimal text)"]
+        return []
+    value = no_show["fixed"]
+    try:
+        amount = Decimal(str(value)) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+    except ArithmeticError:
+        amount = None
+    if amount is None or not amount.is_finite() or not 0 <= amount < Decimal("1e8") or amount != amount.quantize(FEN):
+        return ["no_show.fixed: 须为 0–99999999.99 元（精确到分）/ yuan, to the fen"]
+    return []
 
 
 def _validate_quotas(quotas: Any) -> list[str]:
@@ -457,15 +503,24 @@ def check(rules: Rules, request: Request, held: Iterable[Held]) -> list[Refusal]
                 f"closed {local(blackout.starts_at)}–{local(blackout.ends_at)}: {blackout.reason}",
                 blackout.starts_at))
 
-    # Double booking: the buffered periods may not overlap (nobody may override this).
+    # Double booking: the buffered periods may not overlap (nobody may override this); with a capacity above
+    # one, no instant of the buffered period may already hold `capacity` bookings.
     blocked_from, blocked_until = blocked_period(rules, start, end)
-    for h in others:
-        if h.blocked_from < blocked_until and blocked_from < h.blocked_until:
+    overlapping = [h for h in others if h.blocked_from < blocked_until and blocked_from < h.blocked_until]
+    if rules.capacity == 1:
+        for h in overlapping:
             refusals.append(Refusal(
                 "overlap", f"与已有预约 {local(h.starts_at)}–{local(h.ends_at)} 冲突（含准备与清理时间）",
                 f"overlaps the booking {local(h.starts_at)}–{local(h.ends_at)} (set-up and clean-up included)",
                 h.starts_at, NOBODY))
             break
+    else:
+        count, at = peak(overlapping, blocked_from, blocked_until)
+        if count + 1 > rules.capacity:
+            refusals.append(Refusal(
+                "capacity", f"{local(at)} 起已有 {count} 个预约，达到容量 {rules.capacity}（含准备与清理时间）",
+                f"{count} bookings already hold {local(at)}: the capacity is {rules.capacity} "
+                f"(set-up and clean-up included)", at, NOBODY))
 
     # Anti-hogging: the same person's bookings at least the gap apart.
     if rules.user_gap_minutes:
@@ -543,3 +598,207 @@ def cancellation_fee(rules: Rules, *, starts_at: datetime, now: datetime, amount
     percent = max((t.percent for t in rules.cancellation if starts_at - now < timedelta(hours=t.within_hours)),
                   default=Decimal(0))
     return (amount * percent / 100).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def peak(held: Iterable[Held], low: datetime, high: datetime) -> tuple[int, datetime]:
+    """The most held bookings (their buffered periods, half-open) at any instant of [low, high), and the first
+    instant it is reached (a sweep line: an end at t is counted before a start at t)."""
+    events: list[tuple[datetime, int]] = []
+    for h in held:
+        a, b = max(h.blocked_from, low), min(h.blocked_until, high)
+        if a < b:
+            events += [(a, 1), (b, -1)]
+    events.sort(key=lambda e: (e[0], e[1]))
+    best, best_at, current = 0, low, 0
+    for at, step in events:
+        current += step
+        if current > best:
+            best, best_at = current, at
+    return best, best_at
+
+
+# --- qualification gate ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Qualification:
+    """A person's dated qualification (training record) for an instrument: valid on the local days
+    [valid_from, valid_until], both included."""
+
+    valid_from: date
+    valid_until: date
+
+
+def check_qualification(*, required: str, self_run: bool, starts_at: datetime, ends_at: datetime,
+                        held: Iterable[Qualification]) -> list[Refusal]:
+    """A self-run instrument that requires a qualification is booked only by people holding one valid on the
+    local days of the booking's start and end (operator-run instruments: the operator is qualified)."""
+    if not required or not self_run:
+        return []
+    first, last = starts_at.astimezone(LOCAL).date(), (ends_at - timedelta(microseconds=1)).astimezone(LOCAL).date()
+    if any(q.valid_from <= first and last <= q.valid_until for q in held):
+        return []
+    return [Refusal(
+        "qualification", f"自主操作须持有「{required}」的有效资质（按开始时间 {local(starts_at)} 判断；"
+        f"由仪器所属单位管理人员授予，平台管理员可说明理由越过）",
+        f"self-run use needs a valid '{required}' qualification on {local(starts_at)} (granted by the owner's "
+        f"staff; an administrator may override with a reason)", starts_at)]
+
+
+# --- no-show and rebooking -------------------------------------------------------------------------------------
+
+
+def no_show_fee(rules: Rules, *, amount: Decimal) -> Decimal:
+    """The fee when the owner marks a no-show on a booking worth `amount`: the rules' percent of it or their
+    fixed fee, to the fen; 0 when the rules set none."""
+    if rules.no_show_percent is not None:
+        return (amount * rules.no_show_percent / 100).quantize(FEN, rounding=ROUND_HALF_UP)
+    if rules.no_show_fixed is not None:
+        return rules.no_show_fixed.quantize(FEN)
+    return Decimal(0).quantize(FEN)
+
+
+def rebooked_part(starts_at: datetime, ends_at: datetime, others: Iterable[tuple[datetime, datetime]],
+                  capacity: int = 1) -> timedelta:
+    """How much of a released period [starts_at, ends_at) is rebooked: the time when other people's bookings
+    (their periods) fill the instrument to its capacity, so the released place was taken."""
+    events: list[tuple[datetime, int]] = []
+    for a, b in others:
+        a, b = max(a, starts_at), min(b, ends_at)
+        if a < b:
+            events += [(a, 1), (b, -1)]
+    events.sort(key=lambda e: (e[0], e[1]))
+    covered, current, since = timedelta(0), 0, starts_at
+    for at, step in events:
+        if current >= capacity:
+            covered += at - since
+        current += step
+        since = at
+    return covered
+
+
+def fee_after_rebooking(fee: Decimal, *, starts_at: datetime, ends_at: datetime, rebooked: timedelta) -> Decimal:
+    """A cancellation or no-show fee less the share of the slot someone else rebooked (none when all of it
+    was), to the fen."""
+    length = ends_at - starts_at
+    if rebooked >= length:
+        return Decimal(0).quantize(FEN)
+    share = Decimal((length - rebooked).total_seconds()) / Decimal(length.total_seconds())
+    return (fee * share).quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+# --- recurring bookings (RFC 5545) -----------------------------------------------------------------------------
+
+MAX_OCCURRENCES = 100
+MAX_SERIES_DAYS = 366
+
+
+class SeriesError(ValueError):
+    """The recurrence rule or its exceptions cannot be used (the message names the problem)."""
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    starts_at: datetime  # UTC
+    ends_at: datetime
+
+
+def parse_exdate(text: str) -> date | datetime:
+    """An exception: a local date (that day's occurrence is left out) or an instant (the occurrence starting then)."""
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise SeriesError(f"例外日期无效 {text!r} / an exception is a date YYYY-MM-DD or an ISO 8601 instant") from exc
+    if value.utcoffset() is None:
+        value = value.replace(tzinfo=LOCAL)
+    return value.astimezone(UTC)
+
+
+def expand_series(rrule: str, *, first_start: datetime, minutes: int, exdates: Sequence[str] = ()) -> list[Occurrence]:
+    """The occurrences of an RFC 5545 RRULE (e.g. "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=6") starting with
+    `first_start`, each `minutes` long, expanded in Asia/Shanghai wall time (so 09:00 stays 09:00 local), less
+    the exceptions (EXDATE: local dates or instants). The rule must end (COUNT or UNTIL), within
+    MAX_OCCURRENCES occurrences and MAX_SERIES_DAYS days."""
+    from dateutil.rrule import rrule as RRule
+    from dateutil.rrule import rrulestr
+
+    if first_start.utcoffset() is None:
+        raise SeriesError("首次开始时间须带时区 / the first start needs its UTC offset")
+    text = rrule.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    if not text or "\n" in text or any(part.split("=")[0].upper() in ("DTSTART", "EXDATE", "RDATE")
+                                       for part in text.split(";")):
+        raise SeriesError("须为一条 RRULE（不含 DTSTART/EXDATE）/ one RRULE, without DTSTART or EXDATE")
+    upper = text.upper()
+    if "COUNT=" not in upper and "UNTIL=" not in upper:
+        raise SeriesError("重复规则须有 COUNT 或 UNTIL / the rule must end (COUNT or UNTIL)")
+    wall = first_start.astimezone(LOCAL).replace(tzinfo=None)
+    if "UNTIL=" in upper:
+        # An UNTIL in UTC ("Z") is compared with the local wall time: make it local wall time too.
+        parts = []
+        for part in text.split(";"):
+            key, _, value = part.partition("=")
+            if key.upper() == "UNTIL" and value.upper().endswith("Z"):
+                try:
+                    instant = datetime.strptime(value.upper(), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+                except ValueError as exc:
+                    raise SeriesError(f"UNTIL 无效 {value!r} / an invalid UNTIL") from exc
+                value = instant.astimezone(LOCAL).strftime("%Y%m%dT%H%M%S")
+            parts.append(f"{key}={value}")
+        text = ";".join(parts)
+    try:
+        rule = rrulestr(text, dtstart=wall, forceset=False)
+    except (ValueError, TypeError) as exc:
+        raise SeriesError(f"重复规则无效：{exc} / an invalid RRULE") from exc
+    assert isinstance(rule, RRule)
+    excluded = [parse_exdate(x) for x in exdates]
+    excluded_days = {x for x in excluded if not isinstance(x, datetime)}
+    excluded_instants = {x for x in excluded if isinstance(x, datetime)}
+    horizon = wall + timedelta(days=MAX_SERIES_DAYS)
+    occurrences: list[Occurrence] = []
+    for index, start in enumerate(rule):
+        if index >= MAX_OCCURRENCES or start > horizon:
+            raise SeriesError(f"至多 {MAX_OCCURRENCES} 次、{MAX_SERIES_DAYS} 天之内 / at most {MAX_OCCURRENCES} "
+                              f"occurrences within {MAX_SERIES_DAYS} days")
+        aware = start.replace(tzinfo=LOCAL)
+        instant = aware.astimezone(UTC)
+        if aware.date() in excluded_days or instant in excluded_instants:
+            continue
+        occurrences.append(Occurrence(instant, instant + timedelta(minutes=minutes)))
+    return occurrences
+
+
+@dataclass(frozen=True)
+class OccurrenceResult:
+    request: Request
+    refusals: list[Refusal]
+
+
+def check_series(rules: Rules, requests: Sequence[Request], held: Iterable[Held],
+                 accept: Callable[[list[Refusal]], bool] | None = None,
+                 extra: Callable[[Request], list[Refusal]] | None = None) -> list[OccurrenceResult]:
+    """Check occurrences in order, each against the held bookings and the earlier occurrences of the same series
+    that are kept (`accept(refusals)` decides which: by default those with no refusal), so quotas, gaps and
+    capacity count them; `extra(request)` adds refusals of rules outside `check` (the qualification gate). A
+    changed occurrence (request.booking_id) replaces its old period."""
+    keep = accept or (lambda refusals: not refusals)
+    moved = {r.booking_id for r in requests if r.booking_id is not None}
+    pool = [h for h in held if h.id not in moved]
+    results = []
+    for index, request in enumerate(requests):
+        refusals = check(rules, request, pool) + (extra(request) if extra is not None else [])
+        results.append(OccurrenceResult(request, refusals))
+        if keep(refusals):
+            lo, hi = blocked_period(rules, request.starts_at, request.ends_at)
+            pool.append(Held(request.booking_id or -(index + 1), request.user_id, request.organisation_id,
+                             request.starts_at, request.ends_at, lo, hi))
+    return results
+
+
+def at_clock(day: date, clock: time) -> datetime:
+    """A local day at a local clock time, as a UTC instant."""
+    return datetime.combine(day, clock, tzinfo=LOCAL).astimezone(UTC)

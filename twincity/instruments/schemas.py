@@ -153,3 +153,83 @@ class BookingOut(Schema):
     fee_waived_reason: str
     overridden_rules: list[str]
     override_reason: str
+    no_show_fee: Decimal = Field(..., description="yuan")
+    series: UUID | None = Field(None, description="the recurring series it is an occurrence of")
+    occurrence_start: datetime | None = Field(None, description="its start as the series' rule gave it")
+
+    @staticmethod
+    def resolve_series(obj):
+        return obj.series.public_id if obj.series_id is not None else None
+
+
+# --- recurring series, no-shows, qualifications ----------------------------------------------------------------
+
+
+class SeriesIn(Schema):
+    first_start: IsoDateTime = Field(..., description="the first occurrence's start (its local time is kept)")
+    first_end: IsoDateTime = Field(..., description="the first occurrence's end: every occurrence is this long")
+    rrule: str = Field(..., max_length=400, description="an RFC 5545 RRULE that ends (COUNT or UNTIL), e.g. "
+                       "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=8; expanded in Asia/Shanghai; at most 100 occurrences")
+    exdates: list[Annotated[str, Field(max_length=40)]] = Field(
+        [], max_length=100, description="exceptions (EXDATE): local dates YYYY-MM-DD or ISO 8601 instants")
+    skip_conflicts: bool = Field(False, description="book the occurrences the rules accept and report the others "
+                                 "(`skipped`); without it one refused occurrence refuses the whole series")
+    service_item: str | None = Field(None, max_length=40)
+    purpose: str = Field("", max_length=200)
+    override_reason: str = Field("", max_length=255, description="administrators only (logged)")
+
+
+class SeriesChangeIn(Schema):
+    start: str = Field(..., pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="the new local start time HH:MM")
+    minutes: int = Field(..., ge=5, le=14 * 1440, description="the new length")
+    from_day: date | None = Field(None, description="only the occurrences on or after this local day")
+    override_reason: str = Field("", max_length=255)
+
+
+class SeriesCancelIn(Schema):
+    from_start: IsoDateTime | None = Field(None, description="cancel the occurrences starting then or later "
+                                           "(default: now, the rest of the series)")
+    reason: str = Field("", max_length=255)
+    override_reason: str = Field("", max_length=255)
+
+
+class SeriesOut(Schema):
+    public_id: UUID
+    instrument: UUID = Field(..., alias="instrument.public_id")
+    user: str = Field(..., alias="user.username")
+    rrule: str
+    first_start: datetime
+    minutes: int
+    exdates: list[str]
+    skip_conflicts: bool
+    skipped: list[dict[str, Any]] = Field(..., description="occurrences left out, each with its refusals")
+    status: str
+    sequence: int
+    bookings: list["BookingOut"]
+
+    @staticmethod
+    def resolve_bookings(obj):
+        return obj.bookings.select_related("instrument", "user", "series").order_by("starts_at")
+
+
+class QualificationIn(Schema):
+    username: str = Field(..., max_length=150)
+    valid_from: date
+    valid_until: date
+    note: str = Field("", max_length=255, description="the training record (course, date, trainer)")
+
+
+class QualificationOut(Schema):
+    id: int
+    instrument: UUID = Field(..., alias="instrument.public_id")
+    user: str = Field(..., alias="user.username")
+    valid_from: date
+    valid_until: date
+    note: str
+    granted_by: str = Field(..., alias="granted_by.username")
+    revoked_at: datetime | None
+    revoke_reason: str
+
+
+class RevokeIn(Schema):
+    reason: str = Field(..., max_length=255, pattern=r"[^\s\x1c-\x1f]", description="the reason (not blank)")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("bookings/<uuid:public_id>/refuse", views.booking_refuse_view, name="booking-refuse"),
     path("<uuid:public_id>/", views.instrument_view, name="instrument"),
     path("<uuid:public_id>/book", views.booking_create_view, name="book"),
+    path("<uuid:public_id>/series", views.series_create_view, name="book-series"),
 ]
 
 # Usage, statements, sample jobs and the sharing evaluation (twincity.instruments.views_usage).

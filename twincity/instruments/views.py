@@ -16,7 +16,7 @@ from twincity.core.access import require, visible
 from twincity.core.errors import ApplicationError
 from twincity.core.keyset import InvalidCursor, keyset_page
 from twincity.instruments import access, presentation, selectors, services
-from twincity.instruments.forms import BookingForm, SearchForm
+from twincity.instruments.forms import BookingForm, SearchForm, SeriesForm
 from twincity.instruments.models import RateClass
 
 PAGE_SIZE = 20
@@ -80,7 +80,8 @@ def _monday(request) -> date:
     return presentation.week_start(day)
 
 
-def _detail_context(request, instrument, form=None, refusals=None, booked=None) -> dict:
+def _detail_context(request, instrument, form=None, refusals=None, booked=None, series_form=None,
+                    series_refusals=None, series_made=None) -> dict:
     monday = _monday(request)
     start = presentation.local_midnight(monday)
     now = timezone.now()
@@ -100,6 +101,8 @@ def _detail_context(request, instrument, form=None, refusals=None, booked=None) 
         "form": form or BookingForm(initial={"day": timezone.localdate() + timedelta(days=1)}),
         "can_book": access.can_book(request.user, instrument), "can_override": access.can_override_rules(request.user),
         "refusals": refusals or [], "booked": booked,
+        "series_form": series_form or SeriesForm(initial={"first_day": timezone.localdate() + timedelta(days=1)}),
+        "series_refusals": series_refusals or [], "series_made": series_made,
     }
 
 
@@ -139,13 +142,43 @@ def booking_create_view(request, public_id: UUID):
 
 
 @login_required
+@require_POST
+def series_create_view(request, public_id: UUID):
+    """Book a recurring series from the instrument page: all or nothing, or skipping the refused dates (listed
+    with the rule that refused each)."""
+    instrument = _instrument(request, public_id)
+    require(access.can_book(request.user, instrument))
+    form = SeriesForm(request.POST)
+    refusals, made = [], None
+    if form.is_valid():
+        first_start, first_end = form.first_period()
+        try:
+            made, _bookings = services.series_create(
+                actor=request.user, instrument=instrument, rrule=form.cleaned_data["rrule"], first_start=first_start,
+                first_end=first_end, exdates=form.exceptions(), skip_conflicts=form.cleaned_data["skip_conflicts"],
+                purpose=form.cleaned_data["purpose"], override_reason=form.cleaned_data["override_reason"])
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+            refusals = presentation.series_refusal_rows(exc.extra.get("occurrences", []))
+    if made is not None:
+        refusals = presentation.series_refusal_rows(made.skipped)
+    context = _detail_context(request, instrument, series_form=form if made is None else None,
+                              series_refusals=refusals, series_made=made)
+    if not _htmx(request):
+        status = 200 if made is not None else (409 if refusals else 422)
+        return render(request, "instruments/instrument.html", context, status=status)
+    return render(request, "instruments/instrument.html#series-panel", context)
+
+
+@login_required
 @require_GET
 def my_bookings_view(request):
     require(access.can_book_any(request.user))
     bookings = list(selectors.bookings_of(user=request.user)[:200])
     now = timezone.now()
     rows = [{"booking": b, "name": presentation.name(b.instrument), "amount": presentation.yuan(b.amount),
-             "fee": presentation.yuan(b.cancellation_fee) if b.cancellation_fee else "",
+             "fee": presentation.yuan(b.cancellation_fee or b.no_show_fee) if b.cancellation_fee or b.no_show_fee
+             else "",
              "badge": presentation.status_badge(b), "can_cancel": b.holds_slot and b.ends_at > now}
             for b in bookings]
     return render(request, "instruments/my_bookings.html", {"rows": rows})

@@ -33,8 +33,10 @@ def objects(cast):
     statement = Statement.objects.create(payer=cast.alice_org, owner=cast.institute, month=date(2026, 12, 1))
     job = SampleJob.objects.create(instrument=sem, requester=cast.alice, organisation=cast.alice_org, title="t",
                                    rate_class="industry")
+    series, _ = services.series_create(actor=cast.alice, instrument=sem, rrule="FREQ=DAILY;COUNT=2",
+                                       first_start=TUE9 + 2 * H, first_end=TUE9 + 3 * H, now=NOW)
     return {"sem": sem, "retired": retired, "booking": booking, "session": session, "statement": statement,
-            "job": job, "owner": cast.institute}
+            "job": job, "owner": cast.institute, "series": series}
 
 
 TABLE = [
@@ -64,6 +66,9 @@ TABLE = [
     ("can_request_side", "job", ("alice", "olivia")),
     ("can_view_jobs_any", None, ("alice", "bob", "owen", "olivia")),
     ("can_view_evaluation_any", None, ("owen", "olivia")),
+    ("can_change_series", "series", ("alice", "olivia")),
+    ("can_cancel_series", "series", ("alice", "owen", "olivia")),
+    ("can_view_series", "series", ("alice", "owen", "olivia")),
 ]
 
 

@@ -1,14 +1,14 @@
 """The instrument API through real URLs (so config/api.py's error handlers run)."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from twincity.instruments.models import Booking
-from twincity.instruments.tests.conftest import make_instrument
+from twincity.instruments.tests.conftest import SH, make_instrument
 
 H = timedelta(hours=1)
 
@@ -151,3 +151,118 @@ def test_busy_periods_show_no_names(client, cast, sem, tomorrow_nine):
     assert set(busy) == {"starts_at", "ends_at", "blocked_from", "blocked_until", "status"}
     assert client.get(f"/api/instruments/{sem.public_id}/bookings",
                       {"from": tomorrow_nine.isoformat(), "until": tomorrow_nine.isoformat()}).status_code == 422
+
+
+# --- recurring series, no-shows, qualifications ------------------------------------------------------------------
+
+
+def test_a_series_through_the_api_is_all_or_nothing_or_skips_with_reasons(client, cast, tomorrow_nine):
+    from twincity.instruments.models import BookingSeries
+
+    sem = make_instrument(cast.institute, actor=cast.owen, rules={"quotas": [{"per": "day", "count": 2}]})
+    url = f"/api/instruments/{sem.public_id}/series"
+    body = {"first_start": tomorrow_nine.isoformat(), "first_end": (tomorrow_nine + H).isoformat(),
+            "rrule": "FREQ=HOURLY;INTERVAL=2;COUNT=3"}
+    client.force_login(cast.alice)
+    r = post(client, url, body)
+    assert r.status_code == 409, r.content
+    assert r.json()["code"] == "booking_refused"
+    [third] = r.json()["extra"]["occurrences"]
+    assert third["starts_at"] == (tomorrow_nine + 4 * H).astimezone(timezone.UTC).isoformat()
+    assert [(x["rule"], x["override"]) for x in third["refusals"]] == [("quota.user.day.count", "administrator")]
+    assert not Booking.objects.exists() and not BookingSeries.objects.exists()
+
+    r = post(client, url, {**body, "skip_conflicts": True})
+    assert r.status_code == 201, r.content
+    made = r.json()
+    assert [datetime.fromisoformat(b["starts_at"]) for b in made["bookings"]] == [tomorrow_nine,
+                                                                                    tomorrow_nine + 2 * H]
+    assert {b["series"] for b in made["bookings"]} == {made["public_id"]}
+    assert [s["refusals"][0]["rule"] for s in made["skipped"]] == ["quota.user.day.count"]
+    assert client.get(f"/api/instruments/series/{made['public_id']}").json()["sequence"] == 0
+
+    # Moving both occurrences of one day to the same time makes them collide with each other: refused.
+    r = post(client, f"/api/instruments/series/{made['public_id']}/change", {"start": "14:00", "minutes": 60})
+    assert (r.status_code, r.json()["code"]) == (409, "booking_conflict")
+    r = post(client, f"/api/instruments/series/{made['public_id']}/change", {"start": "13:30", "minutes": 30,
+                                                                             "from_day": str(tomorrow_nine.date())})
+    assert (r.status_code, r.json()["code"]) == (409, "booking_conflict")
+    client.force_login(cast.bob)  # (alice has her two a day)
+    daily = post(client, url, {**body, "first_start": (tomorrow_nine + 8 * H).isoformat(),
+                               "first_end": (tomorrow_nine + 9 * H).isoformat(), "rrule": "FREQ=DAILY;COUNT=2"})
+    assert daily.status_code == 201, daily.content
+    r = post(client, f"/api/instruments/series/{daily.json()['public_id']}/change", {"start": "18:00", "minutes": 60})
+    assert r.status_code == 200, r.content
+    assert {datetime.fromisoformat(b["starts_at"]).astimezone(SH).hour for b in r.json()["bookings"]} == {18}
+    client.force_login(cast.alice)
+    assert r.json()["sequence"] == 1
+    client.force_login(cast.alice)
+    r = post(client, f"/api/instruments/series/{made['public_id']}/cancel", {"reason": "课题结束"})
+    assert r.status_code == 200, r.content
+    assert (r.json()["status"], {b["status"] for b in r.json()["bookings"]}) == ("ended", {"cancelled"})
+
+    client.force_login(cast.bob)  # another person's series is not found
+    assert client.get(f"/api/instruments/series/{made['public_id']}").status_code == 404
+
+
+@pytest.mark.parametrize(("rule", "exdates"), [("FREQ=DAILY", []), ("FREQ=FORTNIGHTLY;COUNT=2", []),
+                                               ("FREQ=DAILY;COUNT=2", ["someday"])])
+def test_a_series_rule_that_cannot_be_used_is_422(client, cast, sem, tomorrow_nine, rule, exdates):
+    client.force_login(cast.alice)
+    r = post(client, f"/api/instruments/{sem.public_id}/series", {
+        "first_start": tomorrow_nine.isoformat(), "first_end": (tomorrow_nine + H).isoformat(), "rrule": rule,
+        "exdates": exdates})
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid_series"
+
+
+def test_no_show_and_its_waiver_through_the_api(client, cast):
+    from twincity.instruments import services
+
+    sem = make_instrument(cast.institute, actor=cast.owen, rules={"no_show": {"fixed": "200"}})
+    start = timezone.now().astimezone(timezone.get_current_timezone()).replace(
+        minute=0, second=0, microsecond=0) - 2 * H
+    start = start.replace(hour=10) if not 8 <= start.hour <= 18 else start
+    booking = services.booking_create(actor=cast.alice, instrument=sem, starts_at=start, ends_at=start + H,
+                                      now=start - timedelta(days=1))
+    client.force_login(cast.alice)
+    assert post(client, f"/api/instruments/bookings/{booking.public_id}/no-show", {}).status_code == 403
+    client.force_login(cast.owen)
+    r = post(client, f"/api/instruments/bookings/{booking.public_id}/no-show", {"note": "未到场"})
+    if start > timezone.now():  # (only when this runs before 10:00 local: the booking has not started)
+        assert r.status_code == 409
+        return
+    assert r.status_code == 200, r.content
+    assert (r.json()["status"], r.json()["no_show_fee"]) == ("no_show", "200.00")
+    r = post(client, f"/api/instruments/bookings/{booking.public_id}/waive-fee", {"reason": "设备预热故障"})
+    assert (r.status_code, r.json()["no_show_fee"], r.json()["fee_waived_reason"]) == (200, "0.00", "设备预热故障")
+
+
+def test_qualifications_through_the_api(client, cast, tomorrow_nine):
+    sem = make_instrument(cast.institute)
+    sem.operation, sem.required_qualification = sem.Operation.SELF, "上机培训"
+    sem.save()
+    url = f"/api/instruments/{sem.public_id}/qualifications"
+    day = tomorrow_nine.date()
+    grant = {"username": cast.alice.username, "valid_from": str(day), "valid_until": str(day), "note": "培训合格"}
+    client.force_login(cast.alice)
+    booking = {"starts_at": tomorrow_nine.isoformat(), "ends_at": (tomorrow_nine + H).isoformat()}
+    r = post(client, f"/api/instruments/{sem.public_id}/bookings", booking)
+    assert (r.status_code, r.json()["extra"]["refusals"][0]["rule"]) == (409, "qualification")
+    assert post(client, url, grant).status_code == 403
+    assert client.get(url).status_code == 403
+    client.force_login(cast.owen)
+    assert post(client, url, {**grant, "username": "nobody"}).status_code == 422
+    r = post(client, url, grant)
+    assert r.status_code == 201, r.content
+    qualification = r.json()
+    assert (qualification["user"], qualification["granted_by"], qualification["revoked_at"]) == (
+        cast.alice.username, cast.owen.username, None)
+    assert [q["id"] for q in client.get(url).json()] == [qualification["id"]]
+    client.force_login(cast.alice)
+    assert post(client, f"/api/instruments/{sem.public_id}/bookings", booking).status_code == 201
+    client.force_login(cast.owen)
+    r = post(client, f"/api/instruments/qualifications/{qualification['id']}/revoke", {"reason": "违规"})
+    assert (r.status_code, r.json()["revoke_reason"]) == (200, "违规")
+    assert post(client, f"/api/instruments/qualifications/{qualification['id']}/revoke",
+                {"reason": "again"}).status_code == 409

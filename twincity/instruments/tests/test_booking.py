@@ -278,3 +278,212 @@ def test_the_release_of_expired_holds_is_a_schedule_every_minute(cast):
     assert booking_holds_expire_task.call() == 1
     stale.refresh_from_db()
     assert stale.status == "expired"
+
+
+# --- no-show fee, rebooked slots ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("no_show", "fee"), [({"percent": 100}, "1200.00"), ({"percent": 25}, "300.00"),
+                                              ({"fixed": "150"}, "150.00"), (None, "0.00")])
+def test_a_no_show_costs_the_rules_fee_and_the_owner_may_waive_it(cast, no_show, fee):
+    rules = {"no_show": no_show} if no_show else {}
+    sem = make_instrument(cast.institute, actor=cast.owen, rules=rules)
+    booking = book(cast.alice, sem, TUE9, TUE9 + 2 * H)  # 1,200 yuan
+    with pytest.raises(BookingState):  # not before the start
+        services.booking_no_show(actor=cast.owen, booking=booking, now=TUE9 - M)
+    with pytest.raises(Forbidden):
+        services.booking_no_show(actor=cast.alice, booking=booking, now=TUE9 + 30 * M)
+    missed = services.booking_no_show(actor=cast.owen, booking=booking, note="未到场，30分钟后释放", now=TUE9 + 30 * M)
+    assert (missed.status, missed.no_show_fee, missed.fee_assessed, missed.cancellation_fee) == (
+        "no_show", Decimal(fee), Decimal(fee), Decimal("0"))
+    assert not missed.holds_slot
+    entry = AuditEntry.objects.get(object_type="instruments.booking", object_id=str(booking.pk), action="update")
+    assert entry.context == "no-show 未到场，30分钟后释放"
+    if Decimal(fee):
+        with pytest.raises(InvalidInput):
+            services.booking_fee_waive(actor=cast.owen, booking=missed, reason="  ")
+        waived = services.booking_fee_waive(actor=cast.owen, booking=missed, reason="交通管制，已提供证明")
+        assert (waived.no_show_fee, waived.fee_waived_reason) == (Decimal("0"), "交通管制，已提供证明")
+    with pytest.raises(BookingState):  # nothing (left) to waive
+        services.booking_fee_waive(actor=cast.owen, booking=missed, reason="again")
+
+
+def test_a_late_cancellation_fee_drops_by_the_share_someone_else_rebooks(cast):
+    sem = make_instrument(cast.institute, actor=cast.owen, rules={"cancellation": [{"within_hours": 24,
+                                                                                     "percent": 100}]})
+    late = book(cast.alice, sem, TUE9, TUE9 + 2 * H)
+    cancelled = services.booking_cancel(actor=cast.alice, booking=late, now=NOW)
+    assert cancelled.cancellation_fee == Decimal("1200.00")
+    # alice rebooking her own slot is no relief; bob taking the first half hour is a quarter of it.
+    mine = book(cast.alice, sem, TUE9 + 90 * M, TUE9 + 2 * H)
+    cancelled.refresh_from_db()
+    assert cancelled.cancellation_fee == Decimal("1200.00")
+    services.booking_cancel(actor=cast.alice, booking=mine, now=NOW)
+    book(cast.bob, sem, TUE9, TUE9 + 30 * M)
+    cancelled.refresh_from_db()
+    assert (cancelled.cancellation_fee, cancelled.fee_assessed) == (Decimal("900.00"), Decimal("1200.00"))
+    entry = AuditEntry.objects.get(object_type="instruments.booking", object_id=str(late.pk), action="update",
+                                   actor=None)
+    assert entry.context.startswith("slot rebooked (30 min) by booking ")
+    # The rest rebooked: nothing is owed.
+    book(cast.bob, sem, TUE9 + 30 * M, TUE9 + 2 * H)
+    cancelled.refresh_from_db()
+    assert cancelled.cancellation_fee == Decimal("0.00")
+
+
+def test_a_no_show_fee_drops_when_the_slot_is_rebooked(cast):
+    sem = make_instrument(cast.institute, actor=cast.owen, rules={"no_show": {"percent": 100}})
+    booking = book(cast.alice, sem, TUE9, TUE9 + 2 * H)
+    missed = services.booking_no_show(actor=cast.owen, booking=booking, now=TUE9 + 30 * M)
+    # A walk-in takes the rest of the slot (an administrator books into the past with a logged reason).
+    book(cast.olivia, sem, TUE9 + H, TUE9 + 2 * H, now=TUE9 + 30 * M, override_reason="现场使用，补录")
+    missed.refresh_from_db()
+    assert missed.no_show_fee == Decimal("600.00")
+
+
+# --- the qualification gate (self-run instruments) ---------------------------------------------------------------
+
+
+def test_a_self_run_instrument_needs_a_valid_qualification(cast):
+    sem = make_instrument(cast.institute)
+    sem.operation, sem.required_qualification = sem.Operation.SELF, "场发射扫描电镜上机培训"
+    sem.save()
+    with pytest.raises(BookingRefused) as caught:
+        book(cast.alice, sem, TUE9, TUE9 + H)
+    [refusal] = caught.value.extra["refusals"]
+    assert (refusal["rule"], refusal["at"], refusal["override"]) == (
+        "qualification", "2026-12-08T01:00:00+00:00", "administrator")
+    assert "场发射扫描电镜上机培训" in refusal["message_zh"] and "所属单位管理人员授予" in refusal["message_zh"]
+
+    with pytest.raises(Forbidden):  # granted by the owner's staff only
+        services.qualification_grant(actor=cast.alice, instrument=sem, user=cast.alice, valid_from=date(2026, 12, 1),
+                                     valid_until=date(2026, 12, 31))
+    with pytest.raises(InvalidInput):
+        services.qualification_grant(actor=cast.owen, instrument=sem, user=cast.alice, valid_from=date(2026, 12, 9),
+                                     valid_until=date(2026, 12, 8))
+    expired = services.qualification_grant(actor=cast.owen, instrument=sem, user=cast.alice,
+                                           valid_from=date(2025, 12, 8), valid_until=date(2026, 12, 7), note="2025年培训")
+    with pytest.raises(BookingRefused):
+        book(cast.alice, sem, TUE9, TUE9 + H)
+    current = services.qualification_grant(actor=cast.owen, instrument=sem, user=cast.alice,
+                                           valid_from=date(2026, 12, 8), valid_until=date(2027, 12, 7),
+                                           note="2026-12-01 培训，考核通过")
+    assert book(cast.alice, sem, TUE9, TUE9 + H).status == "confirmed"
+    entry = AuditEntry.objects.get(object_type="instruments.userqualification", object_id=str(current.pk))
+    assert (entry.action, entry.actor, entry.context) == ("create", cast.owen, "qualification granted")
+
+    services.qualification_revoke(actor=cast.owen, qualification=current, reason="违规操作", now=NOW)
+    with pytest.raises(BookingRefused):
+        book(cast.alice, sem, TUE9 + 2 * H, TUE9 + 3 * H)
+    with pytest.raises(BookingState):
+        services.qualification_revoke(actor=cast.owen, qualification=current, reason="again")
+    # An administrator overrides the gate with a logged reason; bob, unqualified, is refused.
+    forced = book(cast.olivia, sem, TUE9 + 2 * H, TUE9 + 3 * H, override_reason="厂家工程师陪同操作")
+    assert forced.overridden_rules == ["qualification"]
+    with pytest.raises(BookingRefused):
+        book(cast.bob, sem, TUE9 + 4 * H, TUE9 + 5 * H)
+    assert expired.revoked_at is None
+
+    # Operator-run: no gate.
+    sem.operation = sem.Operation.OPERATOR
+    sem.save()
+    assert book(cast.bob, sem, TUE9 + 4 * H, TUE9 + 5 * H).status == "confirmed"
+
+
+# --- capacity above one ------------------------------------------------------------------------------------------
+
+
+def test_capacity_two_allows_two_overlapping_bookings_and_no_third(cast):
+    sem = make_instrument(cast.institute, actor=cast.owen, rules={"capacity": 2})
+    first = book(cast.alice, sem, TUE9, TUE9 + 2 * H)
+    second = book(cast.bob, sem, TUE9 + H, TUE9 + 3 * H)
+    assert (first.exclusive, second.exclusive) == (False, False)
+    with pytest.raises(BookingConflict) as caught:
+        book(cast.owen, sem, TUE9 + 90 * M, TUE9 + 150 * M)
+    [refusal] = caught.value.extra["refusals"]
+    assert (refusal["rule"], refusal["override"], refusal["at"]) == ("capacity", "", "2026-12-08T02:30:00+00:00")
+    with pytest.raises(BookingConflict):  # nobody overrides capacity
+        book(cast.olivia, sem, TUE9 + 90 * M, TUE9 + 150 * M, override_reason="急需")
+    assert book(cast.owen, sem, TUE9 + 2 * H, TUE9 + 3 * H).status == "confirmed"  # 11:00: alice is gone
+    # The capacity cannot drop below what is booked; once it fits, the bookings become exclusive.
+    with pytest.raises(BookingConflict):
+        services.instrument_rules_set(actor=cast.owen, instrument=sem, definition={"capacity": 1})
+    sem.refresh_from_db()
+    assert sem.rules == {"capacity": 2}
+    services.booking_cancel(actor=cast.owen, booking=second, reason="调整", now=NOW)
+    services.instrument_rules_set(actor=cast.owen, instrument=sem, definition={"capacity": 1})
+    assert set(Booking.objects.filter(instrument=sem, status="confirmed").values_list("exclusive", flat=True)) == {True}
+
+
+# --- every rule at its boundary, through the service (the database path) ------------------------------------------
+
+SAT9 = TUE9 + timedelta(days=4)
+BOUNDARIES = [
+    # (case, rules, existing bookings [(user, start, end)], request (start, end), now, the rule refused or None)
+    ("grid on", {}, [], (TUE9, TUE9 + H), NOW, None),
+    ("grid off", {}, [], (TUE9 + 15 * M, TUE9 + 75 * M), NOW, "grid"),
+    ("opens 08:00", {}, [], (TUE9 - H, TUE9), NOW, None),
+    ("before opening", {}, [], (TUE9 - 90 * M, TUE9 - 30 * M), NOW, "hours"),
+    ("weekday", {"weekdays": [1, 2, 3, 4, 5]}, [], (SAT9 - timedelta(days=1), SAT9 - timedelta(days=1) + H), NOW, None),
+    ("weekend", {"weekdays": [1, 2, 3, 4, 5]}, [], (SAT9, SAT9 + H), NOW, "weekdays"),
+    ("min length", {"min_minutes": 60}, [], (TUE9, TUE9 + H), NOW, None),
+    ("under min", {"min_minutes": 60}, [], (TUE9, TUE9 + 30 * M), NOW, "min_length"),
+    ("max length", {"max_minutes": 120}, [], (TUE9, TUE9 + 2 * H), NOW, None),
+    ("over max", {"max_minutes": 120}, [], (TUE9, TUE9 + 150 * M), NOW, "max_length"),
+    ("advance edge", {"advance_days": 1}, [], (TUE9 + H, TUE9 + 2 * H), NOW, None),  # Tue 10:00 = now + 1 day
+    ("beyond advance", {"advance_days": 1}, [], (TUE9 + 90 * M, TUE9 + 150 * M), NOW, "advance_window"),
+    ("notice edge", {"notice_minutes": {"create": 23 * 60}}, [], (TUE9, TUE9 + H), NOW, None),
+    ("inside notice", {"notice_minutes": {"create": 23 * 60 + 30}}, [], (TUE9, TUE9 + H), NOW, "notice.create"),
+    ("past", {}, [], (NOW - H, NOW), NOW, "past"),
+    ("buffer clear", {"cleanup_minutes": 30}, [("bob", TUE9, TUE9 + H)], (TUE9 + 90 * M, TUE9 + 150 * M), NOW, None),
+    ("in the buffer", {"cleanup_minutes": 30}, [("bob", TUE9, TUE9 + H)], (TUE9 + H, TUE9 + 2 * H), NOW, "overlap"),
+    ("setup clear", {"setup_minutes": 30}, [("bob", TUE9 + 90 * M, TUE9 + 150 * M)], (TUE9, TUE9 + H), NOW, None),
+    ("in the setup", {"setup_minutes": 30}, [("bob", TUE9 + H, TUE9 + 2 * H)], (TUE9, TUE9 + H), NOW, "overlap"),
+    ("gap kept", {"user_gap_minutes": 60}, [("alice", TUE9, TUE9 + H)], (TUE9 + 2 * H, TUE9 + 3 * H), NOW, None),
+    ("gap short", {"user_gap_minutes": 60}, [("alice", TUE9, TUE9 + H)], (TUE9 + 90 * M, TUE9 + 150 * M), NOW,
+     "user_gap"),
+    ("someone else, no gap", {"user_gap_minutes": 60}, [("bob", TUE9, TUE9 + H)], (TUE9 + H, TUE9 + 2 * H), NOW,
+     None),
+    ("day count", {"quotas": [{"per": "day", "count": 2}]}, [("alice", TUE9, TUE9 + H)],
+     (TUE9 + 2 * H, TUE9 + 3 * H), NOW, None),
+    ("day count over", {"quotas": [{"per": "day", "count": 1}]}, [("alice", TUE9, TUE9 + H)],
+     (TUE9 + 2 * H, TUE9 + 3 * H), NOW, "quota.user.day.count"),
+    ("week hours", {"quotas": [{"per": "week", "hours": 2}]}, [("alice", TUE9, TUE9 + H)],
+     (TUE9 + 2 * H, TUE9 + 3 * H), NOW, None),
+    ("week hours over", {"quotas": [{"per": "week", "hours": 2}]}, [("alice", TUE9, TUE9 + H)],
+     (TUE9 + 2 * H, TUE9 + 210 * M), NOW, "quota.user.week.hours"),
+    ("org month", {"quotas": [{"per": "month", "scope": "organisation", "count": 1}]}, [("bob", TUE9, TUE9 + H)],
+     (TUE9 + 2 * H, TUE9 + 3 * H), NOW, None),  # bob pays for another organisation
+    ("org month over", {"quotas": [{"per": "month", "scope": "organisation", "count": 1}]},
+     [("alice", TUE9, TUE9 + H)], (TUE9 + 2 * H, TUE9 + 3 * H), NOW, "quota.organisation.month.count"),
+    ("blackout edge", {"blackouts": [{"from": "2026-12-08T10:00:00+08:00", "until": "2026-12-08T12:00:00+08:00"}]},
+     [], (TUE9, TUE9 + H), NOW, None),
+    ("blackout", {"blackouts": [{"from": "2026-12-08T10:00:00+08:00", "until": "2026-12-08T12:00:00+08:00"}]},
+     [], (TUE9 + 90 * M, TUE9 + 150 * M), NOW, "blackout"),
+    ("capacity 2 of 2", {"capacity": 2}, [("bob", TUE9, TUE9 + H)], (TUE9, TUE9 + H), NOW, None),
+    ("capacity full", {"capacity": 2}, [("bob", TUE9, TUE9 + H), ("owen", TUE9, TUE9 + H)], (TUE9, TUE9 + H), NOW,
+     "capacity"),
+]
+
+
+@pytest.mark.parametrize(("rules", "existing", "period", "now", "refused"),
+                         [row[1:] for row in BOUNDARIES], ids=[row[0] for row in BOUNDARIES])
+def test_every_rule_at_its_boundary_through_the_service(cast, rules, existing, period, now, refused):
+    instrument = make_instrument(cast.institute, actor=cast.owen, rules=rules)
+    for who, start, end in existing:
+        book(getattr(cast, who), instrument, start, end, now=now, override_reason="fixture" if who == "olivia" else "")
+    count = Booking.objects.count()
+    if refused is None:
+        assert book(cast.alice, instrument, *period, now=now).status == "confirmed"
+        return
+    with pytest.raises((BookingRefused, BookingConflict)) as caught:
+        book(cast.alice, instrument, *period, now=now)
+    assert [r["rule"] for r in caught.value.extra["refusals"]] == [refused]
+    assert Booking.objects.count() == count  # nothing written
+    # An administrator may override every rule but the overlap and the capacity, with a logged reason (the rules
+    # about one person's or organisation's bookings do not concern the administrator's own).
+    override = caught.value.extra["refusals"][0]["override"]
+    assert override == ("" if refused in ("overlap", "capacity") else "administrator")
+    if override and refused != "user_gap" and not refused.startswith("quota."):
+        forced = book(cast.olivia, instrument, *period, now=now, override_reason="边界测试")
+        assert (forced.overridden_rules, forced.override_reason) == ([refused], "边界测试")

@@ -23,6 +23,13 @@ def test_the_demo_instruments_load_once_with_bookings_that_never_overlap(cast):
     for instrument in Instrument.objects.all():
         assert overlapping_pairs(instrument) == 0
     assert all(name.endswith("（演示数据）") for name in Instrument.objects.values_list("site", flat=True))
+    # Training records on the self-run instruments but the first (which shows the qualification gate).
+    from twincity.instruments.models import UserQualification
+
+    self_run = Instrument.objects.filter(operation="self").exclude(required_qualification="").order_by("pk")
+    assert self_run.count() >= 2
+    assert not UserQualification.objects.filter(instrument=self_run[0]).exists()
+    assert UserQualification.objects.filter(instrument=self_run[1]).count() == 3  # alice, bob, owen
     assert demo_instruments_load(orgs) == 0  # loaded once
 
 

@@ -96,3 +96,33 @@ def test_the_navigation_shows_each_persona_its_pages(client, cast):
     client.force_login(cast.bella)
     page = client.get("/instruments/").content.decode()
     assert 'href="/instruments/approvals/"' not in page and 'href="/instruments/bookings/"' not in page
+
+
+def test_booking_a_series_from_the_page_all_or_nothing_then_skipping(client, cast, day):
+    sem = make_instrument(cast.institute, actor=cast.owen, rules={"quotas": [{"per": "day", "count": 2}]})
+    client.force_login(cast.alice)
+    page = client.get(f"/instruments/{sem.public_id}/").content.decode()
+    assert "周期预约" in page and 'name="rrule"' in page
+    form = {"first_day": day.isoformat(), "start": "09:00", "end": "10:00", "rrule": "FREQ=HOURLY;INTERVAL=2;COUNT=3",
+            "exdates": "", "purpose": "表征"}
+    r = client.post(f"/instruments/{sem.public_id}/series", form, headers={"HX-Request": "true"})
+    page = r.content.decode()
+    assert "<html" not in page and 'data-rule="quota.user.day.count"' in page
+    assert f'data-occurrence="{day.isoformat()} 13:00"' in page
+    assert not Booking.objects.exists()
+
+    r = client.post(f"/instruments/{sem.public_id}/series", {**form, "skip_conflicts": "on"})
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert "已预约 2 次，跳过 1 次" in page and 'data-rule="quota.user.day.count"' in page
+    assert list(Booking.objects.order_by("starts_at").values_list("starts_at", flat=True)) == [
+        at(day, 9), at(day, 11)]
+
+
+def test_a_series_form_with_a_rule_that_cannot_be_used(client, cast, sem, day):
+    client.force_login(cast.alice)
+    r = client.post(f"/instruments/{sem.public_id}/series", {
+        "first_day": day.isoformat(), "start": "09:00", "end": "10:00", "rrule": "FREQ=DAILY"})
+    assert r.status_code == 422
+    assert "COUNT 或 UNTIL" in r.content.decode()
+    assert not Booking.objects.exists()

@@ -1,6 +1,6 @@
 """The pure booking rules: validation and the checker, table-driven at the boundaries (no database)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -8,17 +8,27 @@ import pytest
 
 from twincity.instruments.rules import (
     ADMINISTRATOR,
+    MAX_OCCURRENCES,
     NOBODY,
     Held,
+    Qualification,
     Request,
     Rules,
     RulesError,
+    SeriesError,
     blocked_period,
     cancellation_fee,
     check,
     check_cancel,
+    check_qualification,
+    check_series,
+    expand_series,
+    fee_after_rebooking,
     hold_until,
+    no_show_fee,
+    peak,
     period_bounds,
+    rebooked_part,
     validate_rules,
 )
 
@@ -86,6 +96,12 @@ def test_the_empty_definition_is_valid_and_means_the_defaults():
     ({"approval": {"hold_hours": 0}}, "approval.hold_hours: 须为 1–720 的整数 / whole hours, 1–720"),
     ({"cancellation": [{"within_hours": 24, "percent": 101}]},
      "cancellation[0].percent: 须为 0–100 / from 0 to 100 (a number or decimal text)"),
+    ({"capacity": 0}, "capacity: 须为 1–100 的整数 / a whole number from 1 to 100"),
+    ({"capacity": 101}, "capacity: 须为 1–100 的整数 / a whole number from 1 to 100"),
+    ({"no_show": {"percent": 100, "fixed": "1"}}, 'no_show: 须为 {"percent": …} 或 {"fixed": …} / either percent or fixed'),
+    ({"no_show": {"percent": "100.01"}}, "no_show.percent: 须为 0–100 / from 0 to 100 (a number or decimal text)"),
+    ({"no_show": {"fixed": "0.001"}}, "no_show.fixed: 须为 0–99999999.99 元（精确到分）/ yuan, to the fen"),
+    ({"no_show": {"fixed": "-1"}}, "no_show.fixed: 须为 0–99999999.99 元（精确到分）/ yuan, to the fen"),
 ])
 def test_validation_names_each_error(definition, error):
     assert validate_rules(definition) == [error]
@@ -290,3 +306,212 @@ def test_hold_and_cancellation():
     assert cancellation_fee(rules, starts_at=TUE9, now=TUE9 - 24 * H, amount=amount) == Decimal("0.00")
     assert cancellation_fee(rules, starts_at=TUE9, now=TUE9 - 24 * H + M, amount=amount) == Decimal("166.67")
     assert cancellation_fee(rules, starts_at=TUE9, now=TUE9 - H, amount=amount) == Decimal("333.33")
+
+
+
+# --- quotas at their boundaries: every period, scope and kind --------------------------------------------------
+
+WED9 = TUE9 + timedelta(days=1)
+
+
+@pytest.mark.parametrize(("quota", "mine", "request_", "expected"), [
+    # count per day (user): one allowed, the second of the same local day refused, the next day fine
+    ({"per": "day", "count": 1}, [(TUE9, TUE9 + H)], (TUE9 + 2 * H, TUE9 + 3 * H), ["quota.user.day.count"]),
+    ({"per": "day", "count": 1}, [(TUE9, TUE9 + H)], (WED9, WED9 + H), []),
+    ({"per": "day", "count": 2}, [(TUE9, TUE9 + H)], (TUE9 + 2 * H, TUE9 + 3 * H), []),
+    # hours per week (user): exactly the limit fine, a slot over refused
+    ({"per": "week", "hours": 3}, [(TUE9, TUE9 + 2 * H)], (WED9, WED9 + H), []),
+    ({"per": "week", "hours": 3}, [(TUE9, TUE9 + 2 * H)], (WED9, WED9 + 90 * M), ["quota.user.week.hours"]),
+    # count per month (user): the month is local (December 2026)
+    ({"per": "month", "count": 2}, [(TUE9, TUE9 + H), (WED9, WED9 + H)], (WED9 + 3 * H, WED9 + 4 * H),
+     ["quota.user.month.count"]),
+    ({"per": "month", "count": 2}, [(TUE9, TUE9 + H), (WED9, WED9 + H)],
+     (datetime(2027, 1, 4, 9, tzinfo=SH), datetime(2027, 1, 4, 10, tzinfo=SH)), []),
+    # hours per month (user)
+    ({"per": "month", "hours": 2}, [(TUE9, TUE9 + H)], (WED9, WED9 + H), []),
+    ({"per": "month", "hours": 2}, [(TUE9, TUE9 + H)], (WED9, WED9 + 90 * M), ["quota.user.month.hours"]),
+    # paying organisation: a colleague's booking (user 3 of ORG_A) counts
+    ({"per": "day", "scope": "organisation", "hours": 1}, [(TUE9, TUE9 + H)], (TUE9 + 2 * H, TUE9 + 150 * M),
+     ["quota.organisation.day.hours"]),
+    ({"per": "week", "scope": "organisation", "count": 2}, [(TUE9, TUE9 + H)], (WED9, WED9 + H), []),
+    ({"per": "week", "scope": "organisation", "count": 1}, [(TUE9, TUE9 + H)], (WED9, WED9 + H),
+     ["quota.organisation.week.count"]),
+])
+def test_quotas_at_their_boundaries(quota, mine, request_, expected):
+    """`mine`: bookings of the same person (user scope) or of a colleague paid by the same organisation."""
+    rules = rules_of(quotas=[quota], max_minutes=600)
+    colleague = quota.get("scope") == "organisation"
+    existing = [held(i + 1, a, b, user=3 if colleague else ALICE, org=ORG_A) for i, (a, b) in enumerate(mine)]
+    assert names(check(rules, ask(*request_, now=NOW), existing)) == expected
+
+
+# --- capacity ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("existing", "expected"), [
+    ([], []),
+    ([(TUE9, TUE9 + H)], []),
+    ([(TUE9, TUE9 + H), (TUE9 + 30 * M, TUE9 + 90 * M)], ["capacity"]),  # two hold 09:30–10:00
+    ([(TUE9 - H, TUE9 + 30 * M), (TUE9 + 30 * M, TUE9 + 2 * H)], []),  # never two at once (half-open)
+    ([(TUE9 - H, TUE9), (TUE9 + H, TUE9 + 2 * H), (TUE9, TUE9 + H)], []),  # adjacent ones do not count
+])
+def test_capacity_two_counts_the_peak_with_a_sweep_line(existing, expected):
+    rules = rules_of(capacity=2)
+    refusals = check(rules, ask(TUE9, TUE9 + H), [held(i + 1, a, b) for i, (a, b) in enumerate(existing)])
+    assert names(refusals) == expected
+    if refusals:
+        assert (refusals[0].override, refusals[0].at) == (NOBODY, TUE9 + 30 * M)
+
+
+def test_capacity_counts_the_buffers_too():
+    rules = rules_of(capacity=2, cleanup_minutes=30)
+    existing = [held(1, TUE9 - H, TUE9, rules=rules), held(2, TUE9 - H, TUE9, rules=rules)]  # both hold until 09:30
+    assert names(check(rules, ask(TUE9, TUE9 + H), existing)) == ["capacity"]
+    assert check(rules, ask(TUE9 + 30 * M, TUE9 + 90 * M), existing) == []
+
+
+def test_peak():
+    rows = [held(1, TUE9, TUE9 + 2 * H), held(2, TUE9 + H, TUE9 + 3 * H), held(3, TUE9 + 2 * H, TUE9 + 4 * H)]
+    assert peak(rows, TUE9, TUE9 + 4 * H) == (2, TUE9 + H)
+    assert peak(rows, TUE9 + 3 * H, TUE9 + 4 * H) == (1, TUE9 + 3 * H)
+    assert peak([], TUE9, TUE9 + H) == (0, TUE9)
+
+
+# --- the qualification gate --------------------------------------------------------------------------------------
+
+DEC8 = date(2026, 12, 8)
+
+
+@pytest.mark.parametrize(("required", "self_run", "held_", "expected"), [
+    ("", True, [], []),  # nothing required
+    ("电镜上机培训", False, [], []),  # operator-run: the operator is qualified
+    ("电镜上机培训", True, [], ["qualification"]),
+    ("电镜上机培训", True, [(DEC8, DEC8)], []),  # valid on the day itself (both ends included)
+    ("电镜上机培训", True, [(DEC8 - timedelta(days=30), DEC8 - timedelta(days=1))], ["qualification"]),  # expired
+    ("电镜上机培训", True, [(DEC8 + timedelta(days=1), DEC8 + timedelta(days=30))], ["qualification"]),  # not yet
+])
+def test_the_qualification_gate(required, self_run, held_, expected):
+    refusals = check_qualification(required=required, self_run=self_run, starts_at=TUE9, ends_at=TUE9 + H,
+                                   held=[Qualification(a, b) for a, b in held_])
+    assert names(refusals) == expected
+    if refusals:
+        assert (refusals[0].at, refusals[0].override) == (TUE9, ADMINISTRATOR)
+        assert "电镜上机培训" in refusals[0].message_zh and "2026-12-08 09:00" in refusals[0].message_zh
+
+
+def test_the_qualification_must_cover_the_local_day_of_the_end():
+    q = [Qualification(DEC8, DEC8)]
+    late = TUE9.replace(hour=23)
+    # Ending at midnight ends on the 8th (half-open); ending at 00:30 needs the 9th too.
+    assert check_qualification(required="x", self_run=True, starts_at=late, ends_at=late + H, held=q) == []
+    assert names(check_qualification(required="x", self_run=True, starts_at=late, ends_at=late + 90 * M,
+                                     held=q)) == ["qualification"]
+
+
+# --- fees: no-show and rebooking -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("no_show", "amount", "fee"), [
+    (None, "900.00", "0.00"),
+    ({"percent": 100}, "900.00", "900.00"),
+    ({"percent": "33.3"}, "100.00", "33.30"),
+    ({"percent": 50}, "333.33", "166.67"),  # half up, to the fen
+    ({"fixed": "200"}, "900.00", "200.00"),
+    ({"fixed": 0}, "900.00", "0.00"),
+])
+def test_no_show_fee(no_show, amount, fee):
+    rules = rules_of(no_show=no_show) if no_show is not None else Rules()
+    assert no_show_fee(rules, amount=Decimal(amount)) == Decimal(fee)
+
+
+@pytest.mark.parametrize(("others", "capacity", "rebooked"), [
+    ([], 1, timedelta(0)),
+    ([(TUE9, TUE9 + 2 * H)], 1, 2 * H),  # all of it
+    ([(TUE9 - H, TUE9 + 30 * M)], 1, 30 * M),  # its first half hour
+    ([(TUE9, TUE9 + 30 * M), (TUE9 + 90 * M, TUE9 + 3 * H)], 1, H),
+    ([(TUE9, TUE9 + 2 * H)], 2, timedelta(0)),  # one seat of two taken: the released seat is still free
+    ([(TUE9, TUE9 + 2 * H), (TUE9 + H, TUE9 + 2 * H)], 2, H),  # both seats taken for the second hour
+])
+def test_the_part_of_a_released_slot_that_is_rebooked(others, capacity, rebooked):
+    assert rebooked_part(TUE9, TUE9 + 2 * H, others, capacity) == rebooked
+
+
+@pytest.mark.parametrize(("rebooked", "fee"), [
+    (timedelta(0), "600.00"), (30 * M, "450.00"), (H, "300.00"), (2 * H, "0.00"), (3 * H, "0.00")])
+def test_the_fee_after_rebooking(rebooked, fee):
+    assert fee_after_rebooking(Decimal("600.00"), starts_at=TUE9, ends_at=TUE9 + 2 * H, rebooked=rebooked) == Decimal(fee)
+
+
+# --- recurring series ------------------------------------------------------------------------------------------
+
+
+def starts(occurrences):
+    return [o.starts_at.astimezone(SH).strftime("%Y-%m-%d %H:%M") for o in occurrences]
+
+
+def test_a_weekly_rule_is_expanded_in_shanghai_wall_time():
+    occurrences = expand_series("FREQ=WEEKLY;BYDAY=TU,TH;COUNT=4", first_start=TUE9.astimezone(UTC), minutes=90)
+    assert starts(occurrences) == ["2026-12-08 09:00", "2026-12-10 09:00", "2026-12-15 09:00", "2026-12-17 09:00"]
+    assert occurrences[0].starts_at == datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
+    assert occurrences[0].ends_at - occurrences[0].starts_at == 90 * M
+
+
+def test_exceptions_by_local_date_or_instant_and_an_until_in_utc():
+    occurrences = expand_series("RRULE:FREQ=DAILY;UNTIL=20261212T010000Z", first_start=TUE9, minutes=60,
+                                exdates=["2026-12-09", "2026-12-11T09:00:00+08:00"])
+    # UNTIL 01:00Z is 09:00 local on the 12th: included (RFC 5545: inclusive).
+    assert starts(occurrences) == ["2026-12-08 09:00", "2026-12-10 09:00", "2026-12-12 09:00"]
+
+
+@pytest.mark.parametrize(("rule", "message"), [
+    ("FREQ=DAILY", "COUNT 或 UNTIL"),
+    (f"FREQ=DAILY;COUNT={MAX_OCCURRENCES + 1}", "至多"),
+    ("FREQ=YEARLY;COUNT=3", "至多"),  # beyond 366 days
+    ("FREQ=SOMETIMES;COUNT=3", "重复规则无效"),
+    ("DTSTART=20261208T090000;FREQ=DAILY;COUNT=2", "不含 DTSTART"),
+    ("", "一条 RRULE"),
+])
+def test_rules_that_cannot_be_used(rule, message):
+    with pytest.raises(SeriesError, match=message):
+        expand_series(rule, first_start=TUE9, minutes=60)
+
+
+def test_a_bad_exception_is_refused():
+    with pytest.raises(SeriesError, match="例外日期无效"):
+        expand_series("FREQ=DAILY;COUNT=2", first_start=TUE9, minutes=60, exdates=["next tuesday"])
+
+
+def test_the_third_occurrence_of_a_series_breaks_the_weekly_quota():
+    """The earlier occurrences of the same series count toward the quota (pending or confirmed alike)."""
+    rules = rules_of(quotas=[{"per": "week", "count": 2}])
+    occurrences = expand_series("FREQ=DAILY;COUNT=4", first_start=TUE9, minutes=60)  # Tue..Fri of one week
+    requests = [ask(o.starts_at, o.ends_at) for o in occurrences]
+    results = check_series(rules, requests, [])
+    assert [names(r.refusals) for r in results] == [[], [], ["quota.user.week.count"], ["quota.user.week.count"]]
+    third = results[2].refusals[0]
+    assert (third.at, third.override) == (datetime(2026, 12, 7, tzinfo=SH), ADMINISTRATOR)
+    # Refused occurrences are not kept, so they do not count for the next ones; accepting everything would.
+    everything = check_series(rules, requests, [], accept=lambda refusals: True)
+    assert [len(r.refusals) for r in everything] == [0, 0, 1, 1]
+    # A booking already held this week counts too: then the second occurrence is the one refused.
+    results = check_series(rules, requests, [held(9, NOW + 4 * H, NOW + 5 * H, user=ALICE)])
+    assert [names(r.refusals) for r in results] == [[], ["quota.user.week.count"]] + [["quota.user.week.count"]] * 2
+
+
+def test_a_series_is_checked_against_others_and_itself():
+    rules = rules_of(user_gap_minutes=60)
+    requests = [ask(TUE9, TUE9 + H), ask(TUE9 + 90 * M, TUE9 + 150 * M), ask(TUE9 + 3 * H, TUE9 + 4 * H)]
+    results = check_series(rules, requests, [held(1, TUE9 + 210 * M, TUE9 + 270 * M)])
+    assert [names(r.refusals) for r in results] == [[], ["user_gap"], ["overlap"]]
+    # A qualification gate (or any rule outside `check`) joins through `extra`.
+    gated = check_series(Rules(), requests[:1], [], extra=lambda r: check_qualification(
+        required="x", self_run=True, starts_at=r.starts_at, ends_at=r.ends_at, held=[]))
+    assert names(gated[0].refusals) == ["qualification"]
+
+
+def test_moving_a_series_replaces_the_old_periods():
+    existing = [held(1, TUE9, TUE9 + H, user=ALICE), held(2, TUE9 + timedelta(days=1), TUE9 + timedelta(days=1, hours=1),
+                                                           user=ALICE)]
+    moved = [ask(TUE9 + 30 * M, TUE9 + 90 * M, action="change", booking_id=1, current_starts_at=TUE9),
+             ask(WED9 + 30 * M, WED9 + 90 * M, action="change", booking_id=2, current_starts_at=WED9)]
+    assert [r.refusals for r in check_series(Rules(), moved, existing)] == [[], []]
