@@ -358,7 +358,7 @@ def _walk_parallel(*, actor, kind: ImportKind, path: Path, filename: str, on_pro
                 result=ImportResult(kind=kind, filename=filename, dry_run=False))
     result = walk.result
     try:
-        pool = process_pool(planners)
+        pool = process_pool(planners, preload=(__name__,))
     except OSError:
         return None
     try:
