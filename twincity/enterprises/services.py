@@ -15,6 +15,8 @@ from functools import partial
 from typing import Any, Literal
 
 from django.db import connection, transaction
+from django.db.models import signals
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from twincity.core.access import require
@@ -500,8 +502,22 @@ _CODE_AT = DECLARING_COMPANY.index("credit_code")
 def declaring_companies(credit_codes: Iterable[str]) -> dict[str, Enterprise]:
     """The companies with these codes, by code, holding what the declarations' write path reads of a company:
     its id, its name (the audit entries) and its organisation (the access predicates)."""
-    return {row[_CODE_AT]: Enterprise.from_db(connection.alias, DECLARING_COMPANY, row)
-            for row in _select_in(Enterprise, DECLARING_COMPANY, "credit_code", credit_codes)}
+    rows = _select_in(Enterprise, DECLARING_COMPANY, "credit_code", credit_codes)
+    alias = connection.alias
+    if signals.pre_init.has_listeners(Enterprise) or signals.post_init.has_listeners(Enterprise):
+        return {row[_CODE_AT]: Enterprise.from_db(alias, DECLARING_COMPANY, row) for row in rows}
+    # What `from_db` makes of these columns (the other fields deferred) when nothing listens to a model's
+    # initialisation, without walking all the model's fields for each of thousands of companies (a tenth of the
+    # time): the same attributes, in the same order, and the same state.
+    new = Enterprise.__new__
+    companies: dict[str, Enterprise] = {}
+    for row in rows:
+        company = new(Enterprise)
+        state = company._state = ModelState()
+        state.fields_cache, state.adding, state.db = {}, False, alias
+        company.__dict__.update(zip(DECLARING_COMPANY, row, strict=True))
+        companies[row[_CODE_AT]] = company
+    return companies
 
 
 def declarations_companies(ids: Iterable[int]) -> dict[int, tuple[str, int | None]]:
