@@ -26,7 +26,7 @@ instead of seeding (seed_seconds is then the copy's), so runs while iterating sk
 The last line is one JSON object: enterprises, database, scoring_seconds, import_seconds, reimport_seconds,
 peak_rss_mb (this process), with seed_seconds, per_standard_seconds, cpu_seconds and the load average besides.
 cpu_seconds are this process's (`<step>_workers`: its worker processes', e.g. the planners of an import's first
-pass); on PostgreSQL `<step>_db_server` adds the CPU of this connection's server backend
+pass, with the fork server they are forked from); on PostgreSQL `<step>_db_server` adds the CPU of this connection's server backend
 (read from /proc: a server on the same machine), not counting the server's background writers nor the second
 connection that writes results of runs executed together (POINTS_RUN_WRITERS=1 leaves it out).
 """
@@ -134,8 +134,20 @@ def main(argv: list[str] | None = None) -> int:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def children_cpu() -> float:
+        """CPU seconds of this process's ended children, and of the fork server (`core.processes`) with its
+        ended children (the pool processes it forked: not this process's children)."""
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return usage.ru_utime + usage.ru_stime
+        seconds = usage.ru_utime + usage.ru_stime
+        from multiprocessing import forkserver
+
+        pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+        if pid:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return seconds
+            seconds += sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
+        return seconds
 
     def timed(label: str, work):
         t0, c0, s0, w0 = time.perf_counter(), time.process_time(), server_cpu(), children_cpu()

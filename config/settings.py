@@ -191,6 +191,9 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 # worker processes (default: one per core, at most 2; 1 = in the importing process).
 IMPORT_PLANNERS = env_int("IMPORT_PLANNERS", min(2, os.cpu_count() or 1))
 IMPORT_PARALLEL_ROWS = env_int("IMPORT_PARALLEL_ROWS", 10_000)
+# With planners, each planned chunk is written (inside the import's one transaction) while they plan the next ones:
+# IMPORT_PIPELINE = 1/0; unset: on PostgreSQL only (on SQLite it would hold the one write lock through pass 1 too).
+IMPORT_PIPELINE = env_bool("IMPORT_PIPELINE", False) if env_str("IMPORT_PIPELINE") else None
 # Files up to this size are kept in memory while uploading, larger ones spool to a temporary file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)

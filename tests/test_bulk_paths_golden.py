@@ -118,3 +118,37 @@ def test_imports_and_a_scoring_run_write_what_they_always_wrote(cast, tmp_path):
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
     for part in ("enterprises", "declarations", "audit", "results"):
         assert record[part] == golden[part], part
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("pipeline", [False, True], ids=["planned-then-written", "written-while-planned"])
+def test_imports_planned_by_worker_processes_write_what_they_always_wrote(cast, tmp_path, settings, monkeypatch,
+                                                                          pipeline):
+    """The same imports with the declarations files planned by two worker processes in chunks of 7 rows (pass 1
+    of a large file), written after the whole file is planned or each chunk while the workers plan the next (the
+    default on PostgreSQL): the same rows and audit entries as the golden record. Transactional: the workers are
+    other processes and see only committed rows."""
+    from twincity.enterprises.imports import service as import_service
+
+    settings.IMPORT_PLANNERS = 2
+    settings.IMPORT_PARALLEL_ROWS = 1
+    settings.IMPORT_PIPELINE = pipeline
+    monkeypatch.setattr(import_service, "CHUNK", 7)
+    used: list[bool] = []
+    original = import_service._walk_parallel
+
+    def spy(**kwargs):
+        walk = original(**kwargs)
+        used.append(walk is not None and (kwargs.get("sink") is not None) == pipeline)
+        return walk
+
+    monkeypatch.setattr(import_service, "_walk_parallel", spy)
+    for kind, path in _files(tmp_path):
+        import_apply(actor=cast.olivia, kind=kind, path=path, filename=path.name)
+    assert used == [True, True]  # both declarations files, the way asked
+    record = json.loads(json.dumps(_record(), ensure_ascii=False, sort_keys=True))
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    for part in (record, golden):  # the imports' entries (a transactional test may see other set-up's too)
+        part["audit"] = [entry for entry in part["audit"] if entry["object_type"].startswith("enterprises.")]
+    for part in ("enterprises", "declarations", "audit"):
+        assert record[part] == golden[part], part

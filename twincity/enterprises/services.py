@@ -15,6 +15,8 @@ from functools import partial
 from typing import Any, Literal
 
 from django.db import connection, transaction
+from django.db.models import signals
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from twincity.core.access import require
@@ -377,15 +379,24 @@ def _json(value: Any) -> Any:
     return value
 
 
+def _in(column: str, values: list[Any]) -> tuple[str, list[Any]]:
+    """`column IN (values)` as SQL and its parameters. On PostgreSQL `= ANY(%s)` with the values as one array
+    parameter: the same rows, without a placeholder per value (the driver's scan of a query with thousands of
+    them cost more than the query's work)."""
+    quoted = connection.ops.quote_name(column)
+    if connection.vendor == "postgresql":
+        return f"{quoted} = ANY(%s)", [values]
+    return "{} IN ({})".format(quoted, ", ".join(["%s"] * len(values))), values
+
+
 def _declaration_select(columns: Sequence[str], enterprise_ids: Iterable[int], years: Iterable[int]) -> list[tuple]:
     quote = connection.ops.quote_name
-    enterprise_ids, years = sorted(enterprise_ids), sorted(years)
-    sql = "SELECT {} FROM {} WHERE {} IN ({}) AND {} IN ({})".format(
-        ", ".join(quote(c) for c in columns), quote(AnnualDeclaration._meta.db_table),
-        quote("enterprise_id"), ", ".join(["%s"] * len(enterprise_ids)),
-        quote("fiscal_year"), ", ".join(["%s"] * len(years)))
+    by_enterprise, enterprise_params = _in("enterprise_id", sorted(enterprise_ids))
+    by_year, year_params = _in("fiscal_year", sorted(years))
+    sql = "SELECT {} FROM {} WHERE {} AND {}".format(", ".join(quote(c) for c in columns),
+                                                      quote(AnnualDeclaration._meta.db_table), by_enterprise, by_year)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*enterprise_ids, *years])
+        cursor.execute(sql, [*enterprise_params, *year_params])
         return cursor.fetchall()
 
 
@@ -474,11 +485,11 @@ def _select_in(model, columns: Sequence[str], column: str, values: Iterable[Any]
     if not values:
         return []
     quote = connection.ops.quote_name
-    sql = "SELECT {} FROM {} WHERE {} IN ({})".format(", ".join(quote(c) for c in columns),
-                                                       quote(model._meta.db_table), quote(column),
-                                                       ", ".join(["%s"] * len(values)))
+    where, params = _in(column, values)
+    sql = "SELECT {} FROM {} WHERE {}".format(", ".join(quote(c) for c in columns), quote(model._meta.db_table),
+                                              where)
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 
@@ -491,8 +502,22 @@ _CODE_AT = DECLARING_COMPANY.index("credit_code")
 def declaring_companies(credit_codes: Iterable[str]) -> dict[str, Enterprise]:
     """The companies with these codes, by code, holding what the declarations' write path reads of a company:
     its id, its name (the audit entries) and its organisation (the access predicates)."""
-    return {row[_CODE_AT]: Enterprise.from_db(connection.alias, DECLARING_COMPANY, row)
-            for row in _select_in(Enterprise, DECLARING_COMPANY, "credit_code", credit_codes)}
+    rows = _select_in(Enterprise, DECLARING_COMPANY, "credit_code", credit_codes)
+    alias = connection.alias
+    if signals.pre_init.has_listeners(Enterprise) or signals.post_init.has_listeners(Enterprise):
+        return {row[_CODE_AT]: Enterprise.from_db(alias, DECLARING_COMPANY, row) for row in rows}
+    # What `from_db` makes of these columns (the other fields deferred) when nothing listens to a model's
+    # initialisation, without walking all the model's fields for each of thousands of companies (a tenth of the
+    # time): the same attributes, in the same order, and the same state.
+    new = Enterprise.__new__
+    companies: dict[str, Enterprise] = {}
+    for row in rows:
+        company = new(Enterprise)
+        state = company._state = ModelState()
+        state.fields_cache, state.adding, state.db = {}, False, alias
+        company.__dict__.update(zip(DECLARING_COMPANY, row, strict=True))
+        companies[row[_CODE_AT]] = company
+    return companies
 
 
 def declarations_companies(ids: Iterable[int]) -> dict[int, tuple[str, int | None]]:

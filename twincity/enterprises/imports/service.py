@@ -110,21 +110,12 @@ def _walk(*, actor, kind: ImportKind, path: Path, filename: str, dry_run: bool, 
         else:
             chunks = parsed
         for index, chunk in enumerate(chunks):
-            plan = None
-            if isinstance(chunk, PlannedChunk):  # pass 2: a declarations chunk pass 1 planned
-                if chunk.still_valid():
-                    if chunk.writes:
-                        declarations_writes_store(actor=actor, context=walk.context, writes=chunk.writes)
-                    chunk.count(walk.result)
-                    _progress(walk, on_progress, offset, total)
-                    continue
-                # Someone changed its rows (or its companies) in between: read and plan it again.
-                chunk = parse(walk, _file_chunk(kind, path, filename, index))
-            elif parsed is not None:  # pass 2: pass 1's rows
-                walk.result.rows += len(chunk)
-            planned = apply(walk, chunk, write=write, **({"plan": plan} if plan is not None else {}))
+            if parsed is not None:  # pass 2: what pass 1 spooled of the chunk
+                _store_chunk(walk, path, index, chunk)
+                _progress(walk, on_progress, offset, total)
+                continue
+            planned = apply(walk, chunk, write=write)
             if write and walk.error_count:
-                # Pass 1 found no error; finding one now means the registry changed in between. Roll back.
                 raise ImportRejected(errors=walk.errors, error_count=walk.error_count, filename=filename)
             if spool is not None:
                 entry: object = chunk
@@ -138,6 +129,28 @@ def _walk(*, actor, kind: ImportKind, path: Path, filename: str, dry_run: bool, 
     if walk.error_count:
         raise ImportRejected(errors=walk.errors, error_count=walk.error_count, filename=filename)
     return walk
+
+
+def _store_chunk(walk: Walk, path: Path, index: int, chunk: object) -> None:
+    """Pass 2 of one chunk, inside the import's transaction: a declarations chunk pass 1 planned is written as
+    planned while the rows and companies its plan read are unchanged, else read from the file and planned again
+    here; an enterprises chunk (pass 1's cleaned rows) is handed to the write path."""
+    kind, actor, filename = walk.kind, walk.actor, walk.filename
+    if isinstance(chunk, PlannedChunk):
+        if chunk.still_valid():
+            if chunk.writes:
+                declarations_writes_store(actor=actor, context=walk.context, writes=chunk.writes)
+            chunk.count(walk.result)
+            return
+        # Someone changed its rows (or its companies) in between: read and plan it again.
+        chunk = declaration_parse(walk, _file_chunk(kind, path, filename, index))
+    else:
+        walk.result.rows += len(chunk)  # type: ignore[arg-type]
+    apply = enterprise_apply if kind == "enterprises" else declaration_apply
+    apply(walk, chunk, write=True)  # type: ignore[arg-type]
+    if walk.error_count:
+        # Pass 1 found no error; finding one now means the registry changed in between. Roll back.
+        raise ImportRejected(errors=walk.errors, error_count=walk.error_count, filename=filename)
 
 
 @contextmanager
@@ -187,12 +200,19 @@ def import_apply(*, actor, kind: ImportKind, path: Path | str, filename: str,
 def _apply(*, actor, kind: ImportKind, path: Path, filename: str, on_progress: ProgressCallback | None
            ) -> ImportResult:
     estimate = _estimate(path, filename)
+    planners = _planners(kind, estimate)
+    if planners > 1 and _pipelined():
+        pipelined = _apply_pipelined(actor=actor, kind=kind, path=path, filename=filename, on_progress=on_progress,
+                                     total=2 * estimate, planners=planners)
+        if pipelined is not None:
+            return pipelined
+        planners = 1  # the file has an error (or the workers could not plan it): pass 1 here finds it
     # Pass 1 keeps the parsed records in a temporary file, so pass 2 does not read the file again.
     with tempfile.TemporaryFile(prefix="twincity-import-") as spool:
         checked = None
-        if _planners(kind, estimate) > 1:
+        if planners > 1:
             checked = _walk_parallel(actor=actor, kind=kind, path=path, filename=filename, on_progress=on_progress,
-                                     total=2 * estimate, spool=spool)
+                                     total=2 * estimate, spool=spool, planners=planners)
         if checked is None:  # one planner, or the file has errors: pass 1 here, row by row, as always
             spool.seek(0)
             spool.truncate()
@@ -256,16 +276,89 @@ def _chunk_plan(actor, kind: ImportKind, filename: str, records: list) -> _Chunk
     return _ChunkPlan(spooled, walk.result, walk.error_count, list(walk.seen.items()))
 
 
+def _pipelined() -> bool:
+    """Whether an import whose pass 1 is planned by worker processes writes each chunk as soon as it is planned
+    (inside the import's one transaction) rather than after the whole file is planned: settings.IMPORT_PIPELINE,
+    by default on PostgreSQL only. There the transaction locks only the rows it writes; on SQLite it would hold
+    the database's one write lock through pass 1 too."""
+    pipeline = getattr(settings, "IMPORT_PIPELINE", None)
+    return connection.vendor == "postgresql" if pipeline is None else bool(pipeline)
+
+
+class _Fallback(Exception):
+    """The pipelined import cannot finish as planned (an error in the file, a worker that could not plan): roll
+    back what it wrote and import the file the ordinary way."""
+
+
+class _SinkFailed(Exception):
+    """Writing a planned chunk failed: the cause is the import's own error, not the workers'."""
+
+
+class _ChunkWriter:
+    """Pass 2 of a pipelined import: takes the planned chunks in the file's order, while the workers plan the
+    next ones, and stores each inside the import's transaction as pass 2 would (`_store_chunk`: written as planned
+    while what its plan read is unchanged, else planned again here). Chunks that write nothing are held until the
+    first one that writes: a file that changes nothing (a re-import) is then never checked again nor written,
+    as `_apply` does with it."""
+
+    def __init__(self, *, actor, kind: ImportKind, path: Path, filename: str) -> None:
+        self.path = path
+        self.walk = Walk(actor=actor, kind=kind, filename=filename, system=actor is None,
+                         result=ImportResult(kind=kind, filename=filename, dry_run=False))
+        self.held: list[tuple[int, PlannedChunk]] = []
+        self.writing = False
+
+    @property
+    def rows(self) -> int:
+        return self.walk.result.rows
+
+    def take(self, index: int, spooled: bytes) -> None:
+        chunk = pickle.loads(spooled)
+        if not self.writing:
+            if isinstance(chunk, PlannedChunk) and not chunk.writes:
+                self.held.append((index, chunk))
+                return
+            self.writing = True
+            for held_index, held in self.held:
+                _store_chunk(self.walk, self.path, held_index, held)
+            self.held = []
+        _store_chunk(self.walk, self.path, index, chunk)
+
+
+def _apply_pipelined(*, actor, kind: ImportKind, path: Path, filename: str, on_progress: ProgressCallback | None,
+                     total: int, planners: int) -> ImportResult | None:
+    """`_apply` with pass 1 planned by worker processes and pass 2 writing each planned chunk meanwhile, in one
+    transaction: the same checks, rows and audit entries as the two passes one after the other. None (nothing
+    written) when the file has an error or the workers could not plan it."""
+    writer = _ChunkWriter(actor=actor, kind=kind, path=path, filename=filename)
+    try:
+        with transaction.atomic():
+            checked = _walk_parallel(actor=actor, kind=kind, path=path, filename=filename, on_progress=on_progress,
+                                     total=total, spool=None, planners=planners, sink=writer)
+            if checked is None:
+                raise _Fallback
+    except _Fallback:
+        return None
+    rows = checked.result.rows
+    if on_progress:
+        on_progress(2 * rows, 2 * rows)
+    # Nothing to write (no chunk wrote): pass 1's counts, as `_apply` gives them without a pass 2.
+    return writer.walk.result if writer.writing else checked.result
+
+
 def _walk_parallel(*, actor, kind: ImportKind, path: Path, filename: str, on_progress: ProgressCallback | None,
-                   total: int, spool: IO[bytes]) -> Walk | None:
-    """Pass 1 of `_apply` with its chunks planned by worker processes. None when the file has an error (or a
-    worker could not run): the caller then runs pass 1 itself."""
-    planners = _planners(kind, total // 2)
+                   total: int, spool: IO[bytes] | None, planners: int | None = None,
+                   sink: _ChunkWriter | None = None) -> Walk | None:
+    """Pass 1 of `_apply` with its chunks planned by worker processes, spooled (or, with `sink`, handed to it in
+    the file's order as they come). None when the file has an error (or a worker could not run): the caller then
+    runs pass 1 itself."""
+    if planners is None:
+        planners = _planners(kind, total // 2)
     walk = Walk(actor=actor, kind=kind, filename=filename, system=actor is None,
                 result=ImportResult(kind=kind, filename=filename, dry_run=False))
     result = walk.result
     try:
-        pool = process_pool(planners)
+        pool = process_pool(planners, preload=(__name__,))
     except OSError:
         return None
     try:
@@ -289,6 +382,7 @@ def _walk_parallel(*, actor, kind: ImportKind, path: Path, filename: str, on_pro
                 pending.append(done)
 
         submit()
+        index = 0
         while pending:
             planned: _ChunkPlan = pending.popleft().result()
             for _ in range(2 * planners - len(pending)):
@@ -298,7 +392,15 @@ def _walk_parallel(*, actor, kind: ImportKind, path: Path, filename: str, on_pro
             for key, row in planned.seen:
                 if walk.seen.setdefault(key, row) != row:  # the same row as one of another chunk
                     return None
-            spool.write(planned.spooled)
+            if sink is not None:
+                try:
+                    sink.take(index, planned.spooled)
+                except Exception as exc:
+                    raise _SinkFailed from exc
+                index += 1
+            else:
+                assert spool is not None
+                spool.write(planned.spooled)
             chunk = planned.result
             result.rows += chunk.rows
             result.created += chunk.created
@@ -306,9 +408,14 @@ def _walk_parallel(*, actor, kind: ImportKind, path: Path, filename: str, on_pro
             result.unchanged += chunk.unchanged
             result.flagged += chunk.flagged
             result.changes.extend(chunk.changes[:max(0, CHANGES_SHOWN - len(result.changes))])
-            _progress(walk, on_progress, 0, total)
+            if on_progress:
+                done = result.rows + (sink.rows if sink is not None else 0)
+                on_progress(done, max(total, done))
     except (FileRejected, BrokenProcessPool):
         return None
+    except _SinkFailed as exc:  # the import's own error (e.g. rejected in pass 2): the caller's
+        assert exc.__cause__ is not None
+        raise exc.__cause__ from None
     except Exception:  # noqa: BLE001 — e.g. an actor that cannot be sent to a worker: pass 1 here says what is wrong
         logger.warning("pass 1 of import %s in worker processes failed; checking it here instead", filename,
                        exc_info=True)

@@ -195,3 +195,39 @@ def test_stored_money_floats_read_as_the_orm_reads_them(cast):
             assert (type(mine), str(mine)) == (type(theirs), str(theirs)), (name, mine, theirs)
             compared += theirs is not None
     assert compared >= len(amounts) - len(money)
+
+
+def test_declaring_companies_are_what_from_db_makes_of_their_columns(cast):
+    """The companies an import chunk looks up (built without `Model.from_db`): the same attributes in the same
+    order, the same deferred fields and state, for a company with and without an organisation; unknown codes
+    absent. With a receiver of the model's initialisation signals they are made by `from_db` itself."""
+    from django.db import connection
+    from django.db.models import signals
+
+    from twincity.enterprises.models import Enterprise
+
+    codes = [ALICE_CODE, BOB_CODE, "91500000MA00000000"]
+
+    def expected() -> dict:
+        return {row[services._CODE_AT]: Enterprise.from_db(connection.alias, services.DECLARING_COMPANY, row)
+                for row in services._select_in(Enterprise, services.DECLARING_COMPANY, "credit_code", codes)}
+
+    def shape(company) -> tuple:
+        return (type(company), list(vars(company).items())[1:], vars(company._state), company.get_deferred_fields())
+
+    made, wanted = services.declaring_companies(codes), expected()
+    assert sorted(made) == sorted(wanted) == sorted([ALICE_CODE, BOB_CODE])
+    assert {code: shape(c) for code, c in made.items()} == {code: shape(c) for code, c in wanted.items()}
+    assert made[ALICE_CODE] == cast.alice_co and made[ALICE_CODE].name == cast.alice_co.name
+    seen = []
+
+    def receiver(sender, **kwargs):
+        seen.append(sender)
+
+    signals.post_init.connect(receiver, sender=Enterprise)
+    try:
+        made = services.declaring_companies(codes)
+    finally:
+        signals.post_init.disconnect(receiver, sender=Enterprise)
+    assert seen == [Enterprise, Enterprise]
+    assert {code: shape(c) for code, c in made.items()} == {code: shape(c) for code, c in wanted.items()}

@@ -100,9 +100,22 @@ def test_workers_plan_every_chunk_as_the_importing_process_does(registry):
     assert AnnualDeclaration.objects.filter(fiscal_year=2025).count() == 0  # pass 1 writes nothing
 
 
-def test_an_import_planned_by_workers_stores_and_audits_as_before(registry, monkeypatch):
+@pytest.mark.parametrize("pipeline", [False, True], ids=["planned-then-written", "written-while-planned"])
+def test_an_import_planned_by_workers_stores_and_audits_as_before(registry, monkeypatch, settings, pipeline):
+    """Both ways of writing (after the whole file is planned, or each chunk while the workers plan the next, in
+    the one transaction): the same counts, rows and audit entries. The file has a company's 2024 row in the chunk
+    after its 2025 row: that chunk's plan no longer holds once the chunk before is written, and is planned again."""
+    settings.IMPORT_PIPELINE = pipeline
     cast, codes, path, rows = registry
     used = []
+    taken: list[int] = []
+    original_take = import_service._ChunkWriter.take
+
+    def take(self, index, spooled):
+        taken.append(index)
+        return original_take(self, index, spooled)
+
+    monkeypatch.setattr(import_service._ChunkWriter, "take", take)
     original = import_service._walk_parallel
 
     def spy(**kwargs):
@@ -116,6 +129,7 @@ def test_an_import_planned_by_workers_stores_and_audits_as_before(registry, monk
     result = import_apply(actor=cast.olivia, kind="declarations", path=path, filename="d.csv")
 
     assert used == [True]
+    assert taken == (list(range(-(-rows // 7))) if pipeline else [])
     assert (result.rows, result.created, result.updated, result.unchanged) == (rows, 30, 8, 0)
     assert AnnualDeclaration.objects.filter(fiscal_year=2025).count() == 30
     entries = AuditEntry.objects.filter(context="import d.csv")
@@ -125,9 +139,38 @@ def test_an_import_planned_by_workers_stores_and_audits_as_before(registry, monk
     assert (again.created, again.updated, again.unchanged) == (0, 0, rows)
     assert used == [True, True]
     assert Enterprise.objects.filter(credit_code__in=codes).count() == 30
+    assert AuditEntry.objects.filter(context="import d.csv").count() == 30 + 8  # the second import wrote nothing
 
 
-def test_a_file_with_errors_is_rejected_with_the_errors_it_always_gave(registry, settings, tmp_path):
+def test_a_pipelined_import_rolls_back_what_it_wrote_when_a_later_chunk_is_rejected(registry, settings, tmp_path,
+                                                                                     monkeypatch):
+    """Written while planned: chunks are stored before a later one is found wrong; the whole import is rolled
+    back and rejected with exactly the errors of pass 1 in the importing process."""
+    settings.IMPORT_PIPELINE = True
+    written: list[int] = []
+    original_take = import_service._ChunkWriter.take
+
+    def take(self, index, spooled):
+        original_take(self, index, spooled)
+        written.append(self.rows)
+
+    monkeypatch.setattr(import_service._ChunkWriter, "take", take)
+    _cast, codes, path, rows = registry
+    lines = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    lines[-2][4] = "一百"  # a cell error in the last chunk
+    bad = _write(tmp_path / "late.csv", lines)
+    declarations, audited = AnnualDeclaration.objects.count(), AuditEntry.objects.count()
+    with pytest.raises(ImportRejected) as caught:
+        import_apply(actor=None, kind="declarations", path=bad, filename="late.csv")
+    assert caught.value.error_count == 1
+    assert [(e.row, e.column) for e in caught.value.errors] == [(len(lines) - 1, "sales")]
+    assert written and written[-1] >= 7  # chunks before it had been written (then rolled back)
+    assert (AnnualDeclaration.objects.count(), AuditEntry.objects.count()) == (declarations, audited)
+
+
+@pytest.mark.parametrize("pipeline", [False, True], ids=["planned-then-written", "written-while-planned"])
+def test_a_file_with_errors_is_rejected_with_the_errors_it_always_gave(registry, settings, tmp_path, pipeline):
+    settings.IMPORT_PIPELINE = pipeline
     _cast, codes, path, rows = registry
     lines = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
     lines[3][4] = "一百"  # a cell error in the first chunk
