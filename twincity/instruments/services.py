@@ -19,7 +19,7 @@ from twincity.core.access import require
 from twincity.core.audit import audit_record, snapshot
 from twincity.core.errors import InvalidInput
 from twincity.core.models import AuditEntry
-from twincity.instruments import access, selectors
+from twincity.instruments import access, payments, selectors
 from twincity.instruments import rules as booking_rules
 from twincity.instruments.errors import BookingConflict, BookingRefused, BookingState
 from twincity.instruments.models import Booking, Instrument, InstrumentBlackout, ServiceItem, rate_class_of
@@ -167,6 +167,7 @@ def booking_create(*, actor, instrument: Instrument, starts_at: datetime, ends_a
             rules_version=instrument.rules_version, overridden_rules=waived,
             override_reason=override_reason.strip()[:255] if waived else "",
         )
+        booking.cash_amount = booking.amount  # a voucher may pay part later (twincity.instruments.payments)
         _save_guarded(booking)
         context = f"override ({', '.join(waived)}): {booking.override_reason}" if waived else ""
         audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=booking,
@@ -206,6 +207,7 @@ def booking_change(*, actor, booking: Booking, starts_at: datetime, ends_at: dat
             booking.override_reason = override_reason.strip()[:255]
         _save_guarded(booking, ["starts_at", "ends_at", "blocked_from", "blocked_until", "amount", "overridden_rules",
                                 "override_reason", "updated_at"])
+        payments.booking_voucher_follow(actor=actor, booking=booking)
         context = f"override ({', '.join(waived)}): {booking.override_reason}" if waived else "changed"
         audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=booking, before=before,
                      after=snapshot(booking, BOOKING_AUDIT_FIELDS), context=context, subject=booking.instrument)
@@ -225,6 +227,7 @@ def _transition(*, actor, booking: Booking, allowed_from: tuple[str, ...], to: s
     locked.save(update_fields=["status", *changes, "updated_at"])
     audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=locked, before=before,
                  after=snapshot(locked, BOOKING_AUDIT_FIELDS), context=context[:255], subject=locked.instrument)
+    payments.booking_voucher_follow(actor=actor, booking=locked)
     return locked
 
 
@@ -315,6 +318,7 @@ def _expire(booking: Booking, now: datetime) -> None:
     audit_record(actor=None, action=AuditEntry.Action.UPDATE, instance=booking, before=before,
                  after=snapshot(booking, ("status", "hold_expires_at")),
                  context=f"hold expired at {booking.hold_expires_at:%Y-%m-%d %H:%M:%S}Z unanswered")
+    payments.booking_voucher_follow(actor=None, booking=booking)
 
 
 def booking_holds_expire(*, now: datetime | None = None) -> int:
