@@ -83,12 +83,23 @@ def check(terms: Terms, job: Job) -> list[Refusal]:
     return refusals
 
 
-def voucher_part(terms: Terms, job: Job, wanted: Decimal | None = None) -> Decimal:
-    """The part of the job the voucher pays: what is wanted (default: as much as possible), at most the cap
-    above the co-pay and the balance."""
+def voucher_part(terms: Terms, job: Job, wanted: Decimal | None = None) -> tuple[Decimal, list[Refusal]]:
+    """The part of the job the voucher pays, or the refusal: as much as possible (at most the cap above the
+    co-pay and the balance) when nothing is wanted; exactly what is wanted otherwise, refused above the cap or
+    the balance."""
     most = min(cap(terms, job.amount), terms.balance)
-    part = most if wanted is None else min(wanted, most)
-    return max(part.quantize(FEN, rounding=ROUND_DOWN), Decimal(0))
+    if wanted is None:
+        part = max(most, Decimal(0))
+        return part, [] if part > 0 else [Refusal("balance", "创新券余额不足", {"balance": str(terms.balance)})]
+    if wanted <= 0:
+        return Decimal(0), [Refusal("amount", "用券金额须为正数", {"wanted": str(wanted)})]
+    if wanted > cap(terms, job.amount):
+        return Decimal(0), [Refusal("copay", f"用券金额超过服务金额扣除企业自付后的上限 {cap(terms, job.amount)}",
+                                    {"wanted": str(wanted), "cap": str(cap(terms, job.amount))})]
+    if wanted > terms.balance:
+        return Decimal(0), [Refusal("balance", f"创新券余额不足（余额 {terms.balance}）",
+                                    {"wanted": str(wanted), "balance": str(terms.balance)})]
+    return wanted.quantize(FEN, rounding=ROUND_DOWN), []
 
 
 def evidence_missing(kinds: set[str], *, paid_in_cash: bool) -> list[str]:

@@ -284,8 +284,8 @@ def _locked_voucher(voucher_id: int) -> Voucher:
 
 def redemption_reserve(*, actor, voucher: Voucher, job_kind: str, job_ref: str, job: voucher_rules.Job,
                        job_label: str = "", wanted: Decimal | None = None) -> Redemption:
-    """Reserve part of a voucher for a job at booking time: as much as wanted (default: as much as the co-pay
-    share and the balance allow). 403 unless the actor may use the voucher; 409 `voucher_refused` naming each
+    """Reserve part of a voucher for a job at booking time: exactly `wanted` (refused above the co-pay cap or the
+    balance), or by default as much as the co-pay share and the balance allow. 403 unless the actor may use the voucher; 409 `voucher_refused` naming each
     rule broken (validity, category, region, provider, balance…); 409 `already_claimed` naming the earlier claim
     when the job is claimed already (voucher, test subsidy or post-subsidy). Registers the job's claim."""
     require(access.can_use_voucher(actor, voucher), "只有持券企业的用户可以使用该创新券 (the holder's users only)")
@@ -293,9 +293,9 @@ def redemption_reserve(*, actor, voucher: Voucher, job_kind: str, job_ref: str, 
         locked = _locked_voucher(voucher.pk)
         terms = terms_of(locked)
         refusals = voucher_rules.check(terms, job)
-        part = Decimal(0) if refusals else voucher_rules.voucher_part(terms, job, wanted)
-        if not refusals and part <= 0:
-            refusals = [voucher_rules.Refusal("balance", "创新券余额不足", {"balance": str(terms.balance)})]
+        part = Decimal(0)
+        if not refusals:
+            part, refusals = voucher_rules.voucher_part(terms, job, wanted)
         if refusals:
             raise VoucherRefused("该创新券不能用于此项服务：" + "；".join(r.message for r in refusals)
                                  + " (the voucher cannot pay for this job)",
