@@ -27,6 +27,7 @@ from twincity.vouchers.rules import Job
 
 JOB_KIND = "instruments.booking"
 PAYMENT_FIELDS = ("amount", "voucher_amount", "cash_amount")
+ZERO = Decimal("0.00")
 ENDED = (Booking.Status.REFUSED, Booking.Status.CANCELLED, Booking.Status.EXPIRED)
 
 
@@ -110,7 +111,7 @@ def booking_voucher_remove(*, actor, booking: Booking, now: datetime | None = No
         vouchers.redemption_release(actor=actor, job_kind=JOB_KIND, job_ref=job_ref(locked),
                                     reason="voucher taken off by the booker")
         before = snapshot(locked, PAYMENT_FIELDS)
-        locked.voucher_amount, locked.cash_amount = Decimal(0), locked.amount
+        locked.voucher_amount, locked.cash_amount = ZERO, locked.amount
         _payment_save(actor, locked, before, "voucher taken off")
     return locked
 
@@ -124,14 +125,14 @@ def booking_voucher_follow(*, actor, booking: Booking) -> None:
         if booking.status in ENDED:
             vouchers.redemption_release(actor=actor, job_kind=JOB_KIND, job_ref=job_ref(booking),
                                         reason=f"booking {booking.status}")
-            booking.voucher_amount = Decimal(0)
+            booking.voucher_amount = ZERO
         elif booking.status == Booking.Status.COMPLETED:
             vouchers.redemption_use(actor=actor, job_kind=JOB_KIND, job_ref=job_ref(booking))
         elif booking.amount != booking.voucher_amount + booking.cash_amount:
             redemption = vouchers.redemption_reprice(actor=actor, job_kind=JOB_KIND, job_ref=job_ref(booking),
                                                      job_amount=booking.amount)
             released = redemption is None or redemption.status != redemption.Status.RESERVED
-            booking.voucher_amount = Decimal(0) if released else redemption.voucher_amount
+            booking.voucher_amount = ZERO if released else redemption.voucher_amount
     cash = booking.amount - booking.voucher_amount
     if snapshot(booking, PAYMENT_FIELDS) != before:
         booking.cash_amount = cash

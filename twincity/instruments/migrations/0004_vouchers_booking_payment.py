@@ -20,12 +20,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='booking',
             name='cash_amount',
-            field=models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=12),
+            field=models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12),
         ),
         migrations.AddField(
             model_name='booking',
             name='voucher_amount',
-            field=models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=12),
+            field=models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12),
         ),
         migrations.RunPython(cash_is_the_amount, migrations.RunPython.noop),
     ]
