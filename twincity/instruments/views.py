@@ -134,7 +134,7 @@ def booking_create_view(request, public_id: UUID):
                 purpose=form.cleaned_data["purpose"], override_reason=form.cleaned_data["override_reason"])
         except ApplicationError as exc:
             form.add_error(None, exc.message)  # a voucher's refusals are named in its message
-            refusals = presentation.refusal_rows(exc.extra.get("refusals", []) if exc.code == "booking_refused" else [])
+            refusals = presentation.refusal_rows(exc.extra.get("refusals", []) if exc.code.startswith("booking_") else [])
     if not _htmx(request):
         if booked is not None:
             messages.success(request, _("Booked: %(status)s.") % {"status": booked.get_status_display()})
