@@ -18,7 +18,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import gettext_lazy as _
 
 from twincity.accounts.models import City, Organisation
 from twincity.core.models import TimeStampedModel
@@ -36,30 +35,30 @@ class VoucherBatch(TimeStampedModel):
     terms is a new batch), so every voucher and redemption can be traced to the terms it was spent under."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    code = models.CharField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=200)
-    city = models.CharField(_("issuing city"), max_length=32, choices=City)
+    code = models.CharField("编号", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=200)
+    city = models.CharField("发券城市", max_length=32, choices=City)
     office = models.ForeignKey(Organisation, models.PROTECT, related_name="voucher_batches",
-                               verbose_name=_("issuing office"))
-    amount = models.DecimalField(_("amount per voucher (yuan)"), max_digits=12, decimal_places=2)
-    valid_from = models.DateField(_("valid from"))
-    valid_until = models.DateField(_("valid until"))
+                               verbose_name="发券机构")
+    amount = models.DecimalField("每张面额（元）", max_digits=12, decimal_places=2)
+    valid_from = models.DateField("有效期自")
+    valid_until = models.DateField("有效期至")
     # Instrument category codes (a class code covers its subclasses: "01" covers "0106"); empty: any category.
-    categories = models.JSONField(_("eligible service categories"), default=list, blank=True)
+    categories = models.JSONField("可用服务类别", default=list, blank=True)
     # Organisation ids of the approved providers (入库服务机构); empty: any provider in an accepted region.
-    providers = models.JSONField(_("eligible providers"), default=list, blank=True)
+    providers = models.JSONField("入库服务机构", default=list, blank=True)
     # The cities whose providers accept this batch's vouchers (the issuing city, and the other if it is accepted
     # there: 川渝互认 as configuration).
-    regions = models.JSONField(_("accepted regions"), default=list)
-    settlement_mode = models.CharField(_("settlement mode"), max_length=16, choices=SettlementMode)
+    regions = models.JSONField("接受使用的城市", default=list)
+    settlement_mode = models.CharField("兑付方式", max_length=16, choices=SettlementMode)
     # The share of a job the enterprise always pays itself (0.30 = 30 %); the voucher covers at most the rest.
-    copay_share = models.DecimalField(_("co-pay share"), max_digits=4, decimal_places=3, default=Decimal(0))
-    active = models.BooleanField(_("open for issuing and use"), default=True)
+    copay_share = models.DecimalField("企业自付比例", max_digits=4, decimal_places=3, default=Decimal(0))
+    active = models.BooleanField("开放发放与使用", default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
 
     class Meta:
         ordering = ["-valid_from", "code"]
-        verbose_name = _("voucher batch")
+        verbose_name = "创新券批次"
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="voucher_batch_amount_positive"),
             models.CheckConstraint(condition=Q(valid_until__gte=F("valid_from")), name="voucher_batch_dates"),
@@ -79,21 +78,21 @@ class Voucher(TimeStampedModel):
     Status = VoucherStatus
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    code = models.CharField(_("code"), max_length=40, unique=True)
+    code = models.CharField("编号", max_length=40, unique=True)
     batch = models.ForeignKey(VoucherBatch, models.PROTECT, related_name="vouchers")
-    holder = models.ForeignKey(Organisation, models.PROTECT, related_name="vouchers", verbose_name=_("holder"))
-    amount = models.DecimalField(_("face amount (yuan)"), max_digits=12, decimal_places=2)
+    holder = models.ForeignKey(Organisation, models.PROTECT, related_name="vouchers", verbose_name="持券企业")
+    amount = models.DecimalField("面额（元）", max_digits=12, decimal_places=2)
     # Reserved by redemptions whose job is not done yet; used by redemptions whose job is done (settled or not).
     reserved = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
     used = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
-    valid_from = models.DateField(_("valid from"))
-    valid_until = models.DateField(_("valid until"))
-    status = models.CharField(_("status"), max_length=8, choices=VoucherStatus, default=VoucherStatus.ACTIVE)
+    valid_from = models.DateField("有效期自")
+    valid_until = models.DateField("有效期至")
+    status = models.CharField("状态", max_length=8, choices=VoucherStatus, default=VoucherStatus.ACTIVE)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
 
     class Meta:
         ordering = ["-created_at", "pk"]
-        verbose_name = _("innovation voucher")
+        verbose_name = "科技创新券"
         constraints = [
             models.UniqueConstraint(fields=["batch", "holder"], name="voucher_one_per_holder_per_batch"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="voucher_amount_positive"),
@@ -136,7 +135,7 @@ class Redemption(TimeStampedModel):
     job_ref = models.CharField(max_length=64)
     job_label = models.CharField(max_length=200, blank=True)
     provider = models.ForeignKey(Organisation, models.PROTECT, related_name="voucher_redemptions",
-                                 verbose_name=_("provider"))
+                                 verbose_name="服务机构")
     provider_city = models.CharField(max_length=32, choices=City)
     category_code = models.CharField(max_length=8, blank=True)
     job_date = models.DateField()
@@ -152,7 +151,7 @@ class Redemption(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at", "pk"]
-        verbose_name = _("voucher redemption")
+        verbose_name = "创新券使用"
         constraints = [
             models.CheckConstraint(condition=Q(voucher_amount__gt=0, job_amount__gte=F("voucher_amount")),
                                    name="redemption_within_job"),
