@@ -34,14 +34,15 @@ def test_the_navigation_per_persona(client, cast):
 
     assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "finance-products",
                                  "finance-overdue", "riskpool", "webhooks", "finance-dashboard", "instruments",
-                                 "instrument-bookings", "instrument-approvals", "instrument-usage", "instrument-my-usage", "instrument-jobs", "instrument-statements", "instrument-evaluation", "audit", "accounts", "schedules", "tokens", "api-docs"]
+                                 "instrument-bookings", "instrument-approvals", "instrument-usage", "instrument-my-usage", "instrument-jobs", "instrument-statements", "instrument-evaluation", "vouchers-batches", "vouchers-provider",
+                                 "audit", "accounts", "schedules", "tokens", "api-docs"]
     assert keys(cast.alice) == ["home", "my-enterprise", "import", "my-points", "standards", "finance-products",
-                                "finance-consents", "finance-cases", "instruments", "instrument-bookings", "instrument-my-usage", "instrument-jobs", "instrument-statements",
+                                "finance-consents", "finance-cases", "instruments", "instrument-bookings", "instrument-my-usage", "instrument-jobs", "instrument-statements", "vouchers-mine",
                                 "api-docs"]
     assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "finance-queue", "riskpool", "webhooks",
                                 "finance-dashboard", "instruments", "api-docs"]
     assert keys(cast.owen) == ["home", "standards", "finance-products", "instruments", "instrument-bookings",
-                               "instrument-approvals", "instrument-usage", "instrument-my-usage", "instrument-jobs", "instrument-statements", "instrument-evaluation", "api-docs"]
+                               "instrument-approvals", "instrument-usage", "instrument-my-usage", "instrument-jobs", "instrument-statements", "instrument-evaluation", "vouchers-provider", "api-docs"]
     assert keys(cast.charlie) == ["home", "standards", "finance-products", "instruments", "api-docs"]
 
 
@@ -70,12 +71,13 @@ def test_the_bar_groups_the_entries_into_sections(client, cast):
                                              "finance-dashboard"]),
                                 ("instruments", ["instruments", "instrument-bookings", "instrument-approvals",
                                                  "instrument-usage", "instrument-my-usage", "instrument-jobs", "instrument-statements", "instrument-evaluation"]),
+                                ("vouchers", ["vouchers-batches", "vouchers-provider"]),
                                 ("admin", ["audit", "accounts", "schedules", "tokens"]), "api-docs"]
     assert bar(cast.alice) == ["home", ("registry", ["my-enterprise", "import"]),
                                ("points", ["my-points", "standards"]),
                                ("finance", ["finance-products", "finance-consents", "finance-cases"]),
                                ("instruments", ["instruments", "instrument-bookings", "instrument-my-usage", "instrument-jobs", "instrument-statements"]),
-                               "api-docs"]
+                               "vouchers-mine", "api-docs"]
     assert bar(cast.bella) == ["home", "registry", "standards",
                                ("finance", ["finance-products", "finance-queue", "riskpool", "webhooks",
                                             "finance-dashboard"]), "instruments", "api-docs"]

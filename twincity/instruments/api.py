@@ -16,7 +16,7 @@ from twincity.core.access import require, visible
 from twincity.core.api import Pagination, errors
 from twincity.core.errors import InvalidInput
 from twincity.core.keyset import InvalidCursor, keyset_page
-from twincity.instruments import access, selectors, services
+from twincity.instruments import access, payments, selectors, services
 from twincity.instruments.models import Booking, BookingSeries, Instrument, RateClass, UserQualification
 from twincity.instruments.schemas import (
     BookingChangeIn,
@@ -39,8 +39,10 @@ from twincity.instruments.schemas import (
     SeriesChangeIn,
     SeriesIn,
     SeriesOut,
+    VoucherPayIn,
     WaiveIn,
 )
+from twincity.vouchers.selectors import voucher_get
 
 router = Router(tags=["instruments 大型仪器共享"])
 
@@ -188,6 +190,28 @@ def booking_fee_waive_api(request, public_id: UUID, payload: WaiveIn):
              summary="Mark a confirmed booking completed once it has started (owner staff, administrators)")
 def booking_complete_api(request, public_id: UUID):
     return services.booking_complete(actor=request.user, booking=_booking(request, public_id))
+
+
+@router.post("/bookings/{public_id}/voucher", response={200: BookingOut, **errors(403, 404, 409, 422)},
+             summary="Pay part of a booking with an innovation voucher (its booker; at booking time or before "
+                     "approval)",
+             description="Reserves the voucher part; `cash_amount` is the rest. 409 `voucher_refused` with "
+                         "`extra.refusals` (validity, category, region, provider, copay, balance…); 409 "
+                         "`already_claimed` with `extra.claim` when the booking is claimed already (voucher, test "
+                         "subsidy, post-subsidy); 409 `booking_state` after approval, once started, or already "
+                         "paid with a voucher.")
+def booking_voucher_apply_api(request, public_id: UUID, payload: VoucherPayIn):
+    booking = _booking(request, public_id)
+    voucher = voucher_get(public_id=payload.voucher)
+    if voucher is None or voucher.holder_id != request.user.organisation_id:
+        visible(None, "创新券不存在 (no such voucher)")
+    return payments.booking_voucher_apply(actor=request.user, booking=booking, voucher=voucher, wanted=payload.amount)
+
+
+@router.delete("/bookings/{public_id}/voucher", response={200: BookingOut, **errors(403, 404, 409, 422)},
+               summary="Take the voucher off a booking (its booker; before approval and before it starts)")
+def booking_voucher_remove_api(request, public_id: UUID):
+    return payments.booking_voucher_remove(actor=request.user, booking=_booking(request, public_id))
 
 
 @router.get("/{public_id}", response={200: InstrumentDetailOut, **errors(401, 404, 422)},

@@ -224,6 +224,10 @@ class Booking(TimeStampedModel):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     price_valid_from = models.DateField(null=True, blank=True)
     amount = models.DecimalField(_("amount (yuan)"), max_digits=12, decimal_places=2, default=Decimal(0))
+    # How the amount is paid: the part an innovation voucher covers (reserved in twincity.vouchers under the job
+    # key "instruments.booking:<public_id>") and the cash part; amount = voucher_amount + cash_amount.
+    voucher_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    cash_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
     rules_version = models.PositiveIntegerField(default=1)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
                                    related_name="+")

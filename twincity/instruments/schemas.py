@@ -148,6 +148,8 @@ class BookingOut(Schema):
     unit_price: Decimal | None = Field(None, description="yuan, frozen when booked")
     price_valid_from: date | None = Field(None, description="the price list line's date")
     amount: Decimal = Field(..., description="yuan")
+    voucher_amount: Decimal = Field(Decimal(0), description="yuan: the part an innovation voucher pays")
+    cash_amount: Decimal = Field(Decimal(0), description="yuan: amount - voucher_amount")
     decision_note: str
     cancellation_fee: Decimal = Field(..., description="yuan")
     fee_waived_reason: str
@@ -233,3 +235,11 @@ class QualificationOut(Schema):
 
 class RevokeIn(Schema):
     reason: str = Field(..., max_length=255, pattern=r"[^\s\x1c-\x1f]", description="the reason (not blank)")
+
+
+class VoucherPayIn(Schema):
+    voucher: UUID = Field(..., description="the public id of one of the paying enterprise's vouchers")
+    amount: Annotated[Decimal, Field(gt=0, lt=Decimal("1e10"), allow_inf_nan=False), PRICE_TEXT[0]] | None = Field(
+        None, json_schema_extra=PRICE_TEXT[1],
+        description="yuan: exactly this voucher part (refused above the co-pay cap or the balance); default: as "
+                    "much as allowed")

@@ -21,7 +21,7 @@ from twincity.core.access import require
 from twincity.core.audit import audit_record, snapshot
 from twincity.core.errors import InvalidInput
 from twincity.core.models import AuditEntry
-from twincity.instruments import access, selectors
+from twincity.instruments import access, payments, selectors
 from twincity.instruments import rules as booking_rules
 from twincity.instruments.errors import BookingConflict, BookingRefused, BookingState
 from twincity.instruments.models import (
@@ -186,7 +186,7 @@ def _build(*, actor, instrument: Instrument, rules: booking_rules.Rules, starts_
     line = selectors.price_in_force(item=item, rate_class=rate_class, on=on) if item is not None else None
     blocked_from, blocked_until = booking_rules.blocked_period(rules, starts_at, ends_at)
     hold = booking_rules.hold_until(rules, now)
-    return Booking(
+    booking = Booking(
         instrument=instrument, user=actor, organisation=actor.organisation, starts_at=starts_at,
         ends_at=ends_at, blocked_from=blocked_from, blocked_until=blocked_until,
         status=Booking.Status.PENDING if hold is not None else Booking.Status.CONFIRMED, hold_expires_at=hold,
@@ -197,6 +197,8 @@ def _build(*, actor, instrument: Instrument, rules: booking_rules.Rules, starts_
         override_reason=override_reason.strip()[:255] if waived else "", exclusive=rules.capacity == 1,
         series=series, occurrence_start=starts_at if series is not None else None,
     )
+    booking.cash_amount = booking.amount  # a voucher may pay part later (twincity.instruments.payments)
+    return booking
 
 
 def _relieve_rebooked(*, instrument: Instrument, rules: booking_rules.Rules, booking: Booking,
@@ -302,6 +304,7 @@ def booking_change(*, actor, booking: Booking, starts_at: datetime, ends_at: dat
             booking.override_reason = override_reason.strip()[:255]
         _save_guarded(booking, ["starts_at", "ends_at", "blocked_from", "blocked_until", "amount", "overridden_rules",
                                 "override_reason", "exclusive", "updated_at"])
+        payments.booking_voucher_follow(actor=actor, booking=booking)
         context = f"override ({', '.join(waived)}): {booking.override_reason}" if waived else "changed"
         audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=booking, before=before,
                      after=snapshot(booking, BOOKING_AUDIT_FIELDS), context=context, subject=booking.instrument)
@@ -322,6 +325,7 @@ def _transition(*, actor, booking: Booking, allowed_from: tuple[str, ...], to: s
     locked.save(update_fields=["status", *changes, "updated_at"])
     audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=locked, before=before,
                  after=snapshot(locked, BOOKING_AUDIT_FIELDS), context=context[:255], subject=locked.instrument)
+    payments.booking_voucher_follow(actor=actor, booking=locked)
     return locked
 
 
@@ -453,6 +457,7 @@ def _expire(booking: Booking, now: datetime) -> None:
     audit_record(actor=None, action=AuditEntry.Action.UPDATE, instance=booking, before=before,
                  after=snapshot(booking, ("status", "hold_expires_at")),
                  context=f"hold expired at {booking.hold_expires_at:%Y-%m-%d %H:%M:%S}Z unanswered")
+    payments.booking_voucher_follow(actor=None, booking=booking)
 
 
 def booking_holds_expire(*, now: datetime | None = None) -> int:

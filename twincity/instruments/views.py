@@ -15,9 +15,11 @@ from django.views.decorators.http import require_GET, require_POST
 from twincity.core.access import require, visible
 from twincity.core.errors import ApplicationError
 from twincity.core.keyset import InvalidCursor, keyset_page
-from twincity.instruments import access, presentation, selectors, services
+from twincity.instruments import access, payments, presentation, selectors, services
 from twincity.instruments.forms import BookingForm, SearchForm, SeriesForm
 from twincity.instruments.models import RateClass
+from twincity.vouchers import access as voucher_access
+from twincity.vouchers import selectors as voucher_selectors
 
 PAGE_SIZE = 20
 
@@ -103,6 +105,8 @@ def _detail_context(request, instrument, form=None, refusals=None, booked=None, 
         "refusals": refusals or [], "booked": booked,
         "series_form": series_form or SeriesForm(initial={"first_day": timezone.localdate() + timedelta(days=1)}),
         "series_refusals": series_refusals or [], "series_made": series_made,
+        "vouchers": list(voucher_selectors.usable_vouchers(queryset=voucher_access.vouchers_held(request.user),
+                                                           on=timezone.localdate())),
     }
 
 
@@ -124,13 +128,16 @@ def booking_create_view(request, public_id: UUID):
     refusals, booked = [], None
     if form.is_valid():
         starts_at, ends_at = form.period()
+        voucher = None
+        if request.POST.get("voucher"):  # pay part with one of the enterprise's vouchers (twincity.vouchers)
+            voucher = voucher_access.vouchers_held(request.user).filter(public_id=request.POST["voucher"]).first()
         try:
-            booked = services.booking_create(actor=request.user, instrument=instrument, starts_at=starts_at,
-                                             ends_at=ends_at, purpose=form.cleaned_data["purpose"],
-                                             override_reason=form.cleaned_data["override_reason"])
+            booked = payments.booking_create_paid(
+                actor=request.user, voucher=voucher, instrument=instrument, starts_at=starts_at, ends_at=ends_at,
+                purpose=form.cleaned_data["purpose"], override_reason=form.cleaned_data["override_reason"])
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
-            refusals = presentation.refusal_rows(exc.extra.get("refusals", []))
+            form.add_error(None, exc.message)  # a voucher's refusals are named in its message
+            refusals = presentation.refusal_rows(exc.extra.get("refusals", []) if exc.code.startswith("booking_") else [])
     if not _htmx(request):
         if booked is not None:
             messages.success(request, _("Booked: %(status)s.") % {"status": booked.get_status_display()})
