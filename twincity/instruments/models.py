@@ -234,6 +234,9 @@ class Booking(TimeStampedModel):
     # An administrator's override: the rules waived and why (also in the audit trail).
     overridden_rules = models.JSONField(default=list, blank=True)
     override_reason = models.CharField(max_length=255, blank=True)
+    # RFC 5545 SEQUENCE of the booking's calendar event: raised by every service write that changes its period
+    # or status (change, approve, refuse, cancel, complete, expire), so calendar apps take the new version.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
 
     objects = BookingQuerySet.as_manager()
 
@@ -258,3 +261,25 @@ class Booking(TimeStampedModel):
     @property
     def holds_slot(self) -> bool:
         return self.status in HOLDING
+
+
+class CalendarToken(models.Model):
+    """A person's secret calendar-feed address: calendar apps cannot sign in, so the feed URL carries a random
+    token. Only its SHA-256 digest is stored (the address is shown once, when made); rotating makes a new one
+    and revokes the old, revoking stops the feed. At most one live token per person."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="calendar_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(revoked_at__isnull=True),
+                                    name="calendar_token_one_live_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"calendar token of {self.user_id} ({'revoked' if self.revoked_at else 'live'})"

@@ -204,8 +204,9 @@ def booking_change(*, actor, booking: Booking, starts_at: datetime, ends_at: dat
         if waived:
             booking.overridden_rules = sorted(set(booking.overridden_rules) | set(waived))
             booking.override_reason = override_reason.strip()[:255]
+        booking.sequence += 1  # the calendar event's new version (twincity.instruments.feeds)
         _save_guarded(booking, ["starts_at", "ends_at", "blocked_from", "blocked_until", "amount", "overridden_rules",
-                                "override_reason", "updated_at"])
+                                "override_reason", "sequence", "updated_at"])
         context = f"override ({', '.join(waived)}): {booking.override_reason}" if waived else "changed"
         audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=booking, before=before,
                      after=snapshot(booking, BOOKING_AUDIT_FIELDS), context=context, subject=booking.instrument)
@@ -222,7 +223,8 @@ def _transition(*, actor, booking: Booking, allowed_from: tuple[str, ...], to: s
     locked.status = to
     for name, value in changes.items():
         setattr(locked, name, value)
-    locked.save(update_fields=["status", *changes, "updated_at"])
+    locked.sequence += 1  # the calendar event's new version (twincity.instruments.feeds)
+    locked.save(update_fields=["status", *changes, "sequence", "updated_at"])
     audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=locked, before=before,
                  after=snapshot(locked, BOOKING_AUDIT_FIELDS), context=context[:255], subject=locked.instrument)
     return locked
@@ -311,7 +313,8 @@ def booking_complete(*, actor, booking: Booking, now: datetime | None = None) ->
 def _expire(booking: Booking, now: datetime) -> None:
     before = snapshot(booking, ("status", "hold_expires_at"))
     booking.status = Booking.Status.EXPIRED
-    booking.save(update_fields=["status", "updated_at"])
+    booking.sequence += 1  # the calendar event's new version (twincity.instruments.feeds)
+    booking.save(update_fields=["status", "sequence", "updated_at"])
     audit_record(actor=None, action=AuditEntry.Action.UPDATE, instance=booking, before=before,
                  after=snapshot(booking, ("status", "hold_expires_at")),
                  context=f"hold expired at {booking.hold_expires_at:%Y-%m-%d %H:%M:%S}Z unanswered")
