@@ -69,8 +69,9 @@ def catalogue_search(*, text: str = "", category: InstrumentCategory | None = No
         qs = qs.filter(Exists(priced.filter(instrument=OuterRef("pk"))))
     if free_from is not None and free_until is not None:
         assert now is not None
-        busy = Booking.objects.holding(now).filter(instrument=OuterRef("pk"), blocked_from__lt=free_until,
-                                                    blocked_until__gt=free_from)
+        # Served by the index booking_instrument_until (see Booking.Meta).
+        busy = Booking.objects.holding(now).filter(instrument=OuterRef("pk"), blocked_until__gt=free_from,
+                                                    blocked_from__lt=free_until)
         closed = InstrumentBlackout.objects.filter(instrument=OuterRef("pk"), starts_at__lt=free_until,
                                                    ends_at__gt=free_from)
         qs = qs.filter(status=Instrument.Status.IN_SERVICE).exclude(Exists(busy)).exclude(Exists(closed))

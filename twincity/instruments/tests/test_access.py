@@ -25,7 +25,7 @@ def objects(cast):
     retired.status = retired.Status.RETIRED
     retired.save()
     booking = services.booking_create(actor=cast.alice, instrument=sem, starts_at=TUE9, ends_at=TUE9 + H, now=NOW)
-    return {"sem": sem, "retired": retired, "booking": booking}
+    return {"sem": sem, "retired": retired, "booking": booking, "owner": cast.institute}
 
 
 TABLE = [
@@ -43,6 +43,8 @@ TABLE = [
     ("can_view_booking", "booking", ("alice", "owen", "olivia")),
     ("can_cancel", "booking", ("alice", "owen", "olivia")),
     ("can_change", "booking", ("alice", "olivia")),
+    ("can_manage_owner", "owner", ("owen", "olivia")),
+    ("can_import_catalogue", None, ("owen", "olivia")),
 ]
 
 
