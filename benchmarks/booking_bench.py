@@ -385,9 +385,11 @@ def measure_search(count: int, now: datetime, rng: random.Random) -> dict:
 # --- concurrent booking ---------------------------------------------------------------------------------------------
 
 
-def measure_booking(
-    *, clients: int, seconds: float, attempts: int, hot: list[int], users: list[int], now: datetime, seed_: int
-) -> dict:
+def _client(
+    n: int, *, hot: list[int], users: list[int], starts: list[datetime], seed_: int, barrier, budget, deadline, results
+) -> None:
+    """One client: its own connection and user, booking random slots on the hot instruments until the deadline or
+    the shared attempt budget runs out; its counts, end time and database backend CPU go to `results`."""
     from django.db import OperationalError, connection
 
     from twincity.accounts.models import User
@@ -396,79 +398,145 @@ def measure_booking(
     from twincity.instruments.errors import BookingConflict, BookingRefused
     from twincity.instruments.models import Instrument
 
-    first = (now + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
-    starts = [first + timedelta(hours=h) for h in range(24 * 55)]
-    lock = threading.Lock()
-    budget = {"left": attempts if attempts > 0 else 10**12}
-    counts = {"attempts": 0, "made": 0, "conflicts": 0, "refused": 0, "errors": 0}
+    rng = random.Random(seed_ * 1000 + n)
+    mine = {"attempts": 0, "made": 0, "conflicts": 0, "refused": 0, "errors": 0}
     errors: list[str] = []
-    ends: list[float] = []
-    backend_cpu_total = [0.0]
-    barrier = threading.Barrier(clients + 1)
-    deadline = [0.0]
-
-    def client(n: int) -> None:
-        rng = random.Random(seed_ * 1000 + n)
+    try:
         user = User.objects.select_related("organisation").get(pk=users[n % len(users)])
         instruments = list(Instrument.objects.select_related("owner").filter(pk__in=hot))
         cpu0 = backend_cpu()
-        mine = dict.fromkeys(counts, 0)
+    finally:
         barrier.wait()
-        try:
-            while time.perf_counter() < deadline[0]:
-                with lock:
-                    if budget["left"] <= 0:
-                        break
-                    budget["left"] -= 1
-                start = rng.choice(starts)
-                mine["attempts"] += 1
-                try:
-                    services.booking_create(
-                        actor=user,
-                        instrument=rng.choice(instruments),
-                        starts_at=start,
-                        ends_at=start + timedelta(hours=rng.choice((1, 2))),
-                        purpose="并发基准",
-                    )
-                    mine["made"] += 1
-                except BookingConflict:
-                    mine["conflicts"] += 1
-                except BookingRefused:
-                    mine["refused"] += 1
-                except (ApplicationError, OperationalError) as exc:
-                    mine["errors"] += 1
-                    with lock:
-                        errors.append(f"{type(exc).__name__}: {exc}"[:200])
-        finally:
-            cpu1 = backend_cpu()
-            with lock:
-                ends.append(time.perf_counter())
-                for key, value in mine.items():
-                    counts[key] += value
-                if cpu0 is not None and cpu1 is not None:
-                    backend_cpu_total[0] += cpu1 - cpu0
-            connection.close()
+    try:
+        while time.perf_counter() < deadline.value:
+            with budget.get_lock():
+                if budget.value <= 0:
+                    break
+                budget.value -= 1
+            start = rng.choice(starts)
+            mine["attempts"] += 1
+            try:
+                services.booking_create(
+                    actor=user,
+                    instrument=rng.choice(instruments),
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=rng.choice((1, 2))),
+                    purpose="并发基准",
+                )
+                mine["made"] += 1
+            except BookingConflict:
+                mine["conflicts"] += 1
+            except BookingRefused:
+                mine["refused"] += 1
+            except (ApplicationError, OperationalError) as exc:
+                mine["errors"] += 1
+                errors.append(f"{type(exc).__name__}: {exc}"[:200])
+    finally:
+        end = time.perf_counter()
+        cpu1 = backend_cpu()
+        server = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else 0.0
+        results.put((mine, end, server, errors[:3], cpu_seconds()))
+        connection.close()
 
-    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
-    for thread in threads:
-        thread.start()
+
+def measure_booking(
+    *,
+    clients: int,
+    seconds: float,
+    attempts: int,
+    hot: list[int],
+    users: list[int],
+    now: datetime,
+    seed_: int,
+    processes: bool,
+) -> dict:
+    """`clients` threads (one process: Python's lock serialises their Python work) or, with `processes`, forked
+    processes (the Python work on every core), each with its own database connection."""
+    import multiprocessing
+    import queue as queue_module
+
+    from django.db import connections
+
+    first = (now + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    starts = [first + timedelta(hours=h) for h in range(24 * 55)]
+    if processes:
+        context = multiprocessing.get_context("fork")
+        barrier, results = context.Barrier(clients + 1), context.Queue()
+        budget, deadline = context.Value("q", attempts if attempts > 0 else 10**12), context.Value("d", 0.0)
+        connections.close_all()  # each child opens its own
+        workers = [
+            context.Process(
+                target=_client,
+                args=(n,),
+                kwargs=dict(
+                    hot=hot,
+                    users=users,
+                    starts=starts,
+                    seed_=seed_,
+                    barrier=barrier,
+                    budget=budget,
+                    deadline=deadline,
+                    results=results,
+                ),
+                daemon=True,
+            )
+            for n in range(clients)
+        ]
+    else:
+        barrier, results = threading.Barrier(clients + 1), queue_module.Queue()
+        budget, deadline = (
+            multiprocessing.Value("q", attempts if attempts > 0 else 10**12),
+            multiprocessing.Value("d", 0.0),
+        )
+        workers = [
+            threading.Thread(
+                target=_client,
+                args=(n,),
+                kwargs=dict(
+                    hot=hot,
+                    users=users,
+                    starts=starts,
+                    seed_=seed_,
+                    barrier=barrier,
+                    budget=budget,
+                    deadline=deadline,
+                    results=results,
+                ),
+                daemon=True,
+            )
+            for n in range(clients)
+        ]
+    for worker in workers:
+        worker.start()
     cpu0 = cpu_seconds()
-    deadline[0] = time.perf_counter() + seconds
+    deadline.value = time.perf_counter() + seconds
     started = time.perf_counter()
     barrier.wait()
-    for thread in threads:
-        thread.join()
+    counts = {"attempts": 0, "made": 0, "conflicts": 0, "refused": 0, "errors": 0}
+    ends, errors, server, child_cpu = [], [], 0.0, 0.0
+    for _ in workers:
+        mine, end, backend, errs, cpu = results.get()
+        for key, value in mine.items():
+            counts[key] += value
+        ends.append(end)
+        server += backend
+        errors.extend(errs)
+        child_cpu += cpu
+    for worker in workers:
+        worker.join()
     elapsed = max(ends) - started
     if errors:
-        print(f"{len(errors)} errors, e.g. {errors[:3]}", file=sys.stderr)
+        print(f"{counts['errors']} errors, e.g. {errors[:3]}", file=sys.stderr)
+    client_cpu = child_cpu if processes else cpu_seconds() - cpu0
     return {
         **counts,
         "clients": clients,
+        "client_mode": "processes" if processes else "threads",
         "booking_seconds": round(elapsed, 2),
         "bookings_per_second": round(counts["made"] / elapsed, 1),
         "attempts_per_second": round(counts["attempts"] / elapsed, 1),
-        "booking_cpu_seconds": round(cpu_seconds() - cpu0, 1),
-        "booking_db_server_cpu_seconds": round(backend_cpu_total[0], 1) if backend_cpu_total[0] else None,
+        "booking_cpu_seconds": round(client_cpu, 1),
+        "booking_db_server_cpu_seconds": round(server, 1) if server else None,
     }
 
 
@@ -503,6 +571,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--attempts", type=int, default=0, help="stop after this many attempts in all (0: no limit)")
+    parser.add_argument(
+        "--processes", action="store_true", help="clients are forked processes (default: threads of this process)"
+    )
     parser.add_argument("--hot", type=int, default=4, help="instruments the clients book on")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--full-check", action="store_true", help="check every instrument for overlaps")
@@ -564,6 +635,7 @@ def main(argv: list[str] | None = None) -> int:
             users=seeded["users"],
             now=timezone.now(),
             seed_=args.seed,
+            processes=args.processes,
         )
         print(f"booking: {booking}", file=sys.stderr, flush=True)
         found = overlaps(None if args.full_check else seeded["hot"])
