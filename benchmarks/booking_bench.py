@@ -27,6 +27,11 @@ past ones mostly completed, future ones mostly confirmed, some pending, some can
    Then a SQL self-join counts pairs of slot-holding bookings of the same instrument whose held periods overlap
    (`overlaps`, must be 0) over the hot instruments (`--full-check`: all instruments).
 
+`--processes` runs the clients as forked processes instead of threads (threads share one Python lock, so their
+Python work uses one core); `--no-version-bump` is a diagnosis: it skips the cache-version bump that every audited
+write makes after its commit (twincity.core.caching: one row every writer of the platform updates), to measure what
+that shared row costs the booking rate.
+
 CPU seconds: this process's (the clients and the search), and on PostgreSQL on this machine the database
 backends' (read from /proc for each client's backend). The last line is one JSON object: instruments, bookings,
 search_p50_ms, search_p95_ms, search_queries, clients, attempts, made, conflicts, errors, bookings_per_second,
@@ -574,6 +579,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--processes", action="store_true", help="clients are forked processes (default: threads of this process)"
     )
+    parser.add_argument(
+        "--no-version-bump",
+        action="store_true",
+        help="diagnosis only: skip the cache-version bump every audited write makes after commit (one "
+        "row of core_cacheversion that every writer updates), to measure what it costs",
+    )
     parser.add_argument("--hot", type=int, default=4, help="instruments the clients book on")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--full-check", action="store_true", help="check every instrument for overlaps")
@@ -627,6 +638,10 @@ def main(argv: list[str] | None = None) -> int:
         search = measure_search(args.searches, now, rng)
         print(f"search: {search}", file=sys.stderr, flush=True)
         connection.close()
+        if args.no_version_bump:
+            import twincity.core.audit
+
+            twincity.core.audit.version_bump = lambda name="registry": None
         booking = measure_booking(
             clients=args.clients,
             seconds=args.seconds,
@@ -647,6 +662,7 @@ def main(argv: list[str] | None = None) -> int:
             "overlaps": found,
             "overlaps_checked": "all" if args.full_check else f"{len(seeded['hot'])} hot",
             "database": connection.vendor,
+            "version_bump": not args.no_version_bump,
             "seed_seconds": round(seed_seconds, 1),
             "seed_cpu_seconds": round(seed_cpu, 1),
             "load_average_before": round(load_before, 2),
