@@ -250,15 +250,16 @@ class Booking(TimeStampedModel):
                                    name="booking_blocked_covers_period"),
         ]
         indexes = [
-            models.Index(fields=["instrument", "blocked_from"], name="booking_instrument_blocked"),
             models.Index(fields=["user", "starts_at"], name="booking_user_start"),
             models.Index(fields=["status", "hold_expires_at"], name="booking_status_hold"),
             # Availability search (selectors.catalogue_search): "does a booking that holds its slot overlap
             # [from, until)" probes instrument = X AND blocked_until > from AND blocked_from < until: the range
             # starts at the first booking ending after `from` (the instrument's history before it is never read)
             # and blocked_from is checked in the index, so only a candidate's row is read. SQLite and PostgreSQL
-            # both pick it for the NOT EXISTS (a partial index on the holding statuses is not: SQLite does not
-            # match a partial index's condition against bound parameters).
+            # both pick it (a partial index on the holding statuses is not: SQLite does not match a partial
+            # index's condition against bound parameters). It replaces (instrument, blocked_from), which read every
+            # booking that started before the window's end, the instrument's history included, and which SQLite
+            # kept choosing when both existed; the rule check's read (selectors.held_for_check) uses this one too.
             models.Index(fields=["instrument", "blocked_until", "blocked_from"], name="booking_instrument_until"),
         ]
 
