@@ -1,7 +1,9 @@
 """The demo's shared instruments: owner institutions in both cities, ~30 instruments with real makers and
 models (demo rows, marked as such in their site), their booking rules, dated price lists per rate class, and
 bookings over the past week and the coming three (each checked by the booking rules' own checker, so the demo
-never holds a booking the platform would refuse). Seeding is not a user action: no audit entries."""
+never holds a booking the platform would refuse). The catalogue goes through its write path
+(services.instrument_create, service_item_set, price_set: audited, the platform acting); the bookings are
+bulk rows (seeding is not a user action)."""
 
 import random
 from datetime import date, datetime, time, timedelta
@@ -12,6 +14,7 @@ from django.utils import timezone
 
 from twincity.accounts.models import Organisation, User
 from twincity.instruments import rules as booking_rules
+from twincity.instruments import services
 from twincity.instruments.models import (
     Booking,
     Instrument,
@@ -152,31 +155,25 @@ def demo_instruments_load(orgs: dict[str, Organisation], *, seed: int = 9, now: 
         categories = {c.code: c for c in InstrumentCategory.objects.all()}
         owners = _owners(orgs)
         users = {u.username: u for u in User.objects.filter(username__in=BOOKERS).select_related("organisation")}
-        instruments, items, prices = [], [], []
-        for owner, zh, en, maker, model, code, value, operation, preset, _industry, spec in INSTRUMENTS:
+        # Through the catalogue's one write path (the platform acting: actor None), as an import would.
+        instruments = []
+        for owner, zh, en, maker, model, code, value, operation, preset, industry, spec in INSTRUMENTS:
             if owner not in owners:
                 continue
             o = owners[owner]
-            instruments.append(Instrument(
-                owner=o, name_zh=zh, name_en=en, maker=maker, model=model, category=categories[code],
-                original_value=Decimal(value), city=o.city, site=f"{o.name}{DEMO_SITE}", specifications=spec,
-                operation=operation, rules=RULES[preset],
-                required_qualification="上机培训合格" if operation == "self" else "",
-            ))
-        Instrument.objects.bulk_create(instruments)
-        industry_by_name = {(row[0], row[1]): row[9] for row in INSTRUMENTS}
-        instruments = list(Instrument.objects.select_related("owner"))
-        for instrument in instruments:
-            items.append(ServiceItem(instrument=instrument, code="machine-time", name_zh="机时", name_en="Machine time",
-                                     unit=ServiceItem.Unit.HOUR))
-        ServiceItem.objects.bulk_create(items)
-        key_of = {o.pk: k for k, o in owners.items()}
-        for item in ServiceItem.objects.select_related("instrument", "instrument__owner"):
-            industry = industry_by_name[(key_of[item.instrument.owner_id], item.instrument.name_zh)]
+            instrument = services.instrument_create(actor=None, owner=o, rules=RULES[preset], values={
+                "name_zh": zh, "name_en": en, "maker": maker, "model": model, "category_id": categories[code].pk,
+                "original_value": Decimal(value), "city": o.city, "site": f"{o.name}{DEMO_SITE}",
+                "specifications": spec, "operation": operation,
+                "required_qualification": "上机培训合格" if operation == "self" else ""})
+            item = services.service_item_set(actor=None, instrument=instrument, code="machine-time", name_zh="机时",
+                                             name_en="Machine time", unit=ServiceItem.Unit.HOUR)
             for valid_from, raise_ in zip(PRICE_DATES, (Decimal(1), Decimal("1.05"))):
-                prices.extend(Price(service_item=item, rate_class=rc, amount=_price(industry, rc, raise_),
-                                    valid_from=valid_from) for rc in RateClass.values)
-        Price.objects.bulk_create(prices)
+                for rc in RateClass.values:
+                    services.price_set(actor=None, item=item, rate_class=rc, amount=_price(industry, rc, raise_),
+                                       valid_from=valid_from)
+            instruments.append(instrument)
+        instruments = list(Instrument.objects.select_related("owner"))
         # One instrument under maintenance next week (a blackout, in its rules and its rows).
         maintained = instruments[0]
         monday = timezone.localdate(now) + timedelta(days=7 - timezone.localdate(now).weekday())

@@ -52,6 +52,20 @@ def can_manage_instrument(user, instrument: Instrument) -> bool:
     return owner is not None and owner.pk == instrument.owner.root_id
 
 
+def can_manage_owner(user, owner: Organisation | None) -> bool:
+    """Add instruments to an owner institution's catalogue (and import its rows): its staff, administrators.
+    `actor=None` is the platform itself (the demo, a command)."""
+    if user is None or is_admin(user):
+        return user is None or owner is not None
+    mine = owner_of(user)
+    return owner is not None and mine is not None and mine.pk == owner.root_id
+
+
+def can_import_catalogue(user) -> bool:
+    """Import and export the catalogue in Excel: administrators and owner institutions' staff (their rows)."""
+    return is_admin(user) or owner_of(user) is not None
+
+
 def instruments_managed(user) -> QuerySet[Instrument]:
     """The list form of `can_manage_instrument`."""
     if is_admin(user):

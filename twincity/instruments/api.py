@@ -8,15 +8,18 @@ timestamp it measured (`at`) and who may override it; an overlap answers 409 `bo
 from datetime import time, timedelta
 from uuid import UUID
 
+from django.http import HttpResponse
 from django.utils import timezone
-from ninja import Query, Router, Status
+from ninja import File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from twincity.core.access import require, visible
 from twincity.core.api import Pagination, errors
 from twincity.core.errors import InvalidInput
 from twincity.core.keyset import InvalidCursor, keyset_page
-from twincity.instruments import access, payments, selectors, services
+from twincity.enterprises.imports.jobs import upload_check_size
+from twincity.instruments import access, catalogue_io, payments, selectors, services
 from twincity.instruments.models import Booking, BookingSeries, Instrument, RateClass, UserQualification
 from twincity.instruments.schemas import (
     BookingChangeIn,
@@ -45,6 +48,15 @@ from twincity.instruments.schemas import (
 from twincity.vouchers.selectors import voucher_get
 
 router = Router(tags=["instruments 大型仪器共享"])
+
+
+class CatalogueImportOut(Schema):
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    items: int
+    price_lines: int
 
 NO_INSTRUMENT = "仪器不存在 (no such instrument)"
 NO_BOOKING = "预约不存在 (no such booking)"
@@ -85,6 +97,48 @@ def _detail(instrument: Instrument) -> dict:
 
 
 # --- the catalogue ---------------------------------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(data: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _xlsx_doc(description: str) -> dict:
+    return {"responses": {"200": {"description": description, "content": {XLSX: {"schema": {
+        "type": "string", "format": "binary"}}}}}}
+
+
+@router.get("/catalogue/export.xlsx", response={200: None, **errors(401, 403)},
+            summary="The catalogue I manage in the Excel import template (administrators: all of it)",
+            openapi_extra=_xlsx_doc("XLSX: one row per service item, with today's prices by rate class"))
+def catalogue_export_api(request):
+    return _xlsx(catalogue_io.catalogue_xlsx(actor=request.user), "instruments.xlsx")
+
+
+@router.get("/catalogue/gbt30523.xlsx", response={200: None, **errors(401)},
+            summary="The catalogue in the core metadata elements of GB/T 30523 (where they map)",
+            openapi_extra=_xlsx_doc("XLSX: one row per instrument not retired; the mapping is documented in "
+                                    "twincity.instruments.catalogue_io"))
+def catalogue_gbt30523_api(request):
+    base = request.build_absolute_uri("/")
+    return _xlsx(catalogue_io.gbt30523_xlsx(actor=request.user, base_url=base), "instruments-gbt30523.xlsx")
+
+
+@router.post("/catalogue/import", response={200: CatalogueImportOut, **errors(401, 403, 413, 422)},
+             summary="Import the catalogue's Excel template (administrators; owners' staff: their instruments)",
+             description="All or nothing, through the services: a file with any error is refused with 422, code "
+                         "`import_rejected`, `extra.errors` = [{row, column, value, reason_zh, reason_en}]; nothing "
+                         "is written. A blank `public_id` adds an instrument; prices add dated price lines.")
+def catalogue_import_api(request, file: File[UploadedFile]):
+    require(access.can_import_catalogue(request.user))
+    upload_check_size(file)
+    data = b"".join(file.chunks())
+    return catalogue_io.catalogue_import(actor=request.user, data=data, filename=file.name or "upload").as_dict()
+
 
 
 @router.get("/categories", response={200: list[CategoryOut], **errors(401)},

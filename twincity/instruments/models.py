@@ -250,6 +250,9 @@ class Booking(TimeStampedModel):
     # waiver or the relief of the slot being rebooked by someone else.
     no_show_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
     fee_assessed = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+    # RFC 5545 SEQUENCE of the booking's calendar event: raised by every service write that changes its period
+    # or status (change, approve, refuse, cancel, complete, expire), so calendar apps take the new version.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
 
     objects = BookingQuerySet.as_manager()
 
@@ -263,9 +266,17 @@ class Booking(TimeStampedModel):
                                    name="booking_blocked_covers_period"),
         ]
         indexes = [
-            models.Index(fields=["instrument", "blocked_from"], name="booking_instrument_blocked"),
             models.Index(fields=["user", "starts_at"], name="booking_user_start"),
             models.Index(fields=["status", "hold_expires_at"], name="booking_status_hold"),
+            # Availability search (selectors.catalogue_search): "does a booking that holds its slot overlap
+            # [from, until)" probes instrument = X AND blocked_until > from AND blocked_from < until: the range
+            # starts at the first booking ending after `from` (the instrument's history before it is never read)
+            # and blocked_from is checked in the index, so only a candidate's row is read. SQLite and PostgreSQL
+            # both pick it (a partial index on the holding statuses is not: SQLite does not match a partial
+            # index's condition against bound parameters). It replaces (instrument, blocked_from), which read every
+            # booking that started before the window's end, the instrument's history included, and which SQLite
+            # kept choosing when both existed; the rule check's read (selectors.held_for_check) uses this one too.
+            models.Index(fields=["instrument", "blocked_until", "blocked_from"], name="booking_instrument_until"),
         ]
 
     def __str__(self) -> str:
@@ -334,6 +345,28 @@ class UserQualification(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user_id}@{self.instrument_id} {self.valid_from}–{self.valid_until}"
+
+
+class CalendarToken(models.Model):
+    """A person's secret calendar-feed address: calendar apps cannot sign in, so the feed URL carries a random
+    token. Only its SHA-256 digest is stored (the address is shown once, when made); rotating makes a new one
+    and revokes the old, revoking stops the feed. At most one live token per person."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="calendar_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(revoked_at__isnull=True),
+                                    name="calendar_token_one_live_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"calendar token of {self.user_id} ({'revoked' if self.revoked_at else 'live'})"
 
 
 # Usage, billing, statements, sample jobs and ratings (the second slice) live in their own module.

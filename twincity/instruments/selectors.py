@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from twincity.instruments import rules as booking_rules
 from twincity.instruments.models import (
@@ -54,7 +55,10 @@ def catalogue_search(*, text: str = "", category: InstrumentCategory | None = No
     qs = Instrument.objects.exclude(status=Instrument.Status.RETIRED).select_related("owner", "category")
     for word in text.split():
         qs = qs.filter(Q(name_zh__icontains=word) | Q(name_en__icontains=word) | Q(model__icontains=word)
-                       | Q(maker__icontains=word) | Q(category__name_zh__icontains=word)
+                       | Q(maker__icontains=word)
+                       # A subquery, not a join: every condition stays on the instrument's row, so the planner
+                       # tests the text before the availability probes.
+                       | Q(category__in=InstrumentCategory.objects.filter(name_zh__icontains=word))
                        | Q(specifications__icontains=word))
     if category is not None:
         qs = qs.filter(Q(category=category) | Q(category__parent=category))
@@ -69,11 +73,19 @@ def catalogue_search(*, text: str = "", category: InstrumentCategory | None = No
         qs = qs.filter(Exists(priced.filter(instrument=OuterRef("pk"))))
     if free_from is not None and free_until is not None:
         assert now is not None
-        busy = Booking.objects.holding(now).filter(instrument=OuterRef("pk"), blocked_from__lt=free_until,
-                                                    blocked_until__gt=free_from)
+        # "No overlapping booking nor blackout" as NOT COALESCE(EXISTS(…), false), probed per instrument. A bare
+        # NOT EXISTS is turned by PostgreSQL into an anti-join whose estimate (the two range conditions taken
+        # apart) says nearly every instrument is busy, so it checked all 10,000 and sorted them (~480 ms at
+        # 1,000,000 bookings); inside COALESCE the subquery stays a per-row filter estimated at one half, and the
+        # plan walks the name order and stops at the page (under a millisecond). SQLite walks the name order
+        # either way. The probe uses an index on the instrument (booking_instrument_until, see Booking.Meta).
+        busy = Booking.objects.holding(now).filter(instrument=OuterRef("pk"), blocked_until__gt=free_from,
+                                                    blocked_from__lt=free_until)
         closed = InstrumentBlackout.objects.filter(instrument=OuterRef("pk"), starts_at__lt=free_until,
                                                    ends_at__gt=free_from)
-        qs = qs.filter(status=Instrument.Status.IN_SERVICE).exclude(Exists(busy)).exclude(Exists(closed))
+        qs = (qs.filter(status=Instrument.Status.IN_SERVICE)
+              .alias(busy=Coalesce(Exists(busy), Value(False)), closed=Coalesce(Exists(closed), Value(False)))
+              .filter(busy=False, closed=False))
     return qs
 
 

@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from twincity.accounts.models import Organisation
 from twincity.core.access import require
 from twincity.core.audit import audit_record, snapshot
-from twincity.core.errors import InvalidInput
+from twincity.core.errors import Conflict, InvalidInput
 from twincity.core.models import AuditEntry
 from twincity.instruments import access, payments, selectors
 from twincity.instruments import rules as booking_rules
@@ -30,6 +32,8 @@ from twincity.instruments.models import (
     BookingSeries,
     Instrument,
     InstrumentBlackout,
+    Price,
+    RateClass,
     ServiceItem,
     UserQualification,
     rate_class_of,
@@ -102,6 +106,118 @@ def _capacity_apply(instrument: Instrument, capacity: int, now: datetime) -> Non
             holding.update(exclusive=capacity == 1)
     except IntegrityError as exc:  # pragma: no cover — the check above sees the same bookings
         raise BookingConflict("已有预约重叠，不能改为独占 (overlapping bookings)") from exc
+
+
+# --- the catalogue: instruments, their service items and dated prices (used by the API, the Excel import and the
+# demo) -------------------------------------------------------------------------------------------------------------
+
+INSTRUMENT_FIELDS = ("name_zh", "name_en", "model", "maker", "category_id", "original_value", "city", "site",
+                     "status", "operation", "required_qualification", "specifications")
+NOT_OWNER = "只能为本单位添加仪器 (you may add instruments to your own institution only)"
+
+
+def _clean(instance, exclude: tuple[str, ...] = ()) -> None:
+    """Model validation as the one error shape: 422 with every field's messages under extra.fields."""
+    try:
+        instance.full_clean(exclude=list(exclude), validate_constraints=False)
+    except ValidationError as exc:
+        raise InvalidInput("数据无效 (invalid values)", extra={"fields": {
+            name: [str(m) for m in messages] for name, messages in exc.message_dict.items()}}) from exc
+
+
+@transaction.atomic
+def instrument_create(*, actor, owner: Organisation, values: dict, rules: dict | None = None) -> Instrument:
+    """Add an instrument to an owner institution's catalogue (its staff, administrators; None: the platform).
+    `values` are INSTRUMENT_FIELDS (the city defaults to the owner's); `rules` are validated as
+    instrument_rules_set validates them."""
+    require(access.can_manage_owner(actor, owner), NOT_OWNER)
+    instrument = Instrument(owner=owner, **{k: v for k, v in values.items() if k in INSTRUMENT_FIELDS})
+    if not instrument.city:
+        instrument.city = owner.city
+    if rules:
+        errors = booking_rules.validate_rules(rules)
+        if errors:
+            raise InvalidInput("预约规则无效 (invalid booking rules)", code="invalid_rules", extra={"errors": errors})
+        instrument.rules = rules
+    _clean(instrument, exclude=("owner", "category", "rules"))
+    instrument.save()
+    if rules:
+        InstrumentBlackout.objects.bulk_create(
+            InstrumentBlackout(instrument=instrument, starts_at=b.starts_at, ends_at=b.ends_at, reason=b.reason)
+            for b in booking_rules.Rules.from_dict(rules).blackouts)
+    audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=instrument,
+                 after=snapshot(instrument, ("owner_id", *INSTRUMENT_FIELDS)))
+    return instrument
+
+
+@transaction.atomic
+def instrument_update(*, actor, instrument: Instrument, values: dict) -> Instrument:
+    """Change an instrument's catalogue fields (not its owner, not its rules: instrument_rules_set); a change that
+    changes nothing writes nothing."""
+    require(actor is None or access.can_manage_instrument(actor, instrument), NOT_YOURS)
+    locked = Instrument.objects.select_for_update(of=("self",)).select_related("owner").get(pk=instrument.pk)
+    before = snapshot(locked, INSTRUMENT_FIELDS)
+    for name, value in values.items():
+        if name in INSTRUMENT_FIELDS:
+            setattr(locked, name, value)
+    _clean(locked, exclude=("owner", "category", "rules"))
+    after = snapshot(locked, INSTRUMENT_FIELDS)
+    if after != before:
+        locked.save(update_fields=[*(n for n in INSTRUMENT_FIELDS if before[n] != after[n]), "updated_at"])
+        audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=locked, before=before, after=after)
+    return locked
+
+
+@transaction.atomic
+def service_item_set(*, actor, instrument: Instrument, code: str, name_zh: str, unit: str = ServiceItem.Unit.HOUR,
+                     name_en: str | None = None, active: bool = True) -> ServiceItem:
+    """Add a service item to an instrument, or change the one with this code (`name_en` None: kept as it is)."""
+    require(actor is None or access.can_manage_instrument(actor, instrument), NOT_YOURS)
+    item = ServiceItem.objects.select_for_update().filter(instrument=instrument, code=code).first()
+    fields = ("code", "name_zh", "name_en", "unit", "active")
+    if item is None:
+        item = ServiceItem(instrument=instrument, code=code, name_zh=name_zh, name_en=name_en or "", unit=unit,
+                           active=active)
+        _clean(item, exclude=("instrument",))
+        item.save()
+        audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=item, after=snapshot(item, fields),
+                     subject=instrument)
+        return item
+    before = snapshot(item, fields)
+    item.name_zh, item.unit, item.active = name_zh, unit, active
+    if name_en is not None:
+        item.name_en = name_en
+    _clean(item, exclude=("instrument",))
+    if snapshot(item, fields) != before:
+        item.save(update_fields=["name_zh", "name_en", "unit", "active", "updated_at"])
+        audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=item, before=before,
+                     after=snapshot(item, fields), subject=instrument)
+    return item
+
+
+@transaction.atomic
+def price_set(*, actor, item: ServiceItem, rate_class: str, amount: Decimal, valid_from: date) -> Price | None:
+    """Put a price in force from `valid_from` on: a new line of the dated price list, unless the line in force
+    that day already says so (None: nothing written). Lines are never changed: a line of the same day with another
+    amount answers 409, so a booking's frozen price can always be traced."""
+    require(actor is None or access.can_manage_instrument(actor, item.instrument), NOT_YOURS)
+    if rate_class not in RateClass.values:
+        raise InvalidInput("收费类别无效 (unknown rate class)", extra={"fields": {"rate_class": [rate_class]}})
+    if amount < 0:
+        raise InvalidInput("价格不能为负 (a price cannot be negative)", extra={"fields": {"amount": [str(amount)]}})
+    amount = Decimal(amount).quantize(FEN)
+    current = selectors.price_in_force(item=item, rate_class=rate_class, on=valid_from)
+    if current is not None and current.amount == amount:
+        return None
+    if current is not None and current.valid_from == valid_from:
+        raise Conflict(f"{valid_from} 已有 {rate_class} 价格 {current.amount}，价格行只能新增不能修改 "
+                       f"(a price line of that day exists; lines are added, never changed)",
+                       code="price_line_exists", extra={"fields": {"amount": [str(current.amount)]}})
+    line = Price.objects.create(service_item=item, rate_class=rate_class, amount=amount, valid_from=valid_from)
+    audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=line,
+                 after=snapshot(line, ("service_item_id", "rate_class", "amount", "valid_from")),
+                 subject=item.instrument)
+    return line
 
 
 # --- checks shared by create and change ------------------------------------------------------------------------
@@ -302,8 +418,9 @@ def booking_change(*, actor, booking: Booking, starts_at: datetime, ends_at: dat
         if waived:
             booking.overridden_rules = sorted(set(booking.overridden_rules) | set(waived))
             booking.override_reason = override_reason.strip()[:255]
+        booking.sequence += 1  # the calendar event's new version (twincity.instruments.feeds)
         _save_guarded(booking, ["starts_at", "ends_at", "blocked_from", "blocked_until", "amount", "overridden_rules",
-                                "override_reason", "exclusive", "updated_at"])
+                                "override_reason", "exclusive", "sequence", "updated_at"])
         payments.booking_voucher_follow(actor=actor, booking=booking)
         context = f"override ({', '.join(waived)}): {booking.override_reason}" if waived else "changed"
         audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=booking, before=before,
@@ -322,7 +439,8 @@ def _transition(*, actor, booking: Booking, allowed_from: tuple[str, ...], to: s
     locked.status = to
     for name, value in changes.items():
         setattr(locked, name, value)
-    locked.save(update_fields=["status", *changes, "updated_at"])
+    locked.sequence += 1  # the calendar event's new version (twincity.instruments.feeds)
+    locked.save(update_fields=["status", *changes, "sequence", "updated_at"])
     audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=locked, before=before,
                  after=snapshot(locked, BOOKING_AUDIT_FIELDS), context=context[:255], subject=locked.instrument)
     payments.booking_voucher_follow(actor=actor, booking=locked)
@@ -453,7 +571,8 @@ def booking_complete(*, actor, booking: Booking, now: datetime | None = None) ->
 def _expire(booking: Booking, now: datetime) -> None:
     before = snapshot(booking, ("status", "hold_expires_at"))
     booking.status = Booking.Status.EXPIRED
-    booking.save(update_fields=["status", "updated_at"])
+    booking.sequence += 1  # the calendar event's new version (twincity.instruments.feeds)
+    booking.save(update_fields=["status", "sequence", "updated_at"])
     audit_record(actor=None, action=AuditEntry.Action.UPDATE, instance=booking, before=before,
                  after=snapshot(booking, ("status", "hold_expires_at")),
                  context=f"hold expired at {booking.hold_expires_at:%Y-%m-%d %H:%M:%S}Z unanswered")

@@ -7,7 +7,9 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -15,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from twincity.core.access import require, visible
 from twincity.core.errors import ApplicationError
 from twincity.core.keyset import InvalidCursor, keyset_page
-from twincity.instruments import access, payments, presentation, selectors, services
+from twincity.instruments import access, feeds, payments, presentation, selectors, services
 from twincity.instruments.forms import BookingForm, SearchForm, SeriesForm
 from twincity.instruments.models import RateClass
 from twincity.vouchers import access as voucher_access
@@ -188,7 +190,8 @@ def my_bookings_view(request):
              else "",
              "badge": presentation.status_badge(b), "can_cancel": b.holds_slot and b.ends_at > now}
             for b in bookings]
-    return render(request, "instruments/my_bookings.html", {"rows": rows})
+    return render(request, "instruments/my_bookings.html",
+                  {"rows": rows, "calendar_token": feeds.calendar_token_live(user=request.user)})
 
 
 @login_required
@@ -239,3 +242,50 @@ def booking_refuse_view(request, public_id: UUID):
     note = request.POST.get("note", "")[:255]
     return _act(request, public_id, lambda b: services.booking_refuse(actor=request.user, booking=b, note=note),
                 _("The booking is refused."), "instruments:approvals")
+
+
+# --- calendar feeds (twincity.instruments.feeds) -----------------------------------------------------------------
+
+
+def _ics(body: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{name}.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@require_GET
+def instrument_feed_view(request, public_id: UUID):
+    """An instrument's public busy/free feed (no sign-in: calendar apps cannot sign in)."""
+    instrument = visible(feeds.instrument_for_feed(public_id=public_id))
+    return _ics(feeds.instrument_feed(instrument=instrument), f"instrument-{public_id}")
+
+
+@require_GET
+def token_instrument_feed_view(request, token: str, public_id: UUID):
+    """An instrument's feed through a person's secret address: the bookings they may see in detail."""
+    viewer = visible(feeds.calendar_token_user(token=token))
+    instrument = visible(feeds.instrument_for_feed(public_id=public_id))
+    return _ics(feeds.instrument_feed(instrument=instrument, viewer=viewer), f"instrument-{public_id}")
+
+
+@require_GET
+def token_bookings_feed_view(request, token: str):
+    """A person's own bookings, through their secret address."""
+    user = visible(feeds.calendar_token_user(token=token))
+    return _ics(feeds.user_feed(user=user), "my-bookings")
+
+
+@login_required
+@require_POST
+def calendar_token_view(request):
+    """Make a new feed address (revoking the old one), shown once; or stop it (`action=revoke`)."""
+    require(access.can_book_any(request.user))
+    if request.POST.get("action") == "revoke":
+        feeds.calendar_token_revoke(actor=request.user)
+        messages.success(request, "日历订阅地址已停用 (the calendar feed address is revoked)")
+        return redirect("instruments:my-bookings")
+    token = feeds.calendar_token_rotate(actor=request.user)
+    url = request.build_absolute_uri(reverse("instruments:feed-bookings", kwargs={"token": token}))
+    messages.success(request, f"新的日历订阅地址（仅显示一次，请复制到日历应用）：{url}")
+    return redirect("instruments:my-bookings")

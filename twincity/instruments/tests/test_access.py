@@ -69,6 +69,8 @@ TABLE = [
     ("can_change_series", "series", ("alice", "olivia")),
     ("can_cancel_series", "series", ("alice", "owen", "olivia")),
     ("can_view_series", "series", ("alice", "owen", "olivia")),
+    ("can_manage_owner", "owner", ("owen", "olivia")),
+    ("can_import_catalogue", None, ("owen", "olivia")),
 ]
 
 
