@@ -417,7 +417,8 @@ def _lines_for(*, owner: Organisation, payer: Organisation, year: int, month: in
                          f"{'；' + flags if flags else ''}）")[:255],
             quantity=charge.quantity, unit=booking.service_item.unit if booking.service_item else "hour",
             unit_price=charge.unit_price, rate_class=charge.rate_class, price_valid_from=charge.price_valid_from,
-            amount=charge.amount, voucher_amount=Decimal(0), cash_amount=charge.amount))
+            amount=charge.amount, voucher_amount=min(booking.voucher_amount, charge.amount),
+            cash_amount=charge.amount - min(booking.voucher_amount, charge.amount)))
     cancelled = (Booking.objects.filter(instrument__in=instruments, organisation=payer, status=Booking.Status.CANCELLED,
                                         cancelled_at__gte=low, cancelled_at__lt=high, cancellation_fee__gt=0)
                  .select_related("instrument").order_by("cancelled_at", "pk"))
