@@ -38,6 +38,7 @@ api.add_router("/notifications/", "twincity.notifications.api.router")
 api.add_router("/webhooks/", "twincity.webhooks.api.router")
 api.add_router("/riskpool/", "twincity.riskpool.api.router")
 api.add_router("/instruments/", "twincity.instruments.api.router")
+api.add_router("/talent/", "twincity.talent.api.router")
 
 
 def error_response(request, *, message: str, code: str, status: int, extra: dict | None = None):
