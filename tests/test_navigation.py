@@ -34,13 +34,18 @@ def test_the_navigation_per_persona(client, cast):
 
     assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "finance-products",
                                  "finance-overdue", "riskpool", "webhooks", "finance-dashboard", "instruments",
-                                 "instrument-bookings", "instrument-approvals", "audit", "accounts", "schedules", "tokens", "api-docs"]
+                                 "instrument-bookings", "instrument-approvals", "talent-review", "talent-schemes", "audit", "accounts",
+                                 "schedules", "tokens", "api-docs"]
     assert keys(cast.alice) == ["home", "my-enterprise", "import", "my-points", "standards", "finance-products",
-                                "finance-consents", "finance-cases", "instruments", "instrument-bookings", "api-docs"]
+                                "finance-consents", "finance-cases", "instruments", "instrument-bookings",
+                                "talent-cards", "talent-services", "api-docs"]
     assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "finance-queue", "riskpool", "webhooks",
                                 "finance-dashboard", "instruments", "api-docs"]
     assert keys(cast.owen) == ["home", "standards", "finance-products", "instruments", "instrument-bookings",
-                               "instrument-approvals", "api-docs"]
+                               "instrument-approvals", "talent-cards", "talent-services", "api-docs"]
+    assert keys(cast.felix) == ["home", "standards", "finance-products", "instruments", "instrument-bookings",
+                                "talent-cards", "talent-services", "api-docs"]
+    assert keys(cast.clara)[-2:] == ["talent-review", "api-docs"]
     assert keys(cast.charlie) == ["home", "standards", "finance-products", "instruments", "api-docs"]
 
 
@@ -68,11 +73,13 @@ def test_the_bar_groups_the_entries_into_sections(client, cast):
                                 ("finance", ["finance-products", "finance-overdue", "riskpool", "webhooks",
                                              "finance-dashboard"]),
                                 ("instruments", ["instruments", "instrument-bookings", "instrument-approvals"]),
+                                ("talent", ["talent-review", "talent-schemes"]),
                                 ("admin", ["audit", "accounts", "schedules", "tokens"]), "api-docs"]
     assert bar(cast.alice) == ["home", ("registry", ["my-enterprise", "import"]),
                                ("points", ["my-points", "standards"]),
                                ("finance", ["finance-products", "finance-consents", "finance-cases"]),
-                               ("instruments", ["instruments", "instrument-bookings"]), "api-docs"]
+                               ("instruments", ["instruments", "instrument-bookings"]),
+                               ("talent", ["talent-cards", "talent-services"]), "api-docs"]
     assert bar(cast.bella) == ["home", "registry", "standards",
                                ("finance", ["finance-products", "finance-queue", "riskpool", "webhooks",
                                             "finance-dashboard"]), "instruments", "api-docs"]

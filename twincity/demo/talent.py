@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from twincity.accounts.models import User
 from twincity.talent import catalogue, services
-from twincity.talent.models import TalentCard
+from twincity.talent.models import CardScheme, TalentCard
 
 SCHEMES_FROM = date(2023, 1, 1)
 MAPPINGS_FROM = date(2024, 1, 1)
@@ -25,7 +25,10 @@ def _scheme(olivia: User, spec: dict, definition: dict):
 
 
 def demo_talent_load(*, today: date | None = None) -> int:
-    """Seed schemes, mappings, the persona cards and their requests; the number of cards issued."""
+    """Seed schemes, mappings, the persona cards and their requests; the number of cards issued. Kept over a
+    reset of the registry (like the organisations and users): a second run leaves them as they are."""
+    if CardScheme.objects.filter(code=catalogue.JINXIONGMAO["code"]).exists():
+        return 0
     today = today or timezone.localdate()
     people = {u.username: u for u in User.objects.filter(username__in=["olivia", "clara", "bob", "ruby", "felix",
                                                                        "alice"])}

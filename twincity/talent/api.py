@@ -8,7 +8,7 @@ decided and the `reason`, and the versions of the service catalogue and mapping 
 from uuid import UUID
 
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Status
 
 from twincity.accounts.models import User
 from twincity.core.access import require, visible
@@ -84,7 +84,7 @@ def application_submit_api(request, payload: ApplicationIn):
                                                 organisation__isnull=False).first(), "无此同事 (no such colleague)")
     application = services.application_submit(actor=request.user, applicant=applicant, scheme=scheme,
                                               evidence=[e.dict() for e in payload.evidence])
-    return 201, application
+    return Status(201, application)
 
 
 @router.get("/applications/queue", response={200: list[ApplicationOut], **errors(403)},
@@ -135,22 +135,22 @@ def card_loss_api(request, public_id: UUID):
 def service_request_api(request, payload: ServiceRequestIn):
     card = _card(request, payload.card)
     provider = _scheme(payload.provider)
-    return 201, services.service_request_create(actor=request.user, card=card, provider=provider,
-                                                service_code=payload.service, for_family=payload.for_family)
+    return Status(201, services.service_request_create(actor=request.user, card=card, provider=provider,
+                                                       service_code=payload.service, for_family=payload.for_family))
 
 
 @router.post("/schemes/{code}/versions", response={201: SchemeVersionOut, **errors(403, 404, 409)},
              summary="Publish a new version of a scheme (administrators)")
 def scheme_version_api(request, code: str, payload: SchemeVersionIn):
     scheme = _scheme(code)
-    return 201, services.scheme_version_publish(actor=request.user, scheme=scheme, **payload.dict())
+    return Status(201, services.scheme_version_publish(actor=request.user, scheme=scheme, **payload.dict()))
 
 
 @router.post("/mappings", response={201: MappingOut, **errors(403, 404, 409)},
              summary="Publish a new version of a recognition mapping (administrators)")
 def mapping_publish_api(request, payload: MappingIn):
     require(access.can_manage_schemes(request.user))
-    return 201, services.mapping_publish(actor=request.user, home=_scheme(payload.home),
-                                         partner=_scheme(payload.partner), effective_from=payload.effective_from,
-                                         effective_to=payload.effective_to, pairs=payload.pairs, demo=payload.demo,
-                                         note=payload.note)
+    return Status(201, services.mapping_publish(
+        actor=request.user, home=_scheme(payload.home), partner=_scheme(payload.partner),
+        effective_from=payload.effective_from, effective_to=payload.effective_to, pairs=payload.pairs,
+        demo=payload.demo, note=payload.note))
