@@ -124,6 +124,12 @@ def card_renew_api(request, public_id: UUID):
     return _card_out(request, services.card_renew(actor=request.user, card=_card(request, public_id)))
 
 
+@router.post("/cards/{public_id}/employer-change", response={200: CardOut, **errors(403, 404, 409)},
+             summary="Report a change of employer: the card takes the organisation of your account now")
+def card_change_api(request, public_id: UUID):
+    return _card_out(request, services.card_change(actor=request.user, card=_card(request, public_id)))
+
+
 @router.post("/cards/{public_id}/loss", response={200: CardOut, **errors(403, 404, 409)},
              summary="Report the card lost: the old QR code is revoked and the card reissued with a new one")
 def card_loss_api(request, public_id: UUID):

@@ -277,13 +277,14 @@ class Decision:
 
 
 def judge(*, card: CardFacts, on: date, provider_scheme: str, provider: SchemeDefinition, service_code: str,
-          mapping: MappingFacts | None, used_this_year: int, for_family: bool = False) -> Decision:
+          mapping: MappingFacts | None, used_this_year: int, for_family: bool = False,
+          family_extension: bool = True) -> Decision:
     """Whether a card holder may use `service_code` of the providing scheme's zone on day `on`, and why.
 
     The rules, in order: the card is active and within its validity; the service exists in the providing scheme;
     a partner card needs the recognition mapping in force and its tier mapped; the service's scope admits the
-    holder (own / partner / both); the (mapped) tier is entitled; a family member only where the service extends
-    to family; the yearly quota is not used up."""
+    holder (own / partner / both); the (mapped) tier is entitled; a family member only where the providing scheme
+    version extends to family (`family_extension`) and so does the service; the yearly quota is not used up."""
     if card.status != ACTIVE:
         return Decision(False, "card_not_active", f"人才卡状态为“{card.status}”，不能使用服务 (the card is not active)")
     if on > card.valid_until:
@@ -318,7 +319,7 @@ def judge(*, card: CardFacts, on: date, provider_scheme: str, provider: SchemeDe
         return Decision(False, "tier_not_entitled",
                         f"{card.tier}层级{via}不在“{service.name}”的适用层级{'/'.join(service.tiers)}之内 "
                         f"(tier {home_tier} is not entitled)", home_tier, version)
-    if for_family and not service.family:
+    if for_family and not (family_extension and service.family):
         return Decision(False, "not_for_family", f"“{service.name}”不延及家属 (does not extend to family)",
                         home_tier, version)
     if service.quota_per_year is not None and used_this_year >= service.quota_per_year:

@@ -20,6 +20,7 @@ from twincity.core.access import require
 from twincity.core.audit import audit_record, snapshot
 from twincity.core.errors import InvalidInput, NotFound
 from twincity.core.models import AuditEntry
+from twincity.core.verification import Status as CodeStatus
 from twincity.core.verification import Verification, code_sign, disclosed
 from twincity.notifications.services import notify
 from twincity.talent import access, rules, selectors
@@ -301,11 +302,14 @@ def card_disclosure_set(*, actor, card: TalentCard, fields: list[str]) -> Talent
 
 
 @transaction.atomic
-def card_change(*, actor, card: TalentCard, employer: Organisation | None) -> TalentCard:
-    """Record a change of employer (to be reported within 10 days of the change)."""
+def card_change(*, actor, card: TalentCard) -> TalentCard:
+    """Record a change of employer (to be reported within 10 days of the change): the card's employer becomes the
+    organisation the holder's account belongs to now. A change of category goes through a new application."""
     require(access.can_manage_card(actor, card), NOT_HOLDER)
     card, before = _locked_card(card, "change")
-    card.employer = employer
+    if card.employer_id == card.holder.organisation_id:
+        raise TalentState("工作单位未变更 (the employer has not changed)")
+    card.employer = card.holder.organisation
     card.save(update_fields=["employer", "updated_at"])
     _card_audit(actor, card, before, "change")
     return card
@@ -385,10 +389,11 @@ def card_verification(object_id: str) -> Verification | None:
         return None
     if card is None:
         return None
-    status = {TalentCard.Status.ACTIVE: "valid", TalentCard.Status.LAPSED: "expired",
-              TalentCard.Status.REVOKED: "revoked"}[TalentCard.Status(card.status)]
+    statuses: dict[str, CodeStatus] = {TalentCard.Status.ACTIVE: "valid", TalentCard.Status.LAPSED: "expired",
+                                       TalentCard.Status.REVOKED: "revoked"}
+    status = statuses[card.status]
     if status == "valid" and rules.has_lapsed(card.valid_until, timezone.localdate()):
-        status = "expired"
+        status = "expired"  # past its last day, before the nightly lapse
     tier = card.scheme_version.parsed.tier(card.tier)
     available = {
         "name": (DISCLOSABLE_LABELS["name"], card.holder_name),
@@ -399,7 +404,7 @@ def card_verification(object_id: str) -> Verification | None:
         "employer": (DISCLOSABLE_LABELS["employer"], card.employer.name if card.employer else "—"),
     }
     notes = {"expired": f"人才卡已于{card.valid_until}到期 (expired)", "revoked": "人才卡已注销 (revoked)"}
-    return Verification(status, card.code_version, "人才卡有效 (a valid talent card)",  # type: ignore[arg-type]
+    return Verification(status, card.code_version, "人才卡有效 (a valid talent card)",
                         disclosed(available, card.disclosure), notes.get(status, ""))
 
 
@@ -429,7 +434,7 @@ def service_request_create(*, actor, card: TalentCard, provider: CardScheme, ser
                      if mapping is not None else None),
             used_this_year=selectors.granted_count(card=card, service_code=service_code, provider=provider,
                                                    year=on.year),
-            for_family=for_family)
+            for_family=for_family, family_extension=version.family_extension)
         service = definition.service(service_code)
         request = ServiceRequest.objects.create(
             card=card, requested_by=actor, requested_at=at, used_on=on, provider_scheme=provider,

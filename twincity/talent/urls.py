@@ -13,4 +13,5 @@ urlpatterns = [
     path("cards/<uuid:public_id>/disclosure", views.card_disclosure_view, name="card-disclosure"),
     path("cards/<uuid:public_id>/renew", views.card_renew_view, name="card-renew"),
     path("cards/<uuid:public_id>/loss", views.card_loss_view, name="card-loss"),
+    path("cards/<uuid:public_id>/change", views.card_change_view, name="card-change"),
 ]

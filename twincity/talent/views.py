@@ -48,6 +48,7 @@ def cards_view(request):
             "qr": qr_svg(url, title=f"{card.scheme.name} {card.number}") if card.status == "active" else "",
             "disclosure": [(key, DISCLOSABLE_LABELS[key], key in card.disclosure) for key in DISCLOSABLE],
             "renew_opens": opens, "can_renew": card.status == "active" and opens <= today <= closes,
+            "employer_changed": card.status == "active" and card.employer_id != request.user.organisation_id,
         })
     return render(request, "talent/cards.html", {
         "rows": rows, "applications": selectors.applications_of(user=request.user)[:50]})
@@ -78,6 +79,13 @@ def card_disclosure_view(request, public_id: UUID):
 def card_renew_view(request, public_id: UUID):
     return _card_action(request, public_id, lambda c: services.card_renew(actor=request.user, card=c),
                         "人才卡已续期。")
+
+
+@login_required
+@require_POST
+def card_change_view(request, public_id: UUID):
+    return _card_action(request, public_id, lambda c: services.card_change(actor=request.user, card=c),
+                        "工作单位变更已登记。")
 
 
 @login_required

@@ -20,9 +20,9 @@ def schemes(cast):
     panda = services.scheme_create(actor=olivia, **catalogue.JINXIONGMAO)
     phoenix = services.scheme_create(actor=olivia, **catalogue.JINFENGHUANG)
     services.scheme_version_publish(actor=olivia, scheme=panda, effective_from=SEEDED,
-                                    definition=catalogue.JINXIONGMAO_DEFINITION, demo=True)
+                                    definition=catalogue.JINXIONGMAO_DEFINITION, family_extension=True, demo=True)
     services.scheme_version_publish(actor=olivia, scheme=phoenix, effective_from=SEEDED,
-                                    definition=catalogue.JINFENGHUANG_DEFINITION, demo=True)
+                                    definition=catalogue.JINFENGHUANG_DEFINITION, family_extension=True, demo=True)
     mapping = services.mapping_publish(actor=olivia, home=phoenix, partner=panda, effective_from=SEEDED,
                                        pairs=catalogue.JINXIONGMAO_IN_CHONGQING, demo=True)
     return {"panda": panda, "phoenix": phoenix, "mapping": mapping}

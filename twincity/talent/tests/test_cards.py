@@ -134,3 +134,15 @@ def test_the_lapse_schedule_is_registered():
 
     schedule = schedule_get("talent-cards-lapse")
     assert schedule is not None and schedule.task_path == "twincity.talent.tasks.cards_lapse_task"
+
+
+def test_a_change_of_employer_is_recorded_from_the_holder_s_account(cast, schemes):
+    card = panda_card(cast, schemes, evidence=B_EVIDENCE)
+    with pytest.raises(TalentState):
+        services.card_change(actor=cast.ruby, card=card)  # nothing changed
+    cast.ruby.organisation = cast.alice_org
+    cast.ruby.save()
+    changed = services.card_change(actor=cast.ruby, card=card)
+    assert changed.employer == cast.alice_org
+    entry = AuditEntry.objects.filter(object_type="talent.talentcard", context="change").get()
+    assert entry.changes == {"employer_id": {"before": cast.bob_org.pk, "after": cast.alice_org.pk}}

@@ -81,6 +81,11 @@ def test_refusals_name_their_rule():
     assert _judge("B", "medical_green", None).rule == "not_recognised"
     assert _judge("B", "medical_green", V1, used=12).rule == "quota_used"
     assert _judge("B", "instrument_discount", V1, family=True).rule == "not_for_family"
+    assert _judge("B", "medical_green", V1, family=True).granted
+    card = rules.CardFacts("jinxiongmao", "B", "active", date(2028, 1, 1))
+    assert rules.judge(card=card, on=date(2026, 6, 1), provider_scheme="jinfenghuang", provider=PHOENIX,
+                       service_code="medical_green", mapping=V1, used_this_year=0, for_family=True,
+                       family_extension=False).rule == "not_for_family"
     assert _judge("II", "visiting_lab", None, scheme="jinfenghuang").rule == "scope_partner_only"
     assert _judge("II", "talent_apartment", None, scheme="jinfenghuang").granted
     assert _judge("B", "medical_green", V1, on=date(2028, 1, 2)).rule == "card_expired"
