@@ -111,8 +111,8 @@ def validate_definition(data: Any) -> list[str]:
         errors.append("tiers: 至少一个层级 (at least one tier)")
     for where, rows in (("tiers", tiers), ("criteria", criteria), ("services", services)):
         for i, row in enumerate(rows):
-            if not isinstance(row, Mapping) or not str(row.get("code") or "").strip() or not str(
-                    row.get("name") or "").strip():
+            if (not isinstance(row, Mapping) or not isinstance(row.get("code"), str) or not row["code"].strip()
+                    or not isinstance(row.get("name"), str) or not row["name"].strip()):
                 errors.append(f"{where}[{i}]: 须有 code 与 name (needs a code and a name)")
         _codes_unique(rows, where, errors)
     if errors:
@@ -122,19 +122,19 @@ def validate_definition(data: Any) -> list[str]:
         if not isinstance(tier.get("rank"), int) or isinstance(tier.get("rank"), bool):
             errors.append(f"tiers[{i}]: rank 须为整数 (rank must be an integer)")
     for i, criterion in enumerate(criteria):
-        if criterion.get("tier") not in tier_codes:
+        if not isinstance(criterion.get("tier"), str) or criterion["tier"] not in tier_codes:
             errors.append(f"criteria[{i}]: 未知层级 unknown tier {criterion.get('tier')!r}")
         evidence = criterion.get("evidence")
-        if not isinstance(evidence, list) or not evidence:
+        if not isinstance(evidence, list) or not evidence or not all(isinstance(e, str) for e in evidence):
             errors.append(f"criteria[{i}]: evidence 须为非空列表 (needs at least one evidence type)")
         else:
             errors += [f"criteria[{i}]: 未知材料类型 unknown evidence type {e!r}" for e in evidence
                        if e not in EVIDENCE_TYPES]
     for i, service in enumerate(services):
-        if service.get("scope") not in SCOPES:
+        if not isinstance(service.get("scope"), str) or service["scope"] not in SCOPES:
             errors.append(f"services[{i}]: scope 须为 own / partner / both")
         listed = service.get("tiers")
-        if not isinstance(listed, list) or not listed:
+        if not isinstance(listed, list) or not listed or not all(isinstance(t, str) for t in listed):
             errors.append(f"services[{i}]: tiers 须为非空列表 (needs at least one tier)")
         else:
             errors += [f"services[{i}]: 未知层级 unknown tier {t!r}" for t in listed if t not in tier_codes]

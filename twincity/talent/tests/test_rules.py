@@ -94,3 +94,12 @@ def test_refusals_name_their_rule():
 def test_a_refusal_explains_itself():
     decision = _judge("B", "talent_apartment", V1)
     assert decision.reason == "“科学城人才公寓”不属于互认共享服务，仅限本区持卡人 (not a shared service; own-zone holders only)"
+
+
+def test_validation_survives_any_json():
+    weird = {"tiers": [{"code": ["A"], "name": {}, "rank": 1}], "criteria": [], "services": []}
+    assert rules.validate_definition(weird) == ["tiers[0]: 须有 code 与 name (needs a code and a name)"]
+    odd = {"tiers": [{"code": "A", "name": "A", "rank": 1}],
+           "criteria": [{"code": "x", "name": "x", "tier": ["A"], "evidence": [{"a": 1}]}],
+           "services": [{"code": "s", "name": "s", "tiers": [["A"]], "scope": {}}]}
+    assert len(rules.validate_definition(odd)) == 4
