@@ -40,6 +40,7 @@ api.add_router("/riskpool/", "twincity.riskpool.api.router")
 api.add_router("/instruments/", "twincity.instruments.api.router")
 api.add_router("/instrument-usage/", "twincity.instruments.api_usage.router")
 api.add_router("/vouchers/", "twincity.vouchers.api.router")
+api.add_router("/talent/", "twincity.talent.api.router")
 
 
 def error_response(request, *, message: str, code: str, status: int, extra: dict | None = None):

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "twincity.riskpool",  # guarantees, the risk pool and its ledger (builds on finance)
     "twincity.instruments",  # large-instrument sharing: catalogue, booking rules, bookings
     "twincity.vouchers",  # innovation vouchers: batches, issuing, redemptions, evidence, the once-only claim registry
+    "twincity.talent",  # talent cards of both cities, mutual recognition, service entitlements
     "twincity.home",  # above the domains: the home page, composed from them
     "twincity.demo",  # above the domains: demo data (manage.py seed_demo)
     "twincity.ops",  # above the domains: operators' pages (schedules, workers)

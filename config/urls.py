@@ -13,6 +13,7 @@ urlpatterns = [
     path("riskpool/", include("twincity.riskpool.urls")),
     path("instruments/", include("twincity.instruments.urls")),
     path("vouchers/", include("twincity.vouchers.urls")),
+    path("talent/", include("twincity.talent.urls")),
     path("audit/", include("twincity.audit.urls")),
     path("notifications/", include("twincity.notifications.urls")),
     path("webhooks/", include("twincity.webhooks.urls")),

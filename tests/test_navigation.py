@@ -35,14 +35,19 @@ def test_the_navigation_per_persona(client, cast):
     assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "finance-products",
                                  "finance-overdue", "riskpool", "webhooks", "finance-dashboard", "instruments",
                                  "instrument-bookings", "instrument-approvals", "instrument-usage", "instrument-my-usage", "instrument-jobs", "instrument-statements", "instrument-evaluation", "vouchers-batches", "vouchers-provider",
-                                 "audit", "accounts", "schedules", "tokens", "api-docs"]
+                                 "talent-review", "talent-schemes", "audit", "accounts", "schedules", "tokens", "api-docs"]
     assert keys(cast.alice) == ["home", "my-enterprise", "import", "my-points", "standards", "finance-products",
                                 "finance-consents", "finance-cases", "instruments", "instrument-bookings", "instrument-my-usage", "instrument-jobs", "instrument-statements", "vouchers-mine",
-                                "api-docs"]
+                                "talent-cards", "talent-services", "api-docs"]
     assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "finance-queue", "riskpool", "webhooks",
                                 "finance-dashboard", "instruments", "api-docs"]
     assert keys(cast.owen) == ["home", "standards", "finance-products", "instruments", "instrument-bookings",
-                               "instrument-approvals", "instrument-usage", "instrument-my-usage", "instrument-jobs", "instrument-statements", "instrument-evaluation", "vouchers-provider", "api-docs"]
+                               "instrument-approvals", "instrument-usage", "instrument-my-usage", "instrument-jobs", "instrument-statements", "instrument-evaluation", "vouchers-provider",
+                               "talent-cards", "talent-services", "api-docs"]
+    assert keys(cast.felix) == ["home", "standards", "finance-products", "instruments", "instrument-bookings",
+                                "instrument-my-usage", "instrument-jobs", "instrument-statements",
+                                "talent-cards", "talent-services", "api-docs"]
+    assert keys(cast.clara)[-2:] == ["talent-review", "api-docs"]
     assert keys(cast.charlie) == ["home", "standards", "finance-products", "instruments", "api-docs"]
 
 
@@ -72,12 +77,13 @@ def test_the_bar_groups_the_entries_into_sections(client, cast):
                                 ("instruments", ["instruments", "instrument-bookings", "instrument-approvals",
                                                  "instrument-usage", "instrument-my-usage", "instrument-jobs", "instrument-statements", "instrument-evaluation"]),
                                 ("vouchers", ["vouchers-batches", "vouchers-provider"]),
+                                ("talent", ["talent-review", "talent-schemes"]),
                                 ("admin", ["audit", "accounts", "schedules", "tokens"]), "api-docs"]
     assert bar(cast.alice) == ["home", ("registry", ["my-enterprise", "import"]),
                                ("points", ["my-points", "standards"]),
                                ("finance", ["finance-products", "finance-consents", "finance-cases"]),
                                ("instruments", ["instruments", "instrument-bookings", "instrument-my-usage", "instrument-jobs", "instrument-statements"]),
-                               "vouchers-mine", "api-docs"]
+                               "vouchers-mine", ("talent", ["talent-cards", "talent-services"]), "api-docs"]
     assert bar(cast.bella) == ["home", "registry", "standards",
                                ("finance", ["finance-products", "finance-queue", "riskpool", "webhooks",
                                             "finance-dashboard"]), "instruments", "api-docs"]

@@ -1,6 +1,6 @@
 """The shared cast of PRODUCT.md for every test, built from the demo's persona definitions
 (twincity.demo.personas), so the personas are defined once: alice, bob, bella, bruno, gary, owen, clara, olivia,
-charlie."""
+ruby, felix, charlie."""
 
 from datetime import date
 

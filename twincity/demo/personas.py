@@ -80,6 +80,11 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("clara", "clerk", "cq_services", "Clara 克拉拉", "service clerk, 重庆高新区政务服务中心", "the registry"),
     Persona("olivia", "administrator", "cq_committee", "Olivia 奥利维亚", "administrator, 西部(重庆)科学城管委会",
             "everything: registry, flagged declarations, imports, audit trail, API tokens"),
+    Persona("ruby", "enterprise_user", "bob_org", "Ruby 如玉", "researcher at bob's company 成都天府星云软件; holds a "
+            "金熊猫 card (B类)", "我的人才卡 (QR, what it shows); a shared service in Chongqing granted, an own-zone one "
+            "refused with the reason"),
+    Persona("felix", "", "jinfeng", "Felix 飞翔", "researcher, 金凤实验室 (重庆); holds a 金凤凰 card (II类)",
+            "renews his card in its 30-day window; the shared services in Chengdu"),
     Persona("charlie", "", "", "", "no role, no organisation", "only public pages"),
 )
 PERSONA_USERNAMES = tuple(p.username for p in PERSONAS)

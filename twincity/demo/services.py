@@ -32,6 +32,7 @@ from twincity.demo.generator import (
 from twincity.demo.instruments import demo_instruments_load
 from twincity.demo.personas import ALICE_CODE, BOB_CODE, DEMO_PASSWORD, ORGANISATIONS, PERSONA_USERNAMES, PERSONAS
 from twincity.demo.riskpool import demo_riskpool_load, demo_riskpool_reset
+from twincity.demo.talent import demo_talent_load
 from twincity.demo.vouchers import demo_vouchers_load
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
 from twincity.points.models import EvaluationInput, ScoreResult
@@ -50,6 +51,7 @@ class SeedResult:
     guarantees: int = 0
     instruments: int = 0
     vouchers: int = 0
+    talent_cards: int = 0
     users: int = 0
     seconds: float = 0.0
     reason: str = ""
@@ -214,6 +216,7 @@ def seed(*, enterprises: int = DEFAULT_ENTERPRISES, seed: int = DEFAULT_SEED, fo
             result.guarantees = demo_riskpool_load(orgs)
             result.instruments = demo_instruments_load(orgs)
             result.vouchers = demo_vouchers_load(orgs)
+            result.talent_cards = demo_talent_load()
     finally:
         if gc_was_enabled:
             gc.enable()

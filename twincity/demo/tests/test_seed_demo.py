@@ -206,3 +206,26 @@ def test_flagged_declarations_show_up_for_500():
     result = services.seed(enterprises=500, seed=generator.DEFAULT_SEED)
     assert result.flagged == AnnualDeclaration.objects.exclude(flags=[]).count() > 5
     assert Counter(Enterprise.objects.values_list("city", flat=True))["chengdu"] > 150
+
+
+@pytest.mark.django_db
+def test_the_talent_card_holders_of_the_cast():
+    from twincity.core.verification import code_url
+    from twincity.talent.models import CardApplication, ServiceRequest, TalentCard
+    from twincity.talent.services import card_code
+
+    result = services.seed(enterprises=10, seed=3)
+    assert result.talent_cards == 2
+    ruby = TalentCard.objects.get(holder__username="ruby")
+    felix = TalentCard.objects.get(holder__username="felix")
+    assert (ruby.scheme.code, ruby.tier, ruby.application.channel, ruby.application.submitted_by.username) == (
+        "jinxiongmao", "B", "employer", "bob")
+    assert (felix.scheme.code, felix.tier) == ("jinfenghuang", "II")
+    assert sorted(ServiceRequest.objects.values_list("service_code", "granted")) == [
+        ("medical_green", True), ("talent_apartment", False)]
+    assert CardApplication.objects.get(status="submitted").applicant.username == "alice"
+    assert all(v.demo for v in ruby.scheme.versions.all())
+    from django.test import Client
+
+    page = Client().get(code_url(card_code(ruby)))
+    assert page.status_code == 200 and "Ruby" in page.content.decode()

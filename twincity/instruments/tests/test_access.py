@@ -40,13 +40,13 @@ def objects(cast):
 
 
 TABLE = [
-    ("is_researcher", None, ("owen",)),
+    ("is_researcher", None, ("owen", "felix")),
     ("can_view_catalogue", None, SIGNED_IN),
     ("can_view_instrument", "sem", SIGNED_IN),
     ("can_view_instrument", "retired", ("owen", "olivia")),
     ("can_manage_instrument", "sem", ("owen", "olivia")),
-    ("can_book_any", None, ("alice", "bob", "owen", "olivia")),
-    ("can_book", "sem", ("alice", "bob", "owen", "olivia")),
+    ("can_book_any", None, ("alice", "bob", "ruby", "owen", "felix", "olivia")),
+    ("can_book", "sem", ("alice", "bob", "ruby", "owen", "felix", "olivia")),
     ("can_book", "retired", ()),
     ("can_override_rules", None, ("olivia",)),
     ("can_approve_any", None, ("owen", "olivia")),
