@@ -12,6 +12,7 @@ urlpatterns = [
     path("finance/", include("twincity.finance.urls")),
     path("riskpool/", include("twincity.riskpool.urls")),
     path("instruments/", include("twincity.instruments.urls")),
+    path("govservices/", include("twincity.govservices.urls")),
     path("audit/", include("twincity.audit.urls")),
     path("notifications/", include("twincity.notifications.urls")),
     path("webhooks/", include("twincity.webhooks.urls")),
