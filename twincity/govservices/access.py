@@ -120,18 +120,27 @@ def cases_visible(user) -> QuerySet[ServiceCase]:
     return cases.filter(mine)
 
 
+def _acts_for_walk_in_applicant(user, case: ServiceCase) -> bool:
+    """A case taken at a window for someone without an account: the collecting hall's clerks act for the
+    applicant there (resubmit, withdraw, record the rating given on the window's device)."""
+    if case.applicant_user_id is not None or case.enterprise_id is not None or case.intake_office_id is None:
+        return False
+    office = gov_office_of(user)
+    return office is not None and office.pk == case.intake_office_id
+
+
 def can_act(user, case: ServiceCase, action: str) -> bool:
     """Whether this person may take `action` (a rules action, or "supply" / "rate") on the case. The state is
     the rules' business; this is who."""
-    if action in ("rate",):
-        return _is_applicant(user, case)
+    if action == "rate":
+        return _is_applicant(user, case) or _acts_for_walk_in_applicant(user, case)
     if action == "supply":
         return _is_applicant(user, case) or can_act(user, case, "accept")
     if is_admin(user):
         return True
     actor = rules.ACTOR_OF.get(action)
     if actor == rules.APPLICANT:
-        return _is_applicant(user, case)
+        return _is_applicant(user, case) or _acts_for_walk_in_applicant(user, case)
     office = gov_office_of(user)
     if office is None:
         return False

@@ -570,6 +570,7 @@ def case_file(
     hall (`intake_office`, defaulting to the clerk's); a window of the other city collects it ("collected")
     and the forwarding task sends it on once this transaction commits."""
     at = at or timezone.now()
+    item = ServiceItem.objects.select_related("department", "implementing_body").get(pk=item.pk)
     if item.status != ServiceItem.Status.PUBLISHED:
         raise Conflict(
             "该事项版本已不再受理 / this item version is no longer offered",
