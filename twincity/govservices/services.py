@@ -968,6 +968,40 @@ def case_rate(*, actor, case: ServiceCase, grade: Any, comment: str = "", at: da
     return rating
 
 
+def case_step(*, actor, case: ServiceCase, data: Mapping[str, Any]) -> ServiceCase:
+    """One step named by `data["action"]` (with its comment, step, outcome, delivery, result_ref, materials),
+    dispatched to its service: the API's and the case page's one entry."""
+    user = actor
+    action, comment = data["action"], data.get("comment") or ""
+    if action == "forward":
+        return case_forward(actor=user, case=case)
+    if action == "accept":
+        return case_accept(actor=user, case=case, comment=comment)
+    if action == "notify_correction":
+        return case_notify_correction(actor=user, case=case, comment=comment)
+    if action == "resubmit":
+        return case_resubmit(actor=user, case=case, materials=data.get("materials") or {})
+    if action == "refuse_intake":
+        return case_refuse_intake(actor=user, case=case, comment=comment)
+    if action == "supply":
+        return case_supply(actor=user, case=case, materials=data.get("materials") or {})
+    if action == "pause":
+        return case_pause(actor=user, case=case, step=data.get("step") or "", comment=comment)
+    if action == "resume":
+        return case_resume(actor=user, case=case, comment=comment)
+    if action == "decide":
+        return case_decide(actor=user, case=case, outcome=data.get("outcome") or "", reason=comment)
+    if action == "deliver":
+        return case_deliver(actor=user, case=case, delivery=data.get("delivery"),
+                                     result_ref=data.get("result_ref") or "")
+    if action == "close":
+        return case_close(actor=user, case=case)
+    if action == "withdraw":
+        return case_withdraw(actor=user, case=case, comment=comment)
+    raise InvalidInput("未知步骤 / unknown step", code="invalid_choice",
+                       extra={"field": "action", "allowed": [*rules.ACTIONS, "supply"]})
+
+
 # --- the clock's schedule -------------------------------------------------------------------------------------
 
 
