@@ -47,7 +47,7 @@ import logging
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -409,8 +409,10 @@ def case_clock(case: ServiceCase, today: date) -> Clock:
                 "stopped", case.due_date, case.legal_due_date, None, case.working_days_taken, case.working_days_taken
             )
         used = workdays.working_days_used(start, max(today, start), _pauses(case))
-        if case.state == "paused" or case.due_date is None:
+        if case.state == "paused":
             return Clock("paused", None, None, None, used)
+        if case.due_date is None:  # the calendar does not cover the due date's year yet: no guess
+            return Clock("running", None, None, None, used)
         left = workdays.working_days_left(case.due_date, today)
     except workdays.CalendarRangeError:
         return Clock("running", case.due_date, case.legal_due_date, None, None)
@@ -1007,7 +1009,10 @@ def case_step(*, actor, case: ServiceCase, data: Mapping[str, Any]) -> ServiceCa
 
 def cases_to_warn(*, today: date):
     """Running cases whose promised limit is within WARN_WORKING_DAYS and that were not warned yet."""
-    horizon = workdays.add_working_days(today, WARN_WORKING_DAYS)
+    try:
+        horizon = workdays.add_working_days(today, WARN_WORKING_DAYS)
+    except workdays.CalendarRangeError:  # the next year's notice is not in the calendar yet: warn on dates
+        horizon = today + timedelta(days=WARN_WORKING_DAYS + 2)
     return ServiceCase.objects.filter(
         state="handling", warned_at__isnull=True, due_date__isnull=False, due_date__lte=horizon
     )
