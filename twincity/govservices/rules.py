@@ -32,7 +32,6 @@ Case lifecycle (one step at a time; `transition(state, action)` is the only way 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 # --- the catalogue's vocabularies ---------------------------------------------------------------------------
@@ -427,11 +426,3 @@ def rating_check(state: str, already_rated: bool, grade: Any) -> int:
             {"allowed": sorted(RATING_GRADES)},
         )
     return grade
-
-
-@dataclass(frozen=True)
-class ClockView:
-    """What a queue shows of a case's clock."""
-
-    status: str  # "running", "paused", "overdue", "stopped" (not accepted yet or decided), "warning"
-    days_left: int | None
