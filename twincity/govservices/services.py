@@ -362,6 +362,11 @@ class Clock:
     days_taken: int | None = None
 
     @property
+    def days_over(self) -> int | None:
+        """Working days past the promised limit (positive), None when not overdue."""
+        return -self.days_left if self.days_left is not None and self.days_left < 0 else None
+
+    @property
     def label(self) -> str:
         return {
             "not_started": "未开始计时",
