@@ -1054,6 +1054,8 @@ def cases_warn(*, now: datetime | None = None) -> list[int]:
 
 def case_get_for(user, pk: int) -> ServiceCase:
     """A case the person may see (404 otherwise)."""
+    if not 1 <= pk <= 2**31 - 1:
+        raise NotFound("未找到该办件 (no such case)")
     case = ServiceCase.objects.select_related("item", "department", "intake_office", "enterprise").filter(pk=pk).first()
     if case is None or not access.can_view_case(user, case):
         raise NotFound("未找到该办件 (no such case)")
