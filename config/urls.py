@@ -14,6 +14,7 @@ urlpatterns = [
     path("instruments/", include("twincity.instruments.urls")),
     path("vouchers/", include("twincity.vouchers.urls")),
     path("talent/", include("twincity.talent.urls")),
+    path("govservices/", include("twincity.govservices.urls")),
     path("audit/", include("twincity.audit.urls")),
     path("notifications/", include("twincity.notifications.urls")),
     path("webhooks/", include("twincity.webhooks.urls")),

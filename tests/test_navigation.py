@@ -32,23 +32,34 @@ def test_the_navigation_per_persona(client, cast):
         client.force_login(user)
         return [item.key for item in client.get("/").context["navigation"]]
 
-    assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "finance-products",
-                                 "finance-overdue", "riskpool", "webhooks", "finance-dashboard", "instruments",
-                                 "instrument-bookings", "instrument-approvals", "instrument-usage", "instrument-my-usage", "instrument-jobs", "instrument-statements", "instrument-evaluation", "vouchers-batches", "vouchers-provider",
-                                 "talent-review", "talent-schemes", "audit", "accounts", "schedules", "tokens", "api-docs"]
-    assert keys(cast.alice) == ["home", "my-enterprise", "import", "my-points", "standards", "finance-products",
-                                "finance-consents", "finance-cases", "instruments", "instrument-bookings", "instrument-my-usage", "instrument-jobs", "instrument-statements", "vouchers-mine",
-                                "talent-cards", "talent-services", "api-docs"]
-    assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "finance-queue", "riskpool", "webhooks",
-                                "finance-dashboard", "instruments", "api-docs"]
-    assert keys(cast.owen) == ["home", "standards", "finance-products", "instruments", "instrument-bookings",
-                               "instrument-approvals", "instrument-usage", "instrument-my-usage", "instrument-jobs", "instrument-statements", "instrument-evaluation", "vouchers-provider",
-                               "talent-cards", "talent-services", "api-docs"]
-    assert keys(cast.felix) == ["home", "standards", "finance-products", "instruments", "instrument-bookings",
-                                "instrument-my-usage", "instrument-jobs", "instrument-statements",
-                                "talent-cards", "talent-services", "api-docs"]
-    assert keys(cast.clara)[-2:] == ["talent-review", "api-docs"]
-    assert keys(cast.charlie) == ["home", "standards", "finance-products", "instruments", "api-docs"]
+    assert keys(cast.olivia) == [
+        "home", "registry", "import", "runs", "standards", "finance-products", "finance-overdue", "riskpool",
+        "webhooks", "finance-dashboard", "instruments", "instrument-bookings", "instrument-approvals",
+        "instrument-usage", "instrument-my-usage", "gov-catalogue", "instrument-jobs", "gov-my-cases",
+        "instrument-statements", "vouchers-batches", "gov-queue", "instrument-evaluation", "vouchers-provider",
+        "gov-dashboard", "talent-review", "talent-schemes", "audit", "accounts", "schedules", "tokens", "api-docs"]
+    assert keys(cast.alice) == [
+        "home", "my-enterprise", "import", "my-points", "standards", "finance-products", "finance-consents",
+        "finance-cases", "instruments", "instrument-bookings", "instrument-my-usage", "gov-catalogue",
+        "instrument-jobs", "vouchers-mine", "gov-my-cases", "instrument-statements", "talent-cards", "talent-services",
+        "api-docs"]
+    assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "finance-queue", "riskpool",
+                                "webhooks", "finance-dashboard", "instruments", "gov-catalogue", "gov-my-cases",
+                                "api-docs"]
+    assert keys(cast.owen) == [
+        "home", "standards", "finance-products", "instruments", "instrument-bookings", "instrument-approvals",
+        "instrument-usage", "instrument-my-usage", "gov-catalogue", "instrument-jobs", "gov-my-cases",
+        "instrument-statements", "instrument-evaluation", "vouchers-provider", "talent-cards", "talent-services",
+        "api-docs"]
+    assert keys(cast.felix) == [
+        "home", "standards", "finance-products", "instruments", "instrument-bookings", "instrument-my-usage",
+        "gov-catalogue", "instrument-jobs", "gov-my-cases", "instrument-statements", "talent-cards", "talent-services",
+        "api-docs"]
+    for clerk in (cast.clara, cast.chen, cast.hank):
+        assert keys(clerk) == ["home", "registry", "standards", "finance-products", "instruments", "gov-catalogue",
+                               "gov-my-cases", "gov-queue", "gov-dashboard", "talent-review", "api-docs"]
+    assert keys(cast.charlie) == ["home", "standards", "finance-products", "instruments", "gov-catalogue",
+                                  "gov-my-cases", "api-docs"]
 
 
 def test_url_maker_answers_what_reverse_answers():
@@ -75,18 +86,26 @@ def test_the_bar_groups_the_entries_into_sections(client, cast):
                                 ("finance", ["finance-products", "finance-overdue", "riskpool", "webhooks",
                                              "finance-dashboard"]),
                                 ("instruments", ["instruments", "instrument-bookings", "instrument-approvals",
-                                                 "instrument-usage", "instrument-my-usage", "instrument-jobs", "instrument-statements", "instrument-evaluation"]),
+                                                 "instrument-usage", "instrument-my-usage", "instrument-jobs",
+                                                 "instrument-statements", "instrument-evaluation"]),
+                                ("govservices", ["gov-catalogue", "gov-my-cases", "gov-queue", "gov-dashboard"]),
                                 ("vouchers", ["vouchers-batches", "vouchers-provider"]),
                                 ("talent", ["talent-review", "talent-schemes"]),
                                 ("admin", ["audit", "accounts", "schedules", "tokens"]), "api-docs"]
     assert bar(cast.alice) == ["home", ("registry", ["my-enterprise", "import"]),
                                ("points", ["my-points", "standards"]),
                                ("finance", ["finance-products", "finance-consents", "finance-cases"]),
-                               ("instruments", ["instruments", "instrument-bookings", "instrument-my-usage", "instrument-jobs", "instrument-statements"]),
-                               "vouchers-mine", ("talent", ["talent-cards", "talent-services"]), "api-docs"]
+                               ("instruments", ["instruments", "instrument-bookings", "instrument-my-usage",
+                                                "instrument-jobs", "instrument-statements"]),
+                               ("govservices", ["gov-catalogue", "gov-my-cases"]), "vouchers-mine",
+                               ("talent", ["talent-cards", "talent-services"]), "api-docs"]
     assert bar(cast.bella) == ["home", "registry", "standards",
                                ("finance", ["finance-products", "finance-queue", "riskpool", "webhooks",
-                                            "finance-dashboard"]), "instruments", "api-docs"]
+                                            "finance-dashboard"]), "instruments",
+                               ("govservices", ["gov-catalogue", "gov-my-cases"]), "api-docs"]
+    assert bar(cast.clara) == ["home", "registry", "standards", "finance-products", "instruments",
+                               ("govservices", ["gov-catalogue", "gov-my-cases", "gov-queue", "gov-dashboard"]),
+                               "talent-review", "api-docs"]
     client.force_login(cast.alice)
     page = client.get("/finance/consents/").content.decode()
     assert '<details class="navmenu active" data-section="finance">' in page

@@ -171,6 +171,58 @@ def is_overdue(start: dt.date | dt.datetime, n: int, now: dt.datetime) -> bool:
     return shanghai_date(now) > _nth_after(shanghai_date(start), n)
 
 
+type Pause = tuple[dt.date, dt.date | None]
+
+
+def _pauses_sorted(pauses: list[Pause] | tuple[Pause, ...]) -> list[Pause]:
+    return sorted(pauses, key=lambda p: p[0])
+
+
+def add_working_days_paused(start: dt.date, n: int, pauses: list[Pause] | tuple[Pause, ...]) -> dt.date | None:
+    """The last day of a clock of ``n`` working days started on ``start`` (not counted) that stopped for the
+    pauses ``(paused_on, resumed_on)`` (Shanghai dates): the working days d with ``paused_on < d <= resumed_on``
+    are not counted (the day a pause starts still counts, as any event day; counting restarts the day after
+    the resumption, as it started the day after acceptance). A pause that begins after the clock has run out
+    changes nothing. None while a pause that matters is still open (``resumed_on`` None): the clock is stopped
+    and has no end."""
+    remaining, cursor = n, start
+    if n < 0:
+        raise ValueError(f"工作日数不能为负 / the number of working days must be >= 0, got {n}")
+    for paused_on, resumed_on in _pauses_sorted(pauses):
+        if paused_on < cursor:
+            paused_on = cursor
+        used = working_days_between(cursor, paused_on)
+        if used >= remaining:
+            break
+        if resumed_on is None:
+            return None
+        remaining -= used
+        cursor = max(cursor, resumed_on)
+    return _nth_after(cursor, remaining)
+
+
+def working_days_used(start: dt.date, until: dt.date, pauses: list[Pause] | tuple[Pause, ...]) -> int:
+    """The working days a paused clock has counted from ``start`` (not counted) to ``until`` (counted): those
+    of ``(start, until]`` outside every pause ``(paused_on, resumed_on]`` (an open pause runs to ``until``)."""
+    count, cursor = 0, start
+    for paused_on, resumed_on in _pauses_sorted(pauses):
+        if paused_on >= until:
+            break
+        count += working_days_between(cursor, max(cursor, paused_on))
+        cursor = max(cursor, resumed_on if resumed_on is not None else until)
+        if cursor >= until:
+            return count
+    return count + working_days_between(cursor, until)
+
+
+def working_days_left(due: dt.date, today: dt.date) -> int:
+    """Working days from ``today`` (not counted) to ``due`` (counted); negative when ``due`` is past: minus the
+    working days from ``due`` (not counted) to ``today``. 0 on the last day."""
+    if today <= due:
+        return working_days_between(today, due)
+    return -working_days_between(due, today)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``workdays add --from DATE --days N`` prints the N-th working day after DATE (DATE not counted);
     ``workdays between --from A --to B`` prints how many working days d satisfy A < d <= B. A bad date, or

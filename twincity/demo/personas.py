@@ -52,6 +52,14 @@ ORGANISATIONS: tuple[OrgSpec, ...] = (
     OrgSpec("cq_services", "重庆高新区政务服务中心", "government", CHONGQING),
     OrgSpec("cd_committee", "成都高新区管委会", "government", CHENGDU),
     OrgSpec("cd_services", "成都高新区政务服务中心", "government", CHENGDU),
+    # Departments that handle public-service cases (政务服务事项的实施机关).
+    OrgSpec("cq_hrss", "重庆高新区人力资源和社会保障局", "government", CHONGQING),
+    OrgSpec("cq_market", "重庆高新区市场监督管理局", "government", CHONGQING),
+    OrgSpec("cq_disability", "重庆高新区残疾人联合会", "government", CHONGQING),
+    OrgSpec("cq_science", "重庆高新区科技创新局", "government", CHONGQING),
+    OrgSpec("cd_hrss", "成都高新区社区发展治理和社会保障局", "government", CHENGDU),
+    OrgSpec("cd_market", "成都高新区市场监督管理局", "government", CHENGDU),
+    OrgSpec("cd_disability", "成都高新区残疾人联合会", "government", CHENGDU),
 )
 
 
@@ -78,6 +86,10 @@ PERSONAS: tuple[Persona, ...] = (
             "the registry"),
     Persona("owen", "instrument_owner", "cqu_atc", "Owen 欧文", "lab manager, 重庆大学分析测试中心", "home page"),
     Persona("clara", "clerk", "cq_services", "Clara 克拉拉", "service clerk, 重庆高新区政务服务中心", "the registry"),
+    Persona("chen", "clerk", "cd_services", "Chen 陈晨", "service clerk, 成都高新区政务服务中心",
+            "政务服务: window intake of both cities' items, forwarding, acceptance and delivery of Chengdu's cases"),
+    Persona("hank", "clerk", "cq_hrss", "Hank 韩克", "department clerk, 重庆高新区人力资源和社会保障局",
+            "政务服务: the department's work queue with the clock, pauses, decisions; the dashboard"),
     Persona("olivia", "administrator", "cq_committee", "Olivia 奥利维亚", "administrator, 西部(重庆)科学城管委会",
             "everything: registry, flagged declarations, imports, audit trail, API tokens"),
     Persona("ruby", "enterprise_user", "bob_org", "Ruby 如玉", "researcher at bob's company 成都天府星云软件; holds a "

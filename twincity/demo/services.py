@@ -29,6 +29,8 @@ from twincity.demo.generator import (
     iter_chunks,
     rows_of,
 )
+from twincity.demo.govservices import CASES as GOV_CASES
+from twincity.demo.govservices import demo_govservices_load, demo_govservices_reset
 from twincity.demo.instruments import demo_instruments_load
 from twincity.demo.personas import ALICE_CODE, BOB_CODE, DEMO_PASSWORD, ORGANISATIONS, PERSONA_USERNAMES, PERSONAS
 from twincity.demo.riskpool import demo_riskpool_load, demo_riskpool_reset
@@ -52,6 +54,7 @@ class SeedResult:
     instruments: int = 0
     vouchers: int = 0
     talent_cards: int = 0
+    service_cases: int = 0  # public-service cases (twincity.demo.govservices)
     users: int = 0
     seconds: float = 0.0
     reason: str = ""
@@ -72,6 +75,7 @@ def reset() -> None:
     Organisations and users are kept. The demo's guarantees and risk pool go first, then its financing cases."""
     demo_riskpool_reset()  # guarantees name their financing case (protected)
     demo_cases_reset()  # financing cases name their enterprise (protected)
+    demo_govservices_reset()  # seeded again with the registry
     ScoreResult.objects.all().delete()
     EvaluationInput.objects.all().delete()
     Qualification.objects.all().delete()
@@ -217,6 +221,8 @@ def seed(*, enterprises: int = DEFAULT_ENTERPRISES, seed: int = DEFAULT_SEED, fo
             result.instruments = demo_instruments_load(orgs)
             result.vouchers = demo_vouchers_load(orgs)
             result.talent_cards = demo_talent_load()
+            # Cases go through the services (one write path, ~0.1 s each): a small registry gets a few.
+            result.service_cases = demo_govservices_load(orgs, cases=min(GOV_CASES, max(12, enterprises // 10)))
     finally:
         if gc_was_enabled:
             gc.enable()
