@@ -59,7 +59,8 @@ def test_alice_books_an_instrument_needing_approval_and_owen_approves_it(page, b
     login(page, "alice", PASSWORD)
     nav = page.locator("nav.mainnav details.navmenu:has(a[href='/instruments/'])")
     assert nav.locator("summary").inner_text() == "大型仪器共享"
-    assert [t.strip() for t in nav.locator("a").all_text_contents()] == ["仪器目录", "我的预约"]  # menu closed
+    assert [t.strip() for t in nav.locator("a").all_text_contents()] == ["仪器目录", "我的预约", "我的使用记录", "送样检测",
+                                                                  "结算单"]  # menu closed
     nav_click(page, "/instruments/")
     page.wait_for_url(f"{page.base_url}/instruments/")
     results = page.locator("#results tbody tr[data-instrument]")

@@ -132,7 +132,7 @@ def booking_voucher_follow(*, actor, booking: Booking) -> None:
             redemption = vouchers.redemption_reprice(actor=actor, job_kind=JOB_KIND, job_ref=job_ref(booking),
                                                      job_amount=booking.amount)
             released = redemption is None or redemption.status != redemption.Status.RESERVED
-            booking.voucher_amount = ZERO if released else redemption.voucher_amount
+            booking.voucher_amount = ZERO if released or redemption is None else redemption.voucher_amount
     cash = booking.amount - booking.voucher_amount
     if snapshot(booking, PAYMENT_FIELDS) != before:
         booking.cash_amount = cash

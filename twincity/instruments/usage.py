@@ -21,7 +21,7 @@ from twincity.core.access import require
 from twincity.core.audit import audit_record, snapshot
 from twincity.core.errors import InvalidInput
 from twincity.core.models import AuditEntry
-from twincity.instruments import access
+from twincity.instruments import access, payments
 from twincity.instruments import usage_rules as ur
 from twincity.instruments.errors import ChargeFrozen, RatingState, SessionState, StatementState
 from twincity.instruments.models import (
@@ -132,6 +132,8 @@ def session_check_out(*, actor, booking: Booking, now: datetime | None = None) -
         booking.save(update_fields=["status", "updated_at"])
         audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=booking, before=before,
                      after=snapshot(booking, ("status",)), context="completed at check-out", subject=booking.instrument)
+        # The job is done: a voucher reserved for it is used (as booking_complete does), the cash part follows.
+        payments.booking_voucher_follow(actor=actor, booking=booking)
     return _settle(booking, actor=actor, now=now)
 
 

@@ -61,8 +61,9 @@ def usage_view(request):
     now = timezone.now()
     instruments = access.instruments_managed(request.user)
     today = presentation.local_midnight(timezone.localdate())
+    # Today's and tomorrow's (as the page says), and yesterday's that may still need checking out.
     current = (Booking.objects.filter(instrument__in=instruments, status=Booking.Status.CONFIRMED,
-                                      starts_at__lt=today + timedelta(days=1), ends_at__gt=today - timedelta(days=1))
+                                      starts_at__lt=today + timedelta(days=2), ends_at__gt=today - timedelta(days=1))
                .select_related("instrument", "user", "organisation").order_by("starts_at")[:100])
     open_sessions = {s.booking_id: s for s in UsageSession.objects.filter(instrument__in=instruments,
                                                                          ended_at__isnull=True)}

@@ -2,7 +2,7 @@
 XLSX, access)."""
 
 import io
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -119,3 +119,23 @@ def test_statements_page_xlsx_and_access(client, cast, sem):
     assert client.post(f"/instruments/statements/{statement.public_id}/issue").status_code == 302
     statement.refresh_from_db()
     assert statement.status == "issued"
+
+
+def test_the_usage_page_lists_tomorrows_bookings_not_yet_open_for_check_in(client, cast, sem):
+    """使用登记 shows today's and tomorrow's confirmed bookings (as it says); tomorrow's has no check-in button
+    (the window opens an hour before the start); the day after tomorrow's is not listed."""
+    today = timezone.localdate()
+
+    def confirmed(days: int) -> Booking:
+        start = timezone.make_aware(datetime.combine(today + timedelta(days=days), time(14, 0)))
+        return Booking.objects.create(
+            instrument=sem, user=cast.alice, organisation=cast.alice_org, starts_at=start, ends_at=start + 2 * H,
+            blocked_from=start, blocked_until=start + 2 * H, status="confirmed", rate_class="industry",
+            unit_price=Decimal("600.00"), amount=Decimal("1200.00"), service_item=sem.service_items.get())
+
+    tomorrow, later = confirmed(1), confirmed(2)
+    client.force_login(cast.owen)
+    page = client.get("/instruments/usage/").content.decode()
+    assert f'data-booking="{tomorrow.public_id}"' in page
+    assert f'data-booking="{later.public_id}"' not in page
+    assert 'data-action="check-in"' not in page and "未上机" in page

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
+from twincity.accounts.models import User
 from twincity.instruments.models import Booking
 from twincity.instruments.tests.conftest import make_instrument
 from twincity.vouchers import services
@@ -43,6 +44,32 @@ def test_alice_books_with_her_voucher_from_the_instrument_page_and_sees_it_in_my
     assert "我的创新券" in page and voucher.code in page
     assert "9580.00" in page  # the use is labelled with the instrument's name and start
     assert "场发射扫描电子显微镜" in page and "已预留" in page
+
+
+def test_the_booking_shows_its_voucher_and_cash_parts_to_the_booker_and_the_approver(client, cast, scu):
+    """The booking panel (HTMX), 我的预约 and the owner's 预约审批 show how a booking is paid: the voucher part and
+    the cash part (1 h at 600.00, 30 % co-pay: 420.00 + 180.00); a booking paid in cash shows no parts."""
+    voucher = _voucher(cast)
+    sem = make_instrument(scu, city="chengdu", actor=cast.olivia, rules={"approval": {"required": True}})
+    client.force_login(cast.alice)
+    day = timezone.localdate() + timedelta(days=2)
+    panel = client.post(f"/instruments/{sem.public_id}/book", {
+        "day": day.isoformat(), "start": "09:00", "end": "10:00", "voucher": str(voucher.public_id)},
+        headers={"HX-Request": "true"}).content.decode()
+    assert ('<span data-payment>费用 <span data-part="amount">600.00</span> 元：创新券抵扣 '
+            '<span data-part="voucher">420.00</span> 元，现金支付 <span data-part="cash">180.00</span> 元。</span>'
+            ) in panel
+    cash = client.post(f"/instruments/{sem.public_id}/book", {"day": day.isoformat(), "start": "11:00",
+                                                                "end": "12:00"}, headers={"HX-Request": "true"})
+    assert "data-payment" not in cash.content.decode()
+    parts = ('<span class="small" data-payment>创新券 <span data-part="voucher">420.00</span> · 现金 '
+             '<span data-part="cash">180.00</span></span>')
+    mine = client.get("/instruments/bookings/").content.decode()
+    assert mine.count(parts) == 1 and mine.count("data-payment") == 1
+    staff = User.objects.create_user("sam", password="x", role="instrument_owner", organisation=scu)
+    client.force_login(staff)
+    queue = client.get("/instruments/approvals/").content.decode()
+    assert queue.count(parts) == 1 and queue.count("data-booking=") == 2
 
 
 def test_a_voucher_refused_on_the_page_books_nothing_and_says_why(client, cast):

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from twincity.accounts.models import Organisation
 from twincity.core.errors import Forbidden, InvalidInput
 from twincity.core.models import AuditEntry
-from twincity.instruments import payments
+from twincity.instruments import payments, usage
 from twincity.instruments import services as instruments
 from twincity.instruments.errors import BookingState
 from twincity.instruments.models import Booking
@@ -151,6 +151,20 @@ def test_a_completed_booking_uses_the_voucher_and_a_change_reprices_it(cast, cd_
     assert balances(alice_voucher) == (D("420.00"), D(0), D("9580.00"))
     instruments.booking_complete(actor=cast.olivia, booking=booking, now=TUE9 + 2 * H)
     assert balances(alice_voucher) == (D(0), D("420.00"), D("9580.00"))
+    assert Redemption.objects.get().status == "used"
+    assert Notification.objects.filter(recipient=cast.alice, event="vouchers.redemption.used").count() == 1
+
+
+def test_checking_a_booking_out_completes_it_and_uses_its_voucher(cast, cd_sem, alice_voucher):
+    """Check-out (使用登记) completes the booking as booking_complete does: the reserved part becomes used."""
+    booking = book(cast.alice, cd_sem, voucher=alice_voucher, hours=2)
+    assert balances(alice_voucher) == (D("840.00"), D(0), D("9160.00"))
+    usage.session_check_in(actor=cast.olivia, booking=booking, now=TUE9)
+    charge = usage.session_check_out(actor=cast.olivia, booking=booking, now=TUE9 + 2 * H)
+    booking.refresh_from_db()
+    assert (booking.status, booking.amount, booking.voucher_amount, booking.cash_amount, charge.amount) == (
+        "completed", D("1200.00"), D("840.00"), D("360.00"), D("1200.00"))
+    assert balances(alice_voucher) == (D(0), D("840.00"), D("9160.00"))
     assert Redemption.objects.get().status == "used"
     assert Notification.objects.filter(recipient=cast.alice, event="vouchers.redemption.used").count() == 1
 
