@@ -6,4 +6,5 @@ app_name = "core"
 urlpatterns = [
     path("healthz", views.health_view, name="health"),
     path("metrics", views.metrics_view, name="metrics"),
+    path("verify/<str:token>/", views.verify_view, name="verify"),
 ]

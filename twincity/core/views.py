@@ -83,3 +83,32 @@ def metrics_view(request):
     if token and not constant_time_compare(request.headers.get("Authorization", ""), f"Bearer {token}"):
         return HttpResponse("metrics need the bearer token\n", status=401, content_type="text/plain")
     return HttpResponse(_process_metrics() + generate_latest(_TASK_REGISTRY), content_type=CONTENT_TYPE_LATEST)
+
+
+# --- the public verify page of signed codes (twincity.core.verification) ---------------------------------------
+
+
+@never_cache
+@require_GET
+def verify_view(request, token: str):
+    """What a scanned card or licence code shows to anyone, signed in or not: valid with the fields its holder chose
+    to show, or rejected with the reason (400 altered code, 404 no such object, 410 revoked, expired, suspended)."""
+    from django.shortcuts import render
+
+    from twincity.core.verification import CodeInvalid, code_verify
+
+    try:
+        outcome = code_verify(token)
+    except CodeInvalid as exc:
+        return render(request, "core/verify.html", {"rejected": str(exc)}, status=400)
+    verification = outcome.verification
+    if verification is None:
+        return render(request, "core/verify.html", {"label": outcome.label,
+                                                    "rejected": "未找到该证照 (no such card or licence)"}, status=404)
+    status = 200 if verification.status == "valid" else 410
+    return render(request, "core/verify.html", {"label": outcome.label, "verification": verification,
+                                                "status_label": VERIFY_STATUS_LABELS.get(verification.status, "")},
+                  status=status)
+
+
+VERIFY_STATUS_LABELS = {"valid": "有效", "revoked": "已作废", "expired": "已过期", "suspended": "已暂停"}
