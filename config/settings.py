@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "twincity.riskpool",  # guarantees, the risk pool and its ledger (builds on finance)
     "twincity.instruments",  # large-instrument sharing: catalogue, booking rules, bookings
     "twincity.govservices",  # public services of both cities: catalogue, cases on legal clocks (川渝通办)
+    "twincity.licences",  # 一业一证 industry packages and licences (builds on govservices)
     "twincity.home",  # above the domains: the home page, composed from them
     "twincity.demo",  # above the domains: demo data (manage.py seed_demo)
     "twincity.ops",  # above the domains: operators' pages (schedules, workers)

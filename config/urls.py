@@ -13,6 +13,7 @@ urlpatterns = [
     path("riskpool/", include("twincity.riskpool.urls")),
     path("instruments/", include("twincity.instruments.urls")),
     path("govservices/", include("twincity.govservices.urls")),
+    path("licences/", include("twincity.licences.urls")),
     path("audit/", include("twincity.audit.urls")),
     path("notifications/", include("twincity.notifications.urls")),
     path("webhooks/", include("twincity.webhooks.urls")),
