@@ -198,7 +198,7 @@ def _clause_holds(clause: Mapping[str, Any], answers: Mapping[str, Any]) -> bool
     if op == "!=":
         return bool(value != target)
     if op == "in":
-        return value in target
+        return isinstance(target, list) and value in target
     left, right = _number(value), _number(target)
     if left is None or right is None:
         return False
@@ -295,5 +295,5 @@ def notice(definition: Mapping[str, Any], answers: Mapping[str, Any],
 
 def material_count(parts: Iterable[tuple[str, Iterable[Mapping[str, Any]]]]) -> tuple[int, int]:
     """(materials asked by the components one by one, materials once merged): what the one notice saves."""
-    parts = [(code, list(materials)) for code, materials in parts]
-    return sum(len(m) for _, m in parts), len(merge_materials(parts))
+    listed = [(code, list(materials)) for code, materials in parts]
+    return sum(len(m) for _, m in listed), len(merge_materials(listed))
