@@ -194,3 +194,28 @@ def licences_applications_load(*, admin: User, applicant: User, packages: dict[s
                                 materials=materials, at=now - timedelta(days=3))
     done.append(shop)
     return done
+
+
+def demo_licences_load() -> int:
+    """The demo's 一业一证 part (after the personas and the registry): the catalogue items and packages, and
+    bob's applications (one licence issued, one package in handling) unless some exist; licences issued."""
+    from twincity.licences.models import IndustryLicence, PackageApplication
+
+    admin = User.objects.filter(username="olivia").first()
+    applicant = User.objects.filter(username="bob").first()
+    if admin is None:
+        return 0
+    packages = licences_catalogue_load(actor=admin)
+    if applicant is None or PackageApplication.objects.exists():
+        return IndustryLicence.objects.count()
+    licences_applications_load(admin=admin, applicant=applicant, packages=packages)
+    return IndustryLicence.objects.count()
+
+
+def demo_licences_reset() -> None:
+    """Remove the demo's applications and licences (they name enterprises and cases, protected)."""
+    from twincity.licences.models import ApplicationComponent, IndustryLicence, PackageApplication
+
+    IndustryLicence.objects.all().delete()
+    ApplicationComponent.objects.all().delete()
+    PackageApplication.objects.all().delete()

@@ -30,6 +30,7 @@ from twincity.demo.generator import (
     rows_of,
 )
 from twincity.demo.instruments import demo_instruments_load
+from twincity.demo.licences import demo_licences_load, demo_licences_reset
 from twincity.demo.personas import ALICE_CODE, BOB_CODE, DEMO_PASSWORD, ORGANISATIONS, PERSONA_USERNAMES, PERSONAS
 from twincity.demo.riskpool import demo_riskpool_load, demo_riskpool_reset
 from twincity.enterprises.models import AnnualDeclaration, Enterprise, Qualification
@@ -66,6 +67,7 @@ def already_seeded() -> str:
 def reset() -> None:
     """Delete the registry (enterprises, declarations, qualifications) and the scoring results that name it.
     Organisations and users are kept. The demo's guarantees and risk pool go first, then its financing cases."""
+    demo_licences_reset()  # 一业一证 applications name their enterprise (protected)
     demo_riskpool_reset()  # guarantees name their financing case (protected)
     demo_cases_reset()  # financing cases name their enterprise (protected)
     ScoreResult.objects.all().delete()
@@ -211,6 +213,7 @@ def seed(*, enterprises: int = DEFAULT_ENTERPRISES, seed: int = DEFAULT_SEED, fo
             result.cases = demo_cases_load(orgs)
             result.guarantees = demo_riskpool_load(orgs)
             result.instruments = demo_instruments_load(orgs)
+            demo_licences_load()
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -57,6 +57,7 @@ def package_detail(request, pk: int):
     """A package version; step 1 of the wizard: the situational questions (POST → the notice)."""
     package = _package_for(request, pk)
     if request.method == "POST":
+        require(access.can_apply(request.user))
         answers = {q["code"]: request.POST.get(f"q_{q['code']}") for q in package.definition["questions"]}
         enterprise = None
         if request.POST.get("uscc") and access.can_take_intake(request.user):
