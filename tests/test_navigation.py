@@ -80,3 +80,15 @@ def test_the_bar_groups_the_entries_into_sections(client, cast):
     page = client.get("/finance/consents/").content.decode()
     assert '<details class="navmenu active" data-section="finance">' in page
     assert '<a href="/finance/consents/" class="active" aria-current="page">' in page
+
+
+def test_the_licence_entries_per_persona(client, cast):
+    """一业一证 (twincity.licences): the packages for everyone signed in, 我的行业综合许可 for enterprise users,
+    一业一证办件 for government clerks and administrators."""
+    def keys(user):
+        client.force_login(user)
+        return [item.key for item in client.get("/").context["navigation"] if item.key.startswith("licence-")]
+
+    assert keys(cast.bob) == keys(cast.alice) == ["licence-apply", "licence-mine"]
+    assert keys(cast.clara) == keys(cast.olivia) == ["licence-apply", "licence-hall"]
+    assert keys(cast.bella) == keys(cast.charlie) == ["licence-apply"]

@@ -121,3 +121,16 @@ def test_pages(client, cast, yy):
     assert client.get(f"/licences/packages/{yy.cq_catering.pk}/").status_code == 200
     r = client.post(f"/licences/packages/{yy.cq_catering.pk}/", {"q_area": "1"})
     assert r.status_code == 403
+
+
+def test_a_tampered_licence_code_is_rejected(client, cast):
+    cast.bob_co.contact_person = "鲍勃"
+    cast.bob_co.save()
+    demo_licences_load()
+    token = services.licence_token(IndustryLicence.objects.get())
+    assert client.get(f"/verify/{token}/").status_code == 200
+    tampered = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
+    r = client.get(f"/verify/{tampered}/")
+    assert r.status_code == 400 and "签名无效" in r.content.decode()
+    from twincity.core.verification import code_sign
+    assert client.get(f"/verify/{code_sign(kind=services.CODE_KIND, object_id='nope', version=1)}/").status_code == 404
