@@ -12,8 +12,9 @@ inspection, the licence, a component renewed or revoked, expiry). Every write is
         applying component, filed through govservices.services.case_file (online by the applicant; at a window
         by the clerk — a window of the other city collects and forwards, govservices' forwarding task)
     application_inspect(actor, application, passed, note) -> "inspected" (every component case accepted)
-    licence_issue(actor, application) -> IndustryLicence (inspection passed, every component approved; each
-        component case delivered through govservices with its certificate number)
+    application_inspect(...) after the licence: the 核查 of an all-pledge licence; failed → pledged components revoked
+    licence_issue(actor, application) -> IndustryLicence (inspection passed — or every component on the pledge
+        route —, every component approved; each component case delivered through govservices with its number)
     component_renew(actor, component, valid_until, certificate_no="") / component_revoke(actor, component, reason)
     components_expire(today) -> ids (the schedule licences-components-expire)
     licence_verification(public_id) -> the kernel's Verification (every component with validity and status)
@@ -301,14 +302,18 @@ def _components(application: PackageApplication) -> list[ApplicationComponent]:
 def application_inspect(*, actor, application: PackageApplication, passed: bool, note: str = "",
                         at: datetime | None = None) -> PackageApplication:
     """The joint inspection (一同核查), once every component case has been accepted: passed or not, with the
-    inspectors' note (a failed inspection states why)."""
+    inspectors' note (a failed inspection states why). Before the licence, as a rule; after it when every
+    component took the pledge route (告知承诺: permit first, 核查 afterwards) — then a failed inspection revokes
+    the pledged components (承诺不实)."""
     at = at or timezone.now()
     application = PackageApplication.objects.select_for_update().select_related("package").get(pk=application.pk)
     require(access.can_inspect(actor, application), "只有套餐所在地政务服务中心可以组织联合核查")
-    if application.state != PackageApplication.State.SUBMITTED:
+    after_pledge = application.state == PackageApplication.State.ISSUED and application.inspected_at is None
+    if application.state != PackageApplication.State.SUBMITTED and not after_pledge:
         raise Conflict("只有已提交、未核查的申请可以核查 / only a submitted application is inspected",
                        code="illegal_transition", extra={"state": application.state})
-    waiting = [c.code for c in _components(application) if c.case.state not in ACCEPTED_STATES]
+    components = _components(application)
+    waiting = [c.code for c in components if c.case.state not in ACCEPTED_STATES]
     if waiting:
         raise Conflict("各项许可受理后才能联合核查 / every component case must be accepted first",
                        code="components_not_accepted", extra={"waiting": waiting})
@@ -317,12 +322,35 @@ def application_inspect(*, actor, application: PackageApplication, passed: bool,
     before = snapshot(application, APPLICATION_AUDIT_FIELDS)
     application.inspected_at, application.inspected_by = at, actor
     application.inspection_passed, application.inspection_note = bool(passed), (note or "")[:500]
-    if passed:
+    if passed and not after_pledge:
         application.state = PackageApplication.State.INSPECTED
     application.save()
     audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=application, before=before,
                  after=snapshot(application, APPLICATION_AUDIT_FIELDS), context="inspect")
+    if after_pledge and not passed:
+        for component in components:
+            if component.route == "pledge" and component.cert_status == ApplicationComponent.CertStatus.VALID:
+                _component_change(actor, component, "component_revoke",
+                                  cert_status=ApplicationComponent.CertStatus.REVOKED,
+                                  status_note=f"告知承诺核查不符：{note.strip()}"[:300])
     return application
+
+
+def issue_refusal(application: PackageApplication) -> tuple[str, str] | None:
+    """Why the licence cannot be issued now ((code, message)), or None: the joint inspection passed, or every
+    component took the pledge route (核查 follows the licence); and every component approved."""
+    components = _components(application)
+    all_pledged = bool(components) and all(c.route == "pledge" for c in components)
+    if application.state == PackageApplication.State.SUBMITTED and all_pledged:
+        pass
+    elif application.state != PackageApplication.State.INSPECTED:
+        return ("not_inspected", "联合核查通过后才能发证（全部许可选择告知承诺的除外） / the licence is issued after a "
+                                 "passed joint inspection, unless every permit took the pledge route")
+    pending = [c.code for c in components if c.case.outcome != "approve"]
+    if pending:
+        return ("components_not_approved", "各项许可均准予后才能发证 / every component must be approved first: "
+                + "、".join(pending))
+    return None
 
 
 def _add_years(day: date, years: int) -> date:
@@ -340,14 +368,11 @@ def licence_issue(*, actor, application: PackageApplication, at: datetime | None
     application = PackageApplication.objects.select_for_update().select_related("package", "enterprise").get(
         pk=application.pk)
     require(access.can_issue(actor, application), "只有套餐所在地政务服务中心可以发证")
-    if application.state != PackageApplication.State.INSPECTED:
-        raise Conflict("联合核查通过后才能发证 / the licence is issued after a passed joint inspection",
-                       code="not_inspected", extra={"state": application.state})
     components = _components(application)
-    pending = [c.code for c in components if c.case.outcome != "approve"]
-    if pending:
-        raise Conflict("各项许可均准予后才能发证 / every component must be approved first",
-                       code="components_not_approved", extra={"pending": pending})
+    refusal = issue_refusal(application)
+    if refusal is not None:
+        pending = [c.code for c in components if c.case.outcome != "approve"]
+        raise Conflict(refusal[1], code=refusal[0], extra={"state": application.state, "pending": pending})
     today = workdays.shanghai_date(at)
     licence_number = f"{'渝' if application.package.city == City.CHONGQING else '蓉'}YYYZ{today:%Y%m%d}" \
                      f"{secrets.token_hex(2).upper()}"

@@ -6,6 +6,7 @@ app_name = "licences"
 urlpatterns = [
     path("", views.packages, name="packages"),
     path("packages/<int:pk>/", views.package_detail, name="package"),
+    path("packages/<int:pk>/new-version/", views.package_new_version, name="package-new-version"),
     path("packages.xlsx", views.packages_export, name="export"),
     path("packages/import/", views.packages_import, name="import"),
     path("mine/", views.mine, name="mine"),

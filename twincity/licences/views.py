@@ -3,6 +3,7 @@
 govservices queues), the joint inspection and the licence (统一出件), the licence page with its QR code, the
 package Excel export / import. Every decision is an access predicate; every write a service."""
 
+import json
 from datetime import date
 
 from django.contrib import messages
@@ -79,7 +80,35 @@ def package_detail(request, pk: int):
         "package": package, "components": components, "versions": versions,
         "questions": package.definition["questions"], "city": CITY_NAMES.get(package.city, package.city),
         "can_apply": package.status == "published" and access.can_apply(request.user),
+        "can_edit": access.can_edit_packages(request.user),
         "is_window": access.can_take_intake(request.user) and not access.can_apply_online(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def package_new_version(request, pk: int):
+    """The package editor: a change is published as the package's next version (never edited in place)."""
+    require(access.can_edit_packages(request.user))
+    package = _package_for(request, pk)
+    if request.method == "POST":
+        try:
+            definition = json.loads(request.POST.get("definition") or "{}")
+        except ValueError:
+            messages.error(request, "套餐定义须为 JSON [package_invalid]")
+        else:
+            try:
+                new = services.package_version_create(
+                    actor=request.user, package=package, note=request.POST.get("note", ""),
+                    name=request.POST.get("name", package.name), scope=request.POST.get("scope", package.scope),
+                    definition=definition, demo=request.POST.get("demo") == "1",
+                    source=request.POST.get("source", package.source))
+            except ApplicationError as exc:
+                messages.error(request, _error_text(exc))
+            else:
+                messages.success(request, f"已发布第 {new.version} 版")
+                return redirect("licences:package", new.pk)
+    return render(request, "licences/package_edit.html", {
+        "package": package, "definition_json": json.dumps(package.definition, ensure_ascii=False, indent=2)})
 
 
 def _application_for(request, pk: int):
@@ -98,8 +127,10 @@ def application_detail(request, pk: int):
         "app": application, "notice": application.notice, "components": components, "licence": licence,
         "shared_fields": services.SHARED_FIELDS, "own_fields": services.OWN_FIELDS, "routes": rules.ROUTES,
         "can_submit": application.state == "noticed" and access.can_submit(request.user, application),
-        "can_inspect": application.state == "submitted" and access.can_inspect(request.user, application),
-        "can_issue": application.state == "inspected" and access.can_issue(request.user, application),
+        "can_inspect": (application.state == "submitted" or (application.state == "issued"
+                        and application.inspected_at is None)) and access.can_inspect(request.user, application),
+        "can_issue": application.state in ("submitted", "inspected") and access.can_issue(request.user, application)
+                     and services.issue_refusal(application) is None,
         "city": CITY_NAMES.get(application.package.city, "")})
 
 

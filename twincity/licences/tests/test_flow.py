@@ -170,3 +170,32 @@ def test_expiry_schedule(cast, yy):
         "food", "sign", "tobacco"]
     assert services.components_expire() == []
     assert IndustryLicence.objects.count() == 1 and PackageApplication.objects.get().state == "issued"
+
+
+def test_all_pledge_route_licence_first_then_inspection_revokes_on_a_false_pledge(cast, yy):
+    """Every applying permit on the pledge route (告知承诺): the licence is issued on the approvals, before the
+    joint inspection; the inspection afterwards finds the pledge untrue and revokes the pledged permits."""
+    answers = {"area": 50, "seats": 10, "food_prep": False, "tobacco": False, "outdoor_sign": True}
+    app = _submitted(cast, yy, answers=answers, routes={"food": "pledge", "sign": "pledge"})
+    _approve_all(cast.olivia, app)
+    licence = services.licence_issue(actor=cast.clara, application=app)
+    app.refresh_from_db()
+    assert app.state == "issued" and app.inspected_at is None
+    with pytest.raises(InvalidInput):
+        services.application_inspect(actor=cast.clara, application=app, passed=False)
+    services.application_inspect(actor=cast.clara, application=app, passed=False, note="经营场所与承诺不符")
+    assert sorted(app.components.values_list("code", "cert_status")) == [("food", "revoked"), ("sign", "revoked")]
+    fields = dict(code_verify(services.licence_token(licence)).verification.fields)
+    assert fields["食品经营许可（新办）"].startswith("已撤销") and "告知承诺核查不符：经营场所与承诺不符" in fields[
+        "食品经营许可（新办）"]
+    with pytest.raises(Conflict):  # inspected once
+        services.application_inspect(actor=cast.clara, application=app, passed=True)
+
+
+def test_a_standard_route_component_needs_the_inspection_first(cast, yy):
+    answers = {"area": 50, "seats": 10, "food_prep": False, "tobacco": True, "outdoor_sign": False}
+    app = _submitted(cast, yy, answers=answers, routes={"food": "pledge"})
+    _approve_all(cast.olivia, app)
+    with pytest.raises(Conflict) as exc:
+        services.licence_issue(actor=cast.clara, application=app)
+    assert exc.value.code == "not_inspected" and IndustryLicence.objects.count() == 0
