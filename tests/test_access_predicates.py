@@ -1,5 +1,5 @@
 """Every access decision is one predicate: each is checked here against the whole persona cast (alice, bob,
-bella, bruno, gary, owen, clara, olivia, charlie and an anonymous visitor), and each list form of a rule
+bella, bruno, gary, owen, clara, chen, hank, olivia, charlie and an anonymous visitor), and each list form of a rule
 (`enterprises_visible`, …) is checked to agree with its single-object predicate for every persona.
 
 A predicate added to an access module without a row here fails `test_every_predicate_is_tested`.
@@ -17,6 +17,7 @@ from twincity.enterprises import access as enterprises_access
 from twincity.enterprises.fields import COMPANY_EDITABLE_FIELDS, PROFILE_FIELD_NAMES
 from twincity.enterprises.models import ImportJob
 from twincity.finance import access as finance_access
+from twincity.govservices import access as govservices_access
 from twincity.notifications import access as notifications_access
 from twincity.points import access as points_access
 from twincity.testing import PERSONA_NAMES
@@ -24,7 +25,7 @@ from twincity.webhooks import access as webhooks_access
 
 EVERYONE = (*PERSONA_NAMES, "anonymous")
 SIGNED_IN = PERSONA_NAMES
-REGISTRY_READERS = ("bella", "bruno", "gary", "clara")
+REGISTRY_READERS = ("bella", "bruno", "gary", "clara", "chen", "hank")
 
 
 @pytest.fixture
@@ -58,10 +59,21 @@ def objects(cast) -> dict:
     claimed = case_claim(actor=cast.bella, case=demand(cast.alice, cast.alice_co))
     # a round on alice's company by an investor not on the platform (a fund's officers record only their own)
     round_ = EquityRound(enterprise=cast.alice_co, investor=None, investor_name="某创投")
+    # Public services: both cities' halls (clara's, chen's), an item of hank's department, alice's online case.
+    from twincity.govservices.models import ServiceHall
+    from twincity.govservices.services import case_file, item_create
+
+    ServiceHall.objects.create(organisation=cast.clara.organisation, city="chongqing")
+    ServiceHall.objects.create(organisation=cast.chen.organisation, city="chengdu")
+    item = item_create(actor=cast.olivia, code="gov-1", city="chongqing", name="社会保障卡申领",
+                       item_type="public_service", department=cast.hank.organisation,
+                       implementing_body=cast.hank.organisation, legal_limit_days=10, promised_limit_days=3,
+                       definition={})
+    gov_case = case_file(actor=cast.alice, item=item, applicant_name="Alice", channel="online")
     return {"alice_co": cast.alice_co, "bob_co": cast.bob_co, "bank_a_branch": cast.bank_a_branch,
             "alice_job": job, "run": None, "loan": loan, "alice_demand": demand(cast.alice, cast.alice_co),
             "bob_demand": demand(cast.bob, cast.bob_co), "alice_draft": demand(cast.alice, cast.alice_co, False),
-            "claimed_case": claimed, "round": round_}
+            "claimed_case": claimed, "round": round_, "gov_item": item, "gov_case": gov_case}
 
 
 # (module, predicate, the object it is asked about or None, who gets True)
@@ -131,15 +143,27 @@ TABLE = [
     (finance_access, "can_view_whitelist", "loan", ("bella",)),
     (finance_access, "can_record_equity_round", "round", ("olivia", "alice")),
     (finance_access, "can_view_equity_rounds", "alice_co", ("olivia", "alice")),
+    (govservices_access, "is_gov_clerk", None, ("clara", "chen", "hank")),
+    (govservices_access, "can_view_catalogue", None, SIGNED_IN),
+    (govservices_access, "can_view_item", "gov_item", SIGNED_IN),
+    (govservices_access, "can_edit_catalogue", None, ("olivia",)),
+    (govservices_access, "can_export_catalogue", None, ("olivia", "clara", "chen", "hank")),
+    (govservices_access, "can_file_online", None, SIGNED_IN),
+    (govservices_access, "can_take_intake", None, ("olivia", "clara", "chen")),
+    # the applicant, the department, the halls of the item's city (Chongqing: clara), administrators
+    (govservices_access, "can_view_case", "gov_case", ("olivia", "alice", "hank", "clara")),
+    (govservices_access, "can_view_queue", None, ("olivia", "clara", "chen", "hank")),
+    (govservices_access, "can_view_dashboard", None, ("olivia", "clara", "chen", "hank")),
 ]
 # Answers that are not yes/no: asserted separately below.
 NOT_BOOLEAN = {"own_enterprise", "editable_profile_fields", "institution_of", "consent_in_force",
-               "routed_institution_of", "consent_for_each", "dashboard_institutions"}
+               "routed_institution_of", "consent_for_each", "dashboard_institutions", "gov_office_of", "hall_of",
+               "can_act"}  # can_act(user, case, action): test_gov_can_act_by_step
 LIST_FORMS = {"organisations_visible", "users_visible", "tokens_visible", "enterprises_visible",
               "enterprises_editable", "declarations_visible", "import_jobs_visible", "institutions_managed",
               "enterprises_institution_may_read", "cases_visible", "demand_candidates", "notifications_visible",
               "deliveries_visible", "webhook_organisations", "endpoints_visible", "consents_in_force",
-              "institutions_acted_for"}
+              "institutions_acted_for", "queue_departments"}
 
 
 @pytest.mark.parametrize(("module", "name", "about", "allowed"), TABLE,
@@ -157,7 +181,7 @@ def test_each_predicate_answers_for_the_whole_cast(people, objects, module, name
 def test_every_predicate_is_tested():
     tested = {(module.__name__, name) for module, name, _a, _w in TABLE}
     for module in (accounts_access, enterprises_access, audit_access, points_access, finance_access,
-                   notifications_access, webhooks_access):
+                   notifications_access, webhooks_access, govservices_access):
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if function.__module__ != module.__name__ or name in NOT_BOOLEAN | LIST_FORMS or name.startswith("_"):
                 continue
@@ -258,3 +282,22 @@ def test_the_dashboard_s_institutions_by_persona(people, cast):
     assert scope.pop("bruno") == [cast.bank_b_branch.pk]
     assert scope.pop("gary") == [cast.guarantor.pk]
     assert all(value == [] for value in scope.values())
+
+
+@pytest.mark.parametrize(("action", "allowed"), [
+    ("accept", ("olivia", "clara", "hank")),  # a hall of the item's city, or the department
+    ("decide", ("olivia", "hank")),  # the department only
+    ("pause", ("olivia", "hank")),
+    ("withdraw", ("olivia", "alice")),  # the applicant
+    ("forward", ("olivia",)),  # the collecting hall (an online case has none)
+    ("rate", ("alice",)),  # the applicant only
+])
+def test_gov_can_act_by_step(people, objects, action, allowed):
+    answers = {who: govservices_access.can_act(user, objects["gov_case"], action) for who, user in people.items()}
+    assert sorted(who for who, answer in answers.items() if answer) == sorted(allowed)
+
+
+def test_gov_cases_visible_agrees_with_can_view_case(people, objects):
+    for who, user in people.items():
+        listed = govservices_access.cases_visible(user).filter(pk=objects["gov_case"].pk).exists()
+        assert listed == govservices_access.can_view_case(user, objects["gov_case"]), who

@@ -34,14 +34,21 @@ def test_the_navigation_per_persona(client, cast):
 
     assert keys(cast.olivia) == ["home", "registry", "import", "runs", "standards", "finance-products",
                                  "finance-overdue", "riskpool", "webhooks", "finance-dashboard", "instruments",
-                                 "instrument-bookings", "instrument-approvals", "audit", "accounts", "schedules", "tokens", "api-docs"]
+                                 "instrument-bookings", "instrument-approvals", "gov-catalogue", "gov-my-cases", "gov-queue",
+                                 "gov-dashboard", "licence-apply", "licence-hall", "audit", "accounts", "schedules", "tokens", "api-docs"]
     assert keys(cast.alice) == ["home", "my-enterprise", "import", "my-points", "standards", "finance-products",
-                                "finance-consents", "finance-cases", "instruments", "instrument-bookings", "api-docs"]
+                                "finance-consents", "finance-cases", "instruments", "instrument-bookings", "gov-catalogue",
+                                "gov-my-cases", "licence-apply", "licence-mine", "api-docs"]
     assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "finance-queue", "riskpool", "webhooks",
-                                "finance-dashboard", "instruments", "api-docs"]
+                                "finance-dashboard", "instruments", "gov-catalogue", "gov-my-cases", "licence-apply",
+                                "api-docs"]
     assert keys(cast.owen) == ["home", "standards", "finance-products", "instruments", "instrument-bookings",
-                               "instrument-approvals", "api-docs"]
-    assert keys(cast.charlie) == ["home", "standards", "finance-products", "instruments", "api-docs"]
+                               "instrument-approvals", "gov-catalogue", "gov-my-cases", "licence-apply", "api-docs"]
+    assert keys(cast.charlie) == ["home", "standards", "finance-products", "instruments", "gov-catalogue", "gov-my-cases",
+                                  "licence-apply", "api-docs"]
+    assert keys(cast.clara) == ["home", "registry", "standards", "finance-products", "instruments", "gov-catalogue",
+                                "gov-my-cases", "gov-queue", "gov-dashboard", "licence-apply", "licence-hall", "api-docs"]
+    assert keys(cast.chen) == keys(cast.hank) == keys(cast.clara)
 
 
 def test_url_maker_answers_what_reverse_answers():
@@ -68,14 +75,19 @@ def test_the_bar_groups_the_entries_into_sections(client, cast):
                                 ("finance", ["finance-products", "finance-overdue", "riskpool", "webhooks",
                                              "finance-dashboard"]),
                                 ("instruments", ["instruments", "instrument-bookings", "instrument-approvals"]),
+                                ("govservices", ["gov-catalogue", "gov-my-cases", "gov-queue", "gov-dashboard",
+                                                 "licence-apply", "licence-hall"]),
                                 ("admin", ["audit", "accounts", "schedules", "tokens"]), "api-docs"]
     assert bar(cast.alice) == ["home", ("registry", ["my-enterprise", "import"]),
                                ("points", ["my-points", "standards"]),
                                ("finance", ["finance-products", "finance-consents", "finance-cases"]),
-                               ("instruments", ["instruments", "instrument-bookings"]), "api-docs"]
+                               ("instruments", ["instruments", "instrument-bookings"]),
+                               ("govservices", ["gov-catalogue", "gov-my-cases", "licence-apply", "licence-mine"]),
+                               "api-docs"]
     assert bar(cast.bella) == ["home", "registry", "standards",
                                ("finance", ["finance-products", "finance-queue", "riskpool", "webhooks",
-                                            "finance-dashboard"]), "instruments", "api-docs"]
+                                            "finance-dashboard"]), "instruments",
+                               ("govservices", ["gov-catalogue", "gov-my-cases", "licence-apply"]), "api-docs"]
     client.force_login(cast.alice)
     page = client.get("/finance/consents/").content.decode()
     assert '<details class="navmenu active" data-section="finance">' in page

@@ -29,6 +29,8 @@ from twincity.demo.generator import (
     iter_chunks,
     rows_of,
 )
+from twincity.demo.govservices import CASES as GOV_CASES
+from twincity.demo.govservices import demo_govservices_load, demo_govservices_reset
 from twincity.demo.instruments import demo_instruments_load
 from twincity.demo.licences import demo_licences_load, demo_licences_reset
 from twincity.demo.personas import ALICE_CODE, BOB_CODE, DEMO_PASSWORD, ORGANISATIONS, PERSONA_USERNAMES, PERSONAS
@@ -49,6 +51,7 @@ class SeedResult:
     cases: int = 0  # financing demands and applications (twincity.demo.finance.demo_cases_load)
     guarantees: int = 0
     instruments: int = 0
+    service_cases: int = 0  # public-service cases (twincity.demo.govservices)
     users: int = 0
     seconds: float = 0.0
     reason: str = ""
@@ -70,6 +73,7 @@ def reset() -> None:
     demo_licences_reset()  # 一业一证 applications name their enterprise (protected)
     demo_riskpool_reset()  # guarantees name their financing case (protected)
     demo_cases_reset()  # financing cases name their enterprise (protected)
+    demo_govservices_reset()  # seeded again with the registry
     ScoreResult.objects.all().delete()
     EvaluationInput.objects.all().delete()
     Qualification.objects.all().delete()
@@ -213,7 +217,9 @@ def seed(*, enterprises: int = DEFAULT_ENTERPRISES, seed: int = DEFAULT_SEED, fo
             result.cases = demo_cases_load(orgs)
             result.guarantees = demo_riskpool_load(orgs)
             result.instruments = demo_instruments_load(orgs)
-            demo_licences_load()
+            # Cases go through the services (one write path, ~0.1 s each): a small registry gets a few.
+            result.service_cases = demo_govservices_load(orgs, cases=min(GOV_CASES, max(12, enterprises // 10)))
+            demo_licences_load()  # after govservices: its halls and departments are reused by name
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
-from ninja import File, Query, Router, Status
+from ninja import File, Path, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -43,6 +43,8 @@ from twincity.govservices.schemas import (
 router = Router(tags=["govservices 政务服务"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NO_ITEM = "事项不存在 (no such item)"
+CaseId = Path(..., ge=1, le=2**31 - 1)
+ItemCode = Path(..., min_length=1, max_length=64)
 
 
 def _today():
@@ -103,13 +105,13 @@ def item_import_api(request, file: File[UploadedFile]):
 
 @router.get("/items/{code}", response={200: ItemOut, **errors(401, 404)},
             summary="An item's latest version (withdrawn items: clerks and administrators)")
-def item_detail_api(request, code: str):
+def item_detail_api(request, code: str = ItemCode):
     return _item(request, code)
 
 
 @router.get("/items/{code}/versions", response={200: list[ItemOut], **errors(401, 404)},
             summary="Every version of an item, newest first (versions are never edited)")
-def item_versions_api(request, code: str):
+def item_versions_api(request, code: str = ItemCode):
     _item(request, code)
     return list(selectors.item_versions(code).select_related("department", "implementing_body"))
 
@@ -129,7 +131,7 @@ def item_create_api(request, payload: ItemIn):
 @router.post("/items/{code}/versions", response={201: ItemOut, **errors(401, 403, 404, 409, 422)},
              summary="Publish a new version of an item (administrators); the old one is kept, superseded",
              description="A withdrawn item answers 409 `not_published`.")
-def item_version_api(request, code: str, payload: ItemVersionIn):
+def item_version_api(request, payload: ItemVersionIn, code: str = ItemCode):
     item = _item(request, code)
     changes: dict[str, Any] = {k: v for k, v in payload.dict().items() if v is not None and k != "note"}
     for key in ("department_id", "implementing_body_id"):
@@ -140,7 +142,7 @@ def item_version_api(request, code: str, payload: ItemVersionIn):
 
 @router.post("/items/{code}/withdraw", response={200: ItemOut, **errors(401, 403, 404, 409)},
              summary="Stop offering an item (administrators); its cases go on under their version")
-def item_withdraw_api(request, code: str):
+def item_withdraw_api(request, code: str = ItemCode):
     return services.item_withdraw(actor=request.user, item=_item(request, code))
 
 
@@ -188,7 +190,7 @@ def case_file_api(request, payload: CaseFileIn):
 
 @router.get("/cases/{pk}", response={200: CaseDetailOut, **errors(401, 404)},
             summary="A case with its clock, the steps allowed now, its materials and its timeline")
-def case_detail_api(request, pk: int):
+def case_detail_api(request, pk: int = CaseId):
     return _detail(_case(request, pk))
 
 
@@ -199,7 +201,7 @@ def case_detail_api(request, pk: int):
                          "submitted, held by the government or (容缺) pledged. decide approve: 422 "
                          "`pledged_not_supplied` while a promised material is missing. notify_correction: once "
                          "(409 `correction_once`). pause: `step` names a special step of the item or `correction`.")
-def case_step_api(request, pk: int, payload: StepIn):
+def case_step_api(request, payload: StepIn, pk: int = CaseId):
     case = _case(request, pk)
     return _detail(services.case_step(actor=request.user, case=case, data=payload.dict()))
 
@@ -208,7 +210,7 @@ def case_step_api(request, pk: int, payload: StepIn):
              summary="好差评: the applicant rates a closed case, once",
              description="Before closing: 409 `not_closed`; a second rating: 409 `already_rated`; a grade outside "
                          "1–5: 422 `invalid_grade`.")
-def case_rate_api(request, pk: int, payload: RatingIn):
+def case_rate_api(request, payload: RatingIn, pk: int = CaseId):
     rating = services.case_rate(actor=request.user, case=_case(request, pk), grade=payload.grade,
                                 comment=payload.comment)
     return Status(201, {"case_id": rating.case_id, "grade": rating.grade, "comment": rating.comment,

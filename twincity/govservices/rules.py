@@ -32,7 +32,6 @@ Case lifecycle (one step at a time; `transition(state, action)` is the only way 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 # --- the catalogue's vocabularies ---------------------------------------------------------------------------
@@ -130,6 +129,11 @@ def definition_check(definition: Any) -> dict[str, Any]:
             "事项定义须为对象 / the definition must be an object",
             {"errors": ["definition: 须为对象 / must be an object"]},
         )
+    for key in ("situations", "materials", "pause_steps"):
+        if definition.get(key) is not None and not isinstance(definition.get(key), list):
+            errors.append(f"{key}: 须为数组 / must be a list")
+    if errors:
+        raise DefinitionError("definition_invalid", "事项定义有误 / the item definition is invalid", {"errors": errors})
     situations: list[dict[str, str]] = []
     for i, raw in enumerate(definition.get("situations") or []):
         if not isinstance(raw, dict) or not _code_ok(raw.get("code")) or not str(raw.get("name") or "").strip():
@@ -144,7 +148,10 @@ def definition_check(definition: Any) -> dict[str, Any]:
         if not isinstance(raw, dict) or not _code_ok(raw.get("code")) or not str(raw.get("name") or "").strip():
             errors.append(f"materials[{i}]: 须有代码（小写字母数字）与名称 / a code (lowercase) and a name")
             continue
-        applies = list(raw.get("situations") or [])
+        applies = raw.get("situations") or []
+        if not isinstance(applies, list) or not all(isinstance(c, str) for c in applies):
+            errors.append(f"materials[{i}].situations: 须为情形代码数组 / a list of situation codes")
+            applies = []
         unknown = [c for c in applies if c not in situation_codes]
         if unknown:
             errors.append(f"materials[{i}].situations: 未知情形 {unknown} / unknown situations")
@@ -427,11 +434,3 @@ def rating_check(state: str, already_rated: bool, grade: Any) -> int:
             {"allowed": sorted(RATING_GRADES)},
         )
     return grade
-
-
-@dataclass(frozen=True)
-class ClockView:
-    """What a queue shows of a case's clock."""
-
-    status: str  # "running", "paused", "overdue", "stopped" (not accepted yet or decided), "warning"
-    days_left: int | None

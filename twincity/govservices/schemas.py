@@ -189,7 +189,7 @@ class QueueRowOut(Schema):
 
 class OverdueCaseOut(Schema):
     case: CaseOut
-    days_over: int
+    days_over: int | None
 
 
 class OverdueGroupOut(Schema):

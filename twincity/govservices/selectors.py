@@ -72,7 +72,11 @@ def overdue_by_department(user, *, today: date) -> list[dict[str, Any]]:
     groups: dict[int, dict[str, Any]] = {}
     for case in cases:
         group = groups.setdefault(case.department_id, {"department": case.department, "cases": []})
-        group["cases"].append({"case": case, "days_over": -workdays.working_days_left(case.due_date, today)})
+        try:
+            days_over: int | None = -workdays.working_days_left(case.due_date, today)
+        except workdays.CalendarRangeError:
+            days_over = None
+        group["cases"].append({"case": case, "days_over": days_over})
     return sorted(groups.values(), key=lambda g: (-len(g["cases"]), g["department"].name))
 
 
@@ -87,12 +91,12 @@ def dashboard(user, *, since: date | None = None) -> dict[str, Any]:
                                                                "taken": 0, "promised": 0, "cross_city": 0})
     by_item: dict[str, dict[str, Any]] = {}
     decided = cases.filter(working_days_taken__isnull=False).select_related("item")
-    for case in cases.select_related("item").only("item__city", "item__code", "item__name", "intake_city", "state"):
-        by_city[case.item.city]["filed"] += 1
-        by_city[case.item.city]["cross_city"] += case.intake_city != case.item.city
-        row = by_item.setdefault(case.item.code, {"code": case.item.code, "name": case.item.name,
-                                                  "city": case.item.city, "filed": 0, "decided": 0, "on_time": 0,
-                                                  "taken": 0, "promised": 0, "ratings": 0, "grade_sum": 0})
+    for city, code, name, intake_city in cases.values_list("item__city", "item__code", "item__name",
+                                                          "intake_city").order_by():
+        by_city[city]["filed"] += 1
+        by_city[city]["cross_city"] += intake_city != city
+        row = by_item.setdefault(code, {"code": code, "name": name, "city": city, "filed": 0, "decided": 0,
+                                        "on_time": 0, "taken": 0, "promised": 0, "ratings": 0, "grade_sum": 0})
         row["filed"] += 1
     for case in decided:
         promised = case.item.promised_limit_days

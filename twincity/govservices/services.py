@@ -47,7 +47,7 @@ import logging
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -362,6 +362,11 @@ class Clock:
     days_taken: int | None = None
 
     @property
+    def days_over(self) -> int | None:
+        """Working days past the promised limit (positive), None when not overdue."""
+        return -self.days_left if self.days_left is not None and self.days_left < 0 else None
+
+    @property
     def label(self) -> str:
         return {
             "not_started": "未开始计时",
@@ -409,8 +414,10 @@ def case_clock(case: ServiceCase, today: date) -> Clock:
                 "stopped", case.due_date, case.legal_due_date, None, case.working_days_taken, case.working_days_taken
             )
         used = workdays.working_days_used(start, max(today, start), _pauses(case))
-        if case.state == "paused" or case.due_date is None:
+        if case.state == "paused":
             return Clock("paused", None, None, None, used)
+        if case.due_date is None:  # the calendar does not cover the due date's year yet: no guess
+            return Clock("running", None, None, None, used)
         left = workdays.working_days_left(case.due_date, today)
     except workdays.CalendarRangeError:
         return Clock("running", case.due_date, case.legal_due_date, None, None)
@@ -1007,7 +1014,10 @@ def case_step(*, actor, case: ServiceCase, data: Mapping[str, Any]) -> ServiceCa
 
 def cases_to_warn(*, today: date):
     """Running cases whose promised limit is within WARN_WORKING_DAYS and that were not warned yet."""
-    horizon = workdays.add_working_days(today, WARN_WORKING_DAYS)
+    try:
+        horizon = workdays.add_working_days(today, WARN_WORKING_DAYS)
+    except workdays.CalendarRangeError:  # the next year's notice is not in the calendar yet: warn on dates
+        horizon = today + timedelta(days=WARN_WORKING_DAYS + 2)
     return ServiceCase.objects.filter(
         state="handling", warned_at__isnull=True, due_date__isnull=False, due_date__lte=horizon
     )
@@ -1044,6 +1054,8 @@ def cases_warn(*, now: datetime | None = None) -> list[int]:
 
 def case_get_for(user, pk: int) -> ServiceCase:
     """A case the person may see (404 otherwise)."""
+    if not 1 <= pk <= 2**31 - 1:
+        raise NotFound("未找到该办件 (no such case)")
     case = ServiceCase.objects.select_related("item", "department", "intake_office", "enterprise").filter(pk=pk).first()
     if case is None or not access.can_view_case(user, case):
         raise NotFound("未找到该办件 (no such case)")

@@ -58,7 +58,8 @@ def catalogue(request):
 
 
 def _item_for(request, pk: int) -> ServiceItem:
-    item = ServiceItem.objects.select_related("department", "implementing_body").filter(pk=pk).first()
+    item = (ServiceItem.objects.select_related("department", "implementing_body").filter(pk=pk).first()
+            if 1 <= pk <= 2**31 - 1 else None)
     if item is None or not access.can_view_item(request.user, item):
         visible(None)
     assert item is not None

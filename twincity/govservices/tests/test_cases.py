@@ -202,3 +202,13 @@ def test_withdraw_and_warn(gov, cast):
     case = services.case_withdraw(actor=cast.clara, case=case, comment="申请人撤回")
     assert case.state == "withdrawn"
     assert services.cases_warn(now=at("2026-03-12", 9)) == []
+
+
+def test_the_warning_schedule_runs_the_task(gov, cast):
+    from twincity.core.schedules import schedule_get
+    from twincity.govservices.tasks import cases_warn_task
+
+    schedule = schedule_get("govservices-clock-warn")
+    assert (schedule.task_path, schedule.cron) == ("twincity.govservices.tasks.cases_warn_task", "30 8 * * *")
+    assert schedule.task is cases_warn_task
+    assert cases_warn_task.call() == []

@@ -38,7 +38,7 @@ class Command(BaseCommand):
         cities = ", ".join(f"{city} {count}" for city, count in sorted(result.by_city.items()))
         self.stdout.write(self.style.SUCCESS(
             f"seed_demo: {result.enterprises} enterprises ({cities}), {result.declarations} declarations "
-            f"({result.flagged} flagged), {result.qualifications} qualifications, {result.products} financial products, {result.cases} financing cases, {result.guarantees} guarantees, {result.instruments} instruments, {result.organisations} "
+            f"({result.flagged} flagged), {result.qualifications} qualifications, {result.products} financial products, {result.cases} financing cases, {result.guarantees} guarantees, {result.instruments} instruments, {result.service_cases} public-service cases, {result.organisations} "
             f"organisations, {result.users} users in {result.seconds:.1f}s (seed {seed})"
         ))
         self.stdout.write(f"\nDemo logins (password '{demo.DEMO_PASSWORD}' for all):")
