@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "twincity.vouchers",  # innovation vouchers: batches, issuing, redemptions, evidence, the once-only claim registry
     "twincity.talent",  # talent cards of both cities, mutual recognition, service entitlements
     "twincity.govservices",  # public services of both cities: catalogue, cases on legal clocks (川渝通办)
+    "twincity.licences",  # 一业一证 industry packages and licences (builds on govservices)
     "twincity.home",  # above the domains: the home page, composed from them
     "twincity.demo",  # above the domains: demo data (manage.py seed_demo)
     "twincity.ops",  # above the domains: operators' pages (schedules, workers)

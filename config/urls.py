@@ -15,6 +15,7 @@ urlpatterns = [
     path("vouchers/", include("twincity.vouchers.urls")),
     path("talent/", include("twincity.talent.urls")),
     path("govservices/", include("twincity.govservices.urls")),
+    path("licences/", include("twincity.licences.urls")),
     path("audit/", include("twincity.audit.urls")),
     path("notifications/", include("twincity.notifications.urls")),
     path("webhooks/", include("twincity.webhooks.urls")),

@@ -37,29 +37,31 @@ def test_the_navigation_per_persona(client, cast):
         "webhooks", "finance-dashboard", "instruments", "instrument-bookings", "instrument-approvals",
         "instrument-usage", "instrument-my-usage", "gov-catalogue", "instrument-jobs", "gov-my-cases",
         "instrument-statements", "vouchers-batches", "gov-queue", "instrument-evaluation", "vouchers-provider",
-        "gov-dashboard", "talent-review", "talent-schemes", "audit", "accounts", "schedules", "tokens", "api-docs"]
+        "gov-dashboard", "licence-apply", "licence-hall", "talent-review", "talent-schemes", "audit", "accounts",
+        "schedules", "tokens", "api-docs"]
     assert keys(cast.alice) == [
         "home", "my-enterprise", "import", "my-points", "standards", "finance-products", "finance-consents",
         "finance-cases", "instruments", "instrument-bookings", "instrument-my-usage", "gov-catalogue",
-        "instrument-jobs", "vouchers-mine", "gov-my-cases", "instrument-statements", "talent-cards", "talent-services",
-        "api-docs"]
+        "instrument-jobs", "vouchers-mine", "gov-my-cases", "instrument-statements", "licence-apply", "licence-mine",
+        "talent-cards", "talent-services", "api-docs"]
     assert keys(cast.bella) == ["home", "registry", "standards", "finance-products", "finance-queue", "riskpool",
                                 "webhooks", "finance-dashboard", "instruments", "gov-catalogue", "gov-my-cases",
-                                "api-docs"]
+                                "licence-apply", "api-docs"]
     assert keys(cast.owen) == [
         "home", "standards", "finance-products", "instruments", "instrument-bookings", "instrument-approvals",
         "instrument-usage", "instrument-my-usage", "gov-catalogue", "instrument-jobs", "gov-my-cases",
-        "instrument-statements", "instrument-evaluation", "vouchers-provider", "talent-cards", "talent-services",
-        "api-docs"]
+        "instrument-statements", "instrument-evaluation", "vouchers-provider", "licence-apply", "talent-cards",
+        "talent-services", "api-docs"]
     assert keys(cast.felix) == [
         "home", "standards", "finance-products", "instruments", "instrument-bookings", "instrument-my-usage",
-        "gov-catalogue", "instrument-jobs", "gov-my-cases", "instrument-statements", "talent-cards", "talent-services",
-        "api-docs"]
+        "gov-catalogue", "instrument-jobs", "gov-my-cases", "instrument-statements", "licence-apply", "talent-cards",
+        "talent-services", "api-docs"]
     for clerk in (cast.clara, cast.chen, cast.hank):
         assert keys(clerk) == ["home", "registry", "standards", "finance-products", "instruments", "gov-catalogue",
-                               "gov-my-cases", "gov-queue", "gov-dashboard", "talent-review", "api-docs"]
+                               "gov-my-cases", "gov-queue", "gov-dashboard", "licence-apply", "licence-hall",
+                               "talent-review", "api-docs"]
     assert keys(cast.charlie) == ["home", "standards", "finance-products", "instruments", "gov-catalogue",
-                                  "gov-my-cases", "api-docs"]
+                                  "gov-my-cases", "licence-apply", "api-docs"]
 
 
 def test_url_maker_answers_what_reverse_answers():
@@ -88,7 +90,8 @@ def test_the_bar_groups_the_entries_into_sections(client, cast):
                                 ("instruments", ["instruments", "instrument-bookings", "instrument-approvals",
                                                  "instrument-usage", "instrument-my-usage", "instrument-jobs",
                                                  "instrument-statements", "instrument-evaluation"]),
-                                ("govservices", ["gov-catalogue", "gov-my-cases", "gov-queue", "gov-dashboard"]),
+                                ("govservices", ["gov-catalogue", "gov-my-cases", "gov-queue", "gov-dashboard",
+                                                 "licence-apply", "licence-hall"]),
                                 ("vouchers", ["vouchers-batches", "vouchers-provider"]),
                                 ("talent", ["talent-review", "talent-schemes"]),
                                 ("admin", ["audit", "accounts", "schedules", "tokens"]), "api-docs"]
@@ -97,16 +100,30 @@ def test_the_bar_groups_the_entries_into_sections(client, cast):
                                ("finance", ["finance-products", "finance-consents", "finance-cases"]),
                                ("instruments", ["instruments", "instrument-bookings", "instrument-my-usage",
                                                 "instrument-jobs", "instrument-statements"]),
-                               ("govservices", ["gov-catalogue", "gov-my-cases"]), "vouchers-mine",
+                               ("govservices", ["gov-catalogue", "gov-my-cases", "licence-apply", "licence-mine"]),
+                               "vouchers-mine",
                                ("talent", ["talent-cards", "talent-services"]), "api-docs"]
     assert bar(cast.bella) == ["home", "registry", "standards",
                                ("finance", ["finance-products", "finance-queue", "riskpool", "webhooks",
                                             "finance-dashboard"]), "instruments",
-                               ("govservices", ["gov-catalogue", "gov-my-cases"]), "api-docs"]
+                               ("govservices", ["gov-catalogue", "gov-my-cases", "licence-apply"]), "api-docs"]
     assert bar(cast.clara) == ["home", "registry", "standards", "finance-products", "instruments",
-                               ("govservices", ["gov-catalogue", "gov-my-cases", "gov-queue", "gov-dashboard"]),
+                               ("govservices", ["gov-catalogue", "gov-my-cases", "gov-queue", "gov-dashboard",
+                                                "licence-apply", "licence-hall"]),
                                "talent-review", "api-docs"]
     client.force_login(cast.alice)
     page = client.get("/finance/consents/").content.decode()
     assert '<details class="navmenu active" data-section="finance">' in page
     assert '<a href="/finance/consents/" class="active" aria-current="page">' in page
+
+
+def test_the_licence_entries_per_persona(client, cast):
+    """一业一证 (twincity.licences): the packages for everyone signed in, 我的行业综合许可 for enterprise users,
+    一业一证办件 for government clerks and administrators."""
+    def keys(user):
+        client.force_login(user)
+        return [item.key for item in client.get("/").context["navigation"] if item.key.startswith("licence-")]
+
+    assert keys(cast.bob) == keys(cast.alice) == ["licence-apply", "licence-mine"]
+    assert keys(cast.clara) == keys(cast.olivia) == ["licence-apply", "licence-hall"]
+    assert keys(cast.bella) == keys(cast.charlie) == ["licence-apply"]

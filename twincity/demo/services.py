@@ -32,6 +32,7 @@ from twincity.demo.generator import (
 from twincity.demo.govservices import CASES as GOV_CASES
 from twincity.demo.govservices import demo_govservices_load, demo_govservices_reset
 from twincity.demo.instruments import demo_instruments_load
+from twincity.demo.licences import demo_licences_load, demo_licences_reset
 from twincity.demo.personas import ALICE_CODE, BOB_CODE, DEMO_PASSWORD, ORGANISATIONS, PERSONA_USERNAMES, PERSONAS
 from twincity.demo.riskpool import demo_riskpool_load, demo_riskpool_reset
 from twincity.demo.talent import demo_talent_load
@@ -73,6 +74,7 @@ def already_seeded() -> str:
 def reset() -> None:
     """Delete the registry (enterprises, declarations, qualifications) and the scoring results that name it.
     Organisations and users are kept. The demo's guarantees and risk pool go first, then its financing cases."""
+    demo_licences_reset()  # 一业一证 applications name their enterprise (protected)
     demo_riskpool_reset()  # guarantees name their financing case (protected)
     demo_cases_reset()  # financing cases name their enterprise (protected)
     demo_govservices_reset()  # seeded again with the registry
@@ -223,6 +225,7 @@ def seed(*, enterprises: int = DEFAULT_ENTERPRISES, seed: int = DEFAULT_SEED, fo
             result.talent_cards = demo_talent_load()
             # Cases go through the services (one write path, ~0.1 s each): a small registry gets a few.
             result.service_cases = demo_govservices_load(orgs, cases=min(GOV_CASES, max(12, enterprises // 10)))
+            demo_licences_load()  # after govservices: its halls and departments are reused by name
     finally:
         if gc_was_enabled:
             gc.enable()
