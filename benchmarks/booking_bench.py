@@ -232,7 +232,10 @@ def seed(*, instruments: int, bookings: int, hot: int, clients: int, now: dateti
         "sequence",
         "created_at",
         "updated_at",
+        "cash_amount",
     ]
+    # The fields later slices added, the same for every seeded booking (exclusive: capacity 1; no voucher part).
+    constants = {"exclusive": True, "no_show_fee": Decimal(0), "fee_assessed": Decimal(0), "voucher_amount": Decimal(0)}
     per = [bookings // instruments + (1 if i < bookings % instruments else 0) for i in range(instruments)]
     year = timedelta(days=365)
     first = now - timedelta(days=180)
@@ -243,7 +246,7 @@ def seed(*, instruments: int, bookings: int, hot: int, clients: int, now: dateti
         nonlocal total
         with transaction.atomic():
             bulk_writes()
-            total += bulk_insert_encoded(Booking, rows, columns)
+            total += bulk_insert_encoded(Booking, rows, columns, constants=constants)
         rows.clear()
 
     for i, instrument in enumerate(made):
@@ -295,6 +298,7 @@ def seed(*, instruments: int, bookings: int, hot: int, clients: int, now: dateti
                     0,
                     start - timedelta(days=3),
                     start - timedelta(days=3),
+                    str(600 * hours) + ".00",
                 )
             )
         if len(rows) >= 50_000:

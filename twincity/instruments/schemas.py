@@ -9,7 +9,7 @@ from uuid import UUID
 from ninja import Field, Schema
 
 from twincity.accounts.models import City
-from twincity.core.api import IsoDateTime, decimal_text
+from twincity.core.api import IsoDate, IsoDateTime, decimal_text
 from twincity.instruments.models import RateClass
 
 CityIn = Literal[tuple(City.values)]  # type: ignore[valid-type]
@@ -184,7 +184,7 @@ class SeriesIn(Schema):
 class SeriesChangeIn(Schema):
     start: str = Field(..., pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="the new local start time HH:MM")
     minutes: int = Field(..., ge=5, le=14 * 1440, description="the new length")
-    from_day: date | None = Field(None, description="only the occurrences on or after this local day")
+    from_day: IsoDate | None = Field(None, description="only the occurrences on or after this local day")
     override_reason: str = Field("", max_length=255)
 
 
@@ -216,8 +216,8 @@ class SeriesOut(Schema):
 
 class QualificationIn(Schema):
     username: str = Field(..., max_length=150)
-    valid_from: date
-    valid_until: date
+    valid_from: IsoDate
+    valid_until: IsoDate
     note: str = Field("", max_length=255, description="the training record (course, date, trainer)")
 
 

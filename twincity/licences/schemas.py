@@ -1,7 +1,11 @@
-from datetime import date, datetime
-from typing import Any
+"""The 一业一证 API's shapes. Dates are ISO (Asia/Shanghai days) as YYYY-MM-DD; instants ISO 8601 in UTC."""
 
-from ninja import Schema
+from datetime import date, datetime
+from typing import Any, Literal
+
+from ninja import Field, Schema
+
+from twincity.core.api import IsoDate
 
 
 class PackageOut(Schema):
@@ -23,7 +27,7 @@ class AnswersIn(Schema):
 
 
 class StartIn(AnswersIn):
-    enterprise_uscc: str = ""  # at a window: the company the clerk files for
+    enterprise_uscc: str = Field("", max_length=18, description="at a window: the company the clerk files for")
 
 
 class NoticeOut(Schema):
@@ -75,7 +79,7 @@ class SubmitIn(Schema):
 
 class InspectIn(Schema):
     passed: bool
-    note: str = ""
+    note: str = Field("", max_length=500)
 
 
 class LicenceOut(Schema):
@@ -91,10 +95,10 @@ class LicenceOut(Schema):
 
 
 class ComponentChangeIn(Schema):
-    action: str  # "renew" or "revoke"
-    valid_until: date | None = None
-    certificate_no: str = ""
-    reason: str = ""
+    action: Literal["renew", "revoke"]
+    valid_until: IsoDate | None = None
+    certificate_no: str = Field("", max_length=64)
+    reason: str = Field("", max_length=255)
 
 
 class ImportOut(Schema):

@@ -1,6 +1,6 @@
 """The talent-card API's shapes. Dates are ISO (Asia/Shanghai days); instants ISO 8601 in UTC."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -19,7 +19,7 @@ class SchemeOut(Schema):
     issuer: str
     issuer_level: str
     version: int | None = Field(None, description="the version in force today")
-    effective_from: date | None = None
+    effective_from: IsoDate | None = None
     demo: bool = Field(False, description="holds unconfirmed demo values an administrator must check")
     definition: dict | None = None
 
@@ -62,8 +62,8 @@ class CardOut(Schema):
     scheme: str = Field(..., alias="scheme.code")
     tier: str
     status: str
-    issued_on: date
-    valid_until: date
+    issued_on: IsoDate
+    valid_until: IsoDate
     code_version: int
     disclosure: list[str]
     verify_url: str = Field("", description="the public verify page its QR code opens")
@@ -91,7 +91,7 @@ class ServiceRequestOut(Schema):
     provider_version: int | None = Field(None, alias="provider_version.version")
     mapping_version: int | None = Field(None, alias="mapping.version")
     home_tier: str
-    used_on: date
+    used_on: IsoDate
     requested_at: datetime
 
 
@@ -109,8 +109,8 @@ class MappingOut(Schema):
     home: str = Field(..., alias="home_scheme.code")
     partner: str = Field(..., alias="partner_scheme.code")
     version: int
-    effective_from: date
-    effective_to: date | None
+    effective_from: IsoDate
+    effective_to: IsoDate | None
     pairs: dict
     demo: bool
 
@@ -129,7 +129,7 @@ class SchemeVersionIn(Schema):
 class SchemeVersionOut(Schema):
     scheme: str = Field(..., alias="scheme.code")
     version: int
-    effective_from: date
+    effective_from: IsoDate
     validity_years: int
     renew_window_days: int
     demo: bool

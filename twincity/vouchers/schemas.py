@@ -1,7 +1,7 @@
 """The voucher API's shapes. Money is in **yuan** as decimal strings (to the fen); dates are local
 (Asia/Shanghai) ISO dates; instants ISO 8601 in UTC."""
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
@@ -9,7 +9,7 @@ from uuid import UUID
 from ninja import Field, Schema
 
 from twincity.accounts.models import City
-from twincity.core.api import decimal_text
+from twincity.core.api import IsoDate, decimal_text
 from twincity.vouchers.models import EvidenceKind, SettlementMode
 
 CityIn = Literal[tuple(City.values)]  # type: ignore[valid-type]
@@ -26,8 +26,8 @@ class BatchIn(Schema):
     name: str = Field(..., min_length=1, max_length=200)
     city: CityIn
     amount: Money = Field(..., description="yuan per voucher", json_schema_extra=MONEY_TEXT[1])
-    valid_from: date
-    valid_until: date
+    valid_from: IsoDate
+    valid_until: IsoDate
     categories: list[Annotated[str, Field(pattern=r"^\d{2,8}$")]] = Field(
         default_factory=list, max_length=100, description="instrument category codes (a class covers its "
                                                           "subclasses); empty: any")
@@ -47,8 +47,8 @@ class BatchOut(Schema):
     city: str
     office: str = Field(..., alias="office.name")
     amount: Decimal
-    valid_from: date
-    valid_until: date
+    valid_from: IsoDate
+    valid_until: IsoDate
     categories: list[str]
     providers: list[int]
     regions: list[str]
@@ -72,8 +72,8 @@ class VoucherOut(Schema):
     reserved: Decimal
     used: Decimal
     balance: Decimal
-    valid_from: date
-    valid_until: date
+    valid_from: IsoDate
+    valid_until: IsoDate
     status: str
     regions: list[str] = Field(..., alias="batch.regions")
     settlement_mode: str = Field(..., alias="batch.settlement_mode")
@@ -99,7 +99,7 @@ class RedemptionOut(Schema):
     provider: str = Field(..., alias="provider.name")
     provider_city: str
     category_code: str
-    job_date: date
+    job_date: IsoDate
     job_amount: Decimal
     voucher_amount: Decimal
     cash_amount: Decimal
@@ -142,8 +142,8 @@ class ClaimOut(Schema):
 
 
 class PeriodFilters(Schema):
-    period_from: date | None = Field(None, description="service dates from (included)")
-    period_until: date | None = Field(None, description="service dates until (included)")
+    period_from: IsoDate | None = Field(None, description="service dates from (included), YYYY-MM-DD")
+    period_until: IsoDate | None = Field(None, description="service dates until (included), YYYY-MM-DD")
 
 
 class WithdrawIn(Schema):

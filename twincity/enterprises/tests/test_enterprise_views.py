@@ -144,4 +144,5 @@ def test_the_navigation_offers_only_pages_the_person_may_open(client, cast):
     assert "/enterprises/mine/" in labels(cast.alice)
     assert "/enterprises/" in labels(cast.bella)
     # published rules, published financial products and the instrument catalogue only
-    assert labels(cast.charlie) == ["/", "/points/standards/", "/finance/products/", "/instruments/", "/api/docs"]
+    assert labels(cast.charlie) == ["/", "/points/standards/", "/finance/products/", "/instruments/", "/govservices/",
+                                    "/govservices/cases/mine/", "/licences/", "/api/docs"]

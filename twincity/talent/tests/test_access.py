@@ -34,12 +34,12 @@ TABLE = [
     ("can_apply_for", "ruby", ("ruby", "bob")),  # herself, or bob for his company
     ("can_apply_for", "charlie", ()),
     ("can_manage_card", "card", ("ruby",)),
-    ("can_view_card", "card", ("ruby", "olivia")),
-    ("can_review_any", None, ("clara", "olivia")),
-    ("can_review_scheme", "phoenix", ("clara", "olivia")),
-    ("can_review_scheme", "panda", ("olivia",)),
-    ("can_review", "pending", ("clara", "olivia")),
-    ("can_view_application", "pending", ("alice", "clara", "olivia")),
+    ("can_view_card", "card", ("ruby", "chen", "olivia")),  # chen: a clerk of the card's city (成都)
+    ("can_review_any", None, ("clara", "chen", "hank", "olivia")),
+    ("can_review_scheme", "phoenix", ("clara", "hank", "olivia")),
+    ("can_review_scheme", "panda", ("chen", "olivia")),
+    ("can_review", "pending", ("clara", "hank", "olivia")),
+    ("can_view_application", "pending", ("alice", "clara", "hank", "olivia")),
     ("can_manage_schemes", None, ("olivia",)),
 ]
 
