@@ -72,6 +72,11 @@ def can_view_application(user, application: PackageApplication) -> bool:
     return application.components.filter(case__department=office).exists()
 
 
+def can_set_licence_disclosure(user, application: PackageApplication) -> bool:
+    """What the licence's public page shows is the holder's choice: the applicant's people, administrators."""
+    return is_admin(user) or _is_applicant(user, application)
+
+
 def can_submit(user, application: PackageApplication) -> bool:
     """Fill the one form and submit: the applicant, or the clerk of the window that took it."""
     if _is_applicant(user, application):

@@ -129,6 +129,15 @@ class ApplicationComponent(models.Model):
         return f"{self.application_id} {self.code}"
 
 
+# What a licence's public verify page may leave out, when its holder chooses: the rest (number, holder, industry, every
+# component with its validity and status) is always shown — that is what the code is for.
+LICENCE_DISCLOSABLE = {"holder_uscc": "统一社会信用代码", "address": "经营场所", "certificate_no": "分项证照编号"}
+
+
+def licence_disclosure_default() -> list[str]:
+    return list(LICENCE_DISCLOSABLE)
+
+
 class IndustryLicence(TimeStampedModel):
     number = models.CharField("许可证编号", max_length=40, unique=True)
     application = models.OneToOneField(PackageApplication, models.PROTECT, related_name="licence")
@@ -142,6 +151,8 @@ class IndustryLicence(TimeStampedModel):
     issued_at = models.DateTimeField("发证时间")
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     revoked_at = models.DateTimeField("注销时间", null=True, blank=True)
+    # The optional fields (LICENCE_DISCLOSABLE) the holder lets the public verify page show.
+    disclosure = models.JSONField("扫码公开信息", default=licence_disclosure_default, blank=True)
 
     class Meta:
         ordering = ["-issued_at", "-pk"]

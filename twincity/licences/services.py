@@ -42,6 +42,7 @@ from twincity.govservices.models import ServiceItem
 from twincity.licences import access, rules
 from twincity.licences.models import (
     INDUSTRIES,
+    LICENCE_DISCLOSABLE,
     ApplicationComponent,
     IndustryLicence,
     IndustryPackage,
@@ -475,11 +476,26 @@ def licence_token(licence: IndustryLicence) -> str:
     return code_sign(kind=CODE_KIND, object_id=str(licence.public_id), version=licence.code_version)
 
 
-def component_line(component: ApplicationComponent) -> str:
+def component_line(component: ApplicationComponent, *, with_number: bool = True) -> str:
     validity = f"有效期 {component.valid_from:%Y-%m-%d} 至 " + (
         f"{component.valid_until:%Y-%m-%d}" if component.valid_until else "长期") if component.valid_from else ""
-    parts = [component.get_cert_status_display(), component.certificate_no, validity, component.status_note]
+    parts = [component.get_cert_status_display(), component.certificate_no if with_number else "", validity,
+             component.status_note]
     return " · ".join(p for p in parts if p)
+
+
+@transaction.atomic
+def licence_disclosure_set(*, actor, licence: IndustryLicence, fields: list[str]) -> IndustryLicence:
+    """The holder chooses which optional fields (LICENCE_DISCLOSABLE) the public verify page shows; audited."""
+    require(access.can_set_licence_disclosure(actor, licence.application))
+    locked = IndustryLicence.objects.select_for_update().get(pk=licence.pk)
+    before = snapshot(locked, ("disclosure",))
+    locked.disclosure = [key for key in LICENCE_DISCLOSABLE if key in set(fields)]
+    if locked.disclosure != before["disclosure"]:
+        locked.save(update_fields=["disclosure"])
+        audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=locked, before=before,
+                     after=snapshot(locked, ("disclosure",)), context="licence_disclosure")
+    return locked
 
 
 def licence_verification(object_id: str):
@@ -487,7 +503,7 @@ def licence_verification(object_id: str):
     when scanned (so a renewed or revoked component shows at once). 一码亮证: a licence's content is public."""
     import uuid
 
-    from twincity.core.verification import Verification
+    from twincity.core.verification import Verification, disclosed
 
     try:
         public_id = uuid.UUID(object_id)
@@ -497,10 +513,12 @@ def licence_verification(object_id: str):
     if licence is None:
         return None
     components = list(licence.application.components.order_by("pk"))
-    fields: list[tuple[str, str]] = [("许可证编号", licence.number), ("持证主体", licence.holder_name),
-                                     ("统一社会信用代码", licence.holder_uscc), ("行业", licence.industry_name),
-                                     ("经营场所", licence.address)]
-    fields += [(c.name, component_line(c)) for c in components]
+    shown = set(licence.disclosure)
+    fields: list[tuple[str, str]] = [("许可证编号", licence.number), ("持证主体", licence.holder_name)]
+    fields += disclosed({"holder_uscc": ("统一社会信用代码", licence.holder_uscc)}, shown)
+    fields.append(("行业", licence.industry_name))
+    fields += disclosed({"address": ("经营场所", licence.address)}, shown)
+    fields += [(c.name, component_line(c, with_number="certificate_no" in shown)) for c in components]
     ends = [c.valid_until for c in components if c.cert_status == "valid" and c.valid_until]
     if ends:
         fields.append(("最早到期", f"{min(ends):%Y-%m-%d}"))

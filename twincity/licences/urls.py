@@ -16,5 +16,6 @@ urlpatterns = [
     path("applications/<int:pk>/inspect/", views.application_inspect, name="inspect"),
     path("applications/<int:pk>/issue/", views.licence_issue, name="issue"),
     path("licence/<int:pk>/", views.licence_detail, name="licence"),
+    path("licence/<int:pk>/disclosure/", views.licence_disclosure, name="licence-disclosure"),
     path("components/<int:pk>/change/", views.component_change, name="component-change"),
 ]

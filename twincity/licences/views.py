@@ -16,7 +16,13 @@ from twincity.core.access import require, visible
 from twincity.core.errors import ApplicationError
 from twincity.enterprises.models import Enterprise
 from twincity.licences import access, io, rules, services
-from twincity.licences.models import INDUSTRIES, ApplicationComponent, IndustryLicence, IndustryPackage
+from twincity.licences.models import (
+    INDUSTRIES,
+    LICENCE_DISCLOSABLE,
+    ApplicationComponent,
+    IndustryLicence,
+    IndustryPackage,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CITY_NAMES = {"chongqing": "重庆", "chengdu": "成都"}
@@ -194,6 +200,8 @@ def licence_detail(request, pk: int):
     components = list(licence.application.components.select_related("case").order_by("pk"))
     return render(request, "licences/licence.html", {
         "licence": licence, "components": components, "verify_url": url,
+        "disclosure": [(key, label, key in licence.disclosure) for key, label in LICENCE_DISCLOSABLE.items()],
+        "can_disclose": access.can_set_licence_disclosure(request.user, licence.application),
         "qr": qr_svg(url, title=f"行业综合许可证 {licence.number}"),
         "changeable": {c.pk for c in components if access.can_change_component(request.user, c)}})
 
@@ -261,3 +269,16 @@ def packages_import(request):
             messages.error(request, _error_text(exc) if exc.code != "import_invalid" else exc.message)
             errors = exc.extra.get("errors", [])
     return render(request, "licences/import.html", {"result": result, "errors": errors})
+
+
+@login_required
+@require_POST
+def licence_disclosure(request, pk: int):
+    """The holder's choice of what the public verify page shows (the optional fields)."""
+    licence = IndustryLicence.objects.select_related("application").filter(pk=pk).first()
+    if licence is None or not access.can_view_application(request.user, licence.application):
+        visible(None)
+    assert licence is not None
+    services.licence_disclosure_set(actor=request.user, licence=licence, fields=request.POST.getlist("fields"))
+    messages.success(request, "已保存扫码公开信息")
+    return redirect("licences:licence", licence.pk)

@@ -33,6 +33,7 @@ TABLE = [
     ("can_apply", None, {"alice", "bob", "ruby", "clara", "chen"}),
     ("can_view_application", "app", {"bob", "ruby", "clara", "olivia"}),  # ruby: bob's colleague
     ("can_submit", "app", {"bob", "ruby"}),
+    ("can_set_licence_disclosure", "app", {"bob", "ruby", "olivia"}),
     ("can_inspect", "app", {"clara", "olivia"}),
     ("can_issue", "app", {"clara", "olivia"}),
     ("can_change_component", "component", {"clara", "olivia"}),

@@ -98,9 +98,21 @@ def test_full_flow_to_licence_and_qr(cast, yy):
     assert "消防检查不合格，撤销" in fields["公众聚集场所投入使用、营业前消防安全检查"]
     assert "至 2040-01-01" in fields["食品经营许可（新办）"]
     assert fields["烟草专卖零售许可证核发（新办）"].startswith("有效")
+    # the holder chooses what the public page shows beyond the number, holder, industry and the components' status
+    assert {"统一社会信用代码", "经营场所"} <= set(fields)
+    with pytest.raises(Forbidden):
+        services.licence_disclosure_set(actor=cast.alice, licence=licence, fields=[])
+    services.licence_disclosure_set(actor=cast.bob, licence=licence, fields=["address", "unknown"])
+    shown = code_verify(services.licence_token(licence)).verification.fields
+    names = [name for name, _ in shown]
+    assert names[:4] == ["许可证编号", "持证主体", "行业", "经营场所"] and "统一社会信用代码" not in names
+    assert not any(licence.number + "-FOOD" in value for _, value in shown)  # the certificate numbers left out
+    assert dict(shown)["食品经营许可（新办）"].startswith("有效 · 有效期")
+    licence.refresh_from_db()
+    assert licence.disclosure == ["address"]
     contexts = list(AuditEntry.objects.filter(object_type__icontains="licences").values_list("context", flat=True))
     for step in ("notice", "component_filed", "submit", "inspect", "component_issued", "licence_issue", "issued",
-                 "component_revoke", "component_renew"):
+                 "component_revoke", "component_renew", "licence_disclosure"):
         assert step in contexts, step
 
 
