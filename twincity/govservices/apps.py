@@ -6,9 +6,13 @@ class GovservicesConfig(AppConfig):
     verbose_name = "政务服务"
 
     def ready(self) -> None:
+        from twincity.core.background import task_enqueue_on_commit
         from twincity.core.navigation import NavEntry, NavSection, nav_register, nav_section_register
         from twincity.core.schedules import Schedule, schedule_register
-        from twincity.govservices import access
+        from twincity.govservices import access, services, tasks
+
+        services.case_forwarder_register(
+            lambda case: task_enqueue_on_commit(tasks.case_forward_task, case_id=case.pk))
 
         nav_section_register(NavSection("govservices", "政务服务", order=55))
         nav_register(

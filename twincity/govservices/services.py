@@ -15,7 +15,7 @@ Cases (each step: one rules.transition, one CaseEvent, one audit entry, a notifi
     case_file(actor, item, applicant_name, channel, situations=(), materials=None, intake_office=None,
               enterprise=None, applicant_user=None, delivery="e_licence", at=None) -> ServiceCase
               state "received", or "collected" when filed at a window of the other city (then the forwarding
-              task case_forward_task is enqueued on commit)
+              task, registered by case_forwarder_register, is enqueued in the same transaction)
     case_forward(actor, case, at=None)                     collected → received
     case_accept(actor, case, comment="", at=None)          received → handling; starts the clock; 422
               materials_incomplete unless every required material is submitted, held by the government, or
@@ -45,7 +45,7 @@ with the rule's message and details in `extra`.
 
 import logging
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -664,11 +664,19 @@ def case_file(
     )
     _announce(case, event)
     if state == "collected":
-        from twincity.core.background import task_enqueue_on_commit
-        from twincity.govservices.tasks import case_forward_task
-
-        task_enqueue_on_commit(case_forward_task, case_id=case.pk)
+        for forward in _FORWARDERS:
+            forward(case)
     return case
+
+
+# Who forwards a case collected at the other city's window: the forwarding task registers itself here
+# (GovservicesConfig.ready), so the services do not import the tasks that call them.
+_FORWARDERS: list[Callable[[ServiceCase], None]] = []
+
+
+def case_forwarder_register(forward: Callable[[ServiceCase], None]) -> None:
+    """`forward(case)` runs (in the filing transaction) for every case collected in the other city."""
+    _FORWARDERS.append(forward)
 
 
 @transaction.atomic

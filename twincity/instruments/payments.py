@@ -85,19 +85,6 @@ def booking_voucher_apply(*, actor, booking: Booking, voucher: Voucher, wanted: 
     return locked
 
 
-def booking_create_paid(*, actor, voucher: Voucher | None, wanted: Decimal | None = None, **booking) -> Booking:
-    """Book (twincity.instruments.services.booking_create's arguments) and pay part with a voucher, in one
-    transaction: a voucher refused leaves no booking either."""
-    from twincity.instruments.services import booking_create
-
-    with transaction.atomic():
-        created = booking_create(actor=actor, **booking)
-        if voucher is None:
-            return created
-        return booking_voucher_apply(actor=actor, booking=created, voucher=voucher, wanted=wanted,
-                                     now=booking.get("now"))
-
-
 def booking_voucher_remove(*, actor, booking: Booking, now: datetime | None = None) -> Booking:
     """Take the voucher off a booking (its booker, before approval and before it starts): the reservation is
     released, the booking is paid in cash."""

@@ -386,6 +386,17 @@ def booking_create(*, actor, instrument: Instrument, starts_at: datetime, ends_a
     return booking
 
 
+def booking_create_paid(*, actor, voucher, wanted: Decimal | None = None, **booking) -> Booking:
+    """Book (booking_create's arguments) and pay part with an innovation voucher (a vouchers.Voucher, or None: cash),
+    in one transaction: a voucher refused leaves no booking either."""
+    with transaction.atomic():
+        created = booking_create(actor=actor, **booking)
+        if voucher is None:
+            return created
+        return payments.booking_voucher_apply(actor=actor, booking=created, voucher=voucher, wanted=wanted,
+                                              now=booking.get("now"))
+
+
 def booking_change(*, actor, booking: Booking, starts_at: datetime, ends_at: datetime, override_reason: str = "",
                    now: datetime | None = None) -> Booking:
     """Move or resize a booking in place (same row, same id; the audit trail keeps the old period). The new

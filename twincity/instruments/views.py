@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from twincity.core.access import require, visible
 from twincity.core.errors import ApplicationError
 from twincity.core.keyset import InvalidCursor, keyset_page
-from twincity.instruments import access, feeds, payments, presentation, selectors, services
+from twincity.instruments import access, feeds, presentation, selectors, services
 from twincity.instruments.forms import BookingForm, SearchForm, SeriesForm
 from twincity.instruments.models import RateClass
 from twincity.vouchers import access as voucher_access
@@ -134,7 +134,7 @@ def booking_create_view(request, public_id: UUID):
         if request.POST.get("voucher"):  # pay part with one of the enterprise's vouchers (twincity.vouchers)
             voucher = voucher_access.vouchers_held(request.user).filter(public_id=request.POST["voucher"]).first()
         try:
-            booked = payments.booking_create_paid(
+            booked = services.booking_create_paid(
                 actor=request.user, voucher=voucher, instrument=instrument, starts_at=starts_at, ends_at=ends_at,
                 purpose=form.cleaned_data["purpose"], override_reason=form.cleaned_data["override_reason"])
         except ApplicationError as exc:

@@ -25,8 +25,8 @@ D = Decimal
 
 
 def book(actor, instrument, *, voucher=None, hours=1, start=TUE9, **kw):
-    return payments.booking_create_paid(actor=actor, voucher=voucher, instrument=instrument, starts_at=start,
-                                        ends_at=start + hours * H, now=NOW, **kw)
+    return instruments.booking_create_paid(actor=actor, voucher=voucher, instrument=instrument, starts_at=start,
+                                           ends_at=start + hours * H, now=NOW, **kw)
 
 
 def balances(voucher):
