@@ -249,7 +249,7 @@ def application_submit(*, actor, application: PackageApplication, form: Mapping[
     each component (告知承诺 only where the package allows it). Files one govservices case per applying
     component through its one write path; each is routed to the item's implementing department."""
     at = at or timezone.now()
-    application = PackageApplication.objects.select_for_update().select_related("package", "enterprise").get(
+    application = PackageApplication.objects.select_for_update(of=("self",)).select_related("package", "enterprise").get(
         pk=application.pk)
     require(access.can_submit(actor, application), "只有申请人或收件窗口可以提交 (only the applicant submits)")
     if application.state != PackageApplication.State.NOTICED:
@@ -366,7 +366,7 @@ def licence_issue(*, actor, application: PackageApplication, at: datetime | None
     """一证准营: once the inspection passed and every component case is approved, deliver each component case
     (govservices, with its certificate number) and issue the one industry licence."""
     at = at or timezone.now()
-    application = PackageApplication.objects.select_for_update().select_related("package", "enterprise").get(
+    application = PackageApplication.objects.select_for_update(of=("self",)).select_related("package", "enterprise").get(
         pk=application.pk)
     require(access.can_issue(actor, application), "只有套餐所在地政务服务中心可以发证")
     components = _components(application)

@@ -275,7 +275,7 @@ def card_issue_direct(*, actor, holder: User, scheme: CardScheme, evidence: list
 
 
 def _locked_card(card: TalentCard, action: str) -> tuple[TalentCard, dict[str, Any]]:
-    card = TalentCard.objects.select_for_update().select_related("scheme", "scheme_version").get(pk=card.pk)
+    card = TalentCard.objects.select_for_update(of=("self",)).select_related("scheme", "scheme_version").get(pk=card.pk)
     if not rules.card_may(card.status, action):
         raise TalentState(f"人才卡状态为“{card.get_status_display()}”，不能执行此操作 (not allowed in this state)",
                           extra={"status": card.status, "action": action})
@@ -420,7 +420,7 @@ def service_request_create(*, actor, card: TalentCard, provider: CardScheme, ser
     at = at or timezone.now()
     on = timezone.localdate(at)
     with transaction.atomic():
-        card = TalentCard.objects.select_for_update().select_related("scheme").get(pk=card.pk)
+        card = TalentCard.objects.select_for_update(of=("self",)).select_related("scheme").get(pk=card.pk)
         version = selectors.version_in_force(scheme=provider, on=on)
         if version is None:
             raise NotFound("该区人才服务目录尚未生效 (no service catalogue in force there)")

@@ -453,7 +453,7 @@ def settlement_claim(*, actor, redemption: Redemption, now: datetime | None = No
     """Ask the office for the voucher part of a done job: the enterprise (reimbursement mode) or the provider
     (direct mode), once the evidence bundle is complete (409 `evidence_incomplete` lists what is missing)."""
     require(access.can_claim_settlement(actor, redemption), "无权申请兑付 (you may not claim this)")
-    locked = Redemption.objects.select_for_update().select_related("voucher__batch__office").get(pk=redemption.pk)
+    locked = Redemption.objects.select_for_update(of=("self",)).select_related("voucher__batch__office").get(pk=redemption.pk)
     if locked.status != RedemptionStatus.USED:
         raise VoucherState(f"该服务状态为“{locked.get_status_display()}”，不能申请兑付 (not done, or claimed)",
                            extra={"status": locked.status})
