@@ -192,11 +192,18 @@ class BookingStatus(models.TextChoices):
 HOLDING = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 
 
+def holds_at(status: str, hold_expires_at, at) -> bool:
+    """Whether a booking in `status` holds its slot at `at`: `BookingQuerySet.holding` for one row already read
+    (the two say the same; a test checks them against each other)."""
+    return status == BookingStatus.CONFIRMED or (
+        status == BookingStatus.PENDING and (hold_expires_at is None or hold_expires_at > at))
+
+
 class BookingQuerySet(models.QuerySet):
     def holding(self, at) -> "BookingQuerySet":
         """The bookings that hold their slot at `at`: confirmed ones, and pending ones whose hold has not expired
         (an expired hold is released by the schedule, and by the next write on the instrument, whichever is
-        first)."""
+        first). `holds_at` is the same rule for a row in hand."""
         return self.filter(Q(status=BookingStatus.CONFIRMED)
                            | Q(status=BookingStatus.PENDING) & (Q(hold_expires_at__isnull=True)
                                                                 | Q(hold_expires_at__gt=at)))

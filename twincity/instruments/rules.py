@@ -427,6 +427,18 @@ def period_bounds(per: str, at: datetime) -> tuple[datetime, datetime]:
     return _midnight(first), _midnight(last)
 
 
+def check_window(rules: Rules, starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
+    """The span [low, high) of held periods that a check of [starts_at, ends_at) can need: the request widened by
+    the buffers and the anti-hogging gap, and by each quota period it touches (the local day, week or month of
+    its start and of its end) for the quotas the rules have. A held booking outside it changes no answer."""
+    reach = timedelta(minutes=max(rules.user_gap_minutes, rules.setup_minutes + rules.cleanup_minutes))
+    low, high = starts_at - reach, ends_at + reach
+    for per in {quota.per for quota in rules.quotas}:
+        low = min(low, period_bounds(per, starts_at)[0])
+        high = max(high, period_bounds(per, ends_at - timedelta(microseconds=1))[1])
+    return low, high
+
+
 def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=LOCAL).astimezone(UTC)
 

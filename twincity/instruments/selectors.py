@@ -19,6 +19,7 @@ from twincity.instruments.models import (
     Price,
     RateClass,
     ServiceItem,
+    holds_at,
 )
 
 
@@ -106,30 +107,87 @@ def prices_in_force(*, instrument: Instrument, on: date) -> list[PriceLine]:
     return [PriceLine(item, {rc: latest.get((item.pk, rc)) for rc in RateClass.values}) for item in items]
 
 
+def _lines_in_force(item, rate_class: str, on: date) -> QuerySet[Price]:
+    """The price lines of `item` (an item, or OuterRef) for `rate_class` from `on` back: the first is in force."""
+    return Price.objects.filter(service_item=item, rate_class=rate_class, valid_from__lte=on).order_by("-valid_from")
+
+
+def _hourly_items(instrument: Instrument) -> QuerySet[ServiceItem]:
+    """The items a booking of machine time is charged under when none is named, the first first."""
+    return instrument.service_items.filter(active=True, unit=ServiceItem.Unit.HOUR).order_by("code")
+
+
 def price_in_force(*, item: ServiceItem, rate_class: str, on: date) -> Price | None:
-    return (Price.objects.filter(service_item=item, rate_class=rate_class, valid_from__lte=on)
-            .order_by("-valid_from").first())
+    return _lines_in_force(item, rate_class, on).first()
 
 
 def default_service_item(*, instrument: Instrument) -> ServiceItem | None:
     """The item a booking of machine time is charged under when none is named: the first active hourly item."""
-    return (instrument.service_items.filter(active=True, unit=ServiceItem.Unit.HOUR).order_by("code").first())
+    return _hourly_items(instrument).first()
+
+
+@dataclass(frozen=True)
+class ChargeTerms:
+    """What a booking is charged under: the service item (None: none) and its price line in force (None: none)."""
+
+    item: ServiceItem | None
+    unit_price: Decimal | None
+    valid_from: date | None
+
+
+def charge_terms(*, instrument: Instrument, item: ServiceItem | None, rate_class: str, on: date) -> ChargeTerms:
+    """`item`, else the default item (`default_service_item`), with its price line in force on `on` for
+    `rate_class` (`price_in_force`), in one query."""
+    lines = _lines_in_force(OuterRef("pk"), rate_class, on)
+    items = ServiceItem.objects.filter(pk=item.pk) if item is not None else _hourly_items(instrument)
+    found = items.annotate(line_amount=Subquery(lines.values("amount")[:1]),
+                           line_valid_from=Subquery(lines.values("valid_from")[:1])).first()
+    if found is None:
+        return ChargeTerms(None, None, None)
+    return ChargeTerms(found, found.line_amount, found.line_valid_from)
 
 
 def held_for_check(*, instrument: Instrument, starts_at: datetime, ends_at: datetime, rules: booking_rules.Rules,
                    now: datetime) -> list[booking_rules.Held]:
-    """The bookings holding slots on the instrument that a check of [starts_at, ends_at) can need: everything
-    from the start of the earliest quota period (its week or month) or the gap or buffer before it, to the end of
-    the latest period or the gap or buffer after it."""
-    reach = timedelta(minutes=max(rules.user_gap_minutes, rules.setup_minutes + rules.cleanup_minutes))
-    # A week can start in the month before (and end in the month after): take the widest of both.
-    low = min(booking_rules.period_bounds("week", starts_at)[0], booking_rules.period_bounds("month", starts_at)[0],
-              starts_at - reach)
-    high = max(booking_rules.period_bounds("week", ends_at)[1], booking_rules.period_bounds("month", ends_at)[1],
-               ends_at + reach)
+    """The bookings holding slots on the instrument that a check of [starts_at, ends_at) can need: those whose
+    held period meets the rules' check window (the buffers and the gap around the request, and the quota periods
+    it touches: `rules.check_window`)."""
+    low, high = booking_rules.check_window(rules, starts_at, ends_at)
     rows = (Booking.objects.holding(now).filter(instrument=instrument, blocked_from__lt=high, blocked_until__gt=low)
             .values_list("pk", "user_id", "organisation_id", "starts_at", "ends_at", "blocked_from", "blocked_until"))
     return [booking_rules.Held(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """What a new booking's transaction needs of the instrument's other bookings, read at once."""
+
+    held: list[booking_rules.Held]  # holding their slot in the rules' check window
+    stale: list[int]  # pending in that window, their hold expired: to be released first
+    released: list[int]  # cancelled or no-show with a fee, overlapping the request: fee relief candidates
+
+
+def booking_neighbours(*, instrument: Instrument, starts_at: datetime, ends_at: datetime, rules: booking_rules.Rules,
+                       now: datetime) -> Neighbours:
+    """`held_for_check`, the expired holds the check window meets and the fee-bearing released slots the request
+    overlaps, in one read (a new booking's three questions; the instrument is locked, so the answers stand)."""
+    low, high = booking_rules.check_window(rules, starts_at, ends_at)
+    Status = Booking.Status
+    rows = (Booking.objects.filter(instrument=instrument, blocked_from__lt=high, blocked_until__gt=low)
+            .filter(Q(status__in=(Status.CONFIRMED, Status.PENDING))
+                    | Q(status__in=(Status.CANCELLED, Status.NO_SHOW)) & (Q(cancellation_fee__gt=0)
+                                                                        | Q(no_show_fee__gt=0)))
+            .values_list("pk", "user_id", "organisation_id", "starts_at", "ends_at", "blocked_from", "blocked_until",
+                         "status", "hold_expires_at"))
+    held, stale, released = [], [], []
+    for *row, status, hold_expires_at in rows:
+        if holds_at(status, hold_expires_at, now):
+            held.append(booking_rules.Held(*row))
+        elif status == Status.PENDING:
+            stale.append(row[0])
+        elif row[3] < ends_at and starts_at < row[4]:
+            released.append(row[0])
+    return Neighbours(held, stale, released)
 
 
 def week_bookings(*, instrument: Instrument, week_start: datetime, now: datetime) -> QuerySet[Booking]:

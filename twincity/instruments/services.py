@@ -229,13 +229,33 @@ def _aware_utc(value: datetime, field: str) -> datetime:
     return value.astimezone(timezone.UTC)
 
 
-def _locked(instrument: Instrument, now: datetime) -> Instrument:
-    """Lock the instrument (PostgreSQL; SQLite's IMMEDIATE transaction already excludes other writers) and
-    release its expired holds, so the check and the exclusion constraint see the same bookings."""
-    locked = Instrument.objects.select_for_update(of=("self",)).select_related("owner").get(pk=instrument.pk)
-    for booking in selectors.stale_holds(now=now, instrument=locked).select_for_update():
+# What a booking's decision reads of its instrument: re-read under the lock (the rest of the row is the caller's).
+LOCKED_FIELDS = ("owner", "status", "operation", "required_qualification", "rules", "rules_version")
+
+
+def _lock(instrument: Instrument) -> Instrument:
+    """Lock the instrument (PostgreSQL; SQLite's IMMEDIATE transaction already excludes other writers) and re-read
+    what the booking rules depend on (LOCKED_FIELDS, into the same object)."""
+    owner = Instrument.owner.field.get_cached_value(instrument, None)
+    instrument.refresh_from_db(fields=LOCKED_FIELDS,
+                               from_queryset=Instrument.objects.select_for_update(of=("self",)))
+    if owner is not None and owner.pk == instrument.owner_id:  # the refresh forgets the owner it had loaded
+        Instrument.owner.field.set_cached_value(instrument, owner)
+    return instrument
+
+
+def _release(stale: list[int], now: datetime) -> None:
+    """Release these pending bookings whose hold has expired (the instrument is locked)."""
+    for booking in Booking.objects.select_for_update().filter(pk__in=stale).order_by("pk") if stale else ():
         _expire(booking, now)
-    return locked
+
+
+def _locked(instrument: Instrument, now: datetime) -> Instrument:
+    """Lock the instrument and release its expired holds, so the check and the exclusion constraint see the same
+    bookings."""
+    _lock(instrument)
+    _release(list(selectors.stale_holds(now=now, instrument=instrument).values_list("pk", flat=True)), now)
+    return instrument
 
 
 def _judge(*, actor, refusals: list[booking_rules.Refusal], override_reason: str) -> list[str]:
@@ -258,9 +278,11 @@ def _judge(*, actor, refusals: list[booking_rules.Refusal], override_reason: str
 
 
 def _save_guarded(booking: Booking, update_fields: list[str] | None = None) -> None:
-    """Save; an overlap refused by the database (PostgreSQL's exclusion constraint) answers 409."""
+    """Save; an overlap refused by the database (PostgreSQL's exclusion constraint) answers 409. Every caller
+    saves inside its own transaction and lets the 409 leave it, which rolls it back: no savepoint is needed (two
+    round trips fewer per booking)."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             booking.save(update_fields=update_fields)
     except IntegrityError as exc:
         if "booking_no_overlap" in str(exc):
@@ -296,19 +318,20 @@ def _build(*, actor, instrument: Instrument, rules: booking_rules.Rules, starts_
            item: ServiceItem | None, purpose: str, waived: list[str], override_reason: str, now: datetime,
            series: BookingSeries | None = None) -> Booking:
     """A new booking (not saved): its buffers, its status (pending with a hold when approval is required) and
-    its price frozen (the line in force on the local date of the start, for the payer's rate class)."""
+    its service item (`item`, else the instrument's default) with its price frozen (the line in force on the
+    local date of the start, for the payer's rate class)."""
     rate_class = rate_class_of(actor.organisation, instrument.owner)
-    on = timezone.localtime(starts_at).date()
-    line = selectors.price_in_force(item=item, rate_class=rate_class, on=on) if item is not None else None
+    terms = selectors.charge_terms(instrument=instrument, item=item, rate_class=rate_class,
+                                   on=timezone.localtime(starts_at).date())
     blocked_from, blocked_until = booking_rules.blocked_period(rules, starts_at, ends_at)
     hold = booking_rules.hold_until(rules, now)
     booking = Booking(
         instrument=instrument, user=actor, organisation=actor.organisation, starts_at=starts_at,
         ends_at=ends_at, blocked_from=blocked_from, blocked_until=blocked_until,
         status=Booking.Status.PENDING if hold is not None else Booking.Status.CONFIRMED, hold_expires_at=hold,
-        purpose=purpose[:200], service_item=item, rate_class=rate_class,
-        unit_price=line.amount if line else None, price_valid_from=line.valid_from if line else None,
-        amount=_amount(line.amount if line else None, item.unit if item else "", starts_at, ends_at),
+        purpose=purpose[:200], service_item=terms.item, rate_class=rate_class,
+        unit_price=terms.unit_price, price_valid_from=terms.valid_from,
+        amount=_amount(terms.unit_price, terms.item.unit if terms.item else "", starts_at, ends_at),
         rules_version=instrument.rules_version, overridden_rules=waived,
         override_reason=override_reason.strip()[:255] if waived else "", exclusive=rules.capacity == 1,
         series=series, occurrence_start=starts_at if series is not None else None,
@@ -317,15 +340,20 @@ def _build(*, actor, instrument: Instrument, rules: booking_rules.Rules, starts_
     return booking
 
 
-def _relieve_rebooked(*, instrument: Instrument, rules: booking_rules.Rules, booking: Booking,
-                      now: datetime) -> None:
+def _relieve_rebooked(*, instrument: Instrument, rules: booking_rules.Rules, booking: Booking, now: datetime,
+                      candidates: list[int] | None = None) -> None:
     """Someone else now holds (part of) a slot released by a cancellation or a no-show: its fee drops by the
-    share rebooked (none when all of it is). Fees only ever drop here; each drop is audited."""
+    share rebooked (none when all of it is). Fees only ever drop here; each drop is audited. `candidates`: the
+    fee-bearing released bookings the period overlaps, when the caller has read them already."""
+    if candidates == []:
+        return
     released = (Booking.objects.select_for_update()
                 .filter(instrument=instrument, status__in=(Booking.Status.CANCELLED, Booking.Status.NO_SHOW),
                         starts_at__lt=booking.ends_at, ends_at__gt=booking.starts_at)
                 .filter(Q(cancellation_fee__gt=0) | Q(no_show_fee__gt=0)).exclude(user_id=booking.user_id))
-    for row in released:
+    if candidates is not None:
+        released = released.filter(pk__in=candidates)
+    for row in released.order_by("pk"):
         taking = (Booking.objects.filter(Q(pk__in=Booking.objects.holding(now).values("pk"))
                                          | Q(status=Booking.Status.COMPLETED),
                                          instrument=instrument, starts_at__lt=row.ends_at, ends_at__gt=row.starts_at)
@@ -364,25 +392,25 @@ def booking_create(*, actor, instrument: Instrument, starts_at: datetime, ends_a
                            extra={"fields": {"service_item": [service_item.code]}})
     with transaction.atomic():
         now = now or timezone.now()
-        instrument = _locked(instrument, now)
+        instrument = _lock(instrument)
         if not instrument.is_bookable:
             raise BookingState("仪器当前不可预约 (the instrument is not in service)", extra={"status": instrument.status})
         rules = rules_of(instrument)
-        held = selectors.held_for_check(instrument=instrument, starts_at=starts_at, ends_at=ends_at, rules=rules,
-                                        now=now)
+        near = selectors.booking_neighbours(instrument=instrument, starts_at=starts_at, ends_at=ends_at, rules=rules,
+                                            now=now)
+        _release(near.stale, now)  # the expired holds this booking could meet (the schedule releases the others)
         request = booking_rules.Request(starts_at=starts_at, ends_at=ends_at, user_id=actor.pk,
                                         organisation_id=actor.organisation_id, now=now)
-        refusals = booking_rules.check(rules, request, held)
+        refusals = booking_rules.check(rules, request, near.held)
         refusals += _gate(instrument, _qualifications(instrument, actor), starts_at, ends_at)
         waived = _judge(actor=actor, refusals=refusals, override_reason=override_reason)
-        item = service_item or selectors.default_service_item(instrument=instrument)
         booking = _build(actor=actor, instrument=instrument, rules=rules, starts_at=starts_at, ends_at=ends_at,
-                         item=item, purpose=purpose, waived=waived, override_reason=override_reason, now=now)
+                         item=service_item, purpose=purpose, waived=waived, override_reason=override_reason, now=now)
         _save_guarded(booking)
         context = f"override ({', '.join(waived)}): {booking.override_reason}" if waived else ""
         audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=booking,
                      after=snapshot(booking, BOOKING_AUDIT_FIELDS), context=context, subject=instrument)
-        _relieve_rebooked(instrument=instrument, rules=rules, booking=booking, now=now)
+        _relieve_rebooked(instrument=instrument, rules=rules, booking=booking, now=now, candidates=near.released)
     return booking
 
 
@@ -721,11 +749,10 @@ def series_create(*, actor, instrument: Instrument, rrule: str, first_start: dat
         audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=series,
                      after=snapshot(series, SERIES_AUDIT_FIELDS),
                      context=f"{len(kept)} booked, {len(refused)} skipped"[:255], subject=instrument)
-        item = service_item or selectors.default_service_item(instrument=instrument)
         bookings = []
         for result, waived in kept:
             booking = _build(actor=actor, instrument=instrument, rules=rules, starts_at=result.request.starts_at,
-                             ends_at=result.request.ends_at, item=item, purpose=purpose, waived=waived,
+                             ends_at=result.request.ends_at, item=service_item, purpose=purpose, waived=waived,
                              override_reason=override_reason, now=now, series=series)
             _save_guarded(booking)
             context = f"series {series.public_id}"

@@ -1,7 +1,12 @@
 """Cached figures: read from the cache while their version is unchanged, computed again once a write that bumps
 the version commits; nothing is cached without a version row."""
 
-from django.db import transaction
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import F
 
 from twincity.core import caching
 from twincity.core.audit import audit_entries_write, audit_record, audit_row, audit_rows_write
@@ -83,3 +88,35 @@ def test_without_a_version_row_nothing_is_cached_and_a_bump_creates_it(db, djang
     assert caching.version_of(caching.REGISTRY) == 1
     assert caching.cached(caching.REGISTRY, "n", compute) == 3
     assert caching.cached(caching.REGISTRY, "n", compute) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bump_skips_while_another_writer_is_bumping_instead_of_queueing_on_the_row():
+    if connection.vendor != "postgresql":
+        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serialises its writers anyway")
+    caching._bump(caching.REGISTRY)
+    version = caching.version_of(caching.REGISTRY)
+    locked, release = threading.Event(), threading.Event()
+
+    def other_writer_bumping():
+        try:
+            with transaction.atomic():
+                CacheVersion.objects.select_for_update().get(name=caching.REGISTRY)
+                locked.set()
+                release.wait(10)
+                CacheVersion.objects.filter(name=caching.REGISTRY).update(version=F("version") + 1)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=other_writer_bumping)
+    other.start()
+    assert locked.wait(10)
+    started = time.monotonic()
+    caching._bump(caching.REGISTRY)
+    waited = time.monotonic() - started
+    assert (waited < 1, caching.version_of(caching.REGISTRY)) == (True, version)  # skipped, not queued
+    release.set()
+    other.join(10)
+    assert caching.version_of(caching.REGISTRY) == version + 1  # the other's bump, committed after ours
+    caching._bump(caching.REGISTRY)
+    assert caching.version_of(caching.REGISTRY) == version + 2

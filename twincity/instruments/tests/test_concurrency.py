@@ -53,7 +53,7 @@ def test_two_people_taking_the_same_slot_at_once_exactly_one_succeeds(monkeypatc
     # passed, when the other is queued behind our lock, as it should be). Without the lock both would see a
     # free slot and both would insert.
     both_read = threading.Barrier(2, timeout=1)
-    original = selectors.held_for_check
+    original = selectors.booking_neighbours
 
     def held_after_both_read(**kwargs):
         held = original(**kwargs)
@@ -63,7 +63,7 @@ def test_two_people_taking_the_same_slot_at_once_exactly_one_succeeds(monkeypatc
             pass
         return held
 
-    monkeypatch.setattr(selectors, "held_for_check", held_after_both_read)
+    monkeypatch.setattr(selectors, "booking_neighbours", held_after_both_read)
 
     def take(user):
         return lambda: services.booking_create(actor=user, instrument=sem, starts_at=TUE9, ends_at=TUE9 + H, now=NOW)
@@ -73,6 +73,7 @@ def test_two_people_taking_the_same_slot_at_once_exactly_one_succeeds(monkeypatc
     won = [o for o in outcomes if isinstance(o, Booking)]
     lost = [o for o in outcomes if isinstance(o, BookingConflict)]
     assert (len(won), len(lost)) == (1, 1), outcomes
+    assert both_read.broken  # the second read waited for the first booking (the lock), it did not pass it
     assert list(Booking.objects.values_list("pk", flat=True)) == [won[0].pk]
     assert lost[0].code == "booking_conflict"
 
