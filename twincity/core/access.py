@@ -11,6 +11,9 @@ answer is the same everywhere:
 gets Django's 404/403 page and the API answers the one error shape.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from twincity.core.errors import Forbidden, NotFound
 
 FORBIDDEN = "无权执行此操作 (you may not do this)"
@@ -26,5 +29,14 @@ def require(allowed: bool, message: str = FORBIDDEN) -> None:
 def visible[T](obj: T | None, message: str = NOT_FOUND) -> T:
     """The object, or 404 when there is none the person may see."""
     if obj is None:
+        raise NotFound(message)
+    return obj
+
+
+def visible_to[T](user: Any, obj: T | None, may_see: Callable[[Any, T], bool], message: str = NOT_FOUND) -> T:
+    """The object if `may_see(user, obj)`; 404 when there is none or the predicate hides it, so naming something
+    you may not see answers exactly as naming something that does not exist. Each domain's `<thing>_for(user,
+    key)` getter calls this once, and its pages and its API both call that getter."""
+    if obj is None or not may_see(user, obj):
         raise NotFound(message)
     return obj

@@ -48,6 +48,11 @@ def can_view_guarantee(user, guarantee: Guarantee) -> bool:
             or _is_guarantor_of(user, guarantee))
 
 
+def can_view_claim(user: User, claim: Claim) -> bool:
+    """A claim is seen by whoever sees its guarantee."""
+    return can_view_guarantee(user, claim.guarantee)
+
+
 def guarantees_visible(user) -> QuerySet[Guarantee]:
     """The list form of `can_view_guarantee`."""
     guarantees = Guarantee.objects.all()

@@ -11,7 +11,7 @@ from twincity.core.access import require, visible
 from twincity.core.api import Pagination, errors
 from twincity.finance.models import Application, FinancialProduct
 from twincity.riskpool import access, selectors, services
-from twincity.riskpool.models import Claim, Guarantee, LedgerTransaction, RiskPool
+from twincity.riskpool.models import Guarantee, LedgerTransaction, RiskPool
 from twincity.riskpool.schemas import (
     ActionIn,
     ClaimAction,
@@ -35,33 +35,6 @@ from twincity.riskpool.schemas import (
 router = Router(tags=["riskpool 担保与风险池"])
 
 Id = Path(..., ge=1, le=2**31 - 1)
-NO_POOL = "资金池不存在 (no such pool)"
-NO_GUARANTEE = "担保不存在 (no such guarantee)"
-NO_CLAIM = "代偿申请不存在 (no such claim)"
-
-
-def _pool(request, pool_id: int) -> RiskPool:
-    pool = RiskPool.objects.select_related("operator").filter(pk=pool_id).first()
-    if pool is None or not access.can_view_pool(request.user, pool):
-        visible(None, NO_POOL)
-    assert pool is not None
-    return pool
-
-
-def _guarantee(request, guarantee_id: int) -> Guarantee:
-    guarantee = selectors.guarantee_detail(guarantee_id)
-    if guarantee is None or not access.can_view_guarantee(request.user, guarantee):
-        visible(None, NO_GUARANTEE)
-    assert guarantee is not None
-    return guarantee
-
-
-def _claim(request, claim_id: int) -> Claim:
-    claim = Claim.objects.select_related("guarantee__pool").filter(pk=claim_id).first()
-    if claim is None or not access.can_view_guarantee(request.user, claim.guarantee):
-        visible(None, NO_CLAIM)
-    assert claim is not None
-    return claim
 
 
 def _org(org_id: int | None, what: str) -> Organisation | None:
@@ -122,13 +95,13 @@ def pool_create_api(request, payload: PoolIn):
             summary="A pool, with its balance, contributions, payouts, recoveries, loss ratio and breaker status",
             description="`figures` is null for a party that may see the pool but not its overall figures (a bank).")
 def pool_detail_api(request, pool_id: int = Id):
-    return _pool_out(request.user, _pool(request, pool_id))
+    return _pool_out(request.user, selectors.pool_for(request.user, pool_id))
 
 
 @router.post("/pools/{pool_id}/contributions", response={201: TransactionOut, **errors(403, 404, 422)},
              summary="Record a contribution to the pool (its operator, administrators)")
 def contribution_api(request, payload: ContributionIn, pool_id: int = Id):
-    pool = _pool(request, pool_id)
+    pool = selectors.pool_for(request.user, pool_id)
     require(access.can_manage_pool(request.user, pool))
     contributor = _org(payload.contributor_id, "出资机构")
     txn = services.pool_contribute(actor=request.user, pool=pool, contributor=contributor, amount=payload.amount,
@@ -140,7 +113,7 @@ def contribution_api(request, payload: ContributionIn, pool_id: int = Id):
              summary="Lift a tripped circuit breaker (its operator, administrators)",
              description="409 when the pool is not suspended, or while its loss ratio is still at the threshold.")
 def pool_resume_api(request, payload: NoteIn, pool_id: int = Id):
-    pool = _pool(request, pool_id)
+    pool = selectors.pool_for(request.user, pool_id)
     require(access.can_manage_pool(request.user, pool))
     return _pool_out(request.user, services.pool_resume(actor=request.user, pool=pool, note=payload.note))
 
@@ -149,7 +122,7 @@ def pool_resume_api(request, payload: NoteIn, pool_id: int = Id):
             summary="The pool's whole ledger: balanced transactions with their lines (figures readers)")
 @paginate(Pagination)
 def pool_ledger_api(request, pool_id: int = Id):
-    pool = _pool(request, pool_id)
+    pool = selectors.pool_for(request.user, pool_id)
     require(access.can_view_pool_figures(request.user, pool))
     return [_txn_out(t) for t in selectors.transactions_of(pool=pool)]
 
@@ -157,7 +130,7 @@ def pool_ledger_api(request, pool_id: int = Id):
 @router.get("/pools/{pool_id}/trial-balance", response={200: TrialBalanceOut, **errors(403, 404)},
             summary="Every account's debits, credits and balance; the balances sum to zero")
 def trial_balance_api(request, pool_id: int = Id):
-    pool = _pool(request, pool_id)
+    pool = selectors.pool_for(request.user, pool_id)
     require(access.can_view_pool_figures(request.user, pool))
     rows = selectors.trial_balance(pool)
     return {"accounts": [{"party_id": a.party.pk if a.party else None,
@@ -204,14 +177,14 @@ def guarantee_attach_api(request, payload: GuaranteeIn):
 
 def _pool_for_attach(request, pool_id: int) -> RiskPool:
     """Any pool may take a guarantee: a guarantor sees the pool it attaches to (not its figures)."""
-    return visible(RiskPool.objects.filter(pk=pool_id).first(), NO_POOL)
+    return visible(RiskPool.objects.filter(pk=pool_id).first(), selectors.NO_POOL)
 
 
 @router.get("/guarantees/{guarantee_id}", response={200: GuaranteeDetailOut, **errors(404)},
             summary="A guarantee: its frozen shares, each party's fee, loss and recoveries, claims and ledger lines",
             description="The same figures for every party of the guarantee; 404 for anyone else.")
 def guarantee_detail_api(request, guarantee_id: int = Id):
-    return _guarantee_out(_guarantee(request, guarantee_id))
+    return _guarantee_out(selectors.guarantee_for(request.user, guarantee_id))
 
 
 @router.post("/guarantees/{guarantee_id}/claims", response={201: ClaimOut, **errors(403, 404, 409, 422)},
@@ -220,7 +193,7 @@ def guarantee_detail_api(request, guarantee_id: int = Id):
                          "already has a live claim; 422 for "
                          "more than the covered amount.")
 def claim_file_api(request, payload: ClaimIn, guarantee_id: int = Id):
-    guarantee = _guarantee(request, guarantee_id)
+    guarantee = selectors.guarantee_for(request.user, guarantee_id)
     return Status(201, services.claim_file(actor=request.user, guarantee=guarantee, amount=payload.amount,
                                            description=payload.description))
 
@@ -239,7 +212,7 @@ def claim_list_api(request, filters: Query[ClaimFilters]):
              summary="Record money recovered after a payout; shared back by the same shares",
              description="409 unless the claim is paid; 422 when the recoveries would exceed the loss.")
 def recovery_api(request, payload: RecoveryIn, claim_id: int = Id):
-    claim = _claim(request, claim_id)
+    claim = selectors.claim_for(request.user, claim_id)
     return Status(201, services.recovery_record(actor=request.user, claim=claim, amount=payload.amount,
                                                 note=payload.note))
 
@@ -253,5 +226,5 @@ def recovery_api(request, payload: RecoveryIn, claim_id: int = Id):
                          "the pool's circuit breaker). Any other move answers 409 `illegal_transition` and changes "
                          "nothing. The guarantor or the pool's operator reviews; the operator pays.")
 def claim_action_api(request, payload: ActionIn, action: ClaimAction, claim_id: int = Id):
-    claim = _claim(request, claim_id)
+    claim = selectors.claim_for(request.user, claim_id)
     return services.claim_transition(actor=request.user, claim=claim, action=action, reason=payload.reason)

@@ -9,8 +9,14 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from finance_engine import risk
 from twincity.accounts.models import Organisation
+from twincity.core.access import visible_to
 from twincity.finance.models import Application
+from twincity.riskpool import access
 from twincity.riskpool.models import GUARANTEEABLE, Claim, Guarantee, LedgerEntry, LedgerTransaction, Recovery, RiskPool
+
+NO_POOL = "资金池不存在 (no such pool)"
+NO_GUARANTEE = "担保不存在 (no such guarantee)"
+NO_CLAIM = "代偿申请不存在 (no such claim)"
 
 ZERO = risk.ZERO
 
@@ -166,3 +172,20 @@ def claims_queue(claims: QuerySet[Claim], status: str | None = None) -> QuerySet
         claims = claims.filter(status=status)
     return claims.select_related("guarantee", "guarantee__pool", "guarantee__lender", "guarantee__guarantor",
                                  "guarantee__application__enterprise").order_by("-created_at", "-pk")
+
+
+# --- what a person may open (404 otherwise): the pages and the API call these ---------------------------------
+
+
+def pool_for(user, pool_id: int) -> RiskPool:
+    return visible_to(user, RiskPool.objects.select_related("operator").filter(pk=pool_id).first(),
+                      access.can_view_pool, NO_POOL)
+
+
+def guarantee_for(user, guarantee_id: int) -> Guarantee:
+    return visible_to(user, guarantee_detail(guarantee_id), access.can_view_guarantee, NO_GUARANTEE)
+
+
+def claim_for(user, claim_id: int) -> Claim:
+    return visible_to(user, Claim.objects.select_related("guarantee__pool").filter(pk=claim_id).first(),
+                      access.can_view_claim, NO_CLAIM)

@@ -15,7 +15,7 @@ from twincity.core.access import require, visible
 from twincity.core.errors import ApplicationError
 from twincity.finance.models import Application, FinancialProduct, ProductKind
 from twincity.riskpool import access, selectors, services
-from twincity.riskpool.models import CLAIM_ACTIONS, TRANSITIONS, Claim, Guarantee, RiskPool
+from twincity.riskpool.models import CLAIM_ACTIONS, TRANSITIONS, Claim, RiskPool
 
 ACTION_LABELS = {"review": gettext_lazy("Start review"), "approve": gettext_lazy("Approve"),
                  "reject": gettext_lazy("Reject"), "pay": gettext_lazy("Pay out")}
@@ -23,30 +23,6 @@ ACTION_LABELS = {"review": gettext_lazy("Start review"), "approve": gettext_lazy
 
 def _htmx(request) -> bool:
     return bool(request.headers.get("HX-Request"))
-
-
-def _pool(request, pool_id: int) -> RiskPool:
-    pool = RiskPool.objects.select_related("operator").filter(pk=pool_id).first()
-    if pool is None or not access.can_view_pool(request.user, pool):
-        visible(None)
-    assert pool is not None
-    return pool
-
-
-def _guarantee(request, guarantee_id: int) -> Guarantee:
-    guarantee = selectors.guarantee_detail(guarantee_id)
-    if guarantee is None or not access.can_view_guarantee(request.user, guarantee):
-        visible(None)
-    assert guarantee is not None
-    return guarantee
-
-
-def _claim(request, claim_id: int) -> Claim:
-    claim = Claim.objects.select_related("guarantee__pool").filter(pk=claim_id).first()
-    if claim is None or not access.can_view_guarantee(request.user, claim.guarantee):
-        visible(None)
-    assert claim is not None
-    return claim
 
 
 def percent(ratio) -> str:
@@ -141,7 +117,7 @@ def guarantee_attach_view(request):
 @login_required
 @require_GET
 def pool_view(request, pool_id: int):
-    pool = _pool(request, pool_id)
+    pool = selectors.pool_for(request.user, pool_id)
     figures_allowed = access.can_view_pool_figures(request.user, pool)
     figures = selectors.pool_figures(pool) if figures_allowed else None
     return render(request, "riskpool/pool.html", {
@@ -161,7 +137,7 @@ def pool_view(request, pool_id: int):
 @login_required
 @require_POST
 def pool_contribute_view(request, pool_id: int):
-    pool = _pool(request, pool_id)
+    pool = selectors.pool_for(request.user, pool_id)
     require(access.can_manage_pool(request.user, pool))
     contributor = Organisation.objects.filter(pk=request.POST.get("contributor") or 0).first()
     try:
@@ -179,7 +155,7 @@ def pool_contribute_view(request, pool_id: int):
 @login_required
 @require_POST
 def pool_resume_view(request, pool_id: int):
-    pool = _pool(request, pool_id)
+    pool = selectors.pool_for(request.user, pool_id)
     require(access.can_manage_pool(request.user, pool))
     try:
         services.pool_resume(actor=request.user, pool=pool, note=request.POST.get("note", ""))
@@ -193,7 +169,7 @@ def pool_resume_view(request, pool_id: int):
 @login_required
 @require_GET
 def guarantee_view(request, guarantee_id: int):
-    guarantee = _guarantee(request, guarantee_id)
+    guarantee = selectors.guarantee_for(request.user, guarantee_id)
     user = request.user
     claims = []
     for claim in guarantee.claims.order_by("created_at", "pk"):
@@ -212,7 +188,7 @@ def guarantee_view(request, guarantee_id: int):
 @login_required
 @require_POST
 def claim_file_view(request, guarantee_id: int):
-    guarantee = _guarantee(request, guarantee_id)
+    guarantee = selectors.guarantee_for(request.user, guarantee_id)
     require(access.can_file_claim(request.user, guarantee))
     try:
         services.claim_file(actor=request.user, guarantee=guarantee, amount=request.POST.get("amount", ""),
@@ -227,7 +203,7 @@ def claim_file_view(request, guarantee_id: int):
 @login_required
 @require_POST
 def claim_action_view(request, claim_id: int, action: str):
-    claim = _claim(request, claim_id)
+    claim = selectors.claim_for(request.user, claim_id)
     if action not in CLAIM_ACTIONS:
         visible(None)
     require(access.can_act_on_claim(request.user, claim, action))
@@ -244,7 +220,7 @@ def claim_action_view(request, claim_id: int, action: str):
 @login_required
 @require_POST
 def recovery_view(request, claim_id: int):
-    claim = _claim(request, claim_id)
+    claim = selectors.claim_for(request.user, claim_id)
     require(access.can_record_recovery(request.user, claim))
     try:
         services.recovery_record(actor=request.user, claim=claim, amount=request.POST.get("amount", ""),

@@ -12,6 +12,7 @@ from .conftest import default, make_loan
 # (predicate, the object it is asked about or None, who gets True)
 TABLE = [
     ("can_view_guarantee", "guarantee", ("olivia", "bella", "gary")),
+    ("can_view_claim", "claim", ("olivia", "bella", "gary")),
     ("can_attach_guarantee", "attach", ("olivia", "gary")),
     ("can_attach_any", None, ("olivia", "gary")),
     ("can_file_claim", "guarantee", ("olivia", "bella")),
