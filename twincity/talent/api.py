@@ -15,7 +15,7 @@ from twincity.core.access import require, visible
 from twincity.core.api import errors
 from twincity.core.verification import code_url
 from twincity.talent import access, selectors, services
-from twincity.talent.models import CardApplication, CardScheme, TalentCard
+from twincity.talent.models import CardScheme, TalentCard
 from twincity.talent.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -34,20 +34,10 @@ from twincity.talent.schemas import (
 router = Router(tags=["talent 人才卡"])
 
 NO_SCHEME = "卡种不存在 (no such scheme)"
-NO_CARD = "人才卡不存在 (no such card)"
-NO_APPLICATION = "申请不存在 (no such application)"
 
 
 def _scheme(code: str) -> CardScheme:
     return visible(selectors.scheme_get(code=code), NO_SCHEME)
-
-
-def _card(request, public_id: UUID) -> TalentCard:
-    card = selectors.card_get(public_id=public_id)
-    if card is None or not access.can_view_card(request.user, card):
-        visible(None, NO_CARD)
-    assert card is not None
-    return card
 
 
 def _card_out(request, card: TalentCard) -> dict:
@@ -97,10 +87,7 @@ def review_queue_api(request):
 @router.post("/applications/{public_id}/decision", response={200: ApplicationOut, **errors(403, 404, 409)},
              summary="Approve (issue the card at the highest tier met) or reject an application")
 def application_decide_api(request, public_id: UUID, payload: DecisionIn):
-    application: CardApplication | None = selectors.application_get(public_id=public_id)
-    if application is None or not access.can_view_application(request.user, application):
-        visible(None, NO_APPLICATION)
-    assert application is not None
+    application = selectors.application_for(request.user, public_id)
     return services.application_decide(actor=request.user, application=application, approve=payload.approve,
                                        note=payload.note)
 
@@ -114,32 +101,32 @@ def card_list_api(request):
 @router.put("/cards/{public_id}/disclosure", response={200: CardOut, **errors(403, 404, 409)},
             summary="Choose what the card's QR code shows on the public verify page")
 def card_disclosure_api(request, public_id: UUID, payload: DisclosureIn):
-    card = services.card_disclosure_set(actor=request.user, card=_card(request, public_id), fields=payload.fields)
+    card = services.card_disclosure_set(actor=request.user, card=selectors.card_for(request.user, public_id), fields=payload.fields)
     return _card_out(request, card)
 
 
 @router.post("/cards/{public_id}/renewal", response={200: CardOut, **errors(403, 404, 409)},
              summary="Renew (the window opens 30 days before the last valid day)")
 def card_renew_api(request, public_id: UUID):
-    return _card_out(request, services.card_renew(actor=request.user, card=_card(request, public_id)))
+    return _card_out(request, services.card_renew(actor=request.user, card=selectors.card_for(request.user, public_id)))
 
 
 @router.post("/cards/{public_id}/employer-change", response={200: CardOut, **errors(403, 404, 409)},
              summary="Report a change of employer: the card takes the organisation of your account now")
 def card_change_api(request, public_id: UUID):
-    return _card_out(request, services.card_change(actor=request.user, card=_card(request, public_id)))
+    return _card_out(request, services.card_change(actor=request.user, card=selectors.card_for(request.user, public_id)))
 
 
 @router.post("/cards/{public_id}/loss", response={200: CardOut, **errors(403, 404, 409)},
              summary="Report the card lost: the old QR code is revoked and the card reissued with a new one")
 def card_loss_api(request, public_id: UUID):
-    return _card_out(request, services.card_report_loss(actor=request.user, card=_card(request, public_id)))
+    return _card_out(request, services.card_report_loss(actor=request.user, card=selectors.card_for(request.user, public_id)))
 
 
 @router.post("/service-requests", response={201: ServiceRequestOut, **errors(403, 404, 409)},
              summary="Request a talent service; judged at the moment of use (granted or refused, with the reason)")
 def service_request_api(request, payload: ServiceRequestIn):
-    card = _card(request, payload.card)
+    card = selectors.card_for(request.user, payload.card)
     provider = _scheme(payload.provider)
     return Status(201, services.service_request_create(actor=request.user, card=card, provider=provider,
                                                        service_code=payload.service, for_family=payload.for_family))

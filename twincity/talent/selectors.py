@@ -4,6 +4,8 @@ from datetime import date
 
 from django.db.models import QuerySet
 
+from twincity.core.access import visible_to
+from twincity.talent import access
 from twincity.talent.models import (
     CardApplication,
     CardScheme,
@@ -12,6 +14,9 @@ from twincity.talent.models import (
     ServiceRequest,
     TalentCard,
 )
+
+NO_CARD = "人才卡不存在 (no such card)"
+NO_APPLICATION = "申请不存在 (no such application)"
 
 
 def schemes() -> QuerySet[CardScheme]:
@@ -46,6 +51,11 @@ def application_get(*, public_id) -> CardApplication | None:
             .filter(public_id=public_id).first())
 
 
+def application_for(user, public_id) -> CardApplication:
+    """The application `user` may see (404 otherwise): its pages and its API open it through this."""
+    return visible_to(user, application_get(public_id=public_id), access.can_view_application, NO_APPLICATION)
+
+
 def review_queue(*, applications: QuerySet[CardApplication]) -> QuerySet[CardApplication]:
     """Submitted applications, the oldest first."""
     return (applications.filter(status=CardApplication.Status.SUBMITTED)
@@ -60,6 +70,11 @@ def applications_of(*, user) -> QuerySet[CardApplication]:
 def card_get(*, public_id) -> TalentCard | None:
     return (TalentCard.objects.select_related("scheme", "scheme_version", "holder", "employer")
             .filter(public_id=public_id).first())
+
+
+def card_for(user, public_id) -> TalentCard:
+    """The card `user` may see (404 otherwise): its pages and its API open it through this."""
+    return visible_to(user, card_get(public_id=public_id), access.can_view_card, NO_CARD)
 
 
 def cards_of(*, user) -> QuerySet[TalentCard]:

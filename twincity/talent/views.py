@@ -18,14 +18,7 @@ from twincity.core.access import require, visible
 from twincity.core.errors import ApplicationError
 from twincity.core.verification import code_url, qr_svg
 from twincity.talent import access, rules, selectors, services
-from twincity.talent.models import DISCLOSABLE, DISCLOSABLE_LABELS, CardScheme, TalentCard
-
-
-def _card(request, public_id: UUID) -> TalentCard:
-    card = visible(selectors.card_get(public_id=public_id))
-    if not access.can_view_card(request.user, card):
-        visible(None)
-    return card
+from twincity.talent.models import DISCLOSABLE, DISCLOSABLE_LABELS, CardScheme
 
 
 def _error_lines(exc: ApplicationError) -> list[str]:
@@ -55,7 +48,7 @@ def cards_view(request):
 
 
 def _card_action(request, public_id: UUID, action, done: str):
-    card = _card(request, public_id)
+    card = selectors.card_for(request.user, public_id)
     try:
         action(card)
     except ApplicationError as exc:
@@ -196,9 +189,7 @@ def review_view(request):
 @login_required
 @require_POST
 def review_decide_view(request, public_id: UUID):
-    application = visible(selectors.application_get(public_id=public_id))
-    if not access.can_view_application(request.user, application):
-        visible(None)
+    application = selectors.application_for(request.user, public_id)
     approve = request.POST.get("decision") == "approve"
     try:
         services.application_decide(actor=request.user, application=application, approve=approve,
