@@ -13,7 +13,7 @@ services and the navigation.
 from twincity.accounts.access import is_admin, is_signed_in
 from twincity.enterprises.access import is_own_enterprise, own_enterprise
 from twincity.govservices.access import gov_office_of, hall_of
-from twincity.licences.models import ApplicationComponent, IndustryPackage, PackageApplication
+from twincity.licences.models import ApplicationComponent, IndustryLicence, IndustryPackage, PackageApplication
 
 
 def can_view_packages(user) -> bool:
@@ -70,6 +70,16 @@ def can_view_application(user, application: PackageApplication) -> bool:
     if _is_package_city_hall(user, application) or office.pk == application.intake_office_id:
         return True
     return application.components.filter(case__department=office).exists()
+
+
+def can_view_licence(user, licence: IndustryLicence) -> bool:
+    """A licence is seen by whoever sees its application."""
+    return can_view_application(user, licence.application)
+
+
+def can_view_component(user, component: ApplicationComponent) -> bool:
+    """A component permit is seen by whoever sees its application."""
+    return can_view_application(user, component.application)
 
 
 def can_set_licence_disclosure(user, application: PackageApplication) -> bool:

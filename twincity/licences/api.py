@@ -9,12 +9,12 @@ from django.http import HttpResponse
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
-from twincity.core.access import require, visible
+from twincity.core.access import require
 from twincity.core.api import errors
 from twincity.core.errors import InvalidInput
 from twincity.enterprises.imports.jobs import upload_check_size
 from twincity.enterprises.models import Enterprise
-from twincity.licences import access, io, services
+from twincity.licences import access, io, selectors, services
 from twincity.licences.models import ApplicationComponent, IndustryLicence, IndustryPackage, PackageApplication
 from twincity.licences.schemas import (
     AnswersIn,
@@ -50,18 +50,6 @@ def _application(a: PackageApplication) -> dict:
             "components": [_component(c) for c in components], "licence_id": licence.pk if licence else None}
 
 
-def _package(request, pk: int) -> IndustryPackage:
-    package = IndustryPackage.objects.filter(pk=pk).first()
-    if package is None or not access.can_view_package(request.user, package):
-        visible(None, "套餐不存在 (no such package)")
-    assert package is not None
-    return package
-
-
-def _app(request, pk: int) -> PackageApplication:
-    return visible(access.applications_visible(request.user).filter(pk=pk).first(), "申请不存在 (no such application)")
-
-
 @router.get("/packages", response={200: list[PackageOut], **errors(401, 403)}, summary="The published packages")
 def packages_api(request):
     require(access.can_view_packages(request.user))
@@ -88,19 +76,19 @@ def packages_import_api(request, file: File[UploadedFile]):
 
 @router.get("/packages/{pk}", response={200: PackageOut, **errors(401, 404)}, summary="A package version")
 def package_api(request, pk: int):
-    return _package(request, pk)
+    return selectors.package_for(request.user, pk)
 
 
 @router.post("/packages/{pk}/notice", response={200: NoticeOut, **errors(401, 403, 404, 422)},
              summary="The notice (告知单) these answers would get, without filing anything")
 def notice_api(request, pk: int, payload: AnswersIn):
-    return services.package_notice(_package(request, pk), payload.answers)
+    return services.package_notice(selectors.package_for(request.user, pk), payload.answers)
 
 
 @router.post("/packages/{pk}/applications", response={201: ApplicationOut, **errors(401, 403, 404, 409, 422)},
              summary="Answer the questions: an application with its notice (online, or at a window for a company)")
 def start_api(request, pk: int, payload: StartIn):
-    package = _package(request, pk)
+    package = selectors.package_for(request.user, pk)
     enterprise = None
     if payload.enterprise_uscc:
         enterprise = Enterprise.objects.filter(credit_code=payload.enterprise_uscc.strip()).first()
@@ -113,13 +101,13 @@ def start_api(request, pk: int, payload: StartIn):
 
 @router.get("/applications/{pk}", response={200: ApplicationOut, **errors(401, 404)}, summary="An application")
 def application_api(request, pk: int):
-    return _application(_app(request, pk))
+    return _application(selectors.application_for(request.user, pk))
 
 
 @router.post("/applications/{pk}/submit", response={200: ApplicationOut, **errors(401, 403, 404, 409, 422)},
              summary="Submit the one form: one component case per applying permit, in parallel")
 def submit_api(request, pk: int, payload: SubmitIn):
-    application = services.application_submit(actor=request.user, application=_app(request, pk),
+    application = services.application_submit(actor=request.user, application=selectors.application_for(request.user, pk),
                                               form=payload.form, materials=payload.materials, routes=payload.routes)
     return _application(application)
 
@@ -127,7 +115,7 @@ def submit_api(request, pk: int, payload: SubmitIn):
 @router.post("/applications/{pk}/inspect", response={200: ApplicationOut, **errors(401, 403, 404, 409, 422)},
              summary="Record the joint inspection (the package city's hall)")
 def inspect_api(request, pk: int, payload: InspectIn):
-    application = services.application_inspect(actor=request.user, application=_app(request, pk),
+    application = services.application_inspect(actor=request.user, application=selectors.application_for(request.user, pk),
                                                passed=payload.passed, note=payload.note)
     return _application(application)
 
@@ -145,26 +133,20 @@ def _licence(request, licence: IndustryLicence) -> dict:
 @router.post("/applications/{pk}/issue", response={201: LicenceOut, **errors(401, 403, 404, 409)},
              summary="Issue the industry licence (inspection passed, every component approved)")
 def issue_api(request, pk: int):
-    licence = services.licence_issue(actor=request.user, application=_app(request, pk))
+    licence = services.licence_issue(actor=request.user, application=selectors.application_for(request.user, pk))
     return Status(201, _licence(request, licence))
 
 
 @router.get("/licences/{pk}", response={200: LicenceOut, **errors(401, 404)}, summary="A licence and its components")
 def licence_api(request, pk: int):
-    licence = IndustryLicence.objects.select_related("application").filter(pk=pk).first()
-    if licence is None or not access.can_view_application(request.user, licence.application):
-        visible(None, "许可证不存在 (no such licence)")
-    assert licence is not None
+    licence = selectors.licence_for(request.user, pk)
     return _licence(request, licence)
 
 
 @router.post("/components/{pk}", response={200: ComponentOut, **errors(401, 403, 404, 409, 422)},
              summary="Renew or revoke a component permit of an issued licence")
 def component_api(request, pk: int, payload: ComponentChangeIn):
-    component = ApplicationComponent.objects.select_related("application", "case").filter(pk=pk).first()
-    if component is None or not access.can_view_application(request.user, component.application):
-        visible(None, "许可不存在 (no such component)")
-    assert component is not None
+    component = selectors.component_for(request.user, pk)
     if payload.action == "revoke":
         component = services.component_revoke(actor=request.user, component=component, reason=payload.reason)
     elif payload.action == "renew" and payload.valid_until is not None:

@@ -12,14 +12,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from twincity.core.access import require, visible
+from twincity.core.access import require
 from twincity.core.errors import ApplicationError
 from twincity.enterprises.models import Enterprise
-from twincity.licences import access, io, rules, services
+from twincity.licences import access, io, rules, selectors, services
 from twincity.licences.models import (
     INDUSTRIES,
     LICENCE_DISCLOSABLE,
-    ApplicationComponent,
     IndustryLicence,
     IndustryPackage,
 )
@@ -50,19 +49,11 @@ def packages(request):
         "can_edit": access.can_edit_packages(request.user), "can_export": access.can_export_packages(request.user)})
 
 
-def _package_for(request, pk: int) -> IndustryPackage:
-    package = IndustryPackage.objects.filter(pk=pk).first()
-    if package is None or not access.can_view_package(request.user, package):
-        visible(None)
-    assert package is not None
-    return package
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def package_detail(request, pk: int):
     """A package version; step 1 of the wizard: the situational questions (POST → the notice)."""
-    package = _package_for(request, pk)
+    package = selectors.package_for(request.user, pk)
     if request.method == "POST":
         require(access.can_apply(request.user))
         answers = {q["code"]: request.POST.get(f"q_{q['code']}") for q in package.definition["questions"]}
@@ -95,7 +86,7 @@ def package_detail(request, pk: int):
 def package_new_version(request, pk: int):
     """The package editor: a change is published as the package's next version (never edited in place)."""
     require(access.can_edit_packages(request.user))
-    package = _package_for(request, pk)
+    package = selectors.package_for(request.user, pk)
     if request.method == "POST":
         try:
             definition = json.loads(request.POST.get("definition") or "{}")
@@ -117,16 +108,11 @@ def package_new_version(request, pk: int):
         "package": package, "definition_json": json.dumps(package.definition, ensure_ascii=False, indent=2)})
 
 
-def _application_for(request, pk: int):
-    application = access.applications_visible(request.user).filter(pk=pk).first()
-    return visible(application)
-
-
 @login_required
 @require_GET
 def application_detail(request, pk: int):
     """An application: its notice, its one form (while not submitted), its component cases, inspection, licence."""
-    application = _application_for(request, pk)
+    application = selectors.application_for(request.user, pk)
     components = list(application.components.select_related("case", "case__department").order_by("pk"))
     licence = IndustryLicence.objects.filter(application=application).first()
     return render(request, "licences/application.html", {
@@ -143,7 +129,7 @@ def application_detail(request, pk: int):
 @login_required
 @require_POST
 def application_submit(request, pk: int):
-    application = _application_for(request, pk)
+    application = selectors.application_for(request.user, pk)
     post = request.POST
     form = {key: post.get(f"f_{key}", "") for key in [*services.SHARED_FIELDS, *services.OWN_FIELDS]}
     materials = {m["code"]: post.get(f"m_{m['code']}") for m in application.notice["materials"]
@@ -162,7 +148,7 @@ def application_submit(request, pk: int):
 @login_required
 @require_POST
 def application_inspect(request, pk: int):
-    application = _application_for(request, pk)
+    application = selectors.application_for(request.user, pk)
     try:
         services.application_inspect(actor=request.user, application=application,
                                      passed=request.POST.get("passed") == "1", note=request.POST.get("note", ""))
@@ -176,7 +162,7 @@ def application_inspect(request, pk: int):
 @login_required
 @require_POST
 def licence_issue(request, pk: int):
-    application = _application_for(request, pk)
+    application = selectors.application_for(request.user, pk)
     try:
         licence = services.licence_issue(actor=request.user, application=application)
     except ApplicationError as exc:
@@ -192,10 +178,7 @@ def licence_detail(request, pk: int):
     """The licence with every component's validity and status, and its QR code (the public verify page)."""
     from twincity.core.verification import code_url, qr_svg
 
-    licence = IndustryLicence.objects.select_related("application").filter(pk=pk).first()
-    if licence is None or not access.can_view_application(request.user, licence.application):
-        visible(None)
-    assert licence is not None
+    licence = selectors.licence_for(request.user, pk)
     url = code_url(services.licence_token(licence), base=request.build_absolute_uri("/"))
     components = list(licence.application.components.select_related("case").order_by("pk"))
     return render(request, "licences/licence.html", {
@@ -209,10 +192,7 @@ def licence_detail(request, pk: int):
 @login_required
 @require_POST
 def component_change(request, pk: int):
-    component = ApplicationComponent.objects.select_related("application", "case").filter(pk=pk).first()
-    if component is None or not access.can_view_application(request.user, component.application):
-        visible(None)
-    assert component is not None
+    component = selectors.component_for(request.user, pk)
     licence = IndustryLicence.objects.filter(application=component.application).first()
     try:
         if request.POST.get("action") == "revoke":
@@ -275,10 +255,7 @@ def packages_import(request):
 @require_POST
 def licence_disclosure(request, pk: int):
     """The holder's choice of what the public verify page shows (the optional fields)."""
-    licence = IndustryLicence.objects.select_related("application").filter(pk=pk).first()
-    if licence is None or not access.can_view_application(request.user, licence.application):
-        visible(None)
-    assert licence is not None
+    licence = selectors.licence_for(request.user, pk)
     services.licence_disclosure_set(actor=request.user, licence=licence, fields=request.POST.getlist("fields"))
     messages.success(request, "已保存扫码公开信息")
     return redirect("licences:licence", licence.pk)

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from twincity.core.navigation import nav_entries
 from twincity.licences import access, services
+from twincity.licences.models import IndustryLicence
 from twincity.licences.tests.conftest import FORM
 from twincity.testing import PERSONA_NAMES
 
@@ -19,7 +20,8 @@ def world(cast, yy):
                                               "outdoor_sign": False})
     app = services.application_submit(actor=cast.bob, application=app, form=FORM, materials={})
     people = {**cast.personas, "anonymous": AnonymousUser()}
-    return {"app": app, "people": people, "component": app.components.get(), "package": yy.cq_catering}
+    return {"app": app, "people": people, "component": app.components.get(), "package": yy.cq_catering,
+            "licence": IndustryLicence(application=app)}  # not issued yet: the predicate reads its application
 
 
 ALL = (*PERSONA_NAMES, "anonymous")
@@ -32,6 +34,8 @@ TABLE = [
     ("can_take_intake", None, {"clara", "chen"}),
     ("can_apply", None, {"alice", "bob", "ruby", "clara", "chen"}),
     ("can_view_application", "app", {"bob", "ruby", "clara", "olivia"}),  # ruby: bob's colleague
+    ("can_view_licence", "licence", {"bob", "ruby", "clara", "olivia"}),
+    ("can_view_component", "component", {"bob", "ruby", "clara", "olivia"}),
     ("can_submit", "app", {"bob", "ruby"}),
     ("can_set_licence_disclosure", "app", {"bob", "ruby", "olivia"}),
     ("can_inspect", "app", {"clara", "olivia"}),
