@@ -67,14 +67,6 @@ NO_ENTERPRISE = "企业不存在或无权查看 (no such enterprise)"
 NOT_YOURS = "无权查看该企业的数据 (you may not read this enterprise's data)"
 
 
-def _product(request, product_id: str) -> FinancialProduct:
-    product = selectors.product_current(product_id=product_id)
-    if product is None or not access.can_view_product(request.user, product):
-        visible(None, "产品不存在 (no such product)")
-    assert product is not None
-    return product
-
-
 def _product_out(product: FinancialProduct) -> dict:
     data = {f: getattr(product, f) for f in (
         "product_id", "version", "status", "institution_id", "kind", "name_zh", "name_en", "rate", "guarantee_fee",
@@ -122,13 +114,13 @@ def product_list_api(request, kind: KindIn | None = None,
             summary="A product's latest version, with its definition and every version",
             description="A withdrawn product answers 404 except to its institution's officers and administrators.")
 def product_detail_api(request, product_id: str = ProductId):
-    return _product_out(_product(request, product_id))
+    return _product_out(selectors.product_for(request.user, product_id))
 
 
 @router.get("/products/{product_id}/versions/{version}", response={200: ProductDetailOut, **errors(401, 404, 422)},
             summary="One version of a product, as it was published (versions are never changed)")
 def product_version_detail_api(request, product_id: str = ProductId, version: int = Path(..., ge=1, le=2**31 - 1)):
-    _product(request, product_id)  # who may see the product may see its versions
+    selectors.product_for(request.user, product_id)  # who may see the product may see its versions
     return _product_out(visible(selectors.product_version(product_id=product_id, version=version),
                                 "该版本不存在 (no such version)"))
 
@@ -150,7 +142,7 @@ def product_create_api(request, payload: ProductCreateIn):
              summary="Publish a change as the product's next version (the old one is kept, superseded)",
              description="A withdrawn product answers 409.")
 def product_version_api(request, payload: ProductVersionIn, product_id: str = ProductId):
-    product = _product(request, product_id)
+    product = selectors.product_for(request.user, product_id)
     created = services.product_version_create(actor=request.user, product=product, definition=payload.definition,
                                               note=payload.note)
     return Status(201, _product_out(created))
@@ -160,7 +152,7 @@ def product_version_api(request, payload: ProductVersionIn, product_id: str = Pr
              summary="Withdraw a product (it is kept with every version)",
              description="A product already withdrawn answers 409.")
 def product_withdraw_api(request, payload: ProductWithdrawIn, product_id: str = ProductId):
-    product = _product(request, product_id)
+    product = selectors.product_for(request.user, product_id)
     return _product_out(services.product_withdraw(actor=request.user, product=product, note=payload.note))
 
 
@@ -281,14 +273,6 @@ def access_log_api(request, enterprise: str | None = Query(None, pattern=CREDIT_
 # a case it sees, 403; an action its state does not allow, 409 (nothing changes).
 
 CaseId = Path(..., ge=1, le=2**31 - 1)
-NO_CASE = "融资事项不存在 (no such financing case)"
-
-
-def _case(request, case_id: int):
-    case = selectors.case_get(pk=case_id)
-    if case is None or not access.can_view_case(request.user, case):
-        visible(None, NO_CASE)
-    return case
 
 
 def _case_out(case) -> dict:
@@ -336,9 +320,7 @@ def case_create_api(request, payload: CaseCreateIn):
     company = visible(own_enterprise(request.user), NO_ENTERPRISE)
     product = None
     if payload.product_id:
-        product = visible(selectors.product_current(product_id=payload.product_id), "产品不存在 (no such product)")
-        if not access.can_view_product(request.user, product):
-            visible(None, "产品不存在 (no such product)")
+        product = selectors.product_for(request.user, payload.product_id)
         if payload.version is not None and payload.version != product.version:
             raise Conflict("产品已更新，请查看新版本 (the product has a newer version)", code="product_version_changed",
                            extra={"version": product.version})
@@ -352,11 +334,11 @@ def case_create_api(request, payload: CaseCreateIn):
 @router.get("/cases/{case_id}", response={200: CaseDetailOut, **errors(401, 404, 422)},
             summary="One case: its state, clocks, timeline and the branches' decisions")
 def case_detail_api(request, case_id: int = CaseId):
-    return _case_out(_case(request, case_id))
+    return _case_out(selectors.case_for(request.user, case_id))
 
 
 def _act(request, case_id: int, call, **kwargs):
-    case = _case(request, case_id)
+    case = selectors.case_for(request.user, case_id)
     return _case_out(call(actor=request.user, case=case, **kwargs))
 
 
@@ -457,7 +439,7 @@ def overdue_cases_api(request):
             openapi_extra={"responses": {"200": {"description": "JSON page, or the whole list as a file",
                                                  "content": {"text/csv": CSV_FILE, XLSX: XLSX_FILE}}}})
 def whitelist_api(request, filters: Query[WhitelistFilters], product_id: str = ProductId):
-    product = _product(request, product_id)
+    product = selectors.product_for(request.user, product_id)
     require(access.can_view_whitelist(request.user, product), services.NOT_YOUR_WHITELIST)
     at = timezone.now()
     on = timezone.localdate(at)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 import finance_engine
 from twincity.core import caching
+from twincity.core.access import visible_to
 from twincity.core.caching import REGISTRY, cached, version_of
 from twincity.core.keyset import Key
 from twincity.core.keyset import decode as keyset_decode
@@ -31,6 +32,10 @@ VERDICT_ORDER = {finance_engine.ELIGIBLE: 0, finance_engine.NEEDS_REVIEW: 1, fin
 # --- products ----------------------------------------------------------------------------------------------
 
 
+NO_PRODUCT = "产品不存在 (no such product)"
+NO_CASE = "融资事项不存在 (no such financing case)"
+
+
 def products_published() -> QuerySet[FinancialProduct]:
     """The products on offer: the published version of each, with its institution."""
     return (FinancialProduct.objects.filter(status=FinancialProduct.Status.PUBLISHED)
@@ -41,6 +46,11 @@ def product_current(*, product_id: str) -> FinancialProduct | None:
     """A product's latest version (published, or withdrawn)."""
     return (FinancialProduct.objects.filter(product_id=product_id).select_related("institution")
             .order_by("-version").first())
+
+
+def product_for(user, product_id: str) -> FinancialProduct:
+    """The product's latest version if `user` may see it (404 otherwise): its pages and its API open it so."""
+    return visible_to(user, product_current(product_id=product_id), access.can_view_product, NO_PRODUCT)
 
 
 def product_version(*, product_id: str, version: int) -> FinancialProduct | None:
@@ -412,6 +422,11 @@ def cases_of_enterprise(*, enterprise: Enterprise):
 
 def case_get(*, pk: int):
     return _cases().filter(pk=pk).first()
+
+
+def case_for(user, pk: int):
+    """The financing case if `user` may see it (404 otherwise): its pages and its API open it so."""
+    return visible_to(user, case_get(pk=pk), access.can_view_case, NO_CASE)
 
 
 def case_timeline(*, case):

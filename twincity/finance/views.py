@@ -66,9 +66,7 @@ def _offers_html(enterprise, amount, term_months) -> str:
 @login_required
 @require_GET
 def product_view(request, product_id: str):
-    product = visible(selectors.product_current(product_id=product_id))
-    if not access.can_view_product(request.user, product):
-        visible(None)
+    product = selectors.product_for(request.user, product_id)
     versions = [presentation.product_row(v) for v in selectors.product_versions(product_id=product_id)]
     return render(request, "finance/product.html", {
         "product": presentation.product_detail(product), "versions": versions,
@@ -80,9 +78,7 @@ def product_view(request, product_id: str):
 @login_required
 @require_POST
 def product_withdraw_view(request, product_id: str):
-    product = visible(selectors.product_current(product_id=product_id))
-    if not access.can_view_product(request.user, product):
-        visible(None)
+    product = selectors.product_for(request.user, product_id)
     require(access.can_manage_products(request.user, product.institution))
     try:
         services.product_withdraw(actor=request.user, product=product, note=request.POST.get("note", ""))
@@ -136,13 +132,6 @@ def consent_revoke_view(request, consent_id: int):
 
 
 # --- demands and applications ------------------------------------------------------------------------------
-
-
-def _case_or_404(request, case_id: int):
-    case = selectors.case_get(pk=case_id)
-    if case is None or not access.can_view_case(request.user, case):
-        visible(None)
-    return case
 
 
 @login_required
@@ -213,7 +202,7 @@ def _case_context(request, case) -> dict:
 @login_required
 @require_GET
 def case_view(request, case_id: int):
-    case = _case_or_404(request, case_id)
+    case = selectors.case_for(request.user, case_id)
     return render(request, "finance/case.html", _case_context(request, case))
 
 
@@ -225,7 +214,7 @@ CASE_ACTIONS = ("submit", "withdraw", "resubmit", "claim", "review", "decide", "
 @require_POST
 def case_action_view(request, case_id: int, action: str):
     """One action on a case from its page (HTMX answers the page's body; otherwise a redirect to the page)."""
-    case = _case_or_404(request, case_id)
+    case = selectors.case_for(request.user, case_id)
     if action not in CASE_ACTIONS:
         visible(None)
     comment = request.POST.get("comment", "")
@@ -302,9 +291,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _whitelist_product(request, product_id: str):
     """The product (404 as its page answers) whose whitelist this person may read (403 otherwise)."""
-    product = visible(selectors.product_current(product_id=product_id))
-    if not access.can_view_product(request.user, product):
-        visible(None)
+    product = selectors.product_for(request.user, product_id)
     require(access.can_view_whitelist(request.user, product), services.NOT_YOUR_WHITELIST)
     return product
 
