@@ -42,22 +42,12 @@ from twincity.govservices.schemas import (
 
 router = Router(tags=["govservices 政务服务"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-NO_ITEM = "事项不存在 (no such item)"
 CaseId = Path(..., ge=1, le=2**31 - 1)
 ItemCode = Path(..., min_length=1, max_length=64)
 
 
 def _today():
     return workdays.shanghai_date(timezone.now())
-
-
-def _item(request, code: str) -> ServiceItem:
-    item = ServiceItem.objects.filter(code=code).select_related("department", "implementing_body").order_by(
-        "-version").first()
-    if item is None or not access.can_view_item(request.user, item):
-        visible(None, NO_ITEM)
-    assert item is not None
-    return item
 
 
 def _department(pk: int | None) -> Organisation | None:
@@ -106,13 +96,13 @@ def item_import_api(request, file: File[UploadedFile]):
 @router.get("/items/{code}", response={200: ItemOut, **errors(401, 404)},
             summary="An item's latest version (withdrawn items: clerks and administrators)")
 def item_detail_api(request, code: str = ItemCode):
-    return _item(request, code)
+    return selectors.item_latest_for(request.user, code)
 
 
 @router.get("/items/{code}/versions", response={200: list[ItemOut], **errors(401, 404)},
             summary="Every version of an item, newest first (versions are never edited)")
 def item_versions_api(request, code: str = ItemCode):
-    _item(request, code)
+    selectors.item_latest_for(request.user, code)
     return list(selectors.item_versions(code).select_related("department", "implementing_body"))
 
 
@@ -132,7 +122,7 @@ def item_create_api(request, payload: ItemIn):
              summary="Publish a new version of an item (administrators); the old one is kept, superseded",
              description="A withdrawn item answers 409 `not_published`.")
 def item_version_api(request, payload: ItemVersionIn, code: str = ItemCode):
-    item = _item(request, code)
+    item = selectors.item_latest_for(request.user, code)
     changes: dict[str, Any] = {k: v for k, v in payload.dict().items() if v is not None and k != "note"}
     for key in ("department_id", "implementing_body_id"):
         if key in changes:
@@ -143,14 +133,14 @@ def item_version_api(request, payload: ItemVersionIn, code: str = ItemCode):
 @router.post("/items/{code}/withdraw", response={200: ItemOut, **errors(401, 403, 404, 409)},
              summary="Stop offering an item (administrators); its cases go on under their version")
 def item_withdraw_api(request, code: str = ItemCode):
-    return services.item_withdraw(actor=request.user, item=_item(request, code))
+    return services.item_withdraw(actor=request.user, item=selectors.item_latest_for(request.user, code))
 
 
 # --- cases -------------------------------------------------------------------------------------------------
 
 
 def _case(request, pk: int) -> ServiceCase:
-    return services.case_get_for(request.user, pk)
+    return selectors.case_for(request.user, pk)
 
 
 def _detail(case: ServiceCase) -> dict[str, Any]:
@@ -180,7 +170,7 @@ def case_list_api(request, state: str = Query("", max_length=16)):
                          "locally, filed in the other city, 422 `not_cross_city`.")
 def case_file_api(request, payload: CaseFileIn):
     item = visible(ServiceItem.objects.filter(code=payload.item_code, status=ServiceItem.Status.PUBLISHED).first(),
-                   NO_ITEM)
+                   selectors.NO_ITEM)
     enterprise = own_enterprise(request.user) if payload.for_enterprise else None
     case = services.case_file(actor=request.user, item=item, applicant_name=payload.applicant_name,
                               channel=payload.channel, situations=payload.situations, materials=payload.materials,

@@ -11,11 +11,38 @@ from django.db.models import Avg, Count, Q, QuerySet
 
 from twincity.accounts.models import Organisation
 from twincity.core import workdays
+from twincity.core.access import visible_to
 from twincity.govservices import access, rules
 from twincity.govservices.models import CaseRating, ServiceCase, ServiceItem
 from twincity.govservices.services import Clock, case_clock
 
 __all__ = ["Clock", "case_clock", "catalogue", "item_versions", "queue", "overdue_by_department", "dashboard"]
+
+
+NO_ITEM = "事项不存在 (no such item)"
+NO_CASE = "未找到该办件 (no such case)"
+PK_RANGE = range(1, 2**31)  # a key outside it names nothing (and would overflow the database's integer)
+
+
+def item_for(user, pk: int) -> ServiceItem:
+    """A catalogue item (one version) `user` may see (404 otherwise)."""
+    item = (ServiceItem.objects.select_related("department", "implementing_body").filter(pk=pk).first()
+            if pk in PK_RANGE else None)
+    return visible_to(user, item, access.can_view_item, NO_ITEM)
+
+
+def item_latest_for(user, code: str) -> ServiceItem:
+    """The latest version of the catalogue item `code` if `user` may see it (404 otherwise)."""
+    item = (ServiceItem.objects.filter(code=code).select_related("department", "implementing_body")
+            .order_by("-version").first())
+    return visible_to(user, item, access.can_view_item, NO_ITEM)
+
+
+def case_for(user, pk: int) -> ServiceCase:
+    """A case `user` may see (404 otherwise): its pages and its API open it so."""
+    case = (ServiceCase.objects.select_related("item", "department", "intake_office", "enterprise").filter(pk=pk).first()
+            if pk in PK_RANGE else None)
+    return visible_to(user, case, access.can_view_case, NO_CASE)
 
 
 def catalogue(*, city: str = "", area: str = "", department_id: int | None = None, framework: bool = False,

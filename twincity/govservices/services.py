@@ -58,7 +58,7 @@ from twincity.accounts.models import City, Organisation, User
 from twincity.core import workdays
 from twincity.core.access import require
 from twincity.core.audit import audit_record, plain, snapshot
-from twincity.core.errors import Conflict, InvalidInput, NotFound
+from twincity.core.errors import Conflict, InvalidInput
 from twincity.core.models import AuditEntry
 from twincity.govservices import access, rules
 from twincity.govservices.models import CaseEvent, CasePause, CaseRating, ServiceCase, ServiceHall, ServiceItem
@@ -1058,13 +1058,3 @@ def cases_warn(*, now: datetime | None = None) -> list[int]:
         if case_warn(case=case, now=now) is not None:
             done.append(case.pk)
     return done
-
-
-def case_get_for(user, pk: int) -> ServiceCase:
-    """A case the person may see (404 otherwise)."""
-    if not 1 <= pk <= 2**31 - 1:
-        raise NotFound("未找到该办件 (no such case)")
-    case = ServiceCase.objects.select_related("item", "department", "intake_office", "enterprise").filter(pk=pk).first()
-    if case is None or not access.can_view_case(user, case):
-        raise NotFound("未找到该办件 (no such case)")
-    return case

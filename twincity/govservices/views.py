@@ -57,20 +57,11 @@ def catalogue(request):
     })
 
 
-def _item_for(request, pk: int) -> ServiceItem:
-    item = (ServiceItem.objects.select_related("department", "implementing_body").filter(pk=pk).first()
-            if 1 <= pk <= 2**31 - 1 else None)
-    if item is None or not access.can_view_item(request.user, item):
-        visible(None)
-    assert item is not None
-    return item
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def item_detail(request, pk: int):
     """An item version, its versions, and the filing form (online, or at the clerk's window)."""
-    item = _item_for(request, pk)
+    item = selectors.item_for(request.user, pk)
     if request.method == "POST":
         channel = "window" if request.POST.get("channel") == "window" else "online"
         materials = {m["code"]: request.POST.get(f"m_{m['code']}") for m in item.definition.get("materials", [])
@@ -102,7 +93,7 @@ def item_detail(request, pk: int):
 def item_new_version(request, pk: int):
     """The catalogue editor: a change is published as the item's next version (never edited in place)."""
     require(access.can_edit_catalogue(request.user))
-    item = _item_for(request, pk)
+    item = selectors.item_for(request.user, pk)
     departments = Organisation.objects.filter(kind=Organisation.Kind.GOVERNMENT).order_by("city", "name")
     if request.method == "POST":
         post = request.POST
@@ -216,7 +207,7 @@ STEP_FORMS = {
 @login_required
 @require_GET
 def case_detail(request, pk: int):
-    case = services.case_get_for(request.user, pk)
+    case = selectors.case_for(request.user, pk)
     definition = case.item.definition
     states = rules.material_states(definition, case.situations, case.materials)
     names = {m["code"]: m for m in definition.get("materials", [])}
@@ -242,7 +233,7 @@ def case_detail(request, pk: int):
 @login_required
 @require_POST
 def case_step(request, pk: int):
-    case = services.case_get_for(request.user, pk)
+    case = selectors.case_for(request.user, pk)
     action = request.POST.get("action", "")
     try:
         if action == "rate":
