@@ -20,7 +20,7 @@ from twincity.core.errors import InvalidInput
 from twincity.core.keyset import InvalidCursor, keyset_page
 from twincity.enterprises.imports.jobs import upload_check_size
 from twincity.instruments import access, catalogue_io, payments, selectors, services
-from twincity.instruments.models import Booking, BookingSeries, Instrument, RateClass, UserQualification
+from twincity.instruments.models import Booking, Instrument, RateClass, UserQualification
 from twincity.instruments.schemas import (
     BookingChangeIn,
     BookingIn,
@@ -58,30 +58,11 @@ class CatalogueImportOut(Schema):
     items: int
     price_lines: int
 
-NO_INSTRUMENT = "仪器不存在 (no such instrument)"
-NO_BOOKING = "预约不存在 (no such booking)"
-NO_SERIES = "周期预约不存在 (no such series)"
 MAX_WINDOW = timedelta(days=62)
 
 
 def _aware(value):
     return timezone.make_aware(value) if timezone.is_naive(value) else value
-
-
-def _instrument(request, public_id: UUID) -> Instrument:
-    instrument = selectors.instrument_get(public_id=public_id)
-    if instrument is None or not access.can_view_instrument(request.user, instrument):
-        visible(None, NO_INSTRUMENT)
-    assert instrument is not None
-    return instrument
-
-
-def _booking(request, public_id: UUID) -> Booking:
-    booking = selectors.booking_get(public_id=public_id)
-    if booking is None or not access.can_view_booking(request.user, booking):
-        visible(None, NO_BOOKING)
-    assert booking is not None
-    return booking
 
 
 def _detail(instrument: Instrument) -> dict:
@@ -198,7 +179,7 @@ def approval_queue_api(request):
 @router.get("/bookings/{public_id}", response={200: BookingOut, **errors(401, 404, 422)},
             summary="A booking (its booker, its paying organisation, the owner's staff, administrators)")
 def booking_detail_api(request, public_id: UUID):
-    return _booking(request, public_id)
+    return selectors.booking_for(request.user, public_id)
 
 
 @router.post("/bookings/{public_id}/change", response={200: BookingOut, **errors(403, 404, 409, 422)},
@@ -207,7 +188,7 @@ def booking_detail_api(request, public_id: UUID):
                          "`booking_refused` names each rule; 409 `booking_conflict` for an overlap; 409 "
                          "`booking_state` when the booking no longer holds its slot.")
 def booking_change_api(request, public_id: UUID, payload: BookingChangeIn):
-    booking = _booking(request, public_id)
+    booking = selectors.booking_for(request.user, public_id)
     return services.booking_change(actor=request.user, booking=booking, starts_at=_aware(payload.starts_at),
                                    ends_at=_aware(payload.ends_at), override_reason=payload.override_reason)
 
@@ -216,13 +197,13 @@ def booking_change_api(request, public_id: UUID, payload: BookingChangeIn):
              summary="Confirm a pending booking (owner staff, administrators)",
              description="409 `booking_state` when it is not pending (e.g. its hold expired).")
 def booking_approve_api(request, public_id: UUID, payload: NoteIn):
-    return services.booking_approve(actor=request.user, booking=_booking(request, public_id), note=payload.note)
+    return services.booking_approve(actor=request.user, booking=selectors.booking_for(request.user, public_id), note=payload.note)
 
 
 @router.post("/bookings/{public_id}/refuse", response={200: BookingOut, **errors(403, 404, 409, 422)},
              summary="Refuse a pending booking with the reason (owner staff, administrators)")
 def booking_refuse_api(request, public_id: UUID, payload: RefuseIn):
-    return services.booking_refuse(actor=request.user, booking=_booking(request, public_id), note=payload.note)
+    return services.booking_refuse(actor=request.user, booking=selectors.booking_for(request.user, public_id), note=payload.note)
 
 
 @router.post("/bookings/{public_id}/cancel", response={200: BookingOut, **errors(403, 404, 409, 422)},
@@ -230,20 +211,20 @@ def booking_refuse_api(request, public_id: UUID, payload: RefuseIn):
              description="The booker cancels no later than the cancel notice (409 `booking_refused` after it; an "
                          "administrator may override with a reason) and owes the fee of the rules' tiers.")
 def booking_cancel_api(request, public_id: UUID, payload: CancelIn):
-    return services.booking_cancel(actor=request.user, booking=_booking(request, public_id), reason=payload.reason,
+    return services.booking_cancel(actor=request.user, booking=selectors.booking_for(request.user, public_id), reason=payload.reason,
                                    override_reason=payload.override_reason)
 
 
 @router.post("/bookings/{public_id}/waive-fee", response={200: BookingOut, **errors(403, 404, 409, 422)},
              summary="Waive a cancellation fee with the reason (owner staff, administrators)")
 def booking_fee_waive_api(request, public_id: UUID, payload: WaiveIn):
-    return services.booking_fee_waive(actor=request.user, booking=_booking(request, public_id), reason=payload.reason)
+    return services.booking_fee_waive(actor=request.user, booking=selectors.booking_for(request.user, public_id), reason=payload.reason)
 
 
 @router.post("/bookings/{public_id}/complete", response={200: BookingOut, **errors(403, 404, 409, 422)},
              summary="Mark a confirmed booking completed once it has started (owner staff, administrators)")
 def booking_complete_api(request, public_id: UUID):
-    return services.booking_complete(actor=request.user, booking=_booking(request, public_id))
+    return services.booking_complete(actor=request.user, booking=selectors.booking_for(request.user, public_id))
 
 
 @router.post("/bookings/{public_id}/voucher", response={200: BookingOut, **errors(403, 404, 409, 422)},
@@ -255,7 +236,7 @@ def booking_complete_api(request, public_id: UUID):
                          "subsidy, post-subsidy); 409 `booking_state` after approval, once started, or already "
                          "paid with a voucher.")
 def booking_voucher_apply_api(request, public_id: UUID, payload: VoucherPayIn):
-    booking = _booking(request, public_id)
+    booking = selectors.booking_for(request.user, public_id)
     voucher = voucher_get(public_id=payload.voucher)
     if voucher is None or voucher.holder_id != request.user.organisation_id:
         visible(None, "创新券不存在 (no such voucher)")
@@ -265,13 +246,13 @@ def booking_voucher_apply_api(request, public_id: UUID, payload: VoucherPayIn):
 @router.delete("/bookings/{public_id}/voucher", response={200: BookingOut, **errors(403, 404, 409, 422)},
                summary="Take the voucher off a booking (its booker; before approval and before it starts)")
 def booking_voucher_remove_api(request, public_id: UUID):
-    return payments.booking_voucher_remove(actor=request.user, booking=_booking(request, public_id))
+    return payments.booking_voucher_remove(actor=request.user, booking=selectors.booking_for(request.user, public_id))
 
 
 @router.get("/{public_id}", response={200: InstrumentDetailOut, **errors(401, 404, 422)},
             summary="An instrument with its rules and the price lines in force today")
 def instrument_detail_api(request, public_id: UUID):
-    return _detail(_instrument(request, public_id))
+    return _detail(selectors.instrument_for(request.user, public_id))
 
 
 @router.put("/{public_id}/rules", response={200: InstrumentDetailOut, **errors(403, 404, 422)},
@@ -279,7 +260,7 @@ def instrument_detail_api(request, public_id: UUID):
             description="Invalid rules answer 422 with every error (`extra.errors`). Bookings already made keep "
                         "their period and buffers.")
 def instrument_rules_api(request, public_id: UUID, payload: RulesIn):
-    instrument = _instrument(request, public_id)
+    instrument = selectors.instrument_for(request.user, public_id)
     return _detail(services.instrument_rules_set(actor=request.user, instrument=instrument, definition=payload.rules))
 
 
@@ -287,7 +268,7 @@ def instrument_rules_api(request, public_id: UUID, payload: RulesIn):
             summary="The busy periods of an instrument in a window (at most 62 days)",
             description="The bookings that hold their slot, with what they hold (set-up and clean-up); no names.")
 def instrument_busy_api(request, filters: Query[BusyFilters], public_id: UUID):
-    instrument = _instrument(request, public_id)
+    instrument = selectors.instrument_for(request.user, public_id)
     start, until = _aware(filters.start), _aware(filters.until)
     if not start < until <= start + MAX_WINDOW:
         raise InvalidInput("时间窗无效 (an invalid window)", extra={"fields": {"until": ["after from, within 62 days"]}})
@@ -303,7 +284,7 @@ def instrument_busy_api(request, filters: Query[BusyFilters], public_id: UUID):
                          "`booking_conflict`: the slot is taken (nobody overrides that). 422: an end before the "
                          "start, or an unknown service item.")
 def booking_create_api(request, public_id: UUID, payload: BookingIn):
-    instrument = _instrument(request, public_id)
+    instrument = selectors.instrument_for(request.user, public_id)
     item = None
     if payload.service_item:
         item = instrument.service_items.filter(code=payload.service_item, active=True).first()
@@ -317,15 +298,6 @@ def booking_create_api(request, public_id: UUID, payload: BookingIn):
 
 
 # --- recurring series, no-shows, qualifications ----------------------------------------------------------------
-
-
-def _series(request, public_id: UUID) -> BookingSeries:
-    series = (BookingSeries.objects.select_related("instrument", "instrument__owner", "user")
-              .filter(public_id=public_id).first())
-    if series is None or not access.can_view_series(request.user, series):
-        visible(None, NO_SERIES)
-    assert series is not None
-    return series
 
 
 def _item(instrument: Instrument, code: str | None):
@@ -347,7 +319,7 @@ def _item(instrument: Instrument, code: str | None):
                          "message_en}]}]. With it, the refused dates are skipped and listed in `skipped` (409 "
                          "when none is left). 422 `invalid_series`: a rule that does not parse or does not end.")
 def series_create_api(request, public_id: UUID, payload: SeriesIn):
-    instrument = _instrument(request, public_id)
+    instrument = selectors.instrument_for(request.user, public_id)
     series, _bookings = services.series_create(
         actor=request.user, instrument=instrument, rrule=payload.rrule, first_start=_aware(payload.first_start),
         first_end=_aware(payload.first_end), exdates=payload.exdates, skip_conflicts=payload.skip_conflicts,
@@ -359,7 +331,7 @@ def series_create_api(request, public_id: UUID, payload: SeriesIn):
 @router.get("/series/{public_id}", response={200: SeriesOut, **errors(401, 404, 422)},
             summary="A recurring series with its occurrences (its booker, its organisation, the owner's staff)")
 def series_detail_api(request, public_id: UUID):
-    return _series(request, public_id)
+    return selectors.series_for(request.user, public_id)
 
 
 @router.post("/series/{public_id}/change", response={200: SeriesOut, **errors(403, 404, 409, 422)},
@@ -367,11 +339,11 @@ def series_detail_api(request, public_id: UUID):
              description="All coming occurrences (or those from `from_day`) move together or none does (409 with "
                          "`extra.occurrences`); each keeps its id; the audit trail records every change.")
 def series_change_api(request, public_id: UUID, payload: SeriesChangeIn):
-    series = _series(request, public_id)
+    series = selectors.series_for(request.user, public_id)
     services.series_change(actor=request.user, series=series, start=time.fromisoformat(payload.start),
                            minutes=payload.minutes, from_day=payload.from_day,
                            override_reason=payload.override_reason)
-    return _series(request, public_id)
+    return selectors.series_for(request.user, public_id)
 
 
 @router.post("/series/{public_id}/cancel", response={200: SeriesOut, **errors(403, 404, 409, 422)},
@@ -380,11 +352,11 @@ def series_change_api(request, public_id: UUID, payload: SeriesChangeIn):
                          "cancel notice refuses the request (409 with `extra.occurrences`). Cancel one occurrence "
                          "with /bookings/{id}/cancel: it becomes an exception (EXDATE) of the series.")
 def series_cancel_api(request, public_id: UUID, payload: SeriesCancelIn):
-    series = _series(request, public_id)
+    series = selectors.series_for(request.user, public_id)
     services.series_cancel(actor=request.user, series=series,
                            from_start=_aware(payload.from_start) if payload.from_start else None,
                            reason=payload.reason, override_reason=payload.override_reason)
-    return _series(request, public_id)
+    return selectors.series_for(request.user, public_id)
 
 
 @router.post("/bookings/{public_id}/no-show", response={200: BookingOut, **errors(403, 404, 409, 422)},
@@ -392,13 +364,13 @@ def series_cancel_api(request, public_id: UUID, payload: SeriesCancelIn):
              description="The rules' no-show fee (percent of the amount or fixed) is owed, less the share of the "
                          "slot someone else rebooks; waive it with /waive-fee and a reason.")
 def booking_no_show_api(request, public_id: UUID, payload: NoteIn):
-    return services.booking_no_show(actor=request.user, booking=_booking(request, public_id), note=payload.note)
+    return services.booking_no_show(actor=request.user, booking=selectors.booking_for(request.user, public_id), note=payload.note)
 
 
 @router.get("/{public_id}/qualifications", response={200: list[QualificationOut], **errors(401, 403, 404, 422)},
             summary="The qualification records of an instrument (owner staff, administrators)")
 def qualification_list_api(request, public_id: UUID):
-    instrument = _instrument(request, public_id)
+    instrument = selectors.instrument_for(request.user, public_id)
     require(access.can_manage_instrument(request.user, instrument))
     return (UserQualification.objects.filter(instrument=instrument)
             .select_related("instrument", "user", "granted_by").order_by("user__username", "-valid_until"))
@@ -412,7 +384,7 @@ def qualification_list_api(request, public_id: UUID):
 def qualification_grant_api(request, public_id: UUID, payload: QualificationIn):
     from django.contrib.auth import get_user_model
 
-    instrument = _instrument(request, public_id)
+    instrument = selectors.instrument_for(request.user, public_id)
     require(access.can_manage_instrument(request.user, instrument))
     user = get_user_model().objects.filter(username=payload.username, is_active=True).first()
     if user is None:

@@ -157,13 +157,6 @@ class JobOut(Schema):
 ActionIn = Literal["quote", "decline", "accept", "receive", "start", "deliver", "close", "cancel"]
 
 
-def _booking(request, public_id: UUID):
-    booking = selectors.booking_get(public_id=public_id)
-    if booking is None or not access.can_view_booking(request.user, booking):
-        visible(None, "预约不存在 (no such booking)")
-    return booking
-
-
 def _job_out(job: SampleJob) -> dict:
     return {**{f: getattr(job, f) for f in ("public_id", "title", "sample_count", "state", "rate_class",
                                             "quote_amount", "quote_expires_at", "reported_at")},
@@ -213,13 +206,13 @@ def agent_stop_api(request, public_id: UUID):
 @router.post("/bookings/{public_id}/check-in", response={201: SessionOut, **errors(403, 404, 409)},
              summary="Check a confirmed booking in (owner staff): its session opens now")
 def check_in_api(request, public_id: UUID):
-    return Status(201, usage.session_check_in(actor=request.user, booking=_booking(request, public_id)))
+    return Status(201, usage.session_check_in(actor=request.user, booking=selectors.booking_for(request.user, public_id)))
 
 
 @router.post("/bookings/{public_id}/check-out", response={200: ChargeOut, **errors(403, 404, 409)},
              summary="Check a booking out (owner staff): the session ends, the booking completes, its charge")
 def check_out_api(request, public_id: UUID):
-    return _charge_out(usage.session_check_out(actor=request.user, booking=_booking(request, public_id)))
+    return _charge_out(usage.session_check_out(actor=request.user, booking=selectors.booking_for(request.user, public_id)))
 
 
 @router.post("/bookings/{public_id}/settle", response={200: ChargeOut, **errors(403, 404, 409)},
@@ -227,13 +220,13 @@ def check_out_api(request, public_id: UUID):
              description="On the instrument's billing basis (booked, actual, larger) at the booking's frozen price "
                          "line and rate class. 409 `charge_frozen` once its statement is issued.")
 def settle_api(request, public_id: UUID):
-    return _charge_out(usage.booking_settle(actor=request.user, booking=_booking(request, public_id)))
+    return _charge_out(usage.booking_settle(actor=request.user, booking=selectors.booking_for(request.user, public_id)))
 
 
 @router.get("/bookings/{public_id}/charge", response={200: ChargeOut, **errors(404)},
             summary="A booking's charge (whoever sees the booking)")
 def charge_api(request, public_id: UUID):
-    booking = _booking(request, public_id)
+    booking = selectors.booking_for(request.user, public_id)
     charge = visible(BookingCharge.objects.filter(booking=booking).first(), "尚未核算 (not settled yet)")
     return _charge_out(charge)
 
@@ -263,7 +256,7 @@ def stop_api(request, public_id: UUID):
 @router.post("/instruments/{public_id}/agent-tokens", response={201: TokenOut, **errors(403, 404)},
              summary="Issue an agent token for the instrument (owner staff); the key is answered once")
 def token_create_api(request, public_id: UUID, payload: TokenIn):
-    instrument = visible(selectors.instrument_get(public_id=public_id), "仪器不存在 (no such instrument)")
+    instrument = selectors.instrument_for(request.user, public_id)
     token, raw = usage.agent_token_create(actor=request.user, instrument=instrument, name=payload.name)
     return Status(201, {"id": token.pk, "name": token.name, "key_prefix": token.key_prefix, "revoked_at": None,
                         "key": raw})
@@ -335,17 +328,9 @@ def jobs_api(request):
             .order_by("-created_at")[:200]]
 
 
-def _job(request, public_id: UUID) -> SampleJob:
-    job = SampleJob.objects.select_related("instrument", "instrument__owner").filter(public_id=public_id).first()
-    if job is None or not access.can_view_job(request.user, job):
-        visible(None, "送样任务不存在 (no such job)")
-    assert job is not None
-    return job
-
-
 @router.get("/jobs/{public_id}", response={200: JobOut, **errors(404)}, summary="A sample job")
 def job_api(request, public_id: UUID):
-    return _job_out(_job(request, public_id))
+    return _job_out(selectors.job_for(request.user, public_id))
 
 
 @router.post("/jobs/{public_id}/{action}", response={200: JobOut, **errors(403, 404, 409)},
@@ -357,7 +342,7 @@ def job_api(request, public_id: UUID):
                          "answers 409 `job_transition` with the allowed ones.")
 def job_act_api(request, public_id: UUID, action: ActionIn, amount: Form[Decimal | None] = None,
                 note: Form[str] = "", report: File[UploadedFile] | None = None):
-    job = _job(request, public_id)
+    job = selectors.job_for(request.user, public_id)
     if amount is not None and amount < 0:
         raise InvalidInput("金额不能为负 (a negative amount)", extra={"fields": {"amount": [str(amount)]}})
     return _job_out(jobs.job_act(actor=request.user, job=job, action=action, amount=amount, note=note[:255],

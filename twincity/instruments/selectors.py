@@ -10,17 +10,28 @@ from uuid import UUID
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from twincity.core.access import visible_to
+from twincity.instruments import access
 from twincity.instruments import rules as booking_rules
 from twincity.instruments.models import (
     Booking,
+    BookingSeries,
     Instrument,
     InstrumentBlackout,
     InstrumentCategory,
     Price,
     RateClass,
+    SampleJob,
     ServiceItem,
+    Statement,
     holds_at,
 )
+
+NO_INSTRUMENT = "仪器不存在 (no such instrument)"
+NO_BOOKING = "预约不存在 (no such booking)"
+NO_SERIES = "周期预约不存在 (no such series)"
+NO_JOB = "送样任务不存在 (no such job)"
+NO_STATEMENT = "对账单不存在 (no such statement)"
 
 
 def categories() -> QuerySet[InstrumentCategory]:
@@ -236,3 +247,31 @@ def prices_from(*, instruments, rate_class: str, on: date) -> dict[int, Decimal]
         if instrument_id not in lowest or amount < lowest[instrument_id]:
             lowest[instrument_id] = amount
     return lowest
+
+
+# --- what a person may open (404 otherwise): the pages and the API call these ---------------------------------
+
+
+def instrument_for(user, public_id: UUID) -> Instrument:
+    return visible_to(user, instrument_get(public_id=public_id), access.can_view_instrument, NO_INSTRUMENT)
+
+
+def booking_for(user, public_id: UUID) -> Booking:
+    return visible_to(user, booking_get(public_id=public_id), access.can_view_booking, NO_BOOKING)
+
+
+def series_for(user, public_id: UUID) -> BookingSeries:
+    series = (BookingSeries.objects.select_related("instrument", "instrument__owner", "user")
+              .filter(public_id=public_id).first())
+    return visible_to(user, series, access.can_view_series, NO_SERIES)
+
+
+def job_for(user, public_id: UUID) -> SampleJob:
+    job = (SampleJob.objects.select_related("instrument", "instrument__owner", "requester", "organisation")
+           .filter(public_id=public_id).first())
+    return visible_to(user, job, access.can_view_job, NO_JOB)
+
+
+def statement_for(user, public_id: UUID) -> Statement:
+    statement = Statement.objects.select_related("payer", "owner").filter(public_id=public_id).first()
+    return visible_to(user, statement, access.can_view_statement, NO_STATEMENT)

@@ -30,20 +30,6 @@ def _htmx(request) -> bool:
     return bool(request.headers.get("HX-Request"))
 
 
-def _instrument(request, public_id: UUID):
-    instrument = visible(selectors.instrument_get(public_id=public_id))
-    if not access.can_view_instrument(request.user, instrument):
-        visible(None)
-    return instrument
-
-
-def _booking(request, public_id: UUID):
-    booking = visible(selectors.booking_get(public_id=public_id))
-    if not access.can_view_booking(request.user, booking):
-        visible(None)
-    return booking
-
-
 @login_required
 @require_GET
 def catalogue_view(request):
@@ -115,7 +101,7 @@ def _detail_context(request, instrument, form=None, refusals=None, booked=None, 
 @login_required
 @require_GET
 def instrument_view(request, public_id: UUID):
-    instrument = _instrument(request, public_id)
+    instrument = selectors.instrument_for(request.user, public_id)
     context = _detail_context(request, instrument)
     template = "instruments/instrument.html#calendar" if _htmx(request) else "instruments/instrument.html"
     return render(request, template, context)
@@ -124,7 +110,7 @@ def instrument_view(request, public_id: UUID):
 @login_required
 @require_POST
 def booking_create_view(request, public_id: UUID):
-    instrument = _instrument(request, public_id)
+    instrument = selectors.instrument_for(request.user, public_id)
     require(access.can_book(request.user, instrument))
     form = BookingForm(request.POST)
     refusals, booked = [], None
@@ -155,7 +141,7 @@ def booking_create_view(request, public_id: UUID):
 def series_create_view(request, public_id: UUID):
     """Book a recurring series from the instrument page: all or nothing, or skipping the refused dates (listed
     with the rule that refused each)."""
-    instrument = _instrument(request, public_id)
+    instrument = selectors.instrument_for(request.user, public_id)
     require(access.can_book(request.user, instrument))
     form = SeriesForm(request.POST)
     refusals, made = [], None
@@ -205,7 +191,7 @@ def approvals_view(request):
 
 
 def _act(request, public_id: UUID, action, done: str, back: str):
-    booking = _booking(request, public_id)
+    booking = selectors.booking_for(request.user, public_id)
     try:
         action(booking)
     except ApplicationError as exc:

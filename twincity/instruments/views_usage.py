@@ -19,18 +19,11 @@ from twincity.core.access import require, visible
 from twincity.core.errors import ApplicationError
 from twincity.core.exports import xlsx_bytes
 from twincity.instruments import access, evaluation, job_lifecycle, jobs, presentation, selectors, usage
-from twincity.instruments.models import AgentToken, Booking, Instrument, SampleJob, Statement, UsageSession
+from twincity.instruments.models import AgentToken, Booking, Instrument, Statement, UsageSession
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UNIT_ZH = {"hour": "小时", "sample": "样品", "fee": "项"}
 RATE_ZH = {"internal": "校内/所内", "academic": "外单位（科研）", "industry": "企业"}
-
-
-def _booking(request, public_id: UUID) -> Booking:
-    booking = visible(selectors.booking_get(public_id=public_id))
-    if not access.can_view_booking(request.user, booking):
-        visible(None)
-    return booking
 
 
 def _run(request, action, done: str) -> bool:
@@ -88,7 +81,7 @@ def usage_view(request):
 @login_required
 @require_POST
 def check_in_view(request, public_id: UUID):
-    booking = _booking(request, public_id)
+    booking = selectors.booking_for(request.user, public_id)
     _run(request, lambda: usage.session_check_in(actor=request.user, booking=booking), "已上机登记。")
     return redirect("instruments:usage")
 
@@ -96,7 +89,7 @@ def check_in_view(request, public_id: UUID):
 @login_required
 @require_POST
 def check_out_view(request, public_id: UUID):
-    booking = _booking(request, public_id)
+    booking = selectors.booking_for(request.user, public_id)
     _run(request, lambda: usage.session_check_out(actor=request.user, booking=booking), "已下机登记，费用已核算。")
     return redirect("instruments:usage")
 
@@ -104,7 +97,7 @@ def check_out_view(request, public_id: UUID):
 @login_required
 @require_POST
 def settle_view(request, public_id: UUID):
-    booking = _booking(request, public_id)
+    booking = selectors.booking_for(request.user, public_id)
     _run(request, lambda: usage.booking_settle(actor=request.user, booking=booking), "费用已核算。")
     return redirect("instruments:usage")
 
@@ -205,13 +198,6 @@ def statements_view(request):
         "default_month": f"{timezone.localdate():%Y-%m}"})
 
 
-def _statement(request, public_id: UUID) -> Statement:
-    statement = visible(Statement.objects.select_related("payer", "owner").filter(public_id=public_id).first())
-    if not access.can_view_statement(request.user, statement):
-        visible(None)
-    return statement
-
-
 STATEMENT_HEADER = ["日期", "仪器", "摘要", "数量", "单位", "单价（元）", "费率类别", "价目表生效日", "金额（元）",
                     "创新券抵扣（元）", "现金（元）"]
 
@@ -226,7 +212,7 @@ def _statement_rows(statement: Statement) -> list[list]:
 @login_required
 @require_GET
 def statement_view(request, public_id: UUID):
-    statement = _statement(request, public_id)
+    statement = selectors.statement_for(request.user, public_id)
     return render(request, "instruments/statement.html", {
         "statement": statement, "header": STATEMENT_HEADER, "rows": _statement_rows(statement),
         "can_issue": statement.status == Statement.Status.DRAFT and access.can_issue_statements(request.user,
@@ -236,7 +222,7 @@ def statement_view(request, public_id: UUID):
 @login_required
 @require_GET
 def statement_xlsx_view(request, public_id: UUID):
-    statement = _statement(request, public_id)
+    statement = selectors.statement_for(request.user, public_id)
     rows = _statement_rows(statement)
     rows.append(["合计", "", "", "", "", None, "", "", statement.total_amount, statement.total_voucher,
                  statement.total_cash])
@@ -269,20 +255,12 @@ def statement_generate_view(request):
 @login_required
 @require_POST
 def statement_issue_view(request, public_id: UUID):
-    statement = _statement(request, public_id)
+    statement = selectors.statement_for(request.user, public_id)
     _run(request, lambda: usage.statement_issue(actor=request.user, statement=statement), "结算单已出具。")
     return redirect("instruments:statement", public_id=statement.public_id)
 
 
 # --- 送样检测 -----------------------------------------------------------------------------------------------------
-
-
-def _job(request, public_id: UUID) -> SampleJob:
-    job = visible(SampleJob.objects.select_related("instrument", "instrument__owner", "requester", "organisation")
-                  .filter(public_id=public_id).first())
-    if not access.can_view_job(request.user, job):
-        visible(None)
-    return job
 
 
 @login_required
@@ -321,7 +299,7 @@ def job_request_view(request):
 @login_required
 @require_GET
 def job_view(request, public_id: UUID):
-    job = _job(request, public_id)
+    job = selectors.job_for(request.user, public_id)
     operator = access.can_operate_job(request.user, job)
     requester = access.can_request_side(request.user, job)
     actions = [a for a in job_lifecycle.allowed_actions(job.state)
@@ -339,7 +317,7 @@ def job_view(request, public_id: UUID):
 @login_required
 @require_POST
 def job_act_view(request, public_id: UUID, action: str):
-    job = _job(request, public_id)
+    job = selectors.job_for(request.user, public_id)
     amount = None
     if request.POST.get("amount"):
         try:
@@ -356,7 +334,7 @@ def job_act_view(request, public_id: UUID, action: str):
 @login_required
 @require_GET
 def job_report_view(request, public_id: UUID):
-    job = _job(request, public_id)
+    job = selectors.job_for(request.user, public_id)
     if not job.report:
         visible(None)
     return FileResponse(job.report.open("rb"), as_attachment=True, filename=job.report.name.rsplit("/", 1)[-1])

@@ -18,7 +18,7 @@ from twincity.core.access import require, visible
 from twincity.core.api import errors
 from twincity.core.errors import InvalidInput
 from twincity.vouchers import access, exports, selectors, services
-from twincity.vouchers.models import Redemption, SubsidyClaim, VoucherBatch
+from twincity.vouchers.models import Redemption, SubsidyClaim
 from twincity.vouchers.schemas import (
     BatchIn,
     BatchOut,
@@ -38,25 +38,6 @@ from twincity.vouchers.schemas import (
 router = Router(tags=["vouchers 科技创新券"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-NO_BATCH = "创新券批次不存在 (no such batch)"
-NO_REDEMPTION = "创新券使用记录不存在 (no such redemption)"
-NO_VOUCHER = "创新券不存在 (no such voucher)"
-
-
-def _batch(request, public_id: UUID) -> VoucherBatch:
-    batch = selectors.batch_get(public_id=public_id)
-    if batch is None or not access.can_manage_batch(request.user, batch):
-        visible(None, NO_BATCH)
-    assert batch is not None
-    return batch
-
-
-def _redemption(request, public_id: UUID) -> Redemption:
-    redemption = selectors.redemption_get(public_id=public_id)
-    if redemption is None or not access.can_view_redemption(request.user, redemption):
-        visible(None, NO_REDEMPTION)
-    assert redemption is not None
-    return redemption
 
 
 def _detail(redemption: Redemption) -> Redemption:
@@ -78,10 +59,7 @@ def my_vouchers_api(request):
 @router.get("/mine/{public_id}/uses", response={200: list[RedemptionOut], **errors(401, 403, 404, 422)},
             summary="The uses of one of my enterprise's vouchers, the latest first")
 def my_voucher_uses_api(request, public_id: UUID):
-    voucher = selectors.voucher_get(public_id=public_id)
-    if voucher is None or not access.can_view_voucher(request.user, voucher):
-        visible(None, NO_VOUCHER)
-    assert voucher is not None
+    voucher = selectors.voucher_for(request.user, public_id)
     return selectors.redemptions_of(voucher=voucher).select_related("voucher__holder")
 
 
@@ -109,7 +87,7 @@ def batch_create_api(request, payload: BatchIn):
              description="Each enterprise's users are notified. 422 when one is not an enterprise or already "
                          "holds a voucher of the batch; 409 `voucher_state` when the batch is closed or over.")
 def vouchers_issue_api(request, public_id: UUID, payload: IssueIn):
-    batch = _batch(request, public_id)
+    batch = selectors.batch_for(request.user, public_id)
     holders = list(Organisation.objects.filter(pk__in=payload.holders))
     if len(holders) != len(set(payload.holders)):
         missing = sorted(set(payload.holders) - {h.pk for h in holders})
@@ -120,7 +98,7 @@ def vouchers_issue_api(request, public_id: UUID, payload: IssueIn):
 @router.get("/batches/{public_id}/redemptions", response={200: list[RedemptionOut], **errors(401, 403, 404, 422)},
             summary="The batch's done jobs (used, claimed, settled) whose service date is in the period")
 def batch_redemptions_api(request, public_id: UUID, filters: Query[PeriodFilters]):
-    batch = _batch(request, public_id)
+    batch = selectors.batch_for(request.user, public_id)
     return selectors.batch_redemptions(batch=batch, period_from=filters.period_from,
                                        period_until=filters.period_until)
 
@@ -131,7 +109,7 @@ def batch_redemptions_api(request, public_id: UUID, filters: Query[PeriodFilters
                                                  "content": {XLSX: {"schema": {"type": "string",
                                                                                "format": "binary"}}}}}})
 def batch_export_xlsx_api(request, public_id: UUID, filters: Query[PeriodFilters]):
-    batch = _batch(request, public_id)
+    batch = selectors.batch_for(request.user, public_id)
     redemptions = list(selectors.batch_redemptions(batch=batch, period_from=filters.period_from,
                                                    period_until=filters.period_until))
     response = HttpResponse(exports.settlement_xlsx(redemptions), content_type=XLSX)
@@ -147,7 +125,7 @@ def batch_export_xlsx_api(request, public_id: UUID, filters: Query[PeriodFilters
                                                  "content": {"application/zip": {"schema": {"type": "string",
                                                                                             "format": "binary"}}}}}})
 def batch_export_zip_api(request, public_id: UUID, filters: Query[PeriodFilters]):
-    batch = _batch(request, public_id)
+    batch = selectors.batch_for(request.user, public_id)
     redemptions = list(selectors.batch_redemptions(batch=batch, period_from=filters.period_from,
                                                    period_until=filters.period_until))
     name = exports.export_name(batch, filters.period_from, filters.period_until)
@@ -199,7 +177,7 @@ def provider_redemptions_api(request):
 @router.get("/redemptions/{public_id}", response={200: RedemptionDetailOut, **errors(401, 404, 422)},
             summary="A redemption with its evidence bundle and what it still lacks")
 def redemption_detail_api(request, public_id: UUID):
-    return _detail(_redemption(request, public_id))
+    return _detail(selectors.redemption_for(request.user, public_id))
 
 
 @router.post("/redemptions/{public_id}/evidence", response={201: EvidenceOut, **errors(403, 404, 409, 413, 422)},
@@ -207,7 +185,7 @@ def redemption_detail_api(request, public_id: UUID):
              description="multipart: `kind` (contract, report, invoice, payment) and `file` (at most 20 MB). 409 "
                          "`voucher_state` once the job is claimed or released.")
 def evidence_attach_api(request, public_id: UUID, kind: Form[EvidenceKindIn], file: File[UploadedFile]):
-    redemption = _redemption(request, public_id)
+    redemption = selectors.redemption_for(request.user, public_id)
     evidence = services.evidence_attach(actor=request.user, redemption=redemption, kind=kind, upload=file)
     return Status(201, evidence)
 
@@ -218,11 +196,11 @@ def evidence_attach_api(request, public_id: UUID, kind: Form[EvidenceKindIn], fi
              description="409 `evidence_incomplete` with `extra.missing`; 409 `voucher_state` unless the job is "
                          "done and not yet claimed.")
 def settlement_claim_api(request, public_id: UUID):
-    return services.settlement_claim(actor=request.user, redemption=_redemption(request, public_id))
+    return services.settlement_claim(actor=request.user, redemption=selectors.redemption_for(request.user, public_id))
 
 
 @router.post("/redemptions/{public_id}/decide", response={200: RedemptionOut, **errors(403, 404, 409, 422)},
              summary="Settle a claim (兑付核销) or send it back with the reason (the voucher's city office)")
 def settlement_decide_api(request, public_id: UUID, payload: DecisionIn):
-    return services.settlement_decide(actor=request.user, redemption=_redemption(request, public_id),
+    return services.settlement_decide(actor=request.user, redemption=selectors.redemption_for(request.user, public_id),
                                       approve=payload.approve, note=payload.note)

@@ -6,7 +6,13 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 
+from twincity.core.access import visible_to
+from twincity.vouchers import access
 from twincity.vouchers.models import Redemption, RedemptionStatus, SubsidyClaim, Voucher, VoucherBatch
+
+NO_BATCH = "创新券批次不存在 (no such batch)"
+NO_REDEMPTION = "创新券使用记录不存在 (no such redemption)"
+NO_VOUCHER = "创新券不存在 (no such voucher)"
 
 # The redemptions a funding office settles: the job is done (used), claimed or settled.
 DONE = (RedemptionStatus.USED, RedemptionStatus.CLAIMED, RedemptionStatus.SETTLED)
@@ -54,3 +60,19 @@ def batch_redemptions(*, batch: VoucherBatch, period_from: date | None = None, p
 
 def claims_for(*, job_key: str) -> QuerySet[SubsidyClaim]:
     return SubsidyClaim.objects.filter(job_key=job_key).select_related("claimant").order_by("-created_at")
+
+
+# --- what a person may open (404 otherwise): the pages and the API call these ---------------------------------
+
+
+def batch_for(user, public_id: UUID) -> VoucherBatch:
+    """A batch, for the office that manages it."""
+    return visible_to(user, batch_get(public_id=public_id), access.can_manage_batch, NO_BATCH)
+
+
+def redemption_for(user, public_id: UUID) -> Redemption:
+    return visible_to(user, redemption_get(public_id=public_id), access.can_view_redemption, NO_REDEMPTION)
+
+
+def voucher_for(user, public_id: UUID) -> Voucher:
+    return visible_to(user, voucher_get(public_id=public_id), access.can_view_voucher, NO_VOUCHER)

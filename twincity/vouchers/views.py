@@ -20,20 +20,6 @@ from twincity.vouchers.models import EvidenceFile, EvidenceKind, Redemption, Red
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _batch(request, public_id: UUID):
-    batch = visible(selectors.batch_get(public_id=public_id))
-    if not access.can_manage_batch(request.user, batch):
-        visible(None)
-    return batch
-
-
-def _redemption(request, public_id: UUID) -> Redemption:
-    redemption = visible(selectors.redemption_get(public_id=public_id))
-    if not access.can_view_redemption(request.user, redemption):
-        visible(None)
-    return redemption
-
-
 def _error(request, exc: ApplicationError) -> None:
     messages.error(request, exc.message)
     for refusal in exc.extra.get("refusals", []):
@@ -77,7 +63,7 @@ def batches_view(request):
 @login_required
 @require_GET
 def batch_view(request, public_id: UUID):
-    batch = _batch(request, public_id)
+    batch = selectors.batch_for(request.user, public_id)
     period = PeriodForm(request.GET or None)
     dates = period.cleaned_data if period.is_valid() else {}
     redemptions = list(selectors.batch_redemptions(batch=batch, period_from=dates.get("period_from"),
@@ -92,7 +78,7 @@ def batch_view(request, public_id: UUID):
 @login_required
 @require_POST
 def issue_view(request, public_id: UUID):
-    batch = _batch(request, public_id)
+    batch = selectors.batch_for(request.user, public_id)
     form = IssueForm(request.POST)
     if form.is_valid():
         try:
@@ -107,7 +93,7 @@ def issue_view(request, public_id: UUID):
 
 
 def _export(request, public_id: UUID):
-    batch = _batch(request, public_id)
+    batch = selectors.batch_for(request.user, public_id)
     period = PeriodForm(request.GET or None)
     dates = period.cleaned_data if period.is_valid() else {}
     redemptions = list(selectors.batch_redemptions(batch=batch, period_from=dates.get("period_from"),
@@ -154,14 +140,14 @@ def _redemption_context(request, redemption: Redemption, form=None) -> dict:
 @login_required
 @require_GET
 def redemption_view(request, public_id: UUID):
-    redemption = _redemption(request, public_id)
+    redemption = selectors.redemption_for(request.user, public_id)
     return render(request, "vouchers/redemption.html", _redemption_context(request, redemption))
 
 
 @login_required
 @require_POST
 def evidence_view(request, public_id: UUID):
-    redemption = _redemption(request, public_id)
+    redemption = selectors.redemption_for(request.user, public_id)
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -178,7 +164,7 @@ def evidence_view(request, public_id: UUID):
 @login_required
 @require_POST
 def claim_view(request, public_id: UUID):
-    redemption = _redemption(request, public_id)
+    redemption = selectors.redemption_for(request.user, public_id)
     try:
         services.settlement_claim(actor=request.user, redemption=redemption)
     except ApplicationError as exc:
@@ -191,7 +177,7 @@ def claim_view(request, public_id: UUID):
 @login_required
 @require_POST
 def decide_view(request, public_id: UUID):
-    redemption = _redemption(request, public_id)
+    redemption = selectors.redemption_for(request.user, public_id)
     try:
         services.settlement_decide(actor=request.user, redemption=redemption,
                                    approve=request.POST.get("decision") == "settle",
