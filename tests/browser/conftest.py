@@ -74,3 +74,11 @@ def nav_click(page, href: str) -> None:
     if menu.count():
         menu.locator("summary").click()
     page.click(f"nav.mainnav a[href='{href}']")
+
+
+def assert_nav_one_line(page) -> None:
+    """The navigation bar keeps to one line at the page's width (1280 px): it is no taller than one of its links."""
+    nav = page.locator("nav.mainnav").bounding_box()
+    link = page.locator("nav.mainnav > a").first.bounding_box()
+    assert nav is not None and link is not None
+    assert nav["height"] <= link["height"] + 1, (nav, link)

@@ -6,12 +6,13 @@ from twincity.accounts.models import Organisation, User
 from twincity.core.models import AuditEntry
 from twincity.testing import PASSWORD, Cast
 
-from .conftest import login, nav_click
+from .conftest import assert_nav_one_line, login, nav_click
 
 
 def test_olivia_creates_a_branch_and_its_officer_and_the_officer_logs_in(page, browser, live_server):
     cast = Cast.create()
     login(page, "olivia", PASSWORD)
+    assert_nav_one_line(page)  # the administrator's bar, the longest, fits one line at 1280 px
 
     nav_click(page, "/accounts/organisations/")
     page.wait_for_url(re.compile(r"/accounts/organisations/$"))

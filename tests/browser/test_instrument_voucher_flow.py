@@ -27,7 +27,7 @@ from twincity.testing import PASSWORD, Cast
 from twincity.vouchers import services as vouchers
 from twincity.vouchers.models import Redemption, SubsidyClaim
 
-from .conftest import login, nav_click
+from .conftest import assert_nav_one_line, login, nav_click
 
 SH = ZoneInfo("Asia/Shanghai")
 FEN = Decimal("0.01")
@@ -90,6 +90,7 @@ def test_alice_books_a_chengdu_instrument_with_a_voucher_and_the_statement_split
 
     # alice searches 仪器目录 for Chengdu instruments: two; free for the whole of tomorrow 13:00–18:00: one.
     login(page, "alice", PASSWORD)
+    assert_nav_one_line(page)  # an enterprise user's bar (nine entries and menus) fits one line at 1280 px
     nav_click(page, "/instruments/")
     page.wait_for_url(f"{page.base_url}/instruments/")
     results = page.locator("#results tbody tr[data-instrument]")

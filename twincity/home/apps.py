@@ -11,4 +11,5 @@ class HomeConfig(AppConfig):
         from twincity.core.navigation import NavEntry, nav_register
 
         nav_register(NavEntry("home", _("Home"), "home:home", lambda user: True, order=0))
-        nav_register(NavEntry("api-docs", _("API docs"), "/api/docs", is_signed_in, order=99))
+        # In the administration menu beside API tokens for those who have one; everyone else sees the link itself.
+        nav_register(NavEntry("api-docs", _("API docs"), "/api/docs", is_signed_in, order=99, section="admin"))

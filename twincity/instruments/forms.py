@@ -16,6 +16,10 @@ def _at(day: date, clock: time) -> datetime:
     return timezone.make_aware(datetime.combine(day, clock))
 
 
+class CatalogueImportForm(forms.Form):
+    file = forms.FileField(label=_("File (.xlsx)"))
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Search"), max_length=100, required=False)
     category = forms.ModelChoiceField(label=_("Category"), queryset=InstrumentCategory.objects.order_by("code"),

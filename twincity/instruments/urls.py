@@ -5,6 +5,7 @@ from twincity.instruments import views
 app_name = "instruments"
 urlpatterns = [
     path("", views.catalogue_view, name="catalogue"),
+    path("import/", views.catalogue_import_view, name="catalogue-import"),
     path("bookings/", views.my_bookings_view, name="my-bookings"),
     path("approvals/", views.approvals_view, name="approvals"),
     path("bookings/<uuid:public_id>/cancel", views.booking_cancel_view, name="booking-cancel"),

@@ -12,13 +12,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from twincity.core.access import require, visible
-from twincity.core.errors import ApplicationError
+from twincity.core.errors import ApplicationError, TooLarge
 from twincity.core.keyset import InvalidCursor, keyset_page
-from twincity.instruments import access, feeds, presentation, selectors, services
-from twincity.instruments.forms import BookingForm, SearchForm, SeriesForm
+from twincity.enterprises.imports.jobs import upload_check_size
+from twincity.instruments import access, catalogue_io, feeds, presentation, selectors, services
+from twincity.instruments.forms import BookingForm, CatalogueImportForm, SearchForm, SeriesForm
 from twincity.instruments.models import RateClass
 from twincity.vouchers import access as voucher_access
 from twincity.vouchers import selectors as voucher_selectors
@@ -57,9 +58,36 @@ def catalogue_view(request):
     query = request.GET.copy()
     query.pop("after", None)
     context = {"form": form, "rows": rows, "next_cursor": next_cursor, "query": query.urlencode(),
-               "window": window, "first_page": not request.GET.get("after")}
+               "window": window, "first_page": not request.GET.get("after"),
+               "can_import": access.can_import_catalogue(request.user)}
     template = "instruments/catalogue.html#results" if _htmx(request) else "instruments/catalogue.html"
     return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def catalogue_import_view(request):
+    """导入仪器目录: the Excel template through the API's one write path (catalogue_io.catalogue_import), for
+    the people the API lets import; all or nothing: a refused file shows the API's message and its errors
+    (row, column, value, reasons) and nothing is written."""
+    require(access.can_import_catalogue(request.user))
+    form = CatalogueImportForm(request.POST or None, request.FILES or None)
+    result, refusal, status = None, None, 200
+    if form.is_bound:
+        status = 422
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                upload_check_size(upload)
+                result = catalogue_io.catalogue_import(actor=request.user, data=b"".join(upload.chunks()),
+                                                       filename=upload.name or "upload")
+                status = 200
+            except ApplicationError as exc:
+                status = 413 if isinstance(exc, TooLarge) else 422
+                refusal = {"message": exc.message, "errors": exc.extra.get("errors", []),
+                           "error_count": exc.extra.get("error_count", 0)}
+    context = {"form": form, "result": result, "refusal": refusal, "filename": request.FILES.get("file")}
+    return render(request, "instruments/catalogue_import.html", context, status=status)
 
 
 def _monday(request) -> date:

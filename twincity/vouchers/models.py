@@ -68,6 +68,11 @@ class VoucherBatch(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    @property
+    def copay_percent(self) -> str:
+        """How every page shows the co-pay share: 0.300 → "30%", 0.125 → "12.5%", 0 → "0%"."""
+        return f"{(Decimal(self.copay_share) * 100).normalize():f}%"
+
 
 class VoucherStatus(models.TextChoices):
     ACTIVE = "active", "有效"

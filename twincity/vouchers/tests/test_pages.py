@@ -72,6 +72,18 @@ def test_the_booking_shows_its_voucher_and_cash_parts_to_the_booker_and_the_appr
     assert queue.count(parts) == 1 and queue.count("data-booking=") == 2
 
 
+def test_my_vouchers_shows_the_co_pay_share_of_a_direct_mode_batch_as_a_percentage(client, cast):
+    """自付 30%, not the stored fraction 0.300; a share with a fraction of a percent keeps it (12.5%)."""
+    _voucher(cast)
+    half = make_batch(cast.olivia, code="EIGHTH", copay="0.125", valid=VALID)
+    services.vouchers_issue(actor=cast.olivia, batch=half, holders=[cast.alice_org])
+    client.force_login(cast.alice)
+    page = client.get("/vouchers/").content.decode()
+    direct = "企业申领、机构兑付（企业付自付部分，服务机构兑付券额）"
+    assert f"<td>{direct}；自付 30%</td>" in page and f"<td>{direct}；自付 12.5%</td>" in page
+    assert "0.300" not in page and "0.125" not in page
+
+
 def test_a_voucher_refused_on_the_page_books_nothing_and_says_why(client, cast):
     voucher = _voucher(cast)
     other = make_instrument(cast.institute, name="电镜")
@@ -99,6 +111,7 @@ def test_the_office_defines_a_batch_and_issues_from_the_pages(client, cast):
     assert response.status_code == 302
     page = client.get(f"/vouchers/batches/{batch.public_id}/").content.decode()
     assert "CQ-PAGE-00001" in page and cast.alice_org.name in page
+    assert "企业自付比例 25%。" in page and "0.250" not in page
     assert client.get(f"/vouchers/batches/{batch.public_id}/export.xlsx").status_code == 200
     assert client.get(f"/vouchers/batches/{batch.public_id}/export.zip").status_code == 200
     client.force_login(chengdu_office())
