@@ -29,7 +29,8 @@ past ones mostly completed, future ones mostly confirmed, some pending, some can
    (`overlaps`, must be 0) over the hot instruments (`--full-check`: all instruments).
 
 `--processes` runs the clients as forked processes instead of threads (threads share one Python lock, so their
-Python work uses one core); `--no-version-bump` is a diagnosis: it skips the cache-version bump that every audited
+Python work uses one core; the deployment serves the booking API from several server processes, which this mode
+stands for); `--no-version-bump` is a diagnosis: it skips the cache-version bump that every audited
 write makes after its commit (twincity.core.caching: one row every writer of the platform updates), to measure what
 that shared row costs the booking rate.
 
