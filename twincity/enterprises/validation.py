@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from operator import mul
 from typing import Any
 
 from stdnum.cn import uscc
@@ -139,7 +140,9 @@ def uscc_check(first17: str) -> str:
     """The GB 32100-2015 check character of the first 17 characters of a code: the same as
     `stdnum.cn.uscc.calc_check_digit`, without its input clean-up (which costs more than the sum itself over
     100,000 codes). The tests compare the two."""
-    total = sum(_USCC_VALUE[ch] * w for ch, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    if len(first17) != len(_USCC_WEIGHTS):
+        raise ValueError(f"expected the 17 first characters of a code, got {first17!r}")
+    total = sum(map(mul, map(_USCC_VALUE.__getitem__, first17), _USCC_WEIGHTS))  # (no Python-level loop)
     return _USCC_ALPHABET[(31 - total) % 31]
 
 
