@@ -6,6 +6,7 @@ Services call `audit_record` inside their transaction, so an audit entry exists 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii as _json_string  # what json.dumps writes a str as
 from typing import Any
 
 from django.db import models
@@ -116,6 +117,33 @@ def creation_changes(values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """What `diff({}, snapshot)` gives for a new object, from its plain values: every field that has one."""
     return {key: {"before": None, "after": values[key]} for key in sorted(values)
             if values[key] is not None and key != "updated_at"}
+
+
+def creation_changes_text(values: Mapping[str, Any], keys: Sequence[str]) -> str | None:
+    """`json.dumps(creation_changes(values))` for plain values that are all text, whole numbers or None, without
+    building the changes: `keys` are the values' keys, sorted. None when a value is of another kind (then ask
+    json.dumps). An import writes one per created row; the tests compare the two."""
+    parts = []
+    for key in keys:
+        value = values[key]
+        kind = type(value)
+        if kind is str:
+            text = _json_string(value)
+        elif kind is int:
+            text = int.__repr__(value)
+        elif value is None:
+            continue
+        else:
+            return None
+        if key != "updated_at":
+            head = _CHANGE_HEADS.get(key)
+            if head is None:
+                head = _CHANGE_HEADS[key] = f'{_json_string(key)}: {{"before": null, "after": '
+            parts.append(head + text + "}")
+    return "{" + ", ".join(parts) + "}"
+
+
+_CHANGE_HEADS: dict[str, str] = {}  # a key's `"key": {"before": null, "after": ` (creation_changes_text)
 
 
 def audit_rows_write(rows: Sequence[Sequence[Any]]) -> None:

@@ -28,6 +28,7 @@ from twincity.core.audit import (
     audit_rows_write,
     audit_rows_write_encoded,
     creation_changes,
+    creation_changes_text,
     diff,
     plain,
     snapshot,
@@ -385,6 +386,10 @@ def _in(column: str, values: list[Any]) -> tuple[str, list[Any]]:
     them cost more than the query's work)."""
     quoted = connection.ops.quote_name(column)
     if connection.vendor == "postgresql":
+        if values and all(type(value) is int for value in values):
+            # Whole numbers (ids, years) as the array's text: the driver's dumping of a list costs a millisecond
+            # per thousand values, this a tenth of it.
+            return f"{quoted} = ANY(%s::bigint[])", ["{" + ",".join(map(str, values)) + "}"]
         return f"{quoted} = ANY(%s)", [values]
     return "{} IN ({})".format(quoted, ", ".join(["%s"] * len(values))), values
 
@@ -438,7 +443,7 @@ def _stored_read(columns: tuple[str, ...], wanted: set[tuple[int, int]]) -> dict
         key = (selected[1], selected[2])
         if key not in wanted:
             continue
-        values = list(selected)
+        values: Any = list(selected) if money else selected  # (a tuple: changed only to read SQLite's floats)
         for i in money:
             value = values[i]
             if value is not None:
@@ -669,6 +674,8 @@ CREATED_AT = "<<twincity:created-at>>"
 _PROVENANCE = "<<twincity:provenance>>"
 _FLAGS = "<<twincity:flags>>"
 _EMPTY_JSON: dict[type, str] = {dict: "{}", list: "[]"}
+_CREATED_KEYS = tuple(sorted(("id", "created_at", "enterprise_id", "fiscal_year", *FIGURE_NAMES, "provenance", "flags",
+                              "submitted_by_id")))
 
 
 def _json_text(value: Any) -> str:
@@ -700,10 +707,15 @@ def declarations_writes(*, actor, plan: DeclarationPlan) -> DeclarationWrites:
         record = stored.get(key)
         if record is None:
             writes.creates.append((key[0], key[1], *figures, provenance, flags, submitter_id))
+            # The figures' plain values are their texts (a decimal's text, a count, None); any other value is
+            # written as json.dumps writes it.
             values = {"id": CREATED_ID, "created_at": CREATED_AT, "enterprise_id": key[0], "fiscal_year": key[1],
-                      **{n: plain(row.figures[n]) for n in FIGURE_NAMES}, "provenance": _PROVENANCE,
-                      "flags": _FLAGS, "submitted_by_id": submitter_id}
-            text = json.dumps(creation_changes(values))
+                      **dict(zip(FIGURE_NAMES, figures)), "provenance": _PROVENANCE, "flags": _FLAGS,
+                      "submitted_by_id": submitter_id}
+            text = creation_changes_text(values, _CREATED_KEYS)
+            if text is None:
+                values.update((n, plain(row.figures[n])) for n in FIGURE_NAMES)
+                text = json.dumps(creation_changes(values))
             text = text.replace(f'"{_PROVENANCE}"', provenance, 1).replace(f'"{_FLAGS}"', flags, 1)
             writes.create_audits.append((*where(key), text))
             continue

@@ -235,3 +235,22 @@ def test_the_audit_api_accepts_any_utc_offset(trail, query, status):
 def test_the_audit_api_filters_by_time(trail):
     assert trail.get("/api/audit/?since=2999-01-01T00:00:00Z").json()["count"] == 0
     assert trail.get("/api/audit/?until=2000-01-01T00:00:00Z").json()["count"] == 0
+
+
+@pytest.mark.parametrize("values", [
+    {"id": "<<id>>", "name": "示例 \"quoted\" \\ name\n", "count": 12, "empty": None, "updated_at": "2026-01-01",
+     "zero": 0, "negative": -7, "text": "1234.5000"},
+    {"only": None},
+    {},
+])
+def test_creation_changes_text_is_what_json_dumps_gives(values):
+    from twincity.core.audit import creation_changes, creation_changes_text
+
+    assert creation_changes_text(values, sorted(values)) == json.dumps(creation_changes(values))
+
+
+@pytest.mark.parametrize("odd", [True, 1.5, [1], {"a": 1}])
+def test_creation_changes_text_leaves_other_values_to_json_dumps(odd):
+    from twincity.core.audit import creation_changes_text
+
+    assert creation_changes_text({"a": "x", "b": odd}, ["a", "b"]) is None

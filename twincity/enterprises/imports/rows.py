@@ -3,12 +3,12 @@ become the same inputs the API gives the services (`enterprises_write`, `declara
 refuse comes back as row errors naming the row and the column.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from twincity.enterprises import access
-from twincity.enterprises.fields import DECLARATION_KEY_FIELDS, ENTERPRISE_FIELD, FIGURE, FieldSpec
+from twincity.enterprises.fields import DECLARATION_KEY_FIELDS, ENTERPRISE_FIELD, FIGURE, MONEY_FIGURES, FieldSpec
 from twincity.enterprises.imports.files import (
     SOURCE_SUFFIX,
     VERIFIED_SUFFIX,
@@ -29,7 +29,7 @@ from twincity.enterprises.services import (
     enterprises_write,
     fiscal_year_max,
 )
-from twincity.enterprises.validation import Invalid, clean_value
+from twincity.enterprises.validation import Invalid, clean_value, money_plain
 
 CHANGES_SHOWN = 50  # changes listed by a dry run
 _KEY = {spec.name: spec for spec in DECLARATION_KEY_FIELDS}
@@ -195,6 +195,21 @@ def _role(name: str) -> tuple[str, str]:
 _ROLE = {column.name: _role(column.name) for column in columns_for("declarations")}
 
 
+_MONEY = frozenset(MONEY_FIGURES)
+
+
+def _figure_clean(clean: Callable[..., Any], name: str, raw: Any) -> Any:
+    """A figure cell as `declaration_inputs_clean` cleans it, or None when it is not a valid value (a problem,
+    or a column that is no figure): then that function says why."""
+    spec = FIGURE.get(name)
+    if spec is None:
+        return None
+    try:
+        return clean(spec, raw)
+    except Invalid:
+        return None
+
+
 def declaration_parse(walk: Walk, records: Sequence[Record]) -> list[DeclarationRowIn]:
     """Clean the cells of a chunk of a declarations file with the one validation; cell errors go to `walk`."""
     year_max = fiscal_year_max()
@@ -206,12 +221,21 @@ def declaration_parse(walk: Walk, records: Sequence[Record]) -> list[Declaration
         key: dict[str, Any] = {}
         raw_figures: dict[str, Any] = {}
         raw_provenance: dict[str, dict[str, Any]] = {}
+        # The figures, cleaned as the cells are read while every one is a valid value (the common case); at the
+        # first that is not, `declaration_inputs_clean` cleans them all below, problems and all.
+        figures: dict[str, Any] | None = {}
         for name, raw in record.values.items():
             role = _ROLE.get(name)
             if role is None:
                 role = _role(name)
             if role is _FIGURE:
                 raw_figures[name] = raw
+                if figures is not None:
+                    value = money_plain(raw) if name in _MONEY and type(raw) is str else _figure_clean(clean, name, raw)
+                    if value is None:
+                        figures = None
+                    else:
+                        figures[name] = value
             elif role is _KEY_CELL:
                 if name == "credit_code":  # unique per row: nothing to remember
                     cleaned = clean_value
@@ -223,7 +247,12 @@ def declaration_parse(walk: Walk, records: Sequence[Record]) -> list[Declaration
                     errors.append(_cell_error(record, name, exc))
             else:
                 raw_provenance.setdefault(role[1], {})[role[0]] = raw
-        figures, provenance, problems = declaration_inputs_clean(raw_figures, raw_provenance, clean=clean)
+        if figures is None:
+            figures, provenance, problems = declaration_inputs_clean(raw_figures, raw_provenance, clean=clean)
+        elif raw_provenance:
+            _, provenance, problems = declaration_inputs_clean({}, raw_provenance, clean=clean)
+        else:
+            provenance, problems = {}, []
         for problem in problems:
             column = problem.field
             if column not in record.values and column in FIGURE:  # a provenance cell of this figure

@@ -231,3 +231,86 @@ def test_declaring_companies_are_what_from_db_makes_of_their_columns(cast):
         signals.post_init.disconnect(receiver, sender=Enterprise)
     assert seen == [Enterprise, Enterprise]
     assert {code: shape(c) for code, c in made.items()} == {code: shape(c) for code, c in wanted.items()}
+
+
+def test_money_plain_gives_what_clean_value_gives_or_leaves_the_cell_to_it():
+    import random
+
+    from twincity.enterprises.fields import FIGURE
+    from twincity.enterprises.validation import Invalid, clean_value, money_plain
+
+    rng = random.Random(7)
+    cells = ["0", "-0", "12", "1234.5", " 12.3 ", "0.00005", "0.00015", "-0.00005", "999999999999.9999",
+             "999999999999.99995", "1000000000000", "-999999999999.99999", "1e3", "1E-7", "NaN", "Infinity", "-inf",
+             "1,234.5", "12，5", "clear", "清空", "", " ", "abc", "0x10", "1_000", "１２"]
+    cells += [f"{rng.randrange(-10**17, 10**17) / 10**rng.randrange(0, 8)}" for _ in range(5000)]
+    for cell in cells:
+        fast = money_plain(cell)
+        try:
+            expected = clean_value(FIGURE["sales"], cell)
+        except Invalid:
+            assert fast is None, cell
+            continue
+        if fast is not None:
+            assert (type(fast), str(fast)) == (type(expected), str(expected)), cell
+
+
+def test_flag_dicts_are_the_flags_as_dicts():
+    import random
+
+    from twincity.enterprises.consistency import PREVIOUS_YEAR_FIGURES, declaration_flag_dicts, declaration_flags
+
+    rng = random.Random(11)
+
+    def value(name):
+        roll = rng.random()
+        if roll < 0.1:
+            return None
+        if name in ("employees", "tech_staff", "rd_staff"):
+            return rng.randrange(-50, 5000) if roll < 0.8 else Decimal(rng.randrange(-50, 5000))  # ints and decimals
+        amount = Decimal(rng.randrange(-10**6, 10**9)).scaleb(-rng.randrange(0, 5))
+        return amount if roll < 0.95 else str(amount)
+
+    for _ in range(3000):
+        figures = {name: value(name) for name in FIGURE_NAMES}
+        previous = {name: value(name) for name in PREVIOUS_YEAR_FIGURES} if rng.random() < 0.8 else None
+        assert declaration_flag_dicts(figures, previous) == [f.as_dict() for f in declaration_flags(figures, previous)]
+        texts = [(d["message_zh"], d["message_en"]) for d in declaration_flag_dicts(figures, previous)]
+        assert texts == [(f.message_zh, f.message_en) for f in declaration_flags(figures, previous)]
+
+
+def test_jump_flags_are_what_the_first_rule_gave():
+    """The year-over-year jumps, with their constants chosen by the values' kinds, against the rule as first
+    written (every comparison with the Decimal minimum and the int factor)."""
+    import random
+
+    from twincity.enterprises.consistency import JUMP_CHECKED, JUMP_FACTOR, _num, declaration_flags
+
+    def first(figures, previous_year):
+        flags = []
+        for name, zh, minimum in JUMP_CHECKED:
+            now, before = _num(figures, name), _num(previous_year, name)
+            if type(figures.get(name)) is int:
+                now = figures[name]
+            if type(previous_year.get(name)) is int:
+                before = previous_year[name]
+            if now is None or before is None or now < 0 or before < 0 or abs(now - before) < minimum:
+                continue
+            if now > before * JUMP_FACTOR or before > now * JUMP_FACTOR:
+                flags.append((name, f"{zh}较上年变化超过{JUMP_FACTOR}倍（上年 {before}，本年 {now}）",
+                              f"{name} changed more than {JUMP_FACTOR}-fold from the year before ({before} → {now})"))
+        return flags
+
+    rng = random.Random(3)
+    names = [name for name, _zh, _minimum in JUMP_CHECKED]
+
+    def value():
+        kind = rng.randrange(4)
+        number = rng.choice([0, 1, 99, 100, 101, 999, 1000, 1001, 10**6, rng.randrange(0, 10**7)])
+        return [number, Decimal(number), Decimal(number).scaleb(-rng.randrange(0, 4)), None][kind]
+
+    for _ in range(5000):
+        figures, previous = {n: value() for n in names}, {n: value() for n in names}
+        got = [(f.fields[0], f.message_zh, f.message_en) for f in declaration_flags(figures, previous)
+               if f.code == "year_over_year_jump"]
+        assert got == first(figures, previous), (figures, previous)
