@@ -29,8 +29,8 @@ past ones mostly completed, future ones mostly confirmed, some pending, some can
    (`overlaps`, must be 0) over the hot instruments (`--full-check`: all instruments).
 
 `--processes` runs the clients as forked processes instead of threads (threads share one Python lock, so their
-Python work uses one core; the deployment serves the booking API from several server processes, which this mode
-stands for); `--no-version-bump` is a diagnosis: it skips the cache-version bump that every audited
+Python work uses one core); `--pools W` runs them as threads spread over W forked processes, the shape of the
+production server (granian's worker processes × threads, scripts/serve --production); `--no-version-bump` is a diagnosis: it skips the cache-version bump that every audited
 write makes after its commit (twincity.core.caching: one row every writer of the platform updates), to measure what
 that shared row costs the booking rate.
 
@@ -450,6 +450,15 @@ def _client(
         connection.close()
 
 
+def _pool(ns: list[int], **shared) -> None:
+    """One forked process running the clients `ns` as threads (each with its own connection)."""
+    threads = [threading.Thread(target=_client, args=(n,), kwargs=shared) for n in ns]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def measure_booking(
     *,
     clients: int,
@@ -460,9 +469,11 @@ def measure_booking(
     now: datetime,
     seed_: int,
     processes: bool,
+    pools: int = 0,
 ) -> dict:
     """`clients` threads (one process: Python's lock serialises their Python work) or, with `processes`, forked
-    processes (the Python work on every core), each with its own database connection."""
+    processes (the Python work on every core), or, with `pools` W, threads spread over W forked processes (the
+    production server's shape: worker processes × threads); each client has its own database connection."""
     import multiprocessing
     import queue as queue_module
 
@@ -470,7 +481,18 @@ def measure_booking(
 
     first = (now + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
     starts = [first + timedelta(hours=h) for h in range(24 * 55)]
-    if processes:
+    if pools:
+        context = multiprocessing.get_context("fork")
+        barrier, results = context.Barrier(clients + 1), context.Queue()
+        budget, deadline = context.Value("q", attempts if attempts > 0 else 10**12), context.Value("d", 0.0)
+        connections.close_all()  # each thread of each child opens its own
+        shared = dict(hot=hot, users=users, starts=starts, seed_=seed_, barrier=barrier, budget=budget,
+                      deadline=deadline, results=results)
+        workers = [
+            context.Process(target=_pool, args=(list(range(w, clients, pools)),), kwargs=shared, daemon=True)
+            for w in range(pools)
+        ]
+    elif processes:
         context = multiprocessing.get_context("fork")
         barrier, results = context.Barrier(clients + 1), context.Queue()
         budget, deadline = context.Value("q", attempts if attempts > 0 else 10**12), context.Value("d", 0.0)
@@ -517,6 +539,7 @@ def measure_booking(
             )
             for n in range(clients)
         ]
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     for worker in workers:
         worker.start()
     cpu0 = cpu_seconds()
@@ -525,7 +548,7 @@ def measure_booking(
     barrier.wait()
     counts = {"attempts": 0, "made": 0, "conflicts": 0, "refused": 0, "errors": 0}
     ends, errors, server, child_cpu = [], [], 0.0, 0.0
-    for _ in workers:
+    for _ in range(clients):
         mine, end, backend, errs, cpu = results.get()
         for key, value in mine.items():
             counts[key] += value
@@ -539,11 +562,15 @@ def measure_booking(
     occupancy = _occupancy(hot, first, first + timedelta(hours=len(starts)))
     if errors:
         print(f"{counts['errors']} errors, e.g. {errors[:3]}", file=sys.stderr)
-    client_cpu = child_cpu if processes else cpu_seconds() - cpu0
+    if pools:
+        children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        client_cpu = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
+    else:
+        client_cpu = child_cpu if processes else cpu_seconds() - cpu0
     return {
         **counts,
         "clients": clients,
-        "client_mode": "processes" if processes else "threads",
+        "client_mode": f"threads in {pools} processes" if pools else "processes" if processes else "threads",
         "booking_seconds": round(elapsed, 2),
         "bookings_per_second": round(counts["made"] / elapsed, 1),
         "attempts_per_second": round(counts["attempts"] / elapsed, 1),
@@ -606,6 +633,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="diagnosis only: skip the cache-version bump every audited write makes after commit (one "
         "row of core_cacheversion that every writer updates), to measure what it costs",
+    )
+    parser.add_argument(
+        "--pools",
+        type=int,
+        default=0,
+        help="the clients are threads spread over this many forked processes (the production server's worker "
+        "processes × threads)",
     )
     parser.add_argument("--hot", type=int, default=4, help="instruments the clients book on")
     parser.add_argument("--seed", type=int, default=2026)
@@ -673,6 +707,7 @@ def main(argv: list[str] | None = None) -> int:
             now=timezone.now(),
             seed_=args.seed,
             processes=args.processes,
+            pools=args.pools,
         )
         print(f"booking: {booking}", file=sys.stderr, flush=True)
         found = overlaps(None if args.full_check else seeded["hot"])
