@@ -3,7 +3,7 @@ window), an instrument's prices in force and its week, the bookings a rule check
 an owner's approval queue. Callers check access (`twincity.instruments.access`)."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from twincity.core.access import visible_to
+from twincity.core.prepared import Prepared
 from twincity.instruments import access
 from twincity.instruments import rules as booking_rules
 from twincity.instruments.models import (
@@ -146,16 +147,40 @@ class ChargeTerms:
     valid_from: date | None
 
 
+_ITEM_COLUMNS = [f.attname for f in ServiceItem._meta.concrete_fields]
+
+
+def _terms(items: QuerySet[ServiceItem], rate_class: str, on: date) -> QuerySet:
+    lines = _lines_in_force(OuterRef("pk"), rate_class, on)
+    return items.annotate(line_amount=Subquery(lines.values("amount")[:1]),
+                          line_valid_from=Subquery(lines.values("valid_from")[:1])).values_list(
+        *_ITEM_COLUMNS, "line_amount", "line_valid_from")[:1]
+
+
+def _terms_of_item(*, item_id: int, rate_class: str, on: date) -> QuerySet:
+    return _terms(ServiceItem.objects.filter(pk=item_id), rate_class, on)
+
+
+def _terms_by_default(*, instrument_id: int, rate_class: str, on: date) -> QuerySet:
+    return _terms(_hourly_items(Instrument(pk=instrument_id)), rate_class, on)
+
+
+_DAYS = (date(2000, 1, 1), date(2000, 1, 2))
+TERMS_OF_ITEM = Prepared(_terms_of_item, item_id=(1, 2), rate_class=("internal", "industry"), on=_DAYS)
+TERMS_BY_DEFAULT = Prepared(_terms_by_default, instrument_id=(1, 2), rate_class=("internal", "industry"), on=_DAYS)
+
+
 def charge_terms(*, instrument: Instrument, item: ServiceItem | None, rate_class: str, on: date) -> ChargeTerms:
     """`item`, else the default item (`default_service_item`), with its price line in force on `on` for
-    `rate_class` (`price_in_force`), in one query."""
-    lines = _lines_in_force(OuterRef("pk"), rate_class, on)
-    items = ServiceItem.objects.filter(pk=item.pk) if item is not None else _hourly_items(instrument)
-    found = items.annotate(line_amount=Subquery(lines.values("amount")[:1]),
-                           line_valid_from=Subquery(lines.values("valid_from")[:1])).first()
-    if found is None:
+    `rate_class` (`price_in_force`), in one query (prepared once: twincity.core.prepared)."""
+    if item is not None:
+        rows = TERMS_OF_ITEM.rows(item_id=item.pk, rate_class=rate_class, on=on)
+    else:
+        rows = TERMS_BY_DEFAULT.rows(instrument_id=instrument.pk, rate_class=rate_class, on=on)
+    if not rows:
         return ChargeTerms(None, None, None)
-    return ChargeTerms(found, found.line_amount, found.line_valid_from)
+    *columns, amount, valid_from = rows[0]
+    return ChargeTerms(ServiceItem.from_db("default", _ITEM_COLUMNS, columns), amount, valid_from)
 
 
 def held_for_check(*, instrument: Instrument, starts_at: datetime, ends_at: datetime, rules: booking_rules.Rules,
@@ -178,23 +203,32 @@ class Neighbours:
     released: list[int]  # cancelled or no-show with a fee, overlapping the request: fee relief candidates
 
 
-def booking_neighbours(*, instrument: Instrument, starts_at: datetime, ends_at: datetime, rules: booking_rules.Rules,
-                       now: datetime) -> Neighbours:
-    """`held_for_check`, the expired holds the check window meets and the fee-bearing released slots the request
-    overlaps, in one read (a new booking's three questions; the instrument is locked, so the answers stand)."""
-    low, high = booking_rules.check_window(rules, starts_at, ends_at)
+def _neighbours(*, instrument_id: int, low: datetime, high: datetime) -> QuerySet:
     Status = Booking.Status
-    rows = (Booking.objects.filter(instrument=instrument, blocked_from__lt=high, blocked_until__gt=low)
+    return (Booking.objects.filter(instrument_id=instrument_id, blocked_from__lt=high, blocked_until__gt=low)
             .filter(Q(status__in=(Status.CONFIRMED, Status.PENDING))
                     | Q(status__in=(Status.CANCELLED, Status.NO_SHOW)) & (Q(cancellation_fee__gt=0)
                                                                         | Q(no_show_fee__gt=0)))
             .values_list("pk", "user_id", "organisation_id", "starts_at", "ends_at", "blocked_from", "blocked_until",
                          "status", "hold_expires_at"))
+
+
+_SAMPLE = datetime(2000, 1, 1, tzinfo=UTC)
+NEIGHBOURS = Prepared(_neighbours, instrument_id=(1, 2), low=(_SAMPLE, _SAMPLE + timedelta(hours=1)),
+                      high=(_SAMPLE + timedelta(hours=2), _SAMPLE + timedelta(hours=3)))
+
+
+def booking_neighbours(*, instrument: Instrument, starts_at: datetime, ends_at: datetime, rules: booking_rules.Rules,
+                       now: datetime) -> Neighbours:
+    """`held_for_check`, the expired holds the check window meets and the fee-bearing released slots the request
+    overlaps, in one read (a new booking's three questions; the instrument is locked, so the answers stand). The
+    read is prepared once (twincity.core.prepared): it runs on every booking attempt."""
+    low, high = booking_rules.check_window(rules, starts_at, ends_at)
     held, stale, released = [], [], []
-    for *row, status, hold_expires_at in rows:
+    for *row, status, hold_expires_at in NEIGHBOURS.rows(instrument_id=instrument.pk, low=low, high=high):
         if holds_at(status, hold_expires_at, now):
             held.append(booking_rules.Held(*row))
-        elif status == Status.PENDING:
+        elif status == Booking.Status.PENDING:
             stale.append(row[0])
         elif row[3] < ends_at and starts_at < row[4]:
             released.append(row[0])

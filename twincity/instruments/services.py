@@ -23,6 +23,7 @@ from twincity.core.access import require
 from twincity.core.audit import audit_record, snapshot
 from twincity.core.errors import Conflict, InvalidInput
 from twincity.core.models import AuditEntry
+from twincity.core.prepared import Prepared
 from twincity.instruments import access, payments, selectors
 from twincity.instruments import rules as booking_rules
 from twincity.instruments.errors import BookingConflict, BookingRefused, BookingState
@@ -230,17 +231,18 @@ def _aware_utc(value: datetime, field: str) -> datetime:
 
 
 # What a booking's decision reads of its instrument: re-read under the lock (the rest of the row is the caller's).
-LOCKED_FIELDS = ("owner", "status", "operation", "required_qualification", "rules", "rules_version")
+LOCKED_FIELDS = ("owner_id", "status", "operation", "required_qualification", "rules", "rules_version")
+LOCK = Prepared(lambda *, pk: Instrument.objects.select_for_update(of=("self",)).filter(pk=pk)
+                .values_list(*LOCKED_FIELDS), pk=(1, 2))
 
 
 def _lock(instrument: Instrument) -> Instrument:
     """Lock the instrument (PostgreSQL; SQLite's IMMEDIATE transaction already excludes other writers) and re-read
-    what the booking rules depend on (LOCKED_FIELDS, into the same object)."""
-    owner = Instrument.owner.field.get_cached_value(instrument, None)
-    instrument.refresh_from_db(fields=LOCKED_FIELDS,
-                               from_queryset=Instrument.objects.select_for_update(of=("self",)))
-    if owner is not None and owner.pk == instrument.owner_id:  # the refresh forgets the owner it had loaded
-        Instrument.owner.field.set_cached_value(instrument, owner)
+    what the booking rules depend on (LOCKED_FIELDS, into the same object; prepared once: it runs on every
+    booking attempt)."""
+    [row] = LOCK.rows(pk=instrument.pk)
+    for name, value in zip(LOCKED_FIELDS, row, strict=True):
+        setattr(instrument, name, value)  # a new owner_id drops the owner loaded before (Django's FK attribute)
     return instrument
 
 
