@@ -124,9 +124,10 @@ def _lines_in_force(item, rate_class: str, on: date) -> QuerySet[Price]:
     return Price.objects.filter(service_item=item, rate_class=rate_class, valid_from__lte=on).order_by("-valid_from")
 
 
-def _hourly_items(instrument: Instrument) -> QuerySet[ServiceItem]:
+def _hourly_items(instrument_id: int) -> QuerySet[ServiceItem]:
     """The items a booking of machine time is charged under when none is named, the first first."""
-    return instrument.service_items.filter(active=True, unit=ServiceItem.Unit.HOUR).order_by("code")
+    return ServiceItem.objects.filter(instrument_id=instrument_id, active=True,
+                                      unit=ServiceItem.Unit.HOUR).order_by("code")
 
 
 def price_in_force(*, item: ServiceItem, rate_class: str, on: date) -> Price | None:
@@ -135,7 +136,7 @@ def price_in_force(*, item: ServiceItem, rate_class: str, on: date) -> Price | N
 
 def default_service_item(*, instrument: Instrument) -> ServiceItem | None:
     """The item a booking of machine time is charged under when none is named: the first active hourly item."""
-    return _hourly_items(instrument).first()
+    return _hourly_items(instrument.pk).first()
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def _terms_of_item(*, item_id: int, rate_class: str, on: date) -> QuerySet:
 
 
 def _terms_by_default(*, instrument_id: int, rate_class: str, on: date) -> QuerySet:
-    return _terms(_hourly_items(Instrument(pk=instrument_id)), rate_class, on)
+    return _terms(_hourly_items(instrument_id), rate_class, on)
 
 
 _DAYS = (date(2000, 1, 1), date(2000, 1, 2))
